@@ -1,0 +1,626 @@
+// Loading and saving (see graft/io.h). The model file and its external data are mapped,
+// never read whole into a second buffer; saves go through temporary files and rename.
+#include "graft/io.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <google/protobuf/stubs/logging.h>
+#include <spdlog/spdlog.h>
+
+#include <cerrno>
+#include <charconv>
+#include <climits>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <random>
+
+namespace fs = std::filesystem;
+
+namespace graft {
+
+namespace {
+
+std::string sysError() { return std::strerror(errno); }
+
+std::string humanBytes(std::uint64_t n) {
+  const char* units[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  double v = static_cast<double>(n);
+  int u = 0;
+  while (v >= 1024 && u < 6) {
+    v /= 1024;
+    ++u;
+  }
+  char buf[64];
+  if (u == 0)
+    std::snprintf(buf, sizeof buf, "%llu bytes", static_cast<unsigned long long>(n));
+  else
+    std::snprintf(buf, sizeof buf, "%.1f %s", v, units[u]);
+  return buf;
+}
+
+std::string dimsText(const onnx::TensorProto& t) {
+  std::string s = "[";
+  for (int i = 0; i < t.dims_size(); ++i) s += (i ? "," : "") + std::to_string(t.dims(i));
+  return s + "]";
+}
+
+// protobuf logs parse problems to stderr by default; route them to our log instead.
+void installProtobufLogHandler() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    google::protobuf::SetLogHandler([](google::protobuf::LogLevel level, const char* file, int line,
+                                       const std::string& message) {
+      if (level >= google::protobuf::LOGLEVEL_ERROR)
+        spdlog::warn("protobuf: {} ({}:{})", message, file, line);
+      else
+        spdlog::debug("protobuf: {} ({}:{})", message, file, line);
+    });
+  });
+}
+
+bool parseU64(const std::string& s, std::uint64_t& out) {
+  if (s.empty()) return false;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+  return ec == std::errc() && p == s.data() + s.size();
+}
+
+// Bytes a tensor must hold for its dims and dtype; nullopt for strings and unknown types.
+std::optional<std::uint64_t> expectedBytes(const onnx::TensorProto& t, std::uint64_t elements) {
+  if (t.data_type() == 21 || t.data_type() == 22) return (elements + 1) / 2;  // 4-bit packed
+  size_t es = dataTypeSize(t.data_type());
+  if (es == 0) return std::nullopt;
+  if (elements > UINT64_MAX / es) return UINT64_MAX;
+  return elements * es;
+}
+
+// Checks that a tensor holds as much data as its dims declare. This is what stops absurd
+// dims (2^40 elements) from ever reaching code that would allocate for them.
+Status checkTensorSize(const Tensor& tensor, const std::string& where) {
+  const auto& t = tensor.proto();
+  for (auto d : t.dims())
+    if (d < 0)
+      return {ErrorCode::Corrupt, where + " tensor '" + t.name() + "' has a negative dimension " + dimsText(t)};
+  std::uint64_t elements = tensor.elementCount();
+  if (t.data_type() == onnx::TensorProto::STRING) {
+    if (!tensor.isExternal() && static_cast<std::uint64_t>(t.string_data_size()) != elements)
+      return {ErrorCode::Corrupt, where + " tensor '" + t.name() + "' has dims " + dimsText(t) + " (" +
+                                      std::to_string(elements) + " strings) but holds " +
+                                      std::to_string(t.string_data_size())};
+    return Status::ok();
+  }
+  auto need = expectedBytes(t, elements);
+  if (!need) return Status::ok();
+  bool raw = tensor.isExternal() || t.has_raw_data();
+  if (!raw) {
+    // Typed fields: a tensor with no data at all (e.g. a stripped copy) counts as empty.
+    std::uint64_t stored = static_cast<std::uint64_t>(t.float_data_size()) + t.int32_data_size() +
+                           t.int64_data_size() + t.double_data_size() + t.uint64_data_size();
+    std::uint64_t needElems = elements;
+    if (t.data_type() == onnx::TensorProto::COMPLEX64 || t.data_type() == onnx::TensorProto::COMPLEX128)
+      needElems = elements > UINT64_MAX / 2 ? UINT64_MAX : elements * 2;
+    if (t.data_type() == 21 || t.data_type() == 22) needElems = (elements + 1) / 2;
+    if (stored == needElems) return Status::ok();
+    return {ErrorCode::Corrupt, where + " tensor '" + t.name() + "' has dims " + dimsText(t) + " (" +
+                                    std::to_string(elements) + " elements) but stores " + std::to_string(stored) +
+                                    " values"};
+  }
+  std::uint64_t have = tensor.storedBytes();
+  if (have < *need)
+    return {ErrorCode::Corrupt, where + " tensor '" + t.name() + "' has dims " + dimsText(t) + " of " +
+                                    dataTypeName(t.data_type()) + ", which needs " + humanBytes(*need) +
+                                    ", but it holds " + humanBytes(have)};
+  return Status::ok();
+}
+
+struct ExternalInfo {
+  std::string location;
+  std::uint64_t offset = 0;
+  std::optional<std::uint64_t> length;
+};
+
+Result<ExternalInfo> readExternalInfo(const onnx::TensorProto& t) {
+  ExternalInfo info;
+  for (const auto& kv : t.external_data()) {
+    if (kv.key() == "location") {
+      info.location = kv.value();
+    } else if (kv.key() == "offset") {
+      if (!parseU64(kv.value(), info.offset))
+        return Status(ErrorCode::Corrupt, "tensor '" + t.name() + "': external data offset '" + kv.value() +
+                                              "' is not a number");
+    } else if (kv.key() == "length") {
+      std::uint64_t len = 0;
+      if (!parseU64(kv.value(), len))
+        return Status(ErrorCode::Corrupt, "tensor '" + t.name() + "': external data length '" + kv.value() +
+                                              "' is not a number");
+      info.length = len;
+    }
+  }
+  if (info.location.empty())
+    return Status(ErrorCode::Corrupt, "tensor '" + t.name() + "' is marked external but has no location");
+  return info;
+}
+
+// Maps each external file once per load; tensors share the mapping.
+struct ExternalResolver {
+  std::string baseDir;
+  std::map<std::string, std::shared_ptr<const MappedFile>> files;
+
+  Result<std::shared_ptr<ExternalRef>> resolve(const onnx::TensorProto& t) {
+    auto info = readExternalInfo(t);
+    if (!info) return info.status();
+    auto path = resolveExternalLocation(baseDir, info->location, t.name());
+    if (!path) return path.status();
+    std::shared_ptr<const MappedFile> file;
+    if (auto it = files.find(*path); it != files.end()) {
+      file = it->second;
+    } else {
+      auto mapped = MappedFile::open(*path);
+      if (!mapped)
+        return Status(ErrorCode::NotFound, "external data file '" + info->location + "' of tensor '" + t.name() +
+                                               "' cannot be read: " + mapped.message());
+      file = *mapped;
+      files[*path] = file;
+    }
+    std::uint64_t size = file->size();
+    std::uint64_t length = info->length ? *info->length : (info->offset <= size ? size - info->offset : 0);
+    if (info->offset > size || length > size - info->offset)
+      return Status(ErrorCode::Corrupt, "external data file '" + info->location + "' is too short for tensor '" +
+                                            t.name() + "': it needs bytes " + std::to_string(info->offset) + ".." +
+                                            std::to_string(info->offset + length) + " (offset " +
+                                            std::to_string(info->offset) + ", length " + std::to_string(length) +
+                                            ") but the file has " + std::to_string(size) + " bytes");
+    auto ref = std::make_shared<ExternalRef>();
+    ref->file = file;
+    ref->location = info->location;
+    ref->offset = info->offset;
+    ref->length = length;
+    return ref;
+  }
+};
+
+// Constant-node tensors and other attribute tensors with external data are small in
+// practice; they are read into raw_data so the node is self-contained.
+Status inlineAttributeTensors(onnx::NodeProto& node, ExternalResolver& resolver, const std::string& where) {
+  for (auto& attr : *node.mutable_attribute()) {
+    auto fix = [&](onnx::TensorProto& t) -> Status {
+      if (t.data_location() != onnx::TensorProto::EXTERNAL) return checkTensorSize(Tensor(t), where);
+      auto ref = resolver.resolve(t);
+      if (!ref) return ref.status();
+      std::string_view all = (*ref)->file->bytes();
+      t.set_raw_data(std::string(all.substr((*ref)->offset, (*ref)->length)));
+      t.clear_external_data();
+      t.set_data_location(onnx::TensorProto::DEFAULT);
+      return checkTensorSize(Tensor(t), where);
+    };
+    if (attr.has_t())
+      if (auto s = fix(*attr.mutable_t()); !s) return s;
+    for (auto& t : *attr.mutable_tensors())
+      if (auto s = fix(t); !s) return s;
+  }
+  return Status::ok();
+}
+
+Status attachExternalData(Model& model, const std::string& baseDir, const LoadOptions& options) {
+  ExternalResolver resolver{baseDir, {}};
+  Status status;
+  model.forEachGraph([&](Graph& g) {
+    if (!status) return;
+    std::string where = g.parentNode() ? "subgraph '" + g.name() + "':" : "initializer";
+    for (Value* v : g.initializers()) {
+      Tensor& t = *v->initializer();
+      if (t.proto().data_location() == onnx::TensorProto::EXTERNAL) {
+        if (!options.checkExternalData) continue;
+        auto ref = resolver.resolve(t.proto());
+        if (!ref) {
+          status = ref.status();
+          return;
+        }
+        t.setExternal(*ref);
+      }
+      if (auto s = checkTensorSize(t, where); !s) {
+        status = s;
+        return;
+      }
+    }
+    for (Node* n : g.nodes()) {
+      // Attribute tensors live in the node's proto; fixing them in place is safe before any observer exists.
+      auto& proto = const_cast<onnx::NodeProto&>(n->proto());
+      if (auto s = inlineAttributeTensors(proto, resolver, "node '" + n->name() + "' (" + n->opType() + ") attribute");
+          !s) {
+        status = s;
+        return;
+      }
+    }
+  });
+  return status;
+}
+
+Result<std::unique_ptr<Model>> buildModel(onnx::ModelProto proto, const std::string& baseDir,
+                                          const LoadOptions& options, const std::string& what) {
+  auto model = Model::fromProto(std::move(proto));
+  if (!model) return Status(model.status().code(), what + ": " + model.message());
+  if (auto s = attachExternalData(**model, baseDir, options); !s) return Status(s.code(), what + ": " + s.message());
+  // A cycle makes every later analysis meaningless; say so now rather than later.
+  Status cyc;
+  (*model)->forEachGraph([&](const Graph& g) {
+    if (!cyc) return;
+    auto order = g.topologicalOrder();
+    if (!order) cyc = order.status();
+  });
+  if (!cyc) return Status(cyc.code(), what + ": " + cyc.message());
+  return model;
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------ MappedFile
+
+Result<std::shared_ptr<const MappedFile>> MappedFile::open(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Status(errno == ENOENT ? ErrorCode::NotFound : ErrorCode::Io, path + ": " + sysError());
+  struct stat st {};
+  if (fstat(fd, &st) != 0) {
+    auto err = sysError();
+    ::close(fd);
+    return Status(ErrorCode::Io, path + ": " + err);
+  }
+  if (S_ISDIR(st.st_mode)) {
+    ::close(fd);
+    return Status(ErrorCode::InvalidArgument, path + " is a folder, not a file");
+  }
+  std::shared_ptr<MappedFile> f(new MappedFile());
+  f->path_ = path;
+  f->size_ = static_cast<std::uint64_t>(st.st_size);
+  if (f->size_ > 0) {
+    void* p = ::mmap(nullptr, f->size_, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (p == MAP_FAILED) {
+      auto err = sysError();
+      ::close(fd);
+      return Status(ErrorCode::Io, path + ": cannot map file: " + err);
+    }
+    f->data_ = p;
+  }
+  ::close(fd);
+  return std::shared_ptr<const MappedFile>(std::move(f));
+}
+
+MappedFile::~MappedFile() {
+  if (data_) ::munmap(const_cast<void*>(data_), size_);
+}
+
+// ------------------------------------------------------------------ loading
+
+Result<onnx::ModelProto> parseModelProto(std::string_view bytes, std::string_view what) {
+  installProtobufLogHandler();
+  const std::string w(what);
+  if (bytes.empty()) return Status(ErrorCode::Corrupt, w + " is empty (0 bytes); it is not an ONNX model");
+  if (bytes.size() > static_cast<size_t>(INT_MAX))
+    return Status(ErrorCode::Unsupported, w + " is " + humanBytes(bytes.size()) +
+                                              "; protobuf cannot parse a model over 2 GiB. Keep the weights in "
+                                              "external data (e.g. onnx.save(..., save_as_external_data=True))");
+  onnx::ModelProto proto;
+  google::protobuf::io::ArrayInputStream raw(bytes.data(), static_cast<int>(bytes.size()));
+  google::protobuf::io::CodedInputStream in(&raw);
+  in.SetTotalBytesLimit(INT_MAX);
+  in.SetRecursionLimit(256);
+  bool ok = false;
+  try {
+    ok = proto.ParseFromCodedStream(&in) && in.ConsumedEntireMessage();
+  } catch (const std::exception& e) {
+    return Status(ErrorCode::Corrupt, w + " cannot be parsed: " + e.what());
+  }
+  if (!ok)
+    return Status(ErrorCode::Corrupt, w + " is not a valid ONNX model: the protobuf data is damaged or truncated (" +
+                                          humanBytes(bytes.size()) + " read)");
+  // Random bytes sometimes parse as an empty-ish message; a model has an IR version and a graph.
+  if (proto.ir_version() <= 0 && !proto.has_graph())
+    return Status(ErrorCode::Corrupt, w + " is not an ONNX model: it has neither an IR version nor a graph");
+  if (!proto.has_graph()) return Status(ErrorCode::Corrupt, w + " has no graph");
+  return proto;
+}
+
+Result<std::string> resolveExternalLocation(const std::string& baseDir, const std::string& location,
+                                            std::string_view tensorName) {
+  const std::string who = "tensor '" + std::string(tensorName) + "': external data location '" + location + "'";
+  if (baseDir.empty()) return Status(ErrorCode::Unsafe, who + " cannot be resolved: the model has no folder");
+  if (location.empty()) return Status(ErrorCode::Corrupt, who + " is empty");
+  if (location.find('\0') != std::string::npos) return Status(ErrorCode::Unsafe, who + " contains a NUL byte");
+  fs::path loc(location);
+  if (loc.is_absolute() || loc.has_root_name() || loc.has_root_directory())
+    return Status(ErrorCode::Unsafe, who + " is an absolute path; external data must lie inside the model's folder");
+  fs::path norm = loc.lexically_normal();
+  if (!norm.empty() && *norm.begin() == "..")
+    return Status(ErrorCode::Unsafe, who + " leaves the model's folder ('..'); refusing to read it");
+  std::error_code ec;
+  fs::path base = fs::weakly_canonical(fs::path(baseDir), ec);
+  if (ec) return Status(ErrorCode::Io, who + ": model folder '" + baseDir + "': " + ec.message());
+  fs::path full = base / norm;
+  if (!fs::exists(full, ec))
+    return Status(ErrorCode::NotFound, who + ": file '" + full.string() + "' does not exist");
+  fs::path real = fs::canonical(full, ec);
+  if (ec) return Status(ErrorCode::Io, who + ": " + ec.message());
+  // A symlink inside the folder may still point outside it.
+  auto rel = real.lexically_relative(base);
+  if (rel.empty() || *rel.begin() == "..")
+    return Status(ErrorCode::Unsafe, who + " resolves to '" + real.string() +
+                                         "', outside the model's folder (through a symbolic link); refusing to read it");
+  if (!fs::is_regular_file(real, ec)) return Status(ErrorCode::InvalidArgument, who + " is not a regular file");
+  return real.string();
+}
+
+Result<std::unique_ptr<Model>> loadModel(const std::string& path, const LoadOptions& options,
+                                         const ProgressFn& progress) {
+  if (!reportProgress(progress, 0.0, "Opening")) return Status(ErrorCode::Cancelled, "loading cancelled");
+  std::error_code ec;
+  fs::path abs = fs::absolute(path, ec);
+  if (ec) abs = path;
+  if (!fs::exists(abs, ec)) return Status(ErrorCode::NotFound, path + ": no such file");
+  auto file = MappedFile::open(abs.string());
+  if (!file) return file.status();
+  if (!reportProgress(progress, 0.1, "Parsing")) return Status(ErrorCode::Cancelled, "loading cancelled");
+  auto proto = parseModelProto((*file)->bytes(), path);
+  if (!proto) return proto.status();
+  if (!reportProgress(progress, 0.6, "Building graph")) return Status(ErrorCode::Cancelled, "loading cancelled");
+  auto model = buildModel(std::move(*proto), abs.parent_path().string(), options, path);
+  if (!model) return model.status();
+  (*model)->setSource(abs.string(), abs.parent_path().string());
+  if (!reportProgress(progress, 1.0, "Loaded")) return Status(ErrorCode::Cancelled, "loading cancelled");
+  spdlog::info("loaded {} ({} nodes, {})", path, (*model)->graph().nodeCount(), humanBytes((*file)->size()));
+  return model;
+}
+
+Result<std::unique_ptr<Model>> loadModelFromBytes(std::string_view bytes, const std::string& baseDir,
+                                                  const LoadOptions& options) {
+  auto proto = parseModelProto(bytes, "model data");
+  if (!proto) return proto.status();
+  auto model = buildModel(std::move(*proto), baseDir, options, "model data");
+  if (!model) return model.status();
+  (*model)->setSource({}, baseDir);
+  return model;
+}
+
+// ------------------------------------------------------------------ saving
+
+namespace {
+
+// A file created beside its target and renamed over it on commit; removed if never committed.
+class TempFile {
+ public:
+  static Result<TempFile> create(const fs::path& target) {
+    TempFile t;
+    t.target_ = target;
+    std::random_device rd;
+    for (int attempt = 0; attempt < 16; ++attempt) {
+      char suffix[32];
+      std::snprintf(suffix, sizeof suffix, ".graft-tmp-%08x", static_cast<unsigned>(rd()));
+      fs::path p = target.parent_path() / ("." + target.filename().string() + suffix);
+      int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+      if (fd >= 0) {
+        t.fd_ = fd;
+        t.path_ = p;
+        return t;
+      }
+      if (errno != EEXIST)
+        return Status(ErrorCode::Io, "cannot create a temporary file in '" + target.parent_path().string() +
+                                         "': " + sysError());
+    }
+    return Status(ErrorCode::Io, "cannot create a temporary file beside " + target.string());
+  }
+  TempFile() = default;
+  TempFile(TempFile&& o) noexcept { *this = std::move(o); }
+  TempFile& operator=(TempFile&& o) noexcept {
+    std::swap(fd_, o.fd_);
+    std::swap(path_, o.path_);
+    std::swap(target_, o.target_);
+    return *this;
+  }
+  ~TempFile() {
+    if (fd_ >= 0) ::close(fd_);
+    if (!path_.empty()) ::unlink(path_.c_str());
+  }
+  int fd() const { return fd_; }
+
+  Status write(const void* data, size_t n, std::uint64_t& written) {
+    const char* p = static_cast<const char*>(data);
+    while (n > 0) {
+      ssize_t w = ::write(fd_, p, n);
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        return {ErrorCode::Io, "writing " + target_.string() + " failed: " + sysError()};
+      }
+      p += w;
+      n -= static_cast<size_t>(w);
+      written += static_cast<std::uint64_t>(w);
+    }
+    return Status::ok();
+  }
+  // fsync and close, leaving the file ready to rename.
+  Status finish() {
+    if (::fsync(fd_) != 0) return {ErrorCode::Io, "flushing " + target_.string() + " failed: " + sysError()};
+    if (::close(fd_) != 0) {
+      fd_ = -1;
+      return {ErrorCode::Io, "closing " + target_.string() + " failed: " + sysError()};
+    }
+    fd_ = -1;
+    return Status::ok();
+  }
+  Status commit() {
+    if (::rename(path_.c_str(), target_.c_str()) != 0)
+      return {ErrorCode::Io, "replacing " + target_.string() + " failed: " + sysError()};
+    path_.clear();
+    return Status::ok();
+  }
+
+ private:
+  int fd_ = -1;
+  fs::path path_;
+  fs::path target_;
+};
+
+void syncDir(const fs::path& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+}
+
+std::uint64_t estimateSize(const Model& model) {
+  std::uint64_t n = 0;
+  model.forEachGraph([&](const Graph& g) {
+    for (Value* v : g.initializers()) n += v->initializer()->storedBytes();
+  });
+  return n;
+}
+
+bool hasExternal(const Model& model) {
+  bool any = false;
+  model.forEachGraph([&](const Graph& g) {
+    for (Value* v : g.initializers()) any = any || v->initializer()->isExternal();
+  });
+  return any;
+}
+
+void makeInline(const Tensor& t, onnx::TensorProto& out) {
+  if (!t.isExternal()) return;
+  out.set_raw_data(std::string(t.rawBytes()));
+  out.clear_external_data();
+  out.clear_data_location();
+}
+
+}  // namespace
+
+Result<std::string> serializeModel(const Model& model) {
+  Model::ExportOptions opt;
+  opt.onTensor = makeInline;
+  onnx::ModelProto proto = model.toProto(opt);
+  size_t size = proto.ByteSizeLong();
+  if (size > static_cast<size_t>(INT_MAX))
+    return Status(ErrorCode::Unsupported, "the model is " + humanBytes(size) +
+                                              " with all weights inline, over protobuf's 2 GiB limit; save with "
+                                              "external data");
+  std::string out;
+  if (!proto.SerializeToString(&out)) return Status(ErrorCode::Internal, "serializing the model failed");
+  return out;
+}
+
+Result<SaveReport> saveModel(const Model& model, const std::string& path, const SaveOptions& options,
+                             const ProgressFn& progress) {
+  constexpr std::uint64_t kProtoLimit = (1ull << 31) - (64ull << 20);  // leave room for the graph itself
+  std::error_code ec;
+  fs::path target = fs::absolute(path, ec);
+  if (ec || target.filename().empty()) return Status(ErrorCode::InvalidArgument, "'" + path + "' is not a file path");
+  fs::path dir = target.parent_path();
+  if (!fs::is_directory(dir, ec)) return Status(ErrorCode::NotFound, "folder '" + dir.string() + "' does not exist");
+
+  SaveOptions::Data mode = options.data;
+  if (mode == SaveOptions::Data::Auto)
+    mode = (hasExternal(model) || estimateSize(model) > kProtoLimit) ? SaveOptions::Data::External
+                                                                      : SaveOptions::Data::Inline;
+  if (mode == SaveOptions::Data::Inline && estimateSize(model) > kProtoLimit)
+    return Status(ErrorCode::Unsupported, "cannot save '" + path + "' inline: the weights take " +
+                                              humanBytes(estimateSize(model)) +
+                                              ", over protobuf's 2 GiB limit; save with external data");
+  if (!reportProgress(progress, 0.0, "Preparing")) return Status(ErrorCode::Cancelled, "saving cancelled");
+
+  SaveReport report;
+  std::optional<TempFile> dataFile;
+  std::string dataName = options.externalFile.empty() ? target.filename().string() + ".data" : options.externalFile;
+  Status failure;
+  std::uint64_t total = estimateSize(model), done = 0;
+
+  Model::ExportOptions opt;
+  if (mode == SaveOptions::Data::Inline) {
+    opt.onTensor = makeInline;
+  } else {
+    if (fs::path(dataName).has_parent_path() || dataName == "." || dataName == "..")
+      return Status(ErrorCode::InvalidArgument, "external data file name '" + dataName +
+                                                    "' must be a plain file name in the model's folder");
+    auto tmp = TempFile::create(dir / dataName);
+    if (!tmp) return tmp.status();
+    dataFile.emplace(std::move(*tmp));
+    opt.onTensor = [&](const Tensor& t, onnx::TensorProto& out) {
+      if (!failure) return;
+      std::string_view bytes = t.rawBytes();
+      bool rawForm = t.isExternal() || t.proto().has_raw_data();
+      if (!rawForm || bytes.size() < options.threshold || t.proto().data_type() == onnx::TensorProto::STRING) {
+        makeInline(t, out);
+        return;
+      }
+      // Align each tensor to 64 bytes so runtimes that map the file can use it in place.
+      std::uint64_t offset = report.externalBytes;
+      std::uint64_t pad = (64 - offset % 64) % 64;
+      static const char zeros[64] = {};
+      if (pad) {
+        if (auto s = dataFile->write(zeros, pad, report.externalBytes); !s) {
+          failure = s;
+          return;
+        }
+        offset += pad;
+      }
+      if (auto s = dataFile->write(bytes.data(), bytes.size(), report.externalBytes); !s) {
+        failure = s;
+        return;
+      }
+      out.clear_raw_data();
+      out.clear_external_data();
+      out.set_data_location(onnx::TensorProto::EXTERNAL);
+      auto kv = [&](const char* k, std::string v) {
+        auto* e = out.add_external_data();
+        e->set_key(k);
+        e->set_value(std::move(v));
+      };
+      kv("location", dataName);
+      kv("offset", std::to_string(offset));
+      kv("length", std::to_string(bytes.size()));
+      ++report.externalTensors;
+      done += bytes.size();
+      if (!reportProgress(progress, total ? 0.9 * static_cast<double>(done) / static_cast<double>(total) : 0.5,
+                          "Writing weights"))
+        failure = Status(ErrorCode::Cancelled, "saving cancelled");
+    };
+  }
+  onnx::ModelProto proto = model.toProto(opt);
+  if (!failure) return failure;  // temporary files are removed; the target is untouched
+
+  size_t size = proto.ByteSizeLong();
+  if (size > static_cast<size_t>(INT_MAX))
+    return Status(ErrorCode::Unsupported, "the model would be " + humanBytes(size) +
+                                              ", over protobuf's 2 GiB limit; save with external data");
+  if (!reportProgress(progress, 0.92, "Writing model")) return Status(ErrorCode::Cancelled, "saving cancelled");
+  auto modelFile = TempFile::create(target);
+  if (!modelFile) return modelFile.status();
+  {
+    google::protobuf::io::FileOutputStream out(modelFile->fd());
+    bool ok = proto.SerializeToZeroCopyStream(&out) && out.Flush();
+    if (!ok)
+      return Status(ErrorCode::Io, "writing " + target.string() + " failed: " +
+                                       (out.GetErrno() ? std::strerror(out.GetErrno()) : "serialization error"));
+  }
+  report.modelBytes = size;
+  if (auto s = modelFile->finish(); !s) return s;
+  if (dataFile && report.externalTensors > 0) {
+    if (auto s = dataFile->finish(); !s) return s;
+    // Data first: a crash between the two renames leaves the old model with new data of the
+    // same tensors at worst only when overwriting; the model file itself is always whole.
+    if (auto s = dataFile->commit(); !s) return s;
+    report.externalFile = dataName;
+  }
+  if (auto s = modelFile->commit(); !s) return s;
+  syncDir(dir);
+  reportProgress(progress, 1.0, "Saved");
+  spdlog::info("saved {} ({}{})", target.string(), humanBytes(report.modelBytes),
+               report.externalFile.empty() ? std::string()
+                                           : ", " + humanBytes(report.externalBytes) + " in " + report.externalFile);
+  return report;
+}
+
+}  // namespace graft
