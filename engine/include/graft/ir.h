@@ -351,6 +351,7 @@ class Model {
   ValueId lastValueId_ = 0;
   std::vector<ModelObserver*> observers_;
   bool hadGraph_ = false;
+  bool hasSubgraphs_ = false;
 };
 
 // Bytes per element for an onnx::TensorProto_DataType, 0 for strings/unknown; sub-byte

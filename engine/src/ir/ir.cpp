@@ -259,6 +259,7 @@ struct IrBuilder {
       np.clear_input();
       raw->proto_.Swap(&np);
       for (auto& attr : *raw->proto_.mutable_attribute()) {
+        if (attr.has_g() || attr.graphs_size() > 0) model.hasSubgraphs_ = true;
         if (attr.has_g()) {
           auto sub = std::unique_ptr<Graph>(new Graph(&model, raw));
           onnx::GraphProto body;
@@ -707,8 +708,9 @@ void Graph::replaceAllUses(Value* from, Value* to) {
     u.node->inputs_[static_cast<size_t>(u.index)] = to;
     if (to) to->uses_.push_back(u);
   }
-  // Graph outputs of every graph that names `from` (its own, or a subgraph returning an outer value).
-  model_->forEachGraph([&](Graph& g) {
+  // Graph outputs that name `from`: its own graph's, or a subgraph returning an outer value
+  // (only models with subgraphs need the walk, which keeps bulk rewiring linear).
+  auto retarget = [&](Graph& g) {
     bool changed = false;
     for (auto& o : g.outputs_)
       if (o == from && to) {
@@ -716,7 +718,11 @@ void Graph::replaceAllUses(Value* from, Value* to) {
         changed = true;
       }
     if (changed) model_->notify([&](ModelObserver& ob) { ob.graphChanged(g); });
-  });
+  };
+  if (model_->hasSubgraphs_)
+    model_->forEachGraph(retarget);
+  else
+    retarget(from->graph());
   for (const Use& u : uses) model_->notify([&](ModelObserver& ob) { ob.nodeChanged(*u.node); });
 }
 
