@@ -47,9 +47,14 @@ std::string humanBytes(std::uint64_t n) {
 }
 
 std::string dimsText(const onnx::TensorProto& t) {
+  // Appends piecewise: GCC 12 at -O2 misreports `"x" + std::string` as overlapping (-Wrestrict).
   std::string s = "[";
-  for (int i = 0; i < t.dims_size(); ++i) s += (i ? "," : "") + std::to_string(t.dims(i));
-  return s + "]";
+  for (int i = 0; i < t.dims_size(); ++i) {
+    if (i) s += ',';
+    s += std::to_string(t.dims(i));
+  }
+  s += ']';
+  return s;
 }
 
 // protobuf logs parse problems to stderr by default; route them to our log instead.
@@ -90,7 +95,14 @@ Status checkTensorSize(const Tensor& tensor, const std::string& where) {
       return {ErrorCode::Corrupt, where + " tensor '" + t.name() + "' has a negative dimension " + dimsText(t)};
   std::uint64_t elements = tensor.elementCount();
   if (t.data_type() == onnx::TensorProto::STRING) {
-    if (!tensor.isExternal() && static_cast<std::uint64_t>(t.string_data_size()) != elements)
+    // Strings have no fixed size, so ONNX keeps them in string_data only. Accepting them as
+    // external data would load a model whose save (which inlines the bytes as raw_data) we
+    // then refuse to open (found by fuzz_load: tests/data/crashers/string_external.onnx).
+    if (t.data_location() == onnx::TensorProto::EXTERNAL)
+      return {ErrorCode::Corrupt, where + " tensor '" + t.name() +
+                                      "' holds strings in external data, which ONNX does not allow; string "
+                                      "tensors must be stored inline (string_data)"};
+    if (static_cast<std::uint64_t>(t.string_data_size()) != elements)
       return {ErrorCode::Corrupt, where + " tensor '" + t.name() + "' has dims " + dimsText(t) + " (" +
                                       std::to_string(elements) + " strings) but holds " +
                                       std::to_string(t.string_data_size())};
@@ -401,7 +413,10 @@ class TempFile {
     for (int attempt = 0; attempt < 16; ++attempt) {
       char suffix[32];
       std::snprintf(suffix, sizeof suffix, ".graft-tmp-%08x", static_cast<unsigned>(rd()));
-      fs::path p = target.parent_path() / ("." + target.filename().string() + suffix);
+      std::string name = ".";
+      name += target.filename().string();
+      name += suffix;
+      fs::path p = target.parent_path() / name;
       int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
       if (fd >= 0) {
         t.fd_ = fd;

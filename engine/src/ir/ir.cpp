@@ -259,7 +259,21 @@ struct IrBuilder {
       np.clear_input();
       raw->proto_.Swap(&np);
       for (auto& attr : *raw->proto_.mutable_attribute()) {
-        if (attr.has_g() || attr.graphs_size() > 0) model.hasSubgraphs_ = true;
+        if (attr.has_g() || attr.graphs_size() > 0) {
+          // The exporter puts each subgraph back by attribute name, and into g or graphs by
+          // which one is filled: a repeated name or both filled would lose a subgraph on save
+          // (found by fuzz_load with GRAFT_FUZZ_EXACT; ONNX forbids both anyway).
+          int sameName = 0;
+          for (const auto& other : raw->proto_.attribute()) sameName += other.name() == attr.name() ? 1 : 0;
+          if (sameName > 1)
+            return {ErrorCode::Invalid, where + ": " + describeNodeForError(raw->proto_, static_cast<size_t>(i)) +
+                                            " has attribute '" + attr.name() +
+                                            "' more than once; ONNX allows each attribute name once"};
+          if (attr.has_g() && attr.graphs_size() > 0)
+            return {ErrorCode::Invalid, where + ": " + describeNodeForError(raw->proto_, static_cast<size_t>(i)) +
+                                            " attribute '" + attr.name() + "' holds both a graph and a list of graphs"};
+          model.hasSubgraphs_ = true;
+        }
         if (attr.has_g()) {
           auto sub = std::unique_ptr<Graph>(new Graph(&model, raw));
           onnx::GraphProto body;
@@ -365,7 +379,8 @@ struct Exporter {
       for (const auto& sg : n.subgraphs()) {
         for (auto& attr : *np->mutable_attribute()) {
           if (attr.name() != sg.attribute) continue;
-          if (attr.type() == onnx::AttributeProto::GRAPHS || attr.graphs_size() > 0) {
+          // By content, not by the declared type, which a damaged file may contradict.
+          if (attr.graphs_size() > 0) {
             if (sg.index < attr.graphs_size()) graph(*sg.graph, *attr.mutable_graphs(sg.index));
           } else {
             graph(*sg.graph, *attr.mutable_g());

@@ -1,0 +1,40 @@
+// The subcommands of graft-cli, one table that main() dispatches through and prints in --help.
+// To add one: write cmd_<name>.cpp with `int run<Name>(std::vector<std::string>)`, declare it here, add a row.
+#pragma once
+
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace graft::cli {
+
+struct Command {
+  const char* name;
+  const char* summary;  // one line for `graft-cli --help`
+  // args: everything after the subcommand name. Returns the process exit code (see ExitCode).
+  // Each command answers `--help`/`-h` itself, so `graft-cli help <name>` calls run({"--help"}).
+  int (*run)(std::vector<std::string> args);
+};
+
+int runInspect(std::vector<std::string> args);
+int runCheck(std::vector<std::string> args);
+int runConvert(std::vector<std::string> args);
+int runRun(std::vector<std::string> args);
+int runVerify(std::vector<std::string> args);
+
+inline constexpr Command kCommands[] = {
+    {"inspect", "Show what a model contains: I/O, ops, parameters, FLOPs, problems (--json)", runInspect},
+    {"check", "Validate a model (onnx checker + shape inference); exit 1 when invalid", runCheck},
+    {"convert", "Re-save a model with its weights inline or in an external data file", runConvert},
+    {"run", "Run a model on the reference evaluator with given or seeded random inputs", runRun},
+    {"verify", "Run two models on the same inputs and compare outputs; exit 1 when they differ", runVerify},
+};
+
+inline const Command* findCommand(std::string_view name) {
+  for (const auto& c : kCommands)
+    if (name == c.name) return &c;
+  return nullptr;
+}
+
+}  // namespace graft::cli

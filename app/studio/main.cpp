@@ -1,0 +1,110 @@
+// graft: the studio. Opens the model named on the command line, or renders one to a PNG
+// with --screenshot for docs and tests.
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QDir>
+#include <QFileInfo>
+#include <QImage>
+#include <QTimer>
+
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+
+#include "main_window.h"
+#include "model_loader.h"
+#include "studio_setup.h"
+
+namespace {
+
+void fail(const QString& message) { std::fprintf(stderr, "graft: %s\n", message.toLocal8Bit().constData()); }
+
+}  // namespace
+
+int main(int argc, char* argv[]) {
+  QApplication app(argc, argv);
+  QApplication::setOrganizationName(QStringLiteral("Graft"));
+  QApplication::setOrganizationDomain(QStringLiteral("graft.io"));
+  QApplication::setApplicationName(QStringLiteral("graft"));
+  QApplication::setApplicationDisplayName(QStringLiteral("Graft"));
+  QApplication::setApplicationVersion(QStringLiteral(GRAFT_VERSION));
+  QApplication::setDesktopFileName(QStringLiteral("io.graft.Graft"));
+  QApplication::setWindowIcon(QIcon(QStringLiteral(":/graft/icons/graft.svg")));
+  qRegisterMetaType<std::shared_ptr<graft::ModelDocument>>();
+
+  graft::installTranslations();
+
+  QCommandLineParser parser;
+  parser.setApplicationDescription(QCoreApplication::translate("main", "Graft: a desktop studio for ONNX models."));
+  parser.addHelpOption();
+  parser.addVersionOption();
+  parser.addPositionalArgument(QStringLiteral("model"), QCoreApplication::translate("main", "The .onnx model to open."),
+                               QStringLiteral("[model]"));
+  QCommandLineOption screenshot(QStringLiteral("screenshot"),
+                                QCoreApplication::translate("main", "Open the model without showing a window, save a "
+                                                                "picture of the window to <png> and exit."),
+                                QStringLiteral("png"));
+  QCommandLineOption size(QStringLiteral("size"),
+                          QCoreApplication::translate("main", "Window size for --screenshot, e.g. 1400x900."),
+                          QStringLiteral("WxH"), QStringLiteral("1400x900"));
+  QCommandLineOption select(QStringLiteral("select"),
+                            QCoreApplication::translate("main", "Select the node with this name after opening."),
+                            QStringLiteral("node"));
+  QCommandLineOption verbose(QStringLiteral("verbose"),
+                             QCoreApplication::translate("main", "Log debug messages too."));
+  parser.addOptions({screenshot, size, select, verbose});
+  parser.process(app);
+
+  graft::setupLogging(parser.isSet(verbose));
+  spdlog::info("Graft {} on Qt {}", GRAFT_VERSION, qVersion());
+
+  const QStringList args = parser.positionalArguments();
+  const QString model = args.isEmpty() ? QString() : args.front();
+
+  if (parser.isSet(screenshot)) {
+    const QString out = parser.value(screenshot);
+    const QStringList wh = parser.value(size).split(QLatin1Char('x'));
+    const int width = wh.size() == 2 ? wh[0].toInt() : 0;
+    const int height = wh.size() == 2 ? wh[1].toInt() : 0;
+    if (width < 200 || height < 200 || width > 10000 || height > 10000) {
+      fail(QCoreApplication::translate("main", "--size must look like 1400x900."));
+      return 2;
+    }
+    graft::MainWindow window(graft::MainWindow::Options{false, false});
+    // Laid out and painted as if shown, but never mapped on a screen.
+    window.setAttribute(Qt::WA_DontShowOnScreen);
+    window.resize(width, height);
+    window.show();
+    const QString selected = parser.value(select);
+    auto render = [&] {
+      // Let queued log messages and layout settle before painting.
+      QTimer::singleShot(100, &window, [&] {
+        QImage image = window.grab().toImage();
+        if (!image.save(out, "PNG")) {
+          fail(QCoreApplication::translate("main", "Could not write %1.").arg(QDir::toNativeSeparators(out)));
+          QApplication::exit(1);
+          return;
+        }
+        QApplication::exit(0);
+      });
+    };
+    QObject::connect(&window, &graft::MainWindow::modelLoaded, &window, [&] {
+      if (!selected.isEmpty() && !window.selectNode(selected)) {
+        fail(QCoreApplication::translate("main", "No node named %1 in the model.").arg(selected));
+        QApplication::exit(1);
+        return;
+      }
+      render();
+    });
+    QObject::connect(&window, &graft::MainWindow::loadFailed, &window, [] { QApplication::exit(1); });
+    QObject::connect(&window, &graft::MainWindow::loadCancelled, &window, [] { QApplication::exit(1); });
+    if (model.isEmpty()) render();  // the window as it opens without a model
+    else window.openFile(model);
+    return app.exec();
+  }
+
+  graft::MainWindow window;
+  window.show();
+  if (!model.isEmpty()) window.openFile(model);
+  return app.exec();
+}

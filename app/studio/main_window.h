@@ -1,0 +1,129 @@
+// The studio's main window: menus and actions, recent files, drag and drop, the panels
+// around the central tabs (node table now, graph canvas next), and the open-model workflow.
+#pragma once
+
+#include <QMainWindow>
+#include <QString>
+#include <QStringList>
+
+#include <memory>
+
+#include "model_document.h"
+
+class QAction;
+class QDockWidget;
+class QLabel;
+class QLineEdit;
+class QMenu;
+class QMimeData;
+class QProgressBar;
+class QPushButton;
+class QStackedWidget;
+class QTabWidget;
+class QTableView;
+class QTimer;
+
+namespace graft {
+
+class LogView;
+class ModelLoader;
+class ModelPropertiesPanel;
+class NodeDetailsPanel;
+class NodeFilterProxyModel;
+class NodeTableModel;
+
+class MainWindow : public QMainWindow {
+  Q_OBJECT
+
+ public:
+  struct Options {
+    bool useSettings = true;   // restore/save geometry and recent files (off for --screenshot)
+    bool errorDialogs = true;  // off: errors go to the log and stderr only
+  };
+  explicit MainWindow(QWidget* parent = nullptr) : MainWindow(Options{}, parent) {}
+  explicit MainWindow(Options options, QWidget* parent = nullptr);
+  ~MainWindow() override;
+
+  // Starts opening a model off the GUI thread; ends in modelLoaded, loadFailed or loadCancelled.
+  // The open model stays until a new one has loaded.
+  void openFile(const QString& path);
+  void cancelLoading();
+  bool isLoading() const;
+
+  std::shared_ptr<const ModelDocument> document() const { return document_; }
+  // Selects a node in the table by name or "<op_type> #<index>" display name; false if absent.
+  bool selectNode(const QString& name);
+  QStringList recentFiles() const;
+
+  // The central tabs: "Nodes" now; the graph canvas is added beside it.
+  QTabWidget* centralTabs() const { return tabs_; }
+  QTableView* nodeTable() const { return table_; }
+  NodeTableModel* nodeTableModel() const { return tableModel_; }
+  NodeFilterProxyModel* nodeFilterModel() const { return proxy_; }
+  QLineEdit* filterEdit() const { return filter_; }
+  ModelPropertiesPanel* propertiesPanel() const { return properties_; }
+  NodeDetailsPanel* detailsPanel() const { return details_; }
+  LogView* logView() const { return log_; }
+  QPushButton* cancelButton() const { return cancelButton_; }
+
+ signals:
+  void modelLoaded(const QString& path);
+  void loadFailed(const QString& path, const QString& message);
+  void loadCancelled(const QString& path);
+  void loadProgress(double fraction, const QString& stage);
+
+ protected:
+  void dragEnterEvent(QDragEnterEvent* event) override;
+  void dragMoveEvent(QDragMoveEvent* event) override;
+  void dropEvent(QDropEvent* event) override;
+  void closeEvent(QCloseEvent* event) override;
+
+ private:
+  void createCentral();
+  void createDocks();
+  void createActions();
+  void createStatusBar();
+  void chooseFile();
+  void reload();
+  void onLoaded(std::shared_ptr<ModelDocument> document);
+  void onFailed(const QString& path, const QString& message);
+  void onCancelled(const QString& path);
+  void onProgress(double fraction, const QString& stage);
+  void endLoading();
+  void addRecentFile(const QString& path);
+  void rebuildRecentMenu();
+  void updateFilterCount();
+  void updateTitle();
+  void showColumnMenu(const QPoint& pos);
+  static QString onnxPathFrom(const QMimeData* mime);
+
+  Options options_;
+  std::shared_ptr<ModelDocument> document_;
+  ModelLoader* loader_ = nullptr;
+
+  QStackedWidget* stack_ = nullptr;
+  QTabWidget* tabs_ = nullptr;
+  QLineEdit* filter_ = nullptr;
+  QLabel* filterCount_ = nullptr;
+  QTableView* table_ = nullptr;
+  NodeTableModel* tableModel_ = nullptr;
+  NodeFilterProxyModel* proxy_ = nullptr;
+  ModelPropertiesPanel* properties_ = nullptr;
+  NodeDetailsPanel* details_ = nullptr;
+  LogView* log_ = nullptr;
+  QDockWidget* modelDock_ = nullptr;
+  QDockWidget* nodeDock_ = nullptr;
+  QDockWidget* logDock_ = nullptr;
+
+  QMenu* recentMenu_ = nullptr;
+  QAction* reloadAction_ = nullptr;
+
+  QWidget* progressBox_ = nullptr;
+  QLabel* progressLabel_ = nullptr;
+  QProgressBar* progressBar_ = nullptr;
+  QPushButton* cancelButton_ = nullptr;
+  QTimer* progressDelay_ = nullptr;
+  QLabel* summary_ = nullptr;
+};
+
+}  // namespace graft

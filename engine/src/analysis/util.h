@@ -1,0 +1,48 @@
+// Helpers shared by the analysis sources: how domains, opsets and node labels are named
+// in messages, so inference, schemas and validation explain the same things the same way.
+#pragma once
+
+#include <onnx/onnx_pb.h>
+
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+
+#include "graft/analysis.h"
+
+namespace graft::analysis_detail {
+
+// "" and "ai.onnx" both name the default domain; the onnx registry only knows "".
+inline std::string normalizeDomain(const std::string& domain) { return domain == "ai.onnx" ? std::string() : domain; }
+
+inline std::string domainLabel(const std::string& domain) {
+  return domain.empty() || domain == "ai.onnx" ? std::string("ai.onnx") : domain;
+}
+
+// True when the bundled onnx library has schemas for the domain (ai.onnx, ai.onnx.ml, training).
+bool domainKnownToLibrary(const std::string& domain);
+
+// Why the library cannot handle ops of a domain it does not know; "custom domain 'x'" or
+// the ONNX Runtime contrib explanation for com.microsoft.
+std::string unknownDomainNote(const std::string& domain);
+
+// Completes "not inferred because ..." / "not checked because ..." for an unknown domain.
+std::string unknownDomainReason(const std::string& domain);
+
+// "<name>" or "<op_type> #<index>" for unnamed nodes, as Diagnostic::node promises.
+inline std::string nodeLabel(const onnx::NodeProto& node, std::size_t index) {
+  return node.name().empty() ? node.op_type() + " #" + std::to_string(index) : node.name();
+}
+
+// The copy analyses work on: same graph, but no weight bytes beyond small tensors and integer
+// vectors (shape inference reads those: Reshape's target shape, tables its data propagation
+// gathers from).
+Model::ExportOptions analysisExport();
+
+// Opset imports of a ModelProto keyed by normalized domain.
+std::unordered_map<std::string, int> opsetImports(const onnx::ModelProto& model);
+
+// Removes onnx's "[ShapeInferenceError] " style prefixes and trailing whitespace.
+std::string cleanOnnxMessage(std::string message);
+
+}  // namespace graft::analysis_detail

@@ -1,0 +1,260 @@
+// Validation with the onnx checker, one node at a time: check_model stops at the first error,
+// so nodes are checked with check_node in a scope built as the graph goes, each error names its
+// node, and check_model then runs once for what only it looks at (model and graph fields).
+#include <onnx/checker.h>
+#include <onnx/defs/schema.h>
+#include <spdlog/spdlog.h>
+
+#include <set>
+
+#include "analysis/util.h"
+#include "graft/analysis.h"
+
+namespace graft {
+
+using namespace analysis_detail;
+
+namespace {
+
+using Sev = Diagnostic::Severity;
+
+void forEachGraphProto(onnx::GraphProto& graph, const std::function<void(onnx::GraphProto&)>& fn) {
+  fn(graph);
+  for (auto& node : *graph.mutable_node())
+    for (auto& attr : *node.mutable_attribute()) {
+      if (attr.has_g()) forEachGraphProto(*attr.mutable_g(), fn);
+      for (auto& g : *attr.mutable_graphs()) forEachGraphProto(g, fn);
+    }
+}
+
+// The analysis copy carries no weight bytes (and external ones are not reachable from the
+// checker's working directory). Their data is checked on the real tensors instead, so here each
+// one gets a stand-in with exactly one value field, which is all check_model asks of it.
+void standInInitializerData(onnx::TensorProto& t) {
+  t.clear_data_location();
+  t.clear_external_data();
+  t.clear_raw_data();
+  t.clear_float_data();
+  t.clear_int32_data();
+  t.clear_string_data();
+  t.clear_int64_data();
+  t.clear_double_data();
+  t.clear_uint64_data();
+  std::int64_t n = 1;
+  for (auto d : t.dims()) n = d <= 0 ? 0 : n * std::min<std::int64_t>(d, 1 << 20);
+  if (n == 0) return;
+  if (t.data_type() == onnx::TensorProto::STRING)
+    t.add_string_data("");
+  else
+    t.set_raw_data(std::string(1, '\0'));
+}
+
+// "...\n\n==> Context: Bad node spec for node. Name: x OpType: Y" -> base message and node name.
+struct CheckerMessage {
+  std::string base;
+  std::string nodeName, nodeOp;
+  bool isNodeContext = false;
+};
+
+CheckerMessage splitCheckerMessage(const std::string& what) {
+  CheckerMessage m;
+  const std::string ctxMarker = "\n\n==> Context: ";
+  std::size_t at = what.find(ctxMarker);
+  m.base = cleanOnnxMessage(what.substr(0, at));
+  if (at == std::string::npos) return m;
+  std::string context = what.substr(at + ctxMarker.size());
+  const std::string nodeMarker = "Bad node spec for node. Name: ";
+  if (std::size_t p = context.find(nodeMarker); p != std::string::npos) {
+    m.isNodeContext = true;
+    std::string rest = context.substr(p + nodeMarker.size());
+    std::size_t op = rest.rfind(" OpType: ");
+    m.nodeName = rest.substr(0, op);
+    if (op != std::string::npos) m.nodeOp = cleanOnnxMessage(rest.substr(op + 9));
+  } else {
+    m.base += " (" + cleanOnnxMessage(context) + ")";
+  }
+  return m;
+}
+
+}  // namespace
+
+ValidationResult validateModel(const Model& model) {
+  ValidationResult result;
+  auto add = [&](Sev sev, std::string node, std::string op, std::string message) {
+    if (sev == Sev::Error) result.valid = false;
+    result.problems.push_back({sev, std::move(node), std::move(op), std::move(message)});
+  };
+
+  onnx::ModelProto proto;
+  try {
+    proto = model.toProto(analysisExport());
+  } catch (const std::exception& e) {
+    add(Sev::Error, "", "", std::string("could not prepare the model for checking: ") + e.what());
+    return result;
+  }
+
+  // "ai.onnx" is the default domain under another name; the checker only accepts "".
+  for (auto& imp : *proto.mutable_opset_import())
+    if (imp.domain() == "ai.onnx") imp.set_domain("");
+  forEachGraphProto(*proto.mutable_graph(), [](onnx::GraphProto& g) {
+    for (auto& n : *g.mutable_node())
+      if (n.domain() == "ai.onnx") n.set_domain("");
+  });
+  const auto imports = opsetImports(proto);
+
+  const std::int64_t irVersion = proto.ir_version();
+  const std::int64_t checkerIr = onnx::Version::IR_VERSION;
+  if (irVersion > checkerIr) {
+    add(Sev::Warning, "", "",
+        "IR version " + std::to_string(irVersion) + " is newer than the onnx checker knows (up to " +
+            std::to_string(checkerIr) + "); the model was checked as if it were IR version " +
+            std::to_string(checkerIr));
+    proto.set_ir_version(checkerIr);
+  }
+  std::set<std::string> newerDomains;
+  for (const auto& [domain, version] : imports) {
+    if (!domainKnownToLibrary(domain) || version <= maxKnownOpset(domain)) continue;
+    newerDomains.insert(domain);
+    add(Sev::Warning, "", "",
+        "cannot check ops of opset " + std::to_string(version) + " of " + domainLabel(domain) +
+            " (library knows up to " + std::to_string(maxKnownOpset(domain)) +
+            "); they were checked against the newest schemas it has, and what fails there is a warning");
+  }
+
+  onnx::checker::CheckerContext ctx;
+  ctx.set_ir_version(static_cast<int>(proto.ir_version()));
+  ctx.set_opset_imports(imports);
+  ctx.set_model_dir(model.sourceDir());
+  ctx.set_is_main_graph(true);
+
+  // ---- declared types of the main graph, each error naming its value.
+  const onnx::GraphProto& g = proto.graph();
+  auto checkInfos = [&](const auto& infos, const char* what) {
+    for (const auto& vi : infos) {
+      try {
+        onnx::checker::check_value_info(vi, ctx);
+      } catch (const std::exception& e) {
+        add(Sev::Error, "", "", std::string(what) + " '" + vi.name() + "': " + splitCheckerMessage(e.what()).base);
+      }
+    }
+  };
+  checkInfos(g.input(), "graph input");
+  checkInfos(g.output(), "graph output");
+  checkInfos(g.value_info(), "value_info");
+
+  // ---- nodes of the main graph, in stored order, with the names defined so far in scope.
+  onnx::checker::LexicalScopeContext lex;
+  for (const auto& in : g.input()) lex.add(in.name());
+  for (const auto& t : g.initializer()) lex.add(t.name());
+  for (const auto& st : g.sparse_initializer()) lex.add(st.values().name());
+  bool orderReported = false, ssaReported = false;
+  std::set<std::string> nodesWithProblems, opsWithProblems;
+  for (int i = 0; i < g.node_size(); ++i) {
+    const onnx::NodeProto& node = g.node(i);
+    const std::string label = nodeLabel(node, static_cast<size_t>(i));
+    auto addNode = [&](Sev sev, std::string message) {
+      nodesWithProblems.insert(label);
+      opsWithProblems.insert(node.op_type());
+      add(sev, label, node.op_type(), std::move(message));
+    };
+    for (const auto& in : node.input()) {
+      if (in.empty() || lex.this_or_ancestor_graph_has(in)) continue;
+      orderReported = true;
+      addNode(Sev::Error, "input '" + in +
+                              "' is not produced by an earlier node, a graph input or an initializer (a missing "
+                              "value, or nodes out of topological order)");
+    }
+    const std::string& domain = node.domain();
+    const bool known = domainKnownToLibrary(domain);
+    if (!imports.count(domain)) {
+      addNode(Sev::Error,
+              "the model does not import domain " + domainLabel(domain) + "; add an opset_import entry for it");
+    } else {
+      if (!known) addNode(Sev::Info, "not checked because " + unknownDomainReason(domain));
+      try {
+        onnx::checker::check_node(node, ctx, lex);
+      } catch (const std::exception& e) {
+        CheckerMessage m = splitCheckerMessage(e.what());
+        std::string message = m.base;
+        if (m.isNodeContext && m.nodeName != node.name()) {
+          message = "in a subgraph, node '" + m.nodeName + "' (" + m.nodeOp + "): " + m.base;
+        } else if (known && m.base.rfind("No Op registered", 0) == 0) {
+          // Say what would fix it: which opset has the op (e.g. LayerNormalization from 17).
+          std::string note = describeOp(node.op_type(), domain, imports.at(domain)).note;
+          if (!note.empty()) message += " (" + note + ")";
+        }
+        if (newerDomains.count(domain))
+          addNode(Sev::Warning, "cannot check against opset " + std::to_string(imports.at(domain)) +
+                                    " (library knows up to " + std::to_string(maxKnownOpset(domain)) + "): " + message);
+        else
+          addNode(Sev::Error, message);
+      }
+    }
+    for (const auto& out : node.output()) {
+      if (out.empty()) continue;
+      if (lex.this_graph_has(out)) {
+        ssaReported = true;
+        addNode(Sev::Error, "output '" + out +
+                                "' is already defined earlier in the graph (every value must be "
+                                "produced exactly once)");
+      }
+      lex.add(out);
+    }
+  }
+
+  // The checker does not look at what the graph outputs refer to; an edit can leave one dangling.
+  for (const auto& out : g.output())
+    if (!lex.this_graph_has(out.name()))
+      add(Sev::Error, "", "",
+          "graph output '" + out.name() + "' is not produced by any node, graph input or initializer");
+
+  // ---- initializers, with their real data (the copy has none).
+  model.forEachGraph([&](const Graph& graph) {
+    for (const Value* v : graph.initializers()) {
+      const Tensor* t = v->initializer();
+      if (!t) continue;
+      // External data of a model built in memory has no folder to be found in; io checks it at load.
+      if (t->proto().data_location() == onnx::TensorProto::EXTERNAL && model.sourceDir().empty()) continue;
+      try {
+        onnx::checker::check_tensor(t->proto(), ctx);
+      } catch (const std::exception& e) {
+        add(Sev::Error, "", "", "initializer '" + v->name() + "': " + splitCheckerMessage(e.what()).base);
+      }
+    }
+  });
+
+  // ---- the model as a whole; its first error is reported unless a node check already said it.
+  forEachGraphProto(*proto.mutable_graph(), [](onnx::GraphProto& graph) {
+    for (auto& t : *graph.mutable_initializer()) standInInitializerData(t);
+  });
+  try {
+    onnx::checker::check_model(proto);
+  } catch (const std::exception& e) {
+    CheckerMessage m = splitCheckerMessage(e.what());
+    bool duplicate = false;
+    if (m.isNodeContext) {
+      // Unnamed nodes carry "<op> #<index>" labels here; the checker only knows their op type.
+      duplicate = nodesWithProblems.count(m.nodeName) != 0 || (m.nodeName.empty() && opsWithProblems.count(m.nodeOp));
+      for (const auto& p : result.problems)
+        if (p.message.find(m.base) != std::string::npos) duplicate = true;
+    } else if (m.base.find("topologically sorted") != std::string::npos) {
+      duplicate = orderReported;
+    } else if (m.base.find("static single assignment") != std::string::npos ||
+               m.base.find("single static assignment") != std::string::npos) {
+      duplicate = ssaReported;
+    } else {
+      for (const auto& p : result.problems)
+        if (!m.base.empty() && p.message.find(m.base) != std::string::npos) duplicate = true;
+    }
+    if (!duplicate) {
+      if (m.isNodeContext)
+        add(Sev::Error, m.nodeName, m.nodeOp, m.base);
+      else
+        add(Sev::Error, "", "", m.base);
+    }
+  }
+  spdlog::debug("validation: {} problems, valid={}", result.problems.size(), result.valid);
+  return result;
+}
+
+}  // namespace graft

@@ -1,0 +1,538 @@
+// Array storage, element types, conversions to and from TensorProto and .npy files.
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+#include "eval/kernel.h"
+#include "graft/io.h"
+
+namespace graft {
+
+using namespace graft::eval;
+
+namespace {
+
+std::shared_ptr<std::byte> allocateBytes(std::size_t bytes) {
+  // 64-byte alignment suits SIMD loads in Eigen maps; never a zero-sized request.
+  std::size_t rounded = ((bytes + 63) / 64) * 64;
+  if (rounded == 0) rounded = 64;
+  void* p = std::aligned_alloc(64, rounded);
+  if (!p) throw std::bad_alloc();
+  return std::shared_ptr<std::byte>(static_cast<std::byte*>(p), [](std::byte* q) { std::free(q); });
+}
+
+}  // namespace
+
+Array::Array(std::int32_t dtype, std::vector<std::int64_t> shape) : Array(uninitialized(dtype, std::move(shape))) {
+  if (storage_) std::memset(storage_.get(), 0, bytes());
+}
+
+Array Array::uninitialized(std::int32_t dtype, std::vector<std::int64_t> shape) {
+  Array a;
+  a.dtype_ = dtype;
+  a.shape_ = std::move(shape);
+  a.size_ = shapeSize(a.shape_);
+  if (dtype == kString) {
+    a.elemSize_ = 0;
+    a.strings_ = std::make_shared<std::vector<std::string>>(static_cast<std::size_t>(a.size_));
+  } else {
+    a.elemSize_ = elementSizeOf(dtype);
+    a.storage_ = allocateBytes(a.bytes());
+  }
+  return a;
+}
+
+Array Array::reshaped(std::vector<std::int64_t> shape) const {
+  Array a = *this;
+  a.shape_ = std::move(shape);
+  a.size_ = shapeSize(a.shape_);
+  return a;
+}
+
+Array Array::clone() const {
+  Array a = uninitialized(dtype_, shape_);
+  if (dtype_ == kString)
+    *a.strings_ = *strings_;
+  else if (bytes())
+    std::memcpy(a.raw(), raw(), bytes());
+  return a;
+}
+
+std::string formatShape(const std::vector<std::int64_t>& shape) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    if (i) s += ",";
+    s += shape[i] < 0 ? std::string("?") : std::to_string(shape[i]);
+  }
+  return s + "]";
+}
+
+std::string formatArrayType(const Array& array) { return std::string(dtypeName(array.dtype())) + formatShape(array.shape()); }
+
+// ------------------------------------------------------------------ TensorProto
+
+namespace {
+
+template <typename Src, typename Field>
+void copyField(Array& a, const Field& field) {
+  // Typed fields hold wider values (int32_data for int8/uint16/bool/float16 bit patterns).
+  std::int32_t dt = a.dtype();
+  auto n = static_cast<std::size_t>(a.size());
+  switch (dt) {
+    case kFloat16:
+    case kBFloat16:
+    case kUInt16:
+      for (std::size_t i = 0; i < n; ++i) a.data<std::uint16_t>()[i] = static_cast<std::uint16_t>(field.Get(static_cast<int>(i)));
+      break;
+    case kInt16:
+      for (std::size_t i = 0; i < n; ++i) a.data<std::int16_t>()[i] = static_cast<std::int16_t>(field.Get(static_cast<int>(i)));
+      break;
+    case kInt8:
+      for (std::size_t i = 0; i < n; ++i) a.data<std::int8_t>()[i] = static_cast<std::int8_t>(field.Get(static_cast<int>(i)));
+      break;
+    case kUInt8:
+      for (std::size_t i = 0; i < n; ++i) a.data<std::uint8_t>()[i] = static_cast<std::uint8_t>(field.Get(static_cast<int>(i)));
+      break;
+    case kBool:
+      for (std::size_t i = 0; i < n; ++i) a.data<bool>()[i] = field.Get(static_cast<int>(i)) != 0;
+      break;
+    case kInt32:
+      for (std::size_t i = 0; i < n; ++i) a.data<std::int32_t>()[i] = static_cast<std::int32_t>(field.Get(static_cast<int>(i)));
+      break;
+    case kUInt32:
+      for (std::size_t i = 0; i < n; ++i) a.data<std::uint32_t>()[i] = static_cast<std::uint32_t>(field.Get(static_cast<int>(i)));
+      break;
+    default:
+      for (std::size_t i = 0; i < n; ++i) a.data<Src>()[i] = static_cast<Src>(field.Get(static_cast<int>(i)));
+  }
+}
+
+Result<Array> fromBytes(const onnx::TensorProto& proto, std::string_view bytes, std::vector<std::int64_t> dims) {
+  Array a = Array::uninitialized(proto.data_type(), std::move(dims));
+  if (bytes.size() != a.bytes())
+    return Status(ErrorCode::Corrupt, "tensor '" + proto.name() + "' holds " + std::to_string(bytes.size()) +
+                                          " bytes but " + formatArrayType(a) + " needs " + std::to_string(a.bytes()));
+  if (a.bytes()) std::memcpy(a.raw(), bytes.data(), a.bytes());
+  return a;
+}
+
+}  // namespace
+
+Result<Array> arrayFromProto(const onnx::TensorProto& proto, const std::string& baseDir) {
+  std::vector<std::int64_t> dims(proto.dims().begin(), proto.dims().end());
+  for (auto d : dims)
+    if (d < 0) return Status(ErrorCode::Corrupt, "tensor '" + proto.name() + "' has a negative dimension");
+  std::int32_t dt = proto.data_type();
+  if (dt == 0 || (dt != kString && elementSizeOf(dt) == 0))
+    return Status(ErrorCode::Unsupported, "tensor '" + proto.name() + "' has element type " + dtypeName(dt) +
+                                              ", which the evaluator does not support");
+  if (proto.data_location() == onnx::TensorProto_DataLocation_EXTERNAL) {
+    std::string location;
+    std::uint64_t offset = 0, length = 0;
+    bool hasLength = false;
+    for (const auto& kv : proto.external_data()) {
+      if (kv.key() == "location") location = kv.value();
+      if (kv.key() == "offset") offset = std::stoull(kv.value());
+      if (kv.key() == "length") {
+        length = std::stoull(kv.value());
+        hasLength = true;
+      }
+    }
+    if (baseDir.empty())
+      return Status(ErrorCode::Unsafe, "tensor '" + proto.name() + "' has external data but no model folder is known");
+    auto path = resolveExternalLocation(baseDir, location, proto.name());
+    if (!path) return path.status();
+    auto file = MappedFile::open(path.value());
+    if (!file) return file.status();
+    auto all = file.value()->bytes();
+    if (offset > all.size()) return Status(ErrorCode::Corrupt, "tensor '" + proto.name() + "': offset past the end of " + location);
+    auto slice = all.substr(offset, hasLength ? length : std::string_view::npos);
+    return fromBytes(proto, slice, std::move(dims));
+  }
+  if (proto.has_raw_data()) return fromBytes(proto, proto.raw_data(), std::move(dims));
+
+  Array a = Array::uninitialized(dt, dims);
+  auto n = a.size();
+  auto check = [&](int have) -> Status {
+    if (have != n)
+      return Status(ErrorCode::Corrupt, "tensor '" + proto.name() + "' holds " + std::to_string(have) + " values but " +
+                                            formatArrayType(a) + " needs " + std::to_string(n));
+    return Status::ok();
+  };
+  switch (dt) {
+    case kFloat:
+      if (auto s = check(proto.float_data_size()); !s) return s;
+      copyField<float>(a, proto.float_data());
+      break;
+    case kDouble:
+      if (auto s = check(proto.double_data_size()); !s) return s;
+      copyField<double>(a, proto.double_data());
+      break;
+    case kInt64:
+      if (auto s = check(proto.int64_data_size()); !s) return s;
+      copyField<std::int64_t>(a, proto.int64_data());
+      break;
+    case kUInt32:
+    case kUInt64:
+      if (auto s = check(proto.uint64_data_size()); !s) return s;
+      copyField<std::uint64_t>(a, proto.uint64_data());
+      break;
+    case kString:
+      if (auto s = check(proto.string_data_size()); !s) return s;
+      for (int i = 0; i < n; ++i) a.strings()[static_cast<std::size_t>(i)] = proto.string_data(i);
+      break;
+    default:
+      if (auto s = check(proto.int32_data_size()); !s) return s;
+      copyField<std::int32_t>(a, proto.int32_data());
+  }
+  return a;
+}
+
+Result<Array> arrayFromTensor(const Tensor& tensor) {
+  if (tensor.isExternal()) {
+    std::vector<std::int64_t> dims = tensor.dims();
+    return fromBytes(tensor.proto(), tensor.rawBytes(), std::move(dims));
+  }
+  return arrayFromProto(tensor.proto());
+}
+
+onnx::TensorProto arrayToProto(const Array& array, const std::string& name) {
+  onnx::TensorProto p;
+  p.set_name(name);
+  p.set_data_type(array.dtype());
+  for (auto d : array.shape()) p.add_dims(d);
+  if (array.dtype() == kString) {
+    for (const auto& s : array.strings()) p.add_string_data(s);
+  } else {
+    p.set_raw_data(std::string(static_cast<const char*>(array.raw()), array.bytes()));
+  }
+  return p;
+}
+
+// ------------------------------------------------------------------ cast
+
+namespace {
+
+template <typename D>
+D fromDouble(double v) {
+  if constexpr (std::is_same_v<D, bool>) {
+    return v != 0;
+  } else if constexpr (std::is_integral_v<D>) {
+    if (std::isnan(v)) return 0;
+    // Out-of-range float->int is UB in C++; wrap through int64 like numpy does in practice.
+    if (v >= 9.2e18 || v <= -9.2e18) return static_cast<D>(static_cast<std::int64_t>(v < 0 ? INT64_MIN : INT64_MAX));
+    return static_cast<D>(static_cast<std::int64_t>(v));
+  } else {
+    return static_cast<D>(v);
+  }
+}
+
+template <typename S, typename D>
+void castLoop(const S* s, D* d, std::int64_t n) {
+  for (std::int64_t i = 0; i < n; ++i) {
+    if constexpr (std::is_floating_point_v<S> && std::is_integral_v<D>)
+      d[i] = fromDouble<D>(static_cast<double>(s[i]));
+    else if constexpr (std::is_same_v<D, bool>)
+      d[i] = s[i] != S(0);
+    else
+      d[i] = static_cast<D>(s[i]);
+  }
+}
+
+template <typename S>
+Status castFrom(const S* s, Array& out, std::int64_t n) {
+  switch (out.dtype()) {
+    case kFloat: castLoop(s, out.data<float>(), n); break;
+    case kDouble: castLoop(s, out.data<double>(), n); break;
+    case kInt8: castLoop(s, out.data<std::int8_t>(), n); break;
+    case kUInt8: castLoop(s, out.data<std::uint8_t>(), n); break;
+    case kInt16: castLoop(s, out.data<std::int16_t>(), n); break;
+    case kUInt16: castLoop(s, out.data<std::uint16_t>(), n); break;
+    case kInt32: castLoop(s, out.data<std::int32_t>(), n); break;
+    case kUInt32: castLoop(s, out.data<std::uint32_t>(), n); break;
+    case kInt64: castLoop(s, out.data<std::int64_t>(), n); break;
+    case kUInt64: castLoop(s, out.data<std::uint64_t>(), n); break;
+    case kBool: castLoop(s, out.data<bool>(), n); break;
+    case kFloat16: {
+      auto* d = out.data<std::uint16_t>();
+      for (std::int64_t i = 0; i < n; ++i) d[i] = floatToHalf(static_cast<float>(s[i]));
+      break;
+    }
+    case kBFloat16: {
+      auto* d = out.data<std::uint16_t>();
+      for (std::int64_t i = 0; i < n; ++i) d[i] = floatToBfloat16(static_cast<float>(s[i]));
+      break;
+    }
+    default:
+      return Status(ErrorCode::Unsupported, std::string("cannot cast to ") + dtypeName(out.dtype()));
+  }
+  return Status::ok();
+}
+
+std::string formatNumber(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "INF" : "-INF";
+  std::ostringstream os;
+  os.precision(9);
+  os << v;
+  return os.str();
+}
+
+}  // namespace
+
+Result<Array> castArray(const Array& a, std::int32_t dtype) {
+  if (a.dtype() == dtype) return a;
+  Array out = Array::uninitialized(dtype, a.shape());
+  std::int64_t n = a.size();
+  if (a.dtype() == kString) {
+    if (dtype == kString) return a;
+    // Strings parse as numbers (ONNX Cast from string).
+    std::vector<double> vals(static_cast<std::size_t>(n));
+    for (std::int64_t i = 0; i < n; ++i) {
+      const std::string& s = a.strings()[static_cast<std::size_t>(i)];
+      std::string lower = s;
+      std::transform(lower.begin(), lower.end(), lower.begin(), ::tolower);
+      if (lower == "nan")
+        vals[static_cast<std::size_t>(i)] = std::numeric_limits<double>::quiet_NaN();
+      else if (lower == "inf" || lower == "+inf" || lower == "infinity")
+        vals[static_cast<std::size_t>(i)] = std::numeric_limits<double>::infinity();
+      else if (lower == "-inf" || lower == "-infinity")
+        vals[static_cast<std::size_t>(i)] = -std::numeric_limits<double>::infinity();
+      else
+        vals[static_cast<std::size_t>(i)] = std::strtod(s.c_str(), nullptr);
+    }
+    if (dtype == kFloat) {
+      for (std::int64_t i = 0; i < n; ++i) out.data<float>()[i] = static_cast<float>(vals[static_cast<std::size_t>(i)]);
+      return out;
+    }
+    auto s = castFrom(vals.data(), out, n);
+    if (!s) return s;
+    return out;
+  }
+  if (dtype == kString && (a.dtype() == kFloat || a.dtype() == kDouble)) {
+    // Shortest text that reads back to the same value, as numpy prints it.
+    char buf[64];
+    for (std::int64_t i = 0; i < n; ++i) {
+      double v = a.dtype() == kFloat ? a.data<float>()[i] : a.data<double>()[i];
+      std::string s;
+      if (std::isnan(v)) s = "NaN";
+      else if (std::isinf(v)) s = v > 0 ? "INF" : "-INF";
+      else {
+        auto r = a.dtype() == kFloat ? std::to_chars(buf, buf + sizeof buf, a.data<float>()[i]) : std::to_chars(buf, buf + sizeof buf, v);
+        s.assign(buf, r.ptr);
+      }
+      out.strings()[static_cast<std::size_t>(i)] = s;
+    }
+    return out;
+  }
+  if (dtype == kString) {
+    auto d = arrayToDoubles(a);
+    if (!d) return d.status();
+    for (std::int64_t i = 0; i < n; ++i) out.strings()[static_cast<std::size_t>(i)] = formatNumber(d.value()[static_cast<std::size_t>(i)]);
+    return out;
+  }
+  Status s;
+  switch (a.dtype()) {
+    case kFloat: s = castFrom(a.data<float>(), out, n); break;
+    case kDouble: s = castFrom(a.data<double>(), out, n); break;
+    case kInt8: s = castFrom(a.data<std::int8_t>(), out, n); break;
+    case kUInt8: s = castFrom(a.data<std::uint8_t>(), out, n); break;
+    case kInt16: s = castFrom(a.data<std::int16_t>(), out, n); break;
+    case kUInt16: s = castFrom(a.data<std::uint16_t>(), out, n); break;
+    case kInt32: s = castFrom(a.data<std::int32_t>(), out, n); break;
+    case kUInt32: s = castFrom(a.data<std::uint32_t>(), out, n); break;
+    case kInt64: s = castFrom(a.data<std::int64_t>(), out, n); break;
+    case kUInt64: s = castFrom(a.data<std::uint64_t>(), out, n); break;
+    case kBool: s = castFrom(a.data<bool>(), out, n); break;
+    case kFloat16:
+    case kBFloat16: {
+      std::vector<float> f(static_cast<std::size_t>(n));
+      const auto* h = a.data<std::uint16_t>();
+      bool half = a.dtype() == kFloat16;
+      for (std::int64_t i = 0; i < n; ++i) f[static_cast<std::size_t>(i)] = half ? halfToFloat(h[i]) : bfloat16ToFloat(h[i]);
+      s = castFrom(f.data(), out, n);
+      break;
+    }
+    default:
+      return Status(ErrorCode::Unsupported, std::string("cannot cast from ") + dtypeName(a.dtype()));
+  }
+  if (!s) return s;
+  return out;
+}
+
+Result<std::vector<double>> arrayToDoubles(const Array& a) {
+  if (a.dtype() == kString) return Status(ErrorCode::Unsupported, "string tensors have no numeric values");
+  auto d = castArray(a, kDouble);
+  if (!d) return d.status();
+  const double* p = d.value().data<double>();
+  return std::vector<double>(p, p + a.size());
+}
+
+ArrayStats arrayStats(const Array& a) {
+  ArrayStats st;
+  auto d = arrayToDoubles(a);
+  if (!d || d.value().empty()) return st;
+  double sum = 0, sq = 0;
+  std::int64_t finite = 0;
+  st.min = std::numeric_limits<double>::infinity();
+  st.max = -std::numeric_limits<double>::infinity();
+  for (double v : d.value()) {
+    if (std::isnan(v)) {
+      ++st.nanCount;
+      continue;
+    }
+    if (std::isinf(v)) ++st.infCount;
+    st.min = std::min(st.min, v);
+    st.max = std::max(st.max, v);
+    if (std::isfinite(v)) {
+      sum += v;
+      sq += v * v;
+      ++finite;
+    }
+  }
+  if (finite) {
+    st.mean = sum / static_cast<double>(finite);
+    st.std = std::sqrt(std::max(0.0, sq / static_cast<double>(finite) - st.mean * st.mean));
+  }
+  if (st.min > st.max) st.min = st.max = 0;
+  return st;
+}
+
+// ------------------------------------------------------------------ files
+
+namespace {
+
+Result<std::string> readWholeFile(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) return Status(ErrorCode::NotFound, "cannot open '" + path + "'");
+  std::ostringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+struct NpyType {
+  const char* descr;
+  std::int32_t dtype;
+};
+constexpr NpyType kNpyTypes[] = {
+    {"<f4", kFloat},   {"<f8", kDouble},  {"<f2", kFloat16}, {"|b1", kBool},   {"|u1", kUInt8},
+    {"|i1", kInt8},    {"<i2", kInt16},   {"<u2", kUInt16},  {"<i4", kInt32},  {"<u4", kUInt32},
+    {"<i8", kInt64},   {"<u8", kUInt64},  {"<b1", kBool},    {"<u1", kUInt8},  {"<i1", kInt8},
+    {"|f4", kFloat},   {"|i8", kInt64},
+};
+
+}  // namespace
+
+Result<Array> readNpy(const std::string& path) {
+  auto bytes = readWholeFile(path);
+  if (!bytes) return bytes.status();
+  const std::string& b = bytes.value();
+  auto bad = [&](const std::string& why) { return Status(ErrorCode::Corrupt, "'" + path + "' is not a valid .npy file: " + why); };
+  if (b.size() < 10 || b.compare(0, 6, "\x93NUMPY") != 0) return bad("missing the \\x93NUMPY magic");
+  int major = static_cast<unsigned char>(b[6]);
+  std::size_t headerLen, start;
+  if (major == 1) {
+    headerLen = static_cast<unsigned char>(b[8]) | (static_cast<std::size_t>(static_cast<unsigned char>(b[9])) << 8);
+    start = 10;
+  } else {
+    if (b.size() < 12) return bad("truncated header");
+    headerLen = 0;
+    for (int i = 0; i < 4; ++i) headerLen |= static_cast<std::size_t>(static_cast<unsigned char>(b[8 + i])) << (8 * i);
+    start = 12;
+  }
+  if (start + headerLen > b.size()) return bad("truncated header");
+  std::string header = b.substr(start, headerLen);
+  auto field = [&](const std::string& key) -> std::string {
+    auto k = header.find("'" + key + "'");
+    if (k == std::string::npos) return {};
+    auto colon = header.find(':', k);
+    if (colon == std::string::npos) return {};
+    auto v = header.find_first_not_of(' ', colon + 1);
+    return header.substr(v);
+  };
+  std::string descr = field("descr");
+  if (descr.size() < 5 || descr[0] != '\'') return bad("no 'descr'");
+  descr = descr.substr(1, descr.find('\'', 1) - 1);
+  std::int32_t dtype = 0;
+  for (const auto& t : kNpyTypes)
+    if (descr == t.descr) dtype = t.dtype;
+  if (!dtype) return Status(ErrorCode::Unsupported, "'" + path + "': numpy type '" + descr + "' is not supported (use a little-endian number type)");
+  if (field("fortran_order").rfind("True", 0) == 0)
+    return Status(ErrorCode::Unsupported, "'" + path + "' is stored in Fortran order; save it with np.ascontiguousarray");
+  std::string shapeStr = field("shape");
+  if (shapeStr.empty() || shapeStr[0] != '(') return bad("no 'shape'");
+  shapeStr = shapeStr.substr(1, shapeStr.find(')') - 1);
+  std::vector<std::int64_t> shape;
+  std::stringstream ss(shapeStr);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    auto p = item.find_first_not_of(' ');
+    if (p == std::string::npos) continue;
+    shape.push_back(std::stoll(item.substr(p)));
+  }
+  Array a = Array::uninitialized(dtype, shape);
+  std::size_t dataStart = start + headerLen;
+  if (b.size() - dataStart < a.bytes())
+    return bad("holds " + std::to_string(b.size() - dataStart) + " data bytes but " + formatArrayType(a) + " needs " + std::to_string(a.bytes()));
+  if (a.bytes()) std::memcpy(a.raw(), b.data() + dataStart, a.bytes());
+  return a;
+}
+
+Status writeNpy(const std::string& path, const Array& a) {
+  const char* descr = nullptr;
+  for (const auto& t : kNpyTypes)
+    if (t.dtype == a.dtype()) {
+      descr = t.descr;
+      break;
+    }
+  if (!descr) return Status(ErrorCode::Unsupported, std::string("cannot write ") + dtypeName(a.dtype()) + " to .npy");
+  // numpy writes "(3,)" for rank 1 and "(2, 3)" otherwise.
+  std::string shape = "(";
+  for (std::size_t i = 0; i < a.rank(); ++i) {
+    if (i) shape += ", ";
+    shape += std::to_string(a.dim(i));
+  }
+  if (a.rank() == 1) shape += ",";
+  shape += ")";
+  std::string header = std::string("{'descr': '") + descr + "', 'fortran_order': False, 'shape': " + shape + ", }";
+  std::size_t total = 10 + header.size() + 1;
+  header.append((64 - total % 64) % 64, ' ');
+  header += '\n';
+  std::string out = "\x93NUMPY";
+  out += '\x01';
+  out += '\x00';
+  out += static_cast<char>(header.size() & 0xff);
+  out += static_cast<char>((header.size() >> 8) & 0xff);
+  out += header;
+  std::ofstream f(path, std::ios::binary | std::ios::trunc);
+  if (!f) return Status(ErrorCode::Io, "cannot write '" + path + "'");
+  f.write(out.data(), static_cast<std::streamsize>(out.size()));
+  f.write(static_cast<const char*>(a.raw()), static_cast<std::streamsize>(a.bytes()));
+  if (!f) return Status(ErrorCode::Io, "writing '" + path + "' failed (disk full?)");
+  return Status::ok();
+}
+
+Result<Array> readTensorProtoFile(const std::string& path) {
+  auto bytes = readWholeFile(path);
+  if (!bytes) return bytes.status();
+  onnx::TensorProto proto;
+  if (!proto.ParseFromString(bytes.value()))
+    return Status(ErrorCode::Corrupt, "'" + path + "' is not a serialized onnx TensorProto");
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  return arrayFromProto(proto, dir);
+}
+
+Result<Array> readArrayFile(const std::string& path) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  if (ext == ".npy") return readNpy(path);
+  if (ext == ".pb") return readTensorProtoFile(path);
+  return Status(ErrorCode::InvalidArgument, "'" + path + "': expected a .npy or .pb (TensorProto) file");
+}
+
+}  // namespace graft

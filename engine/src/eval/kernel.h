@@ -1,0 +1,199 @@
+// Inside the evaluator: what a kernel sees (inputs, attributes, a way to run subgraphs) and
+// the registry that maps op types to kernels. Kernels live in kernels_*.cpp by family.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <onnx/onnx_pb.h>
+
+#include "graft/eval.h"
+#include "graft/ir.h"
+#include "graft/result.h"
+
+namespace graft::eval {
+
+using DT = onnx::TensorProto_DataType;
+constexpr std::int32_t kFloat = onnx::TensorProto_DataType_FLOAT;
+constexpr std::int32_t kDouble = onnx::TensorProto_DataType_DOUBLE;
+constexpr std::int32_t kFloat16 = onnx::TensorProto_DataType_FLOAT16;
+constexpr std::int32_t kBFloat16 = onnx::TensorProto_DataType_BFLOAT16;
+constexpr std::int32_t kInt8 = onnx::TensorProto_DataType_INT8;
+constexpr std::int32_t kUInt8 = onnx::TensorProto_DataType_UINT8;
+constexpr std::int32_t kInt16 = onnx::TensorProto_DataType_INT16;
+constexpr std::int32_t kUInt16 = onnx::TensorProto_DataType_UINT16;
+constexpr std::int32_t kInt32 = onnx::TensorProto_DataType_INT32;
+constexpr std::int32_t kUInt32 = onnx::TensorProto_DataType_UINT32;
+constexpr std::int32_t kInt64 = onnx::TensorProto_DataType_INT64;
+constexpr std::int32_t kUInt64 = onnx::TensorProto_DataType_UINT64;
+constexpr std::int32_t kBool = onnx::TensorProto_DataType_BOOL;
+constexpr std::int32_t kString = onnx::TensorProto_DataType_STRING;
+
+std::size_t elementSizeOf(std::int32_t dtype);
+bool isFloatType(std::int32_t dtype);  // float, double (half types are widened before kernels)
+bool isIntegerType(std::int32_t dtype);
+bool isSignedType(std::int32_t dtype);
+const char* dtypeName(std::int32_t dtype);
+
+float halfToFloat(std::uint16_t h);
+std::uint16_t floatToHalf(float f);
+float bfloat16ToFloat(std::uint16_t h);
+std::uint16_t floatToBfloat16(float f);
+
+std::int64_t shapeSize(const std::vector<std::int64_t>& shape);
+// numpy broadcasting; empty optional-like failure via Status.
+Result<std::vector<std::int64_t>> broadcastShapes(const std::vector<std::int64_t>& a,
+                                                  const std::vector<std::int64_t>& b);
+// Strides (in elements) of `shape` seen as broadcast to `out` (0 on broadcast dims).
+std::vector<std::int64_t> broadcastStrides(const std::vector<std::int64_t>& shape,
+                                           const std::vector<std::int64_t>& out);
+std::vector<std::int64_t> contiguousStrides(const std::vector<std::int64_t>& shape);
+// Materializes `a` broadcast to `shape` (any dtype).
+Array expandTo(const Array& a, const std::vector<std::int64_t>& shape);
+// Reads element i of an integer-valued array (any integer dtype or bool) as int64.
+std::int64_t readIndex(const Array& a, std::int64_t i);
+std::vector<std::int64_t> toInt64Vector(const Array& a);
+double readDouble(const Array& a, std::int64_t i);
+// Normalizes a possibly negative axis; false when out of range.
+bool normalizeAxis(std::int64_t& axis, std::int64_t rank);
+
+class Context;
+using SubgraphRunner =
+    std::function<Result<std::vector<Array>>(const Graph& graph, const std::vector<Array>& inputs)>;
+
+// What a kernel gets: the node (attributes), inputs (invalid Array for omitted optional
+// ones), the opset of its domain, and where to put outputs.
+class Context {
+ public:
+  Context(const Node& node, std::vector<Array> inputs, std::int64_t opset, const SubgraphRunner* runner)
+      : node_(node), inputs_(std::move(inputs)), opset_(opset), runner_(runner) {
+    outputs_.resize(node.outputs().size());
+  }
+
+  const Node& node() const { return node_; }
+  std::int64_t opset() const { return opset_; }
+  std::size_t inputCount() const { return inputs_.size(); }
+  bool hasInput(std::size_t i) const { return i < inputs_.size() && inputs_[i].valid(); }
+  const Array& input(std::size_t i) const { return inputs_[i]; }
+  std::vector<Array>& inputs() { return inputs_; }
+  std::size_t outputCount() const { return outputs_.size(); }
+  bool wantsOutput(std::size_t i) const { return i < outputs_.size() && node_.output(i) != nullptr; }
+  void setOutput(std::size_t i, Array a) {
+    if (i < outputs_.size()) outputs_[i] = std::move(a);
+  }
+  std::vector<Array>& outputs() { return outputs_; }
+
+  bool hasAttr(std::string_view name) const { return node_.attribute(name) != nullptr; }
+  std::int64_t attrInt(std::string_view name, std::int64_t def) const;
+  float attrFloat(std::string_view name, float def) const;
+  std::string attrString(std::string_view name, const std::string& def = {}) const;
+  std::vector<std::int64_t> attrInts(std::string_view name) const;
+  std::vector<float> attrFloats(std::string_view name) const;
+  std::vector<std::string> attrStrings(std::string_view name) const;
+  const onnx::TensorProto* attrTensor(std::string_view name) const;
+  const Graph* subgraph(std::string_view attribute) const;
+  Result<std::vector<Array>> runSubgraph(const Graph& graph, const std::vector<Array>& inputs) const;
+
+  // Failures a kernel reports; the runner prefixes "node 'name' (Op): ".
+  Status fail(std::string message) const { return {ErrorCode::InvalidArgument, std::move(message)}; }
+  Status unsupported(std::string message) const { return {ErrorCode::Unsupported, std::move(message)}; }
+  // Checks input i is present.
+  Status require(std::size_t i, const char* what) const;
+
+ private:
+  const Node& node_;
+  std::vector<Array> inputs_;
+  std::vector<Array> outputs_;
+  std::int64_t opset_;
+  const SubgraphRunner* runner_;
+};
+
+using KernelFn = Status (*)(Context& ctx);
+
+struct KernelInfo {
+  KernelFn fn = nullptr;
+  // The kernel handles float16/bfloat16 itself; otherwise the runner widens half inputs
+  // to float32 and narrows float32 outputs back.
+  bool nativeHalf = false;
+};
+
+// Registration, called once from registry.cpp by each family.
+void registerKernel(std::string_view domain, std::string_view opType, KernelFn fn, bool nativeHalf = false);
+const KernelInfo* findKernel(std::string_view domain, std::string_view opType);
+
+void registerElementwiseKernels();
+void registerShapeKernels();
+void registerReduceKernels();
+void registerNnKernels();
+void registerLinalgKernels();
+void registerSignalKernels();
+void registerRnnKernels();
+void registerControlKernels();
+void registerQuantKernels();
+void ensureKernelsRegistered();
+
+// Runs one node on given inputs (by position; invalid Array for omitted ones). Used by folding.
+Result<std::vector<Array>> runSingleNode(const Node& node, const std::vector<Array>& inputs);
+
+// Threads for the kernels' parallel loops (set by the runner from EvalOptions::threads; 0 = every core).
+void setThreads(int threads);
+int threadCount();
+// Runs fn(begin, end) over [0, count) in chunks of `grain`, on the calling thread and the
+// pool's helpers. Nested calls run serially.
+void parallelFor(std::int64_t count, std::int64_t grain, const std::function<void(std::int64_t, std::int64_t)>& fn);
+
+}  // namespace graft::eval
+
+// Type dispatch with a fixed type list so instantiations stay bounded.
+#define GRAFT_DISPATCH_CASE(CODE, TYPE, ...) \
+  case CODE: {                               \
+    using T = TYPE;                          \
+    __VA_ARGS__;                             \
+    break;                                   \
+  }
+
+#define GRAFT_DISPATCH_FLOAT(dtype, ...)                           \
+  switch (dtype) {                                                 \
+    GRAFT_DISPATCH_CASE(::graft::eval::kFloat, float, __VA_ARGS__)   \
+    GRAFT_DISPATCH_CASE(::graft::eval::kDouble, double, __VA_ARGS__) \
+    default:                                                       \
+      return ctx.unsupported(std::string("element type ") + ::graft::eval::dtypeName(dtype) + " is not supported here"); \
+  }
+
+#define GRAFT_DISPATCH_NUMERIC(dtype, ...)                                \
+  switch (dtype) {                                                        \
+    GRAFT_DISPATCH_CASE(::graft::eval::kFloat, float, __VA_ARGS__)          \
+    GRAFT_DISPATCH_CASE(::graft::eval::kDouble, double, __VA_ARGS__)        \
+    GRAFT_DISPATCH_CASE(::graft::eval::kInt8, std::int8_t, __VA_ARGS__)     \
+    GRAFT_DISPATCH_CASE(::graft::eval::kUInt8, std::uint8_t, __VA_ARGS__)   \
+    GRAFT_DISPATCH_CASE(::graft::eval::kInt16, std::int16_t, __VA_ARGS__)   \
+    GRAFT_DISPATCH_CASE(::graft::eval::kUInt16, std::uint16_t, __VA_ARGS__) \
+    GRAFT_DISPATCH_CASE(::graft::eval::kInt32, std::int32_t, __VA_ARGS__)   \
+    GRAFT_DISPATCH_CASE(::graft::eval::kUInt32, std::uint32_t, __VA_ARGS__) \
+    GRAFT_DISPATCH_CASE(::graft::eval::kInt64, std::int64_t, __VA_ARGS__)   \
+    GRAFT_DISPATCH_CASE(::graft::eval::kUInt64, std::uint64_t, __VA_ARGS__) \
+    default:                                                              \
+      return ctx.unsupported(std::string("element type ") + ::graft::eval::dtypeName(dtype) + " is not supported here"); \
+  }
+
+#define GRAFT_DISPATCH_ALL(dtype, ...)                                    \
+  switch (dtype) {                                                        \
+    GRAFT_DISPATCH_CASE(::graft::eval::kFloat, float, __VA_ARGS__)          \
+    GRAFT_DISPATCH_CASE(::graft::eval::kDouble, double, __VA_ARGS__)        \
+    GRAFT_DISPATCH_CASE(::graft::eval::kInt8, std::int8_t, __VA_ARGS__)     \
+    GRAFT_DISPATCH_CASE(::graft::eval::kUInt8, std::uint8_t, __VA_ARGS__)   \
+    GRAFT_DISPATCH_CASE(::graft::eval::kInt16, std::int16_t, __VA_ARGS__)   \
+    GRAFT_DISPATCH_CASE(::graft::eval::kUInt16, std::uint16_t, __VA_ARGS__) \
+    GRAFT_DISPATCH_CASE(::graft::eval::kInt32, std::int32_t, __VA_ARGS__)   \
+    GRAFT_DISPATCH_CASE(::graft::eval::kUInt32, std::uint32_t, __VA_ARGS__) \
+    GRAFT_DISPATCH_CASE(::graft::eval::kInt64, std::int64_t, __VA_ARGS__)   \
+    GRAFT_DISPATCH_CASE(::graft::eval::kUInt64, std::uint64_t, __VA_ARGS__) \
+    GRAFT_DISPATCH_CASE(::graft::eval::kBool, bool, __VA_ARGS__)            \
+    default:                                                              \
+      return ctx.unsupported(std::string("element type ") + ::graft::eval::dtypeName(dtype) + " is not supported here"); \
+  }

@@ -1,0 +1,387 @@
+// Quantization kernels: QuantizeLinear/DequantizeLinear (per tensor and per axis),
+// DynamicQuantizeLinear, MatMulInteger, ConvInteger, QLinearConv, QLinearMatMul, and the
+// com.microsoft MatMulNBits and Attention that quantized/fused transformer models use.
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "eval/kernel.h"
+#include "eval/linalg.h"
+
+namespace graft::eval {
+
+namespace {
+
+// Per-element scale/zero-point lookup: scalar, or 1-D along `axis` of the data.
+struct QuantParams {
+  std::vector<double> scale, zero;
+  std::int64_t axis = 0, inner = 1, dim = 1;
+  bool perAxis = false;
+  double scaleAt(std::int64_t i) const { return perAxis ? scale[static_cast<std::size_t>((i / inner) % dim)] : scale[0]; }
+  double zeroAt(std::int64_t i) const {
+    if (zero.empty()) return 0;
+    return perAxis ? zero[static_cast<std::size_t>((i / inner) % dim)] : zero[0];
+  }
+};
+
+Result<QuantParams> quantParams(Context& ctx, const Array& data, std::size_t scaleIdx, std::size_t zeroIdx, std::int64_t axis) {
+  QuantParams q;
+  auto s = arrayToDoubles(ctx.input(scaleIdx));
+  if (!s) return s.status();
+  q.scale = s.value();
+  if (ctx.hasInput(zeroIdx)) {
+    auto z = arrayToDoubles(ctx.input(zeroIdx));
+    if (!z) return z.status();
+    q.zero = z.value();
+  }
+  if (q.scale.size() > 1 || ctx.input(scaleIdx).rank() == 1) {
+    if (q.scale.size() == 1 && data.rank() == 0) return q;
+    if (!normalizeAxis(axis, static_cast<std::int64_t>(data.rank()))) return ctx.fail("axis out of range for " + formatArrayType(data));
+    q.perAxis = true;
+    q.axis = axis;
+    q.dim = data.dim(static_cast<std::size_t>(axis));
+    for (std::size_t d = static_cast<std::size_t>(axis) + 1; d < data.rank(); ++d) q.inner *= data.dim(d);
+    if (static_cast<std::int64_t>(q.scale.size()) != q.dim) {
+      if (q.scale.size() == 1) {
+        q.perAxis = false;
+        return q;
+      }
+      return ctx.fail("scale has " + std::to_string(q.scale.size()) + " values but axis " + std::to_string(axis) + " of " +
+                      formatArrayType(data) + " has " + std::to_string(q.dim));
+    }
+  }
+  return q;
+}
+
+double saturate(double v, std::int32_t dtype) {
+  switch (dtype) {
+    case kUInt8: return std::clamp(v, 0.0, 255.0);
+    case kInt8: return std::clamp(v, -128.0, 127.0);
+    case kUInt16: return std::clamp(v, 0.0, 65535.0);
+    case kInt16: return std::clamp(v, -32768.0, 32767.0);
+    case kInt32: return std::clamp(v, -2147483648.0, 2147483647.0);
+    default: return v;
+  }
+}
+
+Result<Array> quantize(const std::vector<double>& x, const std::vector<std::int64_t>& shape, const QuantParams& q, std::int32_t dtype) {
+  Array d = Array::uninitialized(kDouble, shape);
+  for (std::int64_t i = 0; i < d.size(); ++i)
+    // Divided in float32 as the spec and ONNX Runtime do, so ties round the same way.
+    d.data<double>()[i] = saturate(
+        std::nearbyint(static_cast<double>(static_cast<float>(x[static_cast<std::size_t>(i)]) / static_cast<float>(q.scaleAt(i)))) + q.zeroAt(i),
+        dtype);
+  return castArray(d, dtype);
+}
+
+std::vector<double> dequantize(const std::vector<double>& x, const QuantParams& q) {
+  std::vector<double> out(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) out[i] = (x[i] - q.zeroAt(static_cast<std::int64_t>(i))) * q.scaleAt(static_cast<std::int64_t>(i));
+  return out;
+}
+
+Array doublesToArray(const std::vector<double>& v, const std::vector<std::int64_t>& shape) {
+  Array a = Array::uninitialized(kDouble, shape);
+  std::copy(v.begin(), v.end(), a.data<double>());
+  return a;
+}
+
+Status quantizeLinearK(Context& ctx) {
+  if (auto s = ctx.require(1, "y_scale"); !s) return s;
+  const Array& x = ctx.input(0);
+  auto q = quantParams(ctx, x, 1, 2, ctx.attrInt("axis", 1));
+  if (!q) return q.status();
+  std::int32_t dtype = ctx.hasInput(2) ? ctx.input(2).dtype() : kUInt8;
+  auto xv = arrayToDoubles(x);
+  if (!xv) return xv.status();
+  auto y = quantize(xv.value(), x.shape(), q.value(), dtype);
+  if (!y) return y.status();
+  ctx.setOutput(0, y.value());
+  return Status::ok();
+}
+
+Status dequantizeLinearK(Context& ctx) {
+  if (auto s = ctx.require(1, "x_scale"); !s) return s;
+  const Array& x = ctx.input(0);
+  auto q = quantParams(ctx, x, 1, 2, ctx.attrInt("axis", 1));
+  if (!q) return q.status();
+  auto xv = arrayToDoubles(x);
+  if (!xv) return xv.status();
+  auto y = castArray(doublesToArray(dequantize(xv.value(), q.value()), x.shape()), ctx.input(1).dtype());
+  if (!y) return y.status();
+  ctx.setOutput(0, y.value());
+  return Status::ok();
+}
+
+Status dynamicQuantizeLinearK(Context& ctx) {
+  const Array& x = ctx.input(0);
+  auto xv = arrayToDoubles(x);
+  if (!xv) return xv.status();
+  double lo = 0, hi = 0;
+  for (double v : xv.value()) {
+    lo = std::min(lo, v);
+    hi = std::max(hi, v);
+  }
+  // The spec computes in float32.
+  float scale = static_cast<float>((hi - lo) / 255.0);
+  float zp = scale == 0 ? 0.0f : static_cast<float>(std::clamp(std::nearbyint(0.0 - lo / scale), 0.0, 255.0));
+  QuantParams q;
+  q.scale = {scale == 0 ? 1.0 : static_cast<double>(scale)};
+  q.zero = {zp};
+  auto y = quantize(xv.value(), x.shape(), q, kUInt8);
+  if (!y) return y.status();
+  ctx.setOutput(0, y.value());
+  ctx.setOutput(1, Array::scalar<float>(kFloat, scale));
+  ctx.setOutput(2, Array::scalar<std::uint8_t>(kUInt8, static_cast<std::uint8_t>(zp)));
+  return Status::ok();
+}
+
+// Integer data minus zero point, as double (exact for 8-bit products).
+Result<Array> centered(const Array& a, const Array* zp, std::int64_t axisForVector) {
+  auto v = arrayToDoubles(a);
+  if (!v) return v.status();
+  std::vector<double> out = v.value();
+  if (zp && zp->valid()) {
+    auto z = arrayToDoubles(*zp);
+    if (!z) return z.status();
+    const auto& zv = z.value();
+    if (zv.size() == 1) {
+      for (double& x : out) x -= zv[0];
+    } else {
+      // Per-row of A (axis -2) or per-column of B (axis -1), or per output channel of W (axis 0).
+      std::int64_t ax = axisForVector;
+      normalizeAxis(ax, static_cast<std::int64_t>(a.rank()));
+      std::int64_t inner = 1, dim = a.dim(static_cast<std::size_t>(ax));
+      for (std::size_t d = static_cast<std::size_t>(ax) + 1; d < a.rank(); ++d) inner *= a.dim(d);
+      for (std::size_t i = 0; i < out.size(); ++i) out[i] -= zv[static_cast<std::size_t>((static_cast<std::int64_t>(i) / inner) % dim)];
+    }
+  }
+  return doublesToArray(out, a.shape());
+}
+
+Status matMulIntegerK(Context& ctx) {
+  if (auto s = ctx.require(1, "B"); !s) return s;
+  auto a = centered(ctx.input(0), ctx.hasInput(2) ? &ctx.input(2) : nullptr, -2);
+  auto b = centered(ctx.input(1), ctx.hasInput(3) ? &ctx.input(3) : nullptr, -1);
+  if (!a || !b) return ctx.fail("A and B must be integer tensors");
+  auto y = matmulArrays(a.value(), b.value());
+  if (!y) return ctx.fail(y.message());
+  auto c = castArray(y.value(), kInt32);
+  if (!c) return c.status();
+  ctx.setOutput(0, c.value());
+  return Status::ok();
+}
+
+Status convIntegerK(Context& ctx) {
+  if (auto s = ctx.require(1, "w"); !s) return s;
+  auto x = centered(ctx.input(0), ctx.hasInput(2) ? &ctx.input(2) : nullptr, 0);
+  auto w = centered(ctx.input(1), ctx.hasInput(3) ? &ctx.input(3) : nullptr, 0);
+  if (!x || !w) return ctx.fail("x and w must be integer tensors");
+  Array y;
+  if (auto s = convolve(ctx, x.value(), w.value(), nullptr, y); !s) return s;
+  auto c = castArray(y, kInt32);
+  if (!c) return c.status();
+  ctx.setOutput(0, c.value());
+  return Status::ok();
+}
+
+Result<Array> dequantizeInput(Context& ctx, std::size_t data, std::size_t scale, std::size_t zero, std::int64_t axis) {
+  const Array& x = ctx.input(data);
+  auto q = quantParams(ctx, x, scale, zero, axis);
+  if (!q) return q.status();
+  auto v = arrayToDoubles(x);
+  if (!v) return v.status();
+  return doublesToArray(dequantize(v.value(), q.value()), x.shape());
+}
+
+Status requantizeOutput(Context& ctx, const Array& y, std::size_t scale, std::size_t zero) {
+  auto q = quantParams(ctx, y, scale, zero, 1);
+  if (!q) return q.status();
+  auto v = arrayToDoubles(y);
+  if (!v) return v.status();
+  auto out = quantize(v.value(), y.shape(), q.value(), ctx.hasInput(zero) ? ctx.input(zero).dtype() : kUInt8);
+  if (!out) return out.status();
+  ctx.setOutput(0, out.value());
+  return Status::ok();
+}
+
+Status qlinearConvK(Context& ctx) {
+  if (auto s = ctx.require(7, "y_zero_point"); !s) return s;
+  auto x = dequantizeInput(ctx, 0, 1, 2, 1);
+  auto w = dequantizeInput(ctx, 3, 4, 5, 0);
+  if (!x) return x.status();
+  if (!w) return w.status();
+  Array bias;
+  if (ctx.hasInput(8)) {
+    // Bias is int32 at scale x_scale * w_scale (per output channel).
+    auto b = arrayToDoubles(ctx.input(8));
+    auto xs = arrayToDoubles(ctx.input(1)), ws = arrayToDoubles(ctx.input(4));
+    if (!b || !xs || !ws) return ctx.fail("bias and scales must be numeric");
+    std::vector<double> bv = b.value();
+    for (std::size_t i = 0; i < bv.size(); ++i) bv[i] *= xs.value()[0] * ws.value()[ws.value().size() == 1 ? 0 : i];
+    bias = doublesToArray(bv, ctx.input(8).shape());
+  }
+  Array y;
+  if (auto s = convolve(ctx, x.value(), w.value(), bias.valid() ? &bias : nullptr, y); !s) return s;
+  return requantizeOutput(ctx, y, 6, 7);
+}
+
+Status qlinearMatMulK(Context& ctx) {
+  if (auto s = ctx.require(7, "y_zero_point"); !s) return s;
+  auto a = dequantizeInput(ctx, 0, 1, 2, -2);
+  auto b = dequantizeInput(ctx, 3, 4, 5, -1);
+  if (!a) return a.status();
+  if (!b) return b.status();
+  auto y = matmulArrays(a.value(), b.value());
+  if (!y) return ctx.fail(y.message());
+  return requantizeOutput(ctx, y.value(), 6, 7);
+}
+
+// com.microsoft MatMulNBits: B is [N, k_blocks, blob] of packed `bits`-bit weights (low bits
+// first), scales [N * k_blocks], optional packed uint8 (or float) zero points.
+Status matMulNBitsK(Context& ctx) {
+  if (auto s = ctx.require(2, "scales"); !s) return s;
+  std::int64_t K = ctx.attrInt("K", 0), N = ctx.attrInt("N", 0), bits = ctx.attrInt("bits", 4), block = ctx.attrInt("block_size", 32);
+  if (K <= 0 || N <= 0 || block <= 0 || (bits != 4 && bits != 8 && bits != 2))
+    return ctx.fail("attributes K, N, bits, block_size are missing or unsupported");
+  const Array& packed = ctx.input(1);
+  std::int64_t kBlocks = (K + block - 1) / block, blob = block * bits / 8;
+  if (packed.dtype() != kUInt8 || packed.size() < N * kBlocks * blob)
+    return ctx.fail("B " + formatArrayType(packed) + " does not hold N=" + std::to_string(N) + " x K=" + std::to_string(K) + " " + std::to_string(bits) + "-bit weights");
+  auto scales = arrayToDoubles(ctx.input(2));
+  if (!scales) return scales.status();
+  std::vector<double> zeros;
+  bool packedZeros = false;
+  if (ctx.hasInput(3)) {
+    packedZeros = ctx.input(3).dtype() == kUInt8;
+    auto z = arrayToDoubles(ctx.input(3));
+    if (!z) return z.status();
+    zeros = z.value();
+  }
+  Array W = Array::uninitialized(kFloat, {N, K});
+  const std::uint8_t* pb = packed.data<std::uint8_t>();
+  std::int64_t perByte = 8 / bits, mask = (1 << bits) - 1, zpBytesPerRow = (kBlocks * bits + 7) / 8;
+  double defaultZero = static_cast<double>(1 << (bits - 1));
+  for (std::int64_t n = 0; n < N; ++n)
+    for (std::int64_t b = 0; b < kBlocks; ++b) {
+      double scale = scales.value()[static_cast<std::size_t>(n * kBlocks + b)];
+      double zero = defaultZero;
+      if (!zeros.empty()) {
+        if (packedZeros) {
+          std::int64_t byte = n * zpBytesPerRow + (b * bits) / 8, shift = (b * bits) % 8;
+          zero = static_cast<double>((static_cast<std::int64_t>(ctx.input(3).data<std::uint8_t>()[byte]) >> shift) & mask);
+        } else {
+          zero = zeros[static_cast<std::size_t>(n * kBlocks + b)];
+        }
+      }
+      for (std::int64_t k = 0; k < block && b * block + k < K; ++k) {
+        std::int64_t byte = (n * kBlocks + b) * blob + k / perByte, shift = (k % perByte) * bits;
+        double q = static_cast<double>((pb[byte] >> shift) & mask);
+        W.data<float>()[n * K + b * block + k] = packedZeros || zeros.empty() ? static_cast<float>((q - zero) * scale)
+                                                                              : static_cast<float>(q * scale - zero * scale);
+      }
+    }
+  auto a = castArray(ctx.input(0), kFloat);
+  if (!a) return a.status();
+  const Array& A = a.value();
+  if (A.dim(A.rank() - 1) != K) return ctx.fail("A " + formatArrayType(ctx.input(0)) + " must have K=" + std::to_string(K) + " columns");
+  std::vector<std::int64_t> shape = A.shape();
+  shape.back() = N;
+  Array Y = Array::uninitialized(kFloat, shape);
+  std::int64_t M = A.size() / K;
+  gemm<float>(false, true, M, N, K, A.data<float>(), W.data<float>(), Y.data<float>(), false, 1.0f);
+  if (ctx.hasInput(5)) {
+    auto bias = castArray(ctx.input(5), kFloat);
+    if (!bias) return bias.status();
+    for (std::int64_t i = 0; i < M; ++i)
+      for (std::int64_t n = 0; n < N; ++n) Y.data<float>()[i * N + n] += bias.value().data<float>()[n];
+  }
+  auto out = castArray(Y, ctx.input(0).dtype());
+  if (!out) return out.status();
+  ctx.setOutput(0, out.value());
+  return Status::ok();
+}
+
+// com.microsoft Attention (no past state): packed QKV projection, scaled dot product per
+// head with optional 2-D key mask and causal (unidirectional) masking.
+Status attentionK(Context& ctx) {
+  if (auto s = ctx.require(1, "weights"); !s) return s;
+  if (ctx.hasInput(4)) return ctx.unsupported("Attention with past state is not supported");
+  if (ctx.wantsOutput(1)) return ctx.unsupported("Attention's present output is not supported");
+  auto xin = castArray(ctx.input(0), kFloat), win = castArray(ctx.input(1), kFloat);
+  if (!xin || !win) return ctx.fail("input and weights must be floating point");
+  const Array &x = xin.value(), &w = win.value();
+  if (x.rank() != 3) return ctx.fail("input " + formatArrayType(x) + " must be [batch, sequence, hidden]");
+  std::int64_t B = x.dim(0), S = x.dim(1), Hin = x.dim(2), heads = ctx.attrInt("num_heads", 1);
+  auto sizes = ctx.attrInts("qkv_hidden_sizes");
+  std::int64_t total = w.dim(1);
+  std::int64_t hq = sizes.size() == 3 ? sizes[0] : total / 3, hk = sizes.size() == 3 ? sizes[1] : total / 3,
+               hv = sizes.size() == 3 ? sizes[2] : total / 3;
+  if (w.dim(0) != Hin || hq + hk + hv != total || hq % heads || hv % heads)
+    return ctx.fail("weights " + formatArrayType(w) + " do not fit input " + formatArrayType(x) + " with " + std::to_string(heads) + " heads");
+  Array qkv = Array::uninitialized(kFloat, {B * S, total});
+  gemm<float>(false, false, B * S, total, Hin, x.data<float>(), w.data<float>(), qkv.data<float>(), false, 1.0f);
+  if (ctx.hasInput(2)) {
+    auto bias = castArray(ctx.input(2), kFloat);
+    if (!bias) return bias.status();
+    for (std::int64_t i = 0; i < B * S; ++i)
+      for (std::int64_t j = 0; j < total; ++j) qkv.data<float>()[i * total + j] += bias.value().data<float>()[j];
+  }
+  std::int64_t dq = hq / heads, dv = hv / heads;
+  float scale = ctx.attrFloat("scale", 0.0f);
+  if (scale == 0) scale = 1.0f / std::sqrt(static_cast<float>(dq));
+  bool causal = ctx.attrInt("unidirectional", 0) != 0;
+  const Array* mask = ctx.hasInput(3) ? &ctx.input(3) : nullptr;
+  if (mask && !(mask->rank() == 2 && mask->dim(0) == B && mask->dim(1) == S))
+    return ctx.unsupported("mask_index " + formatArrayType(*mask) + ": only a [batch, sequence] key mask is supported");
+  Array out = Array::uninitialized(kFloat, {B, S, hv});
+  std::vector<float> scores(static_cast<std::size_t>(S));
+  const float* p = qkv.data<float>();
+  for (std::int64_t b = 0; b < B; ++b)
+    for (std::int64_t h = 0; h < heads; ++h)
+      for (std::int64_t i = 0; i < S; ++i) {
+        const float* q = p + (b * S + i) * total + h * dq;
+        float mx = -std::numeric_limits<float>::infinity();
+        for (std::int64_t j = 0; j < S; ++j) {
+          const float* k = p + (b * S + j) * total + hq + h * dq;
+          float s = 0;
+          for (std::int64_t d = 0; d < dq; ++d) s += q[d] * k[d];
+          s *= scale;
+          if (mask && readIndex(*mask, b * S + j) == 0) s += -10000.0f;
+          if (causal && j > i) s += -10000.0f;
+          scores[static_cast<std::size_t>(j)] = s;
+          mx = std::max(mx, s);
+        }
+        float sum = 0;
+        for (auto& s : scores) sum += (s = std::exp(s - mx));
+        float* o = out.data<float>() + (b * S + i) * hv + h * dv;
+        std::fill(o, o + dv, 0.0f);
+        for (std::int64_t j = 0; j < S; ++j) {
+          const float* v = p + (b * S + j) * total + hq + hk + h * dv;
+          float pj = scores[static_cast<std::size_t>(j)] / sum;
+          for (std::int64_t d = 0; d < dv; ++d) o[d] += pj * v[d];
+        }
+      }
+  auto c = castArray(out, ctx.input(0).dtype());
+  if (!c) return c.status();
+  ctx.setOutput(0, c.value());
+  return Status::ok();
+}
+
+}  // namespace
+
+void registerQuantKernels() {
+  registerKernel("", "QuantizeLinear", quantizeLinearK, true);
+  registerKernel("", "DequantizeLinear", dequantizeLinearK, true);
+  registerKernel("", "DynamicQuantizeLinear", dynamicQuantizeLinearK);
+  registerKernel("", "MatMulInteger", matMulIntegerK);
+  registerKernel("", "ConvInteger", convIntegerK);
+  registerKernel("", "QLinearConv", qlinearConvK);
+  registerKernel("", "QLinearMatMul", qlinearMatMulK);
+  registerKernel("com.microsoft", "MatMulNBits", matMulNBitsK, true);
+  registerKernel("com.microsoft", "Attention", attentionK, true);
+  registerKernel("com.microsoft", "QuantizeLinear", quantizeLinearK, true);
+  registerKernel("com.microsoft", "DequantizeLinear", dequantizeLinearK, true);
+}
+
+}  // namespace graft::eval

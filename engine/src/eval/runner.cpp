@@ -1,0 +1,330 @@
+// Runs a graph in topological order: looks up each node's kernel, frees every tensor after
+// its last use, runs subgraphs for control flow, reports progress and honours cancel.
+#include <chrono>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <spdlog/spdlog.h>
+
+#include "eval/kernel.h"
+
+namespace graft {
+
+using namespace graft::eval;
+
+namespace {
+
+struct Scope {
+  std::unordered_map<const Value*, Array> values;
+  const Scope* parent = nullptr;
+  const Array* find(const Value* v) const {
+    for (const Scope* s = this; s; s = s->parent) {
+      auto it = s->values.find(v);
+      if (it != s->values.end()) return &it->second;
+    }
+    return nullptr;
+  }
+};
+
+struct Plan {
+  std::vector<Node*> order;
+  // Values of this graph that die after order[i] has run.
+  std::vector<std::vector<const Value*>> freeAfter;
+};
+
+void collectUses(const Node& node, std::vector<const Value*>& out) {
+  for (const Value* v : node.inputs())
+    if (v) out.push_back(v);
+  for (const auto& sg : node.subgraphs()) {
+    sg.graph->forEachNode([&](const Node& inner) { collectUses(inner, out); });
+    for (const Value* v : sg.graph->outputs()) out.push_back(v);
+  }
+}
+
+std::string describeNode(const Node& node) {
+  std::string name = node.name();
+  if (name.empty()) {
+    name = "<unnamed " + node.opType();
+    if (!node.outputs().empty() && node.outputs()[0]) name += " producing '" + node.outputs()[0]->name() + "'";
+    name += ">";
+  }
+  std::string op = node.domain().empty() || node.domain() == "ai.onnx" ? node.opType() : node.domain() + ":" + node.opType();
+  return "node '" + name + "' (" + op + ")";
+}
+
+bool typeMatches(const onnx::TypeProto* t, const Array& a, std::string& why, bool checkShape) {
+  if (!t || !t->has_tensor_type()) return true;
+  const auto& tt = t->tensor_type();
+  if (tt.elem_type() && tt.elem_type() != a.dtype()) {
+    why = "element type";
+    return false;
+  }
+  if (!tt.has_shape() || !checkShape) return true;
+  if (tt.shape().dim_size() != static_cast<int>(a.rank())) {
+    why = "rank";
+    return false;
+  }
+  for (int i = 0; i < tt.shape().dim_size(); ++i) {
+    const auto& d = tt.shape().dim(i);
+    if (d.has_dim_value() && d.dim_value() != a.dim(static_cast<std::size_t>(i))) {
+      why = "dimension " + std::to_string(i);
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string declaredTypeString(const onnx::TypeProto* t) {
+  if (!t || !t->has_tensor_type()) return "?";
+  const auto& tt = t->tensor_type();
+  std::string s = dtypeName(tt.elem_type());
+  if (!tt.has_shape()) return s;
+  s += "[";
+  for (int i = 0; i < tt.shape().dim_size(); ++i) {
+    if (i) s += ",";
+    const auto& d = tt.shape().dim(i);
+    s += d.has_dim_value() ? std::to_string(d.dim_value()) : (d.dim_param().empty() ? "?" : d.dim_param());
+  }
+  return s + "]";
+}
+
+}  // namespace
+
+struct Evaluator::Impl {
+  const Model* model = nullptr;
+  std::unordered_map<const Value*, Array> constants;
+  std::unordered_map<const Graph*, Plan> plans;
+  EvalStats stats;
+  std::size_t liveBytes = 0;
+  const EvalOptions* options = nullptr;
+
+  Result<const Plan*> plan(const Graph& g) {
+    auto it = plans.find(&g);
+    if (it != plans.end()) return &it->second;
+    auto order = g.topologicalOrder();
+    if (!order) return order.status();
+    Plan p;
+    p.order = std::move(order.value());
+    p.freeAfter.resize(p.order.size());
+    std::unordered_map<const Value*, std::size_t> last;
+    for (std::size_t i = 0; i < p.order.size(); ++i) {
+      std::vector<const Value*> uses;
+      collectUses(*p.order[i], uses);
+      for (const Value* v : uses)
+        if (&v->graph() == &g) last[v] = i;
+    }
+    std::unordered_set<const Value*> keep(g.outputs().begin(), g.outputs().end());
+    for (auto& [v, i] : last)
+      if (!keep.count(v) && !v->isInitializer()) p.freeAfter[i].push_back(v);
+    return &plans.emplace(&g, std::move(p)).first->second;
+  }
+
+  const Array* lookup(const Scope& scope, const Value* v) const {
+    if (const Array* a = scope.find(v)) return a;
+    auto it = constants.find(v);
+    return it == constants.end() ? nullptr : &it->second;
+  }
+
+  Status runNode(const Node& node, Scope& scope) {
+    const KernelInfo* k = findKernel(node.domain(), node.opType());
+    if (!k)
+      return Status(ErrorCode::Unsupported, describeNode(node) + ": the evaluator has no kernel for op '" + node.opType() +
+                                                (node.domain().empty() ? std::string() : "' in domain '" + node.domain()) +
+                                                "'; the model cannot be run or folded here");
+    std::vector<Array> inputs(node.inputs().size());
+    std::int32_t halfType = 0;
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      const Value* v = node.inputs()[i];
+      if (!v) continue;
+      const Array* a = lookup(scope, v);
+      if (!a)
+        return Status(ErrorCode::Invalid, describeNode(node) + ": input '" + v->name() +
+                                              "' has no value (not a graph input, initializer or output of an earlier node)");
+      inputs[i] = *a;
+      if (!k->nativeHalf && (a->dtype() == kFloat16 || a->dtype() == kBFloat16)) {
+        halfType = a->dtype();
+        auto c = castArray(*a, kFloat);
+        if (!c) return c.status();
+        inputs[i] = std::move(c.value());
+      }
+    }
+    std::int64_t opset = model->opsetVersion(node.domain());
+    SubgraphRunner sub = [this, &scope](const Graph& g, const std::vector<Array>& in) -> Result<std::vector<Array>> {
+      return runSubgraph(g, in, scope);
+    };
+    Context ctx(node, std::move(inputs), opset, &sub);
+    Status s;
+    try {
+      s = k->fn(ctx);
+    } catch (const std::bad_alloc&) {
+      s = Status(ErrorCode::Internal, "out of memory");
+    } catch (const std::exception& e) {
+      s = Status(ErrorCode::Internal, e.what());
+    }
+    if (!s) {
+      // Errors from nested subgraph nodes already name their node.
+      if (s.message().rfind("node '", 0) == 0) return s;
+      return Status(s.code(), describeNode(node) + ": " + s.message());
+    }
+    for (std::size_t i = 0; i < node.outputs().size(); ++i) {
+      const Value* v = node.outputs()[i];
+      if (!v) continue;
+      Array& a = ctx.outputs()[i];
+      if (!a.valid())
+        return Status(ErrorCode::Unsupported, describeNode(node) + ": output " + std::to_string(i) + " ('" + v->name() +
+                                                  "') is not computed by the evaluator");
+      if (halfType && a.dtype() == kFloat) {
+        auto c = castArray(a, halfType);
+        if (!c) return c.status();
+        a = std::move(c.value());
+      }
+      liveBytes += a.bytes();
+      scope.values[v] = std::move(a);
+    }
+    return Status::ok();
+  }
+
+  Status runGraph(const Graph& g, Scope& scope, bool main) {
+    auto p = plan(g);
+    if (!p) return p.status();
+    const Plan& pl = *p.value();
+    std::size_t n = pl.order.size();
+    for (std::size_t i = 0; i < n; ++i) {
+      const Node& node = *pl.order[i];
+      if (main && options && !reportProgress(options->progress, static_cast<double>(i) / static_cast<double>(n), node.name()))
+        return Status(ErrorCode::Cancelled, "evaluation cancelled before " + describeNode(node));
+      if (auto s = runNode(node, scope); !s) return s;
+      ++stats.nodesRun;
+      stats.peakBytes = std::max(stats.peakBytes, liveBytes);
+      if (main && options && options->keepAllValues) continue;
+      for (const Value* v : pl.freeAfter[i]) {
+        auto it = scope.values.find(v);
+        if (it == scope.values.end()) continue;
+        if (main && options && std::find(options->extraOutputs.begin(), options->extraOutputs.end(), v->name()) !=
+                                   options->extraOutputs.end())
+          continue;
+        liveBytes -= std::min(liveBytes, it->second.bytes());
+        scope.values.erase(it);
+      }
+    }
+    return Status::ok();
+  }
+
+  Result<std::vector<Array>> runSubgraph(const Graph& g, const std::vector<Array>& inputs, const Scope& parent) {
+    Scope scope;
+    scope.parent = &parent;
+    const auto& gi = g.inputs();
+    for (std::size_t i = 0; i < gi.size() && i < inputs.size(); ++i) scope.values[gi[i]] = inputs[i];
+    std::size_t before = liveBytes;
+    if (auto s = runGraph(g, scope, false); !s) return s;
+    std::vector<Array> out;
+    for (const Value* v : g.outputs()) {
+      const Array* a = lookup(scope, v);
+      if (!a) return Status(ErrorCode::Invalid, "subgraph output '" + v->name() + "' has no value");
+      out.push_back(*a);
+    }
+    liveBytes = before;
+    return out;
+  }
+};
+
+Evaluator::Evaluator(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Evaluator::~Evaluator() = default;
+
+Result<std::unique_ptr<Evaluator>> Evaluator::create(const Model& model) {
+  ensureKernelsRegistered();
+  auto impl = std::make_unique<Impl>();
+  impl->model = &model;
+  Status failed;
+  model.forEachGraph([&](const Graph& g) {
+    if (!failed) return;
+    for (const Value* v : g.initializers()) {
+      if (!v->initializer()) continue;
+      auto a = arrayFromTensor(*v->initializer());
+      if (!a) {
+        failed = Status(a.status().code(), "initializer '" + v->name() + "': " + a.message());
+        return;
+      }
+      impl->constants[v] = std::move(a.value());
+    }
+  });
+  if (!failed) return failed;
+  auto p = impl->plan(model.graph());
+  if (!p) return p.status();
+  return std::unique_ptr<Evaluator>(new Evaluator(std::move(impl)));
+}
+
+const EvalStats& Evaluator::lastStats() const { return impl_->stats; }
+
+Result<NamedArrays> Evaluator::run(const NamedArrays& inputs, const EvalOptions& options) {
+  auto start = std::chrono::steady_clock::now();
+  setThreads(options.threads);
+  Impl& im = *impl_;
+  im.stats = {};
+  im.liveBytes = 0;
+  im.options = &options;
+  const Graph& g = im.model->graph();
+  Scope scope;
+  for (const auto& [name, arr] : inputs) {
+    const Value* v = g.findValue(name);
+    bool isInput = v && std::find(g.inputs().begin(), g.inputs().end(), v) != g.inputs().end();
+    if (!isInput) {
+      std::string names;
+      for (const Value* in : g.inputs())
+        if (!in->isInitializer()) names += (names.empty() ? "" : ", ") + in->name();
+      return Status(ErrorCode::NotFound, "the model has no input named '" + name + "' (its inputs: " + names + ")");
+    }
+    std::string why;
+    if (!typeMatches(v->declaredType(), arr, why, options.checkInputShapes))
+      return Status(ErrorCode::InvalidArgument, "input '" + name + "' is " + formatArrayType(arr) + " but the model declares " +
+                                                    declaredTypeString(v->declaredType()) + " (" + why + " differs)");
+    scope.values[v] = arr;
+  }
+  for (const Value* v : g.inputs()) {
+    if (scope.values.count(v) || v->isInitializer()) continue;
+    return Status(ErrorCode::InvalidArgument,
+                  "missing input '" + v->name() + "': the model needs " + declaredTypeString(v->declaredType()));
+  }
+  for (const auto& name : options.extraOutputs)
+    if (!g.findValue(name)) return Status(ErrorCode::NotFound, "the model has no value named '" + name + "'");
+  Status s = im.runGraph(g, scope, true);
+  im.options = nullptr;
+  if (!s) return s;
+  NamedArrays out;
+  for (const Value* v : g.outputs()) {
+    const Array* a = im.lookup(scope, v);
+    if (!a) return Status(ErrorCode::Invalid, "graph output '" + v->name() + "' was never computed");
+    out[v->name()] = *a;
+  }
+  for (const auto& name : options.extraOutputs)
+    if (const Array* a = im.lookup(scope, g.findValue(name))) out[name] = *a;
+  if (options.keepAllValues)
+    for (const auto& [v, a] : scope.values) out[v->name()] = a;
+  reportProgress(options.progress, 1.0, "done");
+  im.stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return out;
+}
+
+namespace eval {
+
+Result<std::vector<Array>> runSingleNode(const Node& node, const std::vector<Array>& inputs) {
+  Evaluator::Impl im;
+  im.model = &node.graph().model();
+  Scope scope;
+  for (std::size_t i = 0; i < inputs.size() && i < node.inputs().size(); ++i)
+    if (node.inputs()[i] && inputs[i].valid()) scope.values[node.inputs()[i]] = inputs[i];
+  if (auto s = im.runNode(node, scope); !s) return s;
+  std::vector<Array> out;
+  for (const Value* v : node.outputs()) out.push_back(v ? scope.values[v] : Array());
+  return out;
+}
+
+}  // namespace eval
+
+Result<NamedArrays> evaluate(const Model& model, const NamedArrays& inputs, const EvalOptions& options) {
+  auto ev = Evaluator::create(model);
+  if (!ev) return ev.status();
+  return ev.value()->run(inputs, options);
+}
+
+}  // namespace graft

@@ -1,0 +1,120 @@
+#!/usr/bin/python3
+# Writes the hand-made seeds of the loader fuzzer into tests/fuzz/seeds/: features the
+# backend test models lack (external data, sparse initializers, deep nesting, typed fields).
+# The fuzz target maps a folder holding data.bin (4096 bytes, see fuzz_load.cpp), so the
+# external-data seeds point there. Run: /usr/bin/python3 tests/fuzz/make_seeds.py
+import os
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SEEDS = os.path.join(HERE, "seeds")
+
+
+def save(name, model):
+    os.makedirs(SEEDS, exist_ok=True)
+    with open(os.path.join(SEEDS, name), "wb") as f:
+        f.write(model.SerializeToString())
+
+
+def opset_model(graph, opset=17):
+    m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)], producer_name="graft-fuzz")
+    m.ir_version = 8
+    return m
+
+
+def external(name, dims, offset, length, location="data.bin"):
+    t = TensorProto()
+    t.name = name
+    t.data_type = TensorProto.FLOAT
+    t.dims.extend(dims)
+    t.data_location = TensorProto.EXTERNAL
+    for k, v in (("location", location), ("offset", str(offset)), ("length", str(length))):
+        e = t.external_data.add()
+        e.key, e.value = k, v
+    return t
+
+
+# Y = X * W + B with W, B in data.bin; a Constant node whose tensor is external too.
+w = external("W", [4, 4], 0, 64)
+b = external("B", [4], 64, 16)
+ct = external("C", [4], 128, 16)
+g = helper.make_graph(
+    [
+        helper.make_node("MatMul", ["X", "W"], ["xw"], name="/fc/MatMul"),
+        helper.make_node("Add", ["xw", "B"], ["xb"], name="/fc/Add"),
+        helper.make_node("Constant", [], ["c"], name="/c", value=ct),
+        helper.make_node("Mul", ["xb", "c"], ["Y"], name="/mul"),
+    ],
+    "external",
+    [helper.make_tensor_value_info("X", TensorProto.FLOAT, [1, 4])],
+    [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [1, 4])],
+    initializer=[w, b],
+)
+save("external_data.onnx", opset_model(g))
+
+# Sparse initializer plus typed-field (float_data / int64_data) initializers.
+sp = helper.make_sparse_tensor(
+    numpy_helper.from_array(np.array([1.0, 2.0], dtype=np.float32), "S"),
+    numpy_helper.from_array(np.array([1, 5], dtype=np.int64), "S_idx"),
+    [2, 3],
+)
+shape = helper.make_tensor("shape", TensorProto.INT64, [2], [3, 2])
+bias = helper.make_tensor("bias", TensorProto.FLOAT, [3, 2], [0.5] * 6)
+g = helper.make_graph(
+    [
+        helper.make_node("Reshape", ["S", "shape"], ["r"], name="reshape"),
+        helper.make_node("Add", ["r", "bias"], ["Y"], name="add"),
+    ],
+    "sparse",
+    [],
+    [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [3, 2])],
+    initializer=[shape, bias],
+    sparse_initializer=[sp],
+)
+save("sparse_typed.onnx", opset_model(g))
+
+
+# If inside Loop inside If, each body capturing a value of an outer scope.
+def nest(depth):
+    inner_out = f"o{depth}"
+    if depth == 0:
+        return helper.make_graph(
+            [helper.make_node("Add", ["outer", "outer"], [inner_out], name="leaf")],
+            "leaf", [], [helper.make_tensor_value_info(inner_out, TensorProto.FLOAT, [2])])
+    body = nest(depth - 1)
+    node = helper.make_node("If", ["cond"], [inner_out], name=f"if{depth}", then_branch=body, else_branch=body)
+    return helper.make_graph([node], f"level{depth}", [],
+                             [helper.make_tensor_value_info(inner_out, TensorProto.FLOAT, [2])])
+
+
+g = helper.make_graph(
+    [
+        helper.make_node("Identity", ["X"], ["outer"], name="id"),
+        helper.make_node("If", ["cond"], ["Y"], name="top", then_branch=nest(3), else_branch=nest(2)),
+    ],
+    "nested",
+    [helper.make_tensor_value_info("X", TensorProto.FLOAT, [2]),
+     helper.make_tensor_value_info("cond", TensorProto.BOOL, [])],
+    [helper.make_tensor_value_info("Y", TensorProto.FLOAT, [2])],
+)
+save("nested_if.onnx", opset_model(g))
+
+# Model-local function, metadata and value_info that repeats a graph input.
+f = helper.make_function("graft.local", "Double", ["a"], ["b"],
+                         [helper.make_node("Add", ["a", "a"], ["b"])],
+                         [helper.make_opsetid("", 17)])
+g = helper.make_graph(
+    [helper.make_node("Double", ["X"], ["Y"], domain="graft.local", name="dbl")],
+    "func",
+    [helper.make_tensor_value_info("X", TensorProto.FLOAT, ["N", 3])],
+    [helper.make_tensor_value_info("Y", TensorProto.FLOAT, ["N", 3])],
+    value_info=[helper.make_tensor_value_info("X", TensorProto.FLOAT, ["N", 3])],
+)
+m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17), helper.make_opsetid("graft.local", 1)],
+                      functions=[f])
+m.ir_version = 8
+helper.set_model_props(m, {"author": "fuzz"})
+save("function_meta.onnx", m)

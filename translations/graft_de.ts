@@ -1,0 +1,976 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="de">
+<context>
+    <name>ScenePainter</name>
+    <message>
+        <source>%n tensors</source>
+        <translation>%n Tensoren</translation>
+    </message>
+    <message>
+        <source>%1 nodes</source>
+        <translation>%1 Knoten</translation>
+    </message>
+    <message>
+        <source>%1 uses</source>
+        <translation>%1 Verwendungen</translation>
+    </message>
+</context>
+<context>
+    <name>graft::FindPanel</name>
+    <message>
+        <source>Find a node by name, op type or tensor name</source>
+        <translation>Knoten nach Name, Operatortyp oder Tensorname suchen</translation>
+    </message>
+    <message>
+        <source>Close (Esc)</source>
+        <translation>Schließen (Esc)</translation>
+    </message>
+    <message>
+        <source>%1 of %2</source>
+        <translation>%1 von %2</translation>
+    </message>
+    <message>
+        <source>1 match</source>
+        <translation>1 Treffer</translation>
+    </message>
+    <message>
+        <source>%1 matches</source>
+        <translation>%1 Treffer</translation>
+    </message>
+</context>
+<context>
+    <name>graft::Format</name>
+    <message>
+        <source>subgraph</source>
+        <translation>Teilgraph</translation>
+    </message>
+    <message>
+        <source>subgraphs</source>
+        <translation>Teilgraphen</translation>
+    </message>
+    <message>
+        <source>sparse %1</source>
+        <translation>dünnbesetzt %1</translation>
+    </message>
+    <message>
+        <source>type</source>
+        <translation>Typ</translation>
+    </message>
+</context>
+<context>
+    <name>graft::GraphCanvas</name>
+    <message>
+        <source>scalar</source>
+        <translation>Skalar</translation>
+    </message>
+    <message>
+        <source>Fit</source>
+        <translation>Einpassen</translation>
+    </message>
+    <message>
+        <source>Fit the graph in the view (F)</source>
+        <translation>Graph in die Ansicht einpassen (F)</translation>
+    </message>
+    <message>
+        <source>100%</source>
+        <translation>100 %</translation>
+    </message>
+    <message>
+        <source>Actual size (1)</source>
+        <translation>Originalgröße (1)</translation>
+    </message>
+    <message>
+        <source>Expand all</source>
+        <translation>Alle ausklappen</translation>
+    </message>
+    <message>
+        <source>Open every group</source>
+        <translation>Alle Gruppen öffnen</translation>
+    </message>
+    <message>
+        <source>Collapse all</source>
+        <translation>Alle einklappen</translation>
+    </message>
+    <message>
+        <source>Close every group</source>
+        <translation>Alle Gruppen schließen</translation>
+    </message>
+    <message>
+        <source>Find</source>
+        <translation>Suchen</translation>
+    </message>
+    <message>
+        <source>Find a node (Ctrl+F)</source>
+        <translation>Knoten suchen (Strg+F)</translation>
+    </message>
+    <message>
+        <source>Laying out…</source>
+        <translation>Wird angeordnet…</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Abbrechen</translation>
+    </message>
+    <message>
+        <source>Layout failed</source>
+        <translation>Anordnung fehlgeschlagen</translation>
+    </message>
+    <message>
+        <source>%1 nodes, %2 groups</source>
+        <translation>%1 Knoten, %2 Gruppen</translation>
+    </message>
+    <message>
+        <source>main graph</source>
+        <translation>Hauptgraph</translation>
+    </message>
+    <message>
+        <source>produces %1</source>
+        <translation>erzeugt %1</translation>
+    </message>
+    <message>
+        <source>reads %1</source>
+        <translation>liest %1</translation>
+    </message>
+    <message>
+        <source> (in %1)</source>
+        <translation> (in %1)</translation>
+    </message>
+    <message>
+        <source>There is no graph to export: open a model first.</source>
+        <translation>Es gibt keinen Graphen zum Exportieren: Öffnen Sie zuerst ein Modell.</translation>
+    </message>
+    <message>
+        <source>Could not write %1: check that the folder exists and is writable.</source>
+        <translation>%1 konnte nicht geschrieben werden: Prüfen Sie, ob der Ordner existiert und beschreibbar ist.</translation>
+    </message>
+    <message>
+        <source>Graph exported by Graft</source>
+        <translation>Von Graft exportierter Graph</translation>
+    </message>
+</context>
+<context>
+    <name>graft::GraphView</name>
+    <message>
+        <source>%1 nodes</source>
+        <translation>%1 Knoten</translation>
+    </message>
+</context>
+<context>
+    <name>graft::HistogramView</name>
+    <message>
+        <source>No histogram</source>
+        <translation>Kein Histogramm</translation>
+    </message>
+    <message>
+        <source>count (√ scale)</source>
+        <translation>Anzahl (√-Skala)</translation>
+    </message>
+</context>
+<context>
+    <name>graft::MainWindow</name>
+    <message>
+        <source>Open an ONNX model to inspect it</source>
+        <translation>Öffnen Sie ein ONNX-Modell, um es zu untersuchen</translation>
+    </message>
+    <message>
+        <source>Use File → Open (%1), drop a .onnx file on this window, or pick one from File → Open Recent.</source>
+        <translation>Verwenden Sie Datei → Öffnen (%1), ziehen Sie eine .onnx-Datei auf dieses Fenster oder wählen Sie eine unter Datei → Zuletzt geöffnet.</translation>
+    </message>
+    <message>
+        <source>Open Model…</source>
+        <translation>Modell öffnen…</translation>
+    </message>
+    <message>
+        <source>Filter nodes by name, op type or tensor name</source>
+        <translation>Knoten nach Name, Operatortyp oder Tensorname filtern</translation>
+    </message>
+    <message>
+        <source>Nodes</source>
+        <translation>Knoten</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>Modell</translation>
+    </message>
+    <message>
+        <source>Node</source>
+        <translation>Knoten</translation>
+    </message>
+    <message>
+        <source>Log</source>
+        <translation>Protokoll</translation>
+    </message>
+    <message>
+        <source>&amp;File</source>
+        <translation>&amp;Datei</translation>
+    </message>
+    <message>
+        <source>&amp;Open…</source>
+        <translation>Ö&amp;ffnen…</translation>
+    </message>
+    <message>
+        <source>Open &amp;Recent</source>
+        <translation>&amp;Zuletzt geöffnet</translation>
+    </message>
+    <message>
+        <source>Re&amp;load</source>
+        <translation>&amp;Neu laden</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>&amp;Beenden</translation>
+    </message>
+    <message>
+        <source>&amp;Edit</source>
+        <translation>&amp;Bearbeiten</translation>
+    </message>
+    <message>
+        <source>&amp;Filter Nodes</source>
+        <translation>Knoten &amp;filtern</translation>
+    </message>
+    <message>
+        <source>Ctrl+L</source>
+        <translation>Ctrl+L</translation>
+    </message>
+    <message>
+        <source>&amp;View</source>
+        <translation>&amp;Ansicht</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>&amp;Hilfe</translation>
+    </message>
+    <message>
+        <source>&amp;About Graft</source>
+        <translation>Ü&amp;ber Graft</translation>
+    </message>
+    <message>
+        <source>About Graft</source>
+        <translation>Über Graft</translation>
+    </message>
+    <message>
+        <source>&lt;h3&gt;Graft %1&lt;/h3&gt;&lt;p&gt;A desktop studio for ONNX models: inspect, match, rewrite, quantize and diff.&lt;/p&gt;&lt;p&gt;Built with Qt %2 and onnx.&lt;/p&gt;</source>
+        <translation>&lt;h3&gt;Graft %1&lt;/h3&gt;&lt;p&gt;Ein Desktop-Studio für ONNX-Modelle: untersuchen, Muster finden, umschreiben, quantisieren und vergleichen.&lt;/p&gt;&lt;p&gt;Erstellt mit Qt %2 und onnx.&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>About &amp;Qt</source>
+        <translation>Über &amp;Qt</translation>
+    </message>
+    <message>
+        <source>Ready</source>
+        <translation>Bereit</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Abbrechen</translation>
+    </message>
+    <message>
+        <source>Opening %1…</source>
+        <translation>%1 wird geöffnet…</translation>
+    </message>
+    <message>
+        <source>Cancelling…</source>
+        <translation>Wird abgebrochen…</translation>
+    </message>
+    <message>
+        <source>Open Model</source>
+        <translation>Modell öffnen</translation>
+    </message>
+    <message>
+        <source>ONNX models (*.onnx);;All files (*)</source>
+        <translation>ONNX-Modelle (*.onnx);;Alle Dateien (*)</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n node(s)</source>
+        <translation>
+            <numerusform>%n Knoten</numerusform>
+            <numerusform>%n Knoten</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>%1 parameters</source>
+        <translation>%1 Parameter</translation>
+    </message>
+    <message>
+        <source>%1 FLOPs</source>
+        <translation>%1 FLOPs</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n problem(s)</source>
+        <translation>
+            <numerusform>%n Problem</numerusform>
+            <numerusform>%n Probleme</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>no problems</source>
+        <translation>keine Probleme</translation>
+    </message>
+    <message>
+        <source>Could not open %1; still showing %2.</source>
+        <translation>%1 konnte nicht geöffnet werden; %2 wird weiter angezeigt.</translation>
+    </message>
+    <message>
+        <source>Could not open %1.</source>
+        <translation>%1 konnte nicht geöffnet werden.</translation>
+    </message>
+    <message>
+        <source>Could not open model</source>
+        <translation>Modell konnte nicht geöffnet werden</translation>
+    </message>
+    <message>
+        <source>Graft could not open %1.</source>
+        <translation>Graft konnte %1 nicht öffnen.</translation>
+    </message>
+    <message>
+        <source>Opening %1 was cancelled.</source>
+        <translation>Das Öffnen von %1 wurde abgebrochen.</translation>
+    </message>
+    <message>
+        <source>No recent files</source>
+        <translation>Keine zuletzt geöffneten Dateien</translation>
+    </message>
+    <message>
+        <source>&amp;Clear Recent Files</source>
+        <translation>Liste &amp;leeren</translation>
+    </message>
+    <message>
+        <source>%1 of %2 nodes</source>
+        <translation>%1 von %2 Knoten</translation>
+    </message>
+    <message>
+        <source>%1 — Graft</source>
+        <translation>%1 — Graft</translation>
+    </message>
+    <message>
+        <source>Graft</source>
+        <translation>Graft</translation>
+    </message>
+    <message>
+        <source>FLOPs unknown</source>
+        <translation>FLOPs unbekannt</translation>
+    </message>
+    <message>
+        <source>at least %1 FLOPs</source>
+        <translation>mindestens %1 FLOPs</translation>
+    </message>
+</context>
+<context>
+    <name>graft::Minimap</name>
+    <message>
+        <source>Overview: click or drag to move the view</source>
+        <translation>Übersicht: Klicken oder ziehen, um die Ansicht zu verschieben</translation>
+    </message>
+</context>
+<context>
+    <name>graft::ModelPropertiesPanel</name>
+    <message>
+        <source>Property</source>
+        <translation>Eigenschaft</translation>
+    </message>
+    <message>
+        <source>Value</source>
+        <translation>Wert</translation>
+    </message>
+    <message>
+        <source>No model open</source>
+        <translation>Kein Modell geöffnet</translation>
+    </message>
+    <message>
+        <source>File</source>
+        <translation>Datei</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>Name</translation>
+    </message>
+    <message>
+        <source>Folder</source>
+        <translation>Ordner</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>Größe</translation>
+    </message>
+    <message>
+        <source>Opened in</source>
+        <translation>Geöffnet in</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>Modell</translation>
+    </message>
+    <message>
+        <source>IR version</source>
+        <translation>IR-Version</translation>
+    </message>
+    <message>
+        <source>Producer</source>
+        <translation>Erzeuger</translation>
+    </message>
+    <message>
+        <source>(not recorded)</source>
+        <translation>(nicht angegeben)</translation>
+    </message>
+    <message>
+        <source>Domain</source>
+        <translation>Domäne</translation>
+    </message>
+    <message>
+        <source>Model version</source>
+        <translation>Modellversion</translation>
+    </message>
+    <message>
+        <source>Graph name</source>
+        <translation>Graphname</translation>
+    </message>
+    <message>
+        <source>Description</source>
+        <translation>Beschreibung</translation>
+    </message>
+    <message>
+        <source>Local functions</source>
+        <translation>Lokale Funktionen</translation>
+    </message>
+    <message>
+        <source>Opsets</source>
+        <translation>Opsets</translation>
+    </message>
+    <message>
+        <source>(newer than the bundled onnx library, which knows up to %1)</source>
+        <translation>(neuer als die mitgelieferte onnx-Bibliothek, die bis %1 reicht)</translation>
+    </message>
+    <message>
+        <source>(custom domain)</source>
+        <translation>(eigene Domäne)</translation>
+    </message>
+    <message>
+        <source>(unknown type)</source>
+        <translation>(unbekannter Typ)</translation>
+    </message>
+    <message>
+        <source>Inputs (%1)</source>
+        <translation>Eingänge (%1)</translation>
+    </message>
+    <message>
+        <source>Outputs (%1)</source>
+        <translation>Ausgänge (%1)</translation>
+    </message>
+    <message>
+        <source>Metadata (%1)</source>
+        <translation>Metadaten (%1)</translation>
+    </message>
+    <message>
+        <source>Statistics</source>
+        <translation>Statistik</translation>
+    </message>
+    <message>
+        <source>(%1 with subgraphs)</source>
+        <translation>(%1 mit Teilgraphen)</translation>
+    </message>
+    <message>
+        <source>Nodes</source>
+        <translation>Knoten</translation>
+    </message>
+    <message>
+        <source>Parameters</source>
+        <translation>Parameter</translation>
+    </message>
+    <message>
+        <source>Initializers</source>
+        <translation>Initialisierer</translation>
+    </message>
+    <message>
+        <source>MACs</source>
+        <translation>MACs</translation>
+    </message>
+    <message>
+        <source>FLOPs</source>
+        <translation>FLOPs</translation>
+    </message>
+    <message>
+        <source>External data</source>
+        <translation>Externe Daten</translation>
+    </message>
+    <message numerus="yes">
+        <source>%1 in %n file(s)</source>
+        <translation>
+            <numerusform>%1 in %n Datei</numerusform>
+            <numerusform>%1 in %n Dateien</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Op histogram (%n op type(s))</source>
+        <translation>
+            <numerusform>Operatoren (%n Typ)</numerusform>
+            <numerusform>Operatoren (%n Typen)</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>graph</source>
+        <translation>Graph</translation>
+    </message>
+    <message>
+        <source>shape inference</source>
+        <translation>Forminferenz</translation>
+    </message>
+    <message>
+        <source>checker</source>
+        <translation>Prüfer</translation>
+    </message>
+    <message>
+        <source>Problems (none)</source>
+        <translation>Probleme (keine)</translation>
+    </message>
+    <message>
+        <source>Problems (%1)</source>
+        <translation>Probleme (%1)</translation>
+    </message>
+    <message>
+        <source>Checker</source>
+        <translation>Prüfer</translation>
+    </message>
+    <message>
+        <source>valid</source>
+        <translation>gültig</translation>
+    </message>
+    <message>
+        <source>not valid</source>
+        <translation>ungültig</translation>
+    </message>
+    <message>
+        <source>Shape inference</source>
+        <translation>Forminferenz</translation>
+    </message>
+    <message>
+        <source>every output typed</source>
+        <translation>alle Ausgänge typisiert</translation>
+    </message>
+    <message>
+        <source>some outputs untyped</source>
+        <translation>einige Ausgänge ohne Typ</translation>
+    </message>
+    <message>
+        <source>%1 s</source>
+        <translation>%1 s</translation>
+    </message>
+    <message>
+        <source>Loading %1 s, analysis %2 s</source>
+        <translation>Laden %1 s, Analyse %2 s</translation>
+    </message>
+    <message>
+        <source>%1 (%2)</source>
+        <translation>%1 (%2)</translation>
+    </message>
+    <message>
+        <source>Not counted</source>
+        <translation>Nicht gezählt</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n node(s)</source>
+        <translation>
+            <numerusform>%n Knoten</numerusform>
+            <numerusform>%n Knoten</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Nodes whose cost is not in the totals: their shapes are not static or the op has no cost formula.</source>
+        <translation>Knoten, deren Aufwand nicht in den Summen enthalten ist: ihre Formen sind nicht statisch oder für den Operator gibt es keine Aufwandsformel.</translation>
+    </message>
+    <message>
+        <source>Activations</source>
+        <translation>Aktivierungen</translation>
+    </message>
+    <message>
+        <source>Bytes of all intermediate tensors whose shape is static</source>
+        <translation>Bytes aller Zwischentensoren mit statischer Form</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>keine</translation>
+    </message>
+    <message>
+        <source>All weights are inside the .onnx file.</source>
+        <translation>Alle Gewichte liegen in der .onnx-Datei.</translation>
+    </message>
+    <message>
+        <source>unknown</source>
+        <translation>unbekannt</translation>
+    </message>
+</context>
+<context>
+    <name>graft::NodeDetailsPanel</name>
+    <message>
+        <source>Select a node in the table to see its inputs, outputs, attributes and the documentation of its op.</source>
+        <translation>Wählen Sie einen Knoten in der Tabelle, um seine Ein- und Ausgänge, Attribute und die Dokumentation seines Operators zu sehen.</translation>
+    </message>
+    <message>
+        <source>Open a model to see its nodes here.</source>
+        <translation>Öffnen Sie ein Modell, um hier seine Knoten zu sehen.</translation>
+    </message>
+    <message>
+        <source>opset %1</source>
+        <translation>Opset %1</translation>
+    </message>
+    <message>
+        <source>since version %1</source>
+        <translation>seit Version %1</translation>
+    </message>
+    <message>
+        <source>deprecated</source>
+        <translation>veraltet</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>Name</translation>
+    </message>
+    <message>
+        <source>(unnamed)</source>
+        <translation>(ohne Namen)</translation>
+    </message>
+    <message>
+        <source>Position</source>
+        <translation>Position</translation>
+    </message>
+    <message>
+        <source>%1 of %2 in topological order</source>
+        <translation>%1 von %2 in topologischer Reihenfolge</translation>
+    </message>
+    <message>
+        <source>MACs</source>
+        <translation>MACs</translation>
+    </message>
+    <message>
+        <source>FLOPs</source>
+        <translation>FLOPs</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>keine</translation>
+    </message>
+    <message>
+        <source>omitted</source>
+        <translation>ausgelassen</translation>
+    </message>
+    <message>
+        <source>initializer</source>
+        <translation>Initialisierer</translation>
+    </message>
+    <message>
+        <source>graph input</source>
+        <translation>Grapheingang</translation>
+    </message>
+    <message>
+        <source>graph output</source>
+        <translation>Graphausgang</translation>
+    </message>
+    <message>
+        <source>unknown</source>
+        <translation>unbekannt</translation>
+    </message>
+    <message>
+        <source>Inputs</source>
+        <translation>Eingänge</translation>
+    </message>
+    <message>
+        <source>Outputs</source>
+        <translation>Ausgänge</translation>
+    </message>
+    <message>
+        <source>Attributes</source>
+        <translation>Attribute</translation>
+    </message>
+    <message numerus="yes">
+        <source>(%n node(s))</source>
+        <translation>
+            <numerusform>(%n Knoten)</numerusform>
+            <numerusform>(%n Knoten)</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>in %1 graphs</source>
+        <translation>in %1 Graphen</translation>
+    </message>
+    <message>
+        <source>required but missing</source>
+        <translation>erforderlich, fehlt aber</translation>
+    </message>
+    <message>
+        <source>not set</source>
+        <translation>nicht gesetzt</translation>
+    </message>
+    <message>
+        <source>default</source>
+        <translation>Standard</translation>
+    </message>
+    <message>
+        <source>Node description</source>
+        <translation>Knotenbeschreibung</translation>
+    </message>
+    <message>
+        <source>Documentation</source>
+        <translation>Dokumentation</translation>
+    </message>
+    <message>
+        <source>The bundled onnx library has no schema for this op.</source>
+        <translation>Die mitgelieferte onnx-Bibliothek hat kein Schema für diesen Operator.</translation>
+    </message>
+    <message>
+        <source>No schema: %1.</source>
+        <translation>Kein Schema: %1.</translation>
+    </message>
+</context>
+<context>
+    <name>graft::NodeTableModel</name>
+    <message>
+        <source>This node has no name; it is shown by its op type and position in the file.</source>
+        <translation>Dieser Knoten hat keinen Namen; er wird mit Operatortyp und Position in der Datei angezeigt.</translation>
+    </message>
+    <message>
+        <source>Not counted: shapes are unknown or the op has no cost formula.</source>
+        <translation>Nicht gezählt: Formen sind unbekannt oder der Operator hat keine Aufwandsformel.</translation>
+    </message>
+    <message>
+        <source>#</source>
+        <translation>#</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>Name</translation>
+    </message>
+    <message>
+        <source>Op type</source>
+        <translation>Operatortyp</translation>
+    </message>
+    <message>
+        <source>Domain</source>
+        <translation>Domäne</translation>
+    </message>
+    <message>
+        <source>Inputs</source>
+        <translation>Eingänge</translation>
+    </message>
+    <message>
+        <source>Outputs</source>
+        <translation>Ausgänge</translation>
+    </message>
+    <message>
+        <source>Output types</source>
+        <translation>Ausgabetypen</translation>
+    </message>
+    <message>
+        <source>MACs</source>
+        <translation>MACs</translation>
+    </message>
+    <message>
+        <source>FLOPs</source>
+        <translation>FLOPs</translation>
+    </message>
+    <message>
+        <source>Position in topological order</source>
+        <translation>Position in topologischer Reihenfolge</translation>
+    </message>
+    <message>
+        <source>Element type and shape of each output, from shape inference</source>
+        <translation>Elementtyp und Form jedes Ausgangs, aus der Forminferenz</translation>
+    </message>
+    <message>
+        <source>Multiply-accumulate operations</source>
+        <translation>Multiplizier-Akkumulier-Operationen</translation>
+    </message>
+    <message>
+        <source>Floating-point operations</source>
+        <translation>Gleitkommaoperationen</translation>
+    </message>
+</context>
+<context>
+    <name>graft::Stage</name>
+    <message>
+        <source>Reading the model</source>
+        <translation>Modell wird gelesen</translation>
+    </message>
+    <message>
+        <source>Inferring shapes</source>
+        <translation>Formen werden inferiert</translation>
+    </message>
+    <message>
+        <source>Computing statistics</source>
+        <translation>Statistik wird berechnet</translation>
+    </message>
+    <message>
+        <source>Validating</source>
+        <translation>Wird geprüft</translation>
+    </message>
+    <message>
+        <source>Preparing the node table</source>
+        <translation>Knotentabelle wird vorbereitet</translation>
+    </message>
+    <message>
+        <source>Done</source>
+        <translation>Fertig</translation>
+    </message>
+    <message>
+        <source>Opening</source>
+        <translation>Wird geöffnet</translation>
+    </message>
+    <message>
+        <source>Parsing</source>
+        <translation>Wird eingelesen</translation>
+    </message>
+    <message>
+        <source>Building graph</source>
+        <translation>Graph wird aufgebaut</translation>
+    </message>
+    <message>
+        <source>Loaded</source>
+        <translation>Geladen</translation>
+    </message>
+    <message>
+        <source>Preparing shape inference</source>
+        <translation>Forminferenz wird vorbereitet</translation>
+    </message>
+    <message>
+        <source>Collecting inferred types</source>
+        <translation>Inferierte Typen werden gesammelt</translation>
+    </message>
+    <message>
+        <source>Checking inference node by node</source>
+        <translation>Inferenz wird Knoten für Knoten geprüft</translation>
+    </message>
+    <message>
+        <source>Shape inference done</source>
+        <translation>Forminferenz abgeschlossen</translation>
+    </message>
+</context>
+<context>
+    <name>graft::TensorViewer</name>
+    <message>
+        <source>Double-click a weight badge on a node, or select a Constant, to see its values.</source>
+        <translation>Doppelklicken Sie auf ein Gewichtsabzeichen an einem Knoten oder wählen Sie eine Konstante, um ihre Werte zu sehen.</translation>
+    </message>
+    <message>
+        <source>Type</source>
+        <translation>Typ</translation>
+    </message>
+    <message>
+        <source>Shape</source>
+        <translation>Form</translation>
+    </message>
+    <message>
+        <source>Elements</source>
+        <translation>Elemente</translation>
+    </message>
+    <message>
+        <source>Bytes</source>
+        <translation>Bytes</translation>
+    </message>
+    <message>
+        <source>Stored</source>
+        <translation>Gespeichert</translation>
+    </message>
+    <message>
+        <source>Min</source>
+        <translation>Min</translation>
+    </message>
+    <message>
+        <source>Max</source>
+        <translation>Max</translation>
+    </message>
+    <message>
+        <source>Mean</source>
+        <translation>Mittelwert</translation>
+    </message>
+    <message>
+        <source>Std</source>
+        <translation>Std.-Abw.</translation>
+    </message>
+    <message>
+        <source>Zeros</source>
+        <translation>Nullen</translation>
+    </message>
+    <message>
+        <source>NaN / Inf</source>
+        <translation>NaN / Inf</translation>
+    </message>
+    <message>
+        <source>Index</source>
+        <translation>Index</translation>
+    </message>
+    <message>
+        <source>Value</source>
+        <translation>Wert</translation>
+    </message>
+    <message>
+        <source>Tensor</source>
+        <translation>Tensor</translation>
+    </message>
+    <message>
+        <source>external: %1, offset %2, %3 bytes</source>
+        <translation>extern: %1, Offset %2, %3 Bytes</translation>
+    </message>
+    <message>
+        <source>inline in the model</source>
+        <translation>im Modell eingebettet</translation>
+    </message>
+    <message>
+        <source>Constant node %1</source>
+        <translation>Konstantenknoten %1</translation>
+    </message>
+    <message>
+        <source>&apos;%1&apos; is computed while the model runs; only weights and constants have values here.</source>
+        <translation>„%1“ wird erst bei der Ausführung des Modells berechnet; Werte gibt es hier nur für Gewichte und Konstanten.</translation>
+    </message>
+    <message>
+        <source>computing…</source>
+        <translation>wird berechnet…</translation>
+    </message>
+    <message>
+        <source>%1 (%2%)</source>
+        <translation>%1 (%2 %)</translation>
+    </message>
+    <message>
+        <source>%1 / %2</source>
+        <translation>%1 / %2</translation>
+    </message>
+</context>
+<context>
+    <name>main</name>
+    <message>
+        <source>Graft: a desktop studio for ONNX models.</source>
+        <translation>Graft: ein Desktop-Studio für ONNX-Modelle.</translation>
+    </message>
+    <message>
+        <source>The .onnx model to open.</source>
+        <translation>Das zu öffnende .onnx-Modell.</translation>
+    </message>
+    <message>
+        <source>Open the model without showing a window, save a picture of the window to &lt;png&gt; and exit.</source>
+        <translation>Das Modell öffnen, ohne ein Fenster zu zeigen, ein Bild des Fensters in &lt;png&gt; speichern und beenden.</translation>
+    </message>
+    <message>
+        <source>Window size for --screenshot, e.g. 1400x900.</source>
+        <translation>Fenstergröße für --screenshot, z. B. 1400x900.</translation>
+    </message>
+    <message>
+        <source>Select the node with this name after opening.</source>
+        <translation>Nach dem Öffnen den Knoten mit diesem Namen auswählen.</translation>
+    </message>
+    <message>
+        <source>Log debug messages too.</source>
+        <translation>Auch Debug-Meldungen protokollieren.</translation>
+    </message>
+    <message>
+        <source>--size must look like 1400x900.</source>
+        <translation>--size muss die Form 1400x900 haben.</translation>
+    </message>
+    <message>
+        <source>No node named %1 in the model.</source>
+        <translation>Das Modell hat keinen Knoten namens %1.</translation>
+    </message>
+    <message>
+        <source>Could not write %1.</source>
+        <translation>%1 konnte nicht geschrieben werden.</translation>
+    </message>
+</context>
+</TS>

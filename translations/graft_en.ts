@@ -1,0 +1,55 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="en">
+<context>
+    <name>graft::MainWindow</name>
+    <message numerus="yes">
+        <source>%n node(s)</source>
+        <translation>
+            <numerusform>%n node</numerusform>
+            <numerusform>%n nodes</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n problem(s)</source>
+        <translation>
+            <numerusform>%n problem</numerusform>
+            <numerusform>%n problems</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>graft::ModelPropertiesPanel</name>
+    <message numerus="yes">
+        <source>%n node(s)</source>
+        <translation>
+            <numerusform>%n node</numerusform>
+            <numerusform>%n nodes</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%1 in %n file(s)</source>
+        <translation>
+            <numerusform>%1 in %n file</numerusform>
+            <numerusform>%1 in %n files</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Op histogram (%n op type(s))</source>
+        <translation>
+            <numerusform>Op histogram (%n op type)</numerusform>
+            <numerusform>Op histogram (%n op types)</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>graft::NodeDetailsPanel</name>
+    <message numerus="yes">
+        <source>(%n node(s))</source>
+        <translation>
+            <numerusform>(%n node)</numerusform>
+            <numerusform>(%n nodes)</numerusform>
+        </translation>
+    </message>
+</context>
+</TS>

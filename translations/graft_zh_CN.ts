@@ -1,0 +1,970 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN">
+<context>
+    <name>ScenePainter</name>
+    <message>
+        <source>%n tensors</source>
+        <translation>%n 个张量</translation>
+    </message>
+    <message>
+        <source>%1 nodes</source>
+        <translation>%1 个节点</translation>
+    </message>
+    <message>
+        <source>%1 uses</source>
+        <translation>%1 处使用</translation>
+    </message>
+</context>
+<context>
+    <name>graft::FindPanel</name>
+    <message>
+        <source>Find a node by name, op type or tensor name</source>
+        <translation>按名称、算子类型或张量名称查找节点</translation>
+    </message>
+    <message>
+        <source>Close (Esc)</source>
+        <translation>关闭 (Esc)</translation>
+    </message>
+    <message>
+        <source>%1 of %2</source>
+        <translation>%1 / %2</translation>
+    </message>
+    <message>
+        <source>1 match</source>
+        <translation>1 个匹配</translation>
+    </message>
+    <message>
+        <source>%1 matches</source>
+        <translation>%1 个匹配</translation>
+    </message>
+</context>
+<context>
+    <name>graft::Format</name>
+    <message>
+        <source>subgraph</source>
+        <translation>子图</translation>
+    </message>
+    <message>
+        <source>subgraphs</source>
+        <translation>子图</translation>
+    </message>
+    <message>
+        <source>sparse %1</source>
+        <translation>稀疏 %1</translation>
+    </message>
+    <message>
+        <source>type</source>
+        <translation>类型</translation>
+    </message>
+</context>
+<context>
+    <name>graft::GraphCanvas</name>
+    <message>
+        <source>scalar</source>
+        <translation>标量</translation>
+    </message>
+    <message>
+        <source>Fit</source>
+        <translation>适应窗口</translation>
+    </message>
+    <message>
+        <source>Fit the graph in the view (F)</source>
+        <translation>使整个图适应视图 (F)</translation>
+    </message>
+    <message>
+        <source>100%</source>
+        <translation>100%</translation>
+    </message>
+    <message>
+        <source>Actual size (1)</source>
+        <translation>实际大小 (1)</translation>
+    </message>
+    <message>
+        <source>Expand all</source>
+        <translation>全部展开</translation>
+    </message>
+    <message>
+        <source>Open every group</source>
+        <translation>打开所有分组</translation>
+    </message>
+    <message>
+        <source>Collapse all</source>
+        <translation>全部折叠</translation>
+    </message>
+    <message>
+        <source>Close every group</source>
+        <translation>关闭所有分组</translation>
+    </message>
+    <message>
+        <source>Find</source>
+        <translation>查找</translation>
+    </message>
+    <message>
+        <source>Find a node (Ctrl+F)</source>
+        <translation>查找节点 (Ctrl+F)</translation>
+    </message>
+    <message>
+        <source>Laying out…</source>
+        <translation>正在布局…</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Layout failed</source>
+        <translation>布局失败</translation>
+    </message>
+    <message>
+        <source>%1 nodes, %2 groups</source>
+        <translation>%1 个节点，%2 个分组</translation>
+    </message>
+    <message>
+        <source>main graph</source>
+        <translation>主图</translation>
+    </message>
+    <message>
+        <source>produces %1</source>
+        <translation>生成 %1</translation>
+    </message>
+    <message>
+        <source>reads %1</source>
+        <translation>读取 %1</translation>
+    </message>
+    <message>
+        <source> (in %1)</source>
+        <translation>（位于 %1）</translation>
+    </message>
+    <message>
+        <source>There is no graph to export: open a model first.</source>
+        <translation>没有可导出的图：请先打开模型。</translation>
+    </message>
+    <message>
+        <source>Could not write %1: check that the folder exists and is writable.</source>
+        <translation>无法写入 %1：请检查文件夹是否存在且可写。</translation>
+    </message>
+    <message>
+        <source>Graph exported by Graft</source>
+        <translation>由 Graft 导出的图</translation>
+    </message>
+</context>
+<context>
+    <name>graft::GraphView</name>
+    <message>
+        <source>%1 nodes</source>
+        <translation>%1 个节点</translation>
+    </message>
+</context>
+<context>
+    <name>graft::HistogramView</name>
+    <message>
+        <source>No histogram</source>
+        <translation>无直方图</translation>
+    </message>
+    <message>
+        <source>count (√ scale)</source>
+        <translation>计数（平方根刻度）</translation>
+    </message>
+</context>
+<context>
+    <name>graft::MainWindow</name>
+    <message>
+        <source>Open an ONNX model to inspect it</source>
+        <translation>打开一个 ONNX 模型以查看它</translation>
+    </message>
+    <message>
+        <source>Use File → Open (%1), drop a .onnx file on this window, or pick one from File → Open Recent.</source>
+        <translation>使用“文件 → 打开”（%1），把 .onnx 文件拖到此窗口，或从“文件 → 最近打开”中选择。</translation>
+    </message>
+    <message>
+        <source>Open Model…</source>
+        <translation>打开模型…</translation>
+    </message>
+    <message>
+        <source>Filter nodes by name, op type or tensor name</source>
+        <translation>按名称、算子类型或张量名称筛选节点</translation>
+    </message>
+    <message>
+        <source>Nodes</source>
+        <translation>节点</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>Node</source>
+        <translation>节点</translation>
+    </message>
+    <message>
+        <source>Log</source>
+        <translation>日志</translation>
+    </message>
+    <message>
+        <source>&amp;File</source>
+        <translation>文件(&amp;F)</translation>
+    </message>
+    <message>
+        <source>&amp;Open…</source>
+        <translation>打开(&amp;O)…</translation>
+    </message>
+    <message>
+        <source>Open &amp;Recent</source>
+        <translation>最近打开(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Re&amp;load</source>
+        <translation>重新加载(&amp;L)</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>退出(&amp;Q)</translation>
+    </message>
+    <message>
+        <source>&amp;Edit</source>
+        <translation>编辑(&amp;E)</translation>
+    </message>
+    <message>
+        <source>&amp;Filter Nodes</source>
+        <translation>筛选节点(&amp;F)</translation>
+    </message>
+    <message>
+        <source>Ctrl+L</source>
+        <translation>Ctrl+L</translation>
+    </message>
+    <message>
+        <source>&amp;View</source>
+        <translation>视图(&amp;V)</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>帮助(&amp;H)</translation>
+    </message>
+    <message>
+        <source>&amp;About Graft</source>
+        <translation>关于 Graft(&amp;A)</translation>
+    </message>
+    <message>
+        <source>About Graft</source>
+        <translation>关于 Graft</translation>
+    </message>
+    <message>
+        <source>&lt;h3&gt;Graft %1&lt;/h3&gt;&lt;p&gt;A desktop studio for ONNX models: inspect, match, rewrite, quantize and diff.&lt;/p&gt;&lt;p&gt;Built with Qt %2 and onnx.&lt;/p&gt;</source>
+        <translation>&lt;h3&gt;Graft %1&lt;/h3&gt;&lt;p&gt;ONNX 模型桌面工作室：查看、匹配、改写、量化和比较。&lt;/p&gt;&lt;p&gt;基于 Qt %2 和 onnx 构建。&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>About &amp;Qt</source>
+        <translation>关于 Qt(&amp;Q)</translation>
+    </message>
+    <message>
+        <source>Ready</source>
+        <translation>就绪</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Opening %1…</source>
+        <translation>正在打开 %1…</translation>
+    </message>
+    <message>
+        <source>Cancelling…</source>
+        <translation>正在取消…</translation>
+    </message>
+    <message>
+        <source>Open Model</source>
+        <translation>打开模型</translation>
+    </message>
+    <message>
+        <source>ONNX models (*.onnx);;All files (*)</source>
+        <translation>ONNX 模型 (*.onnx);;所有文件 (*)</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n node(s)</source>
+        <translation>
+            <numerusform>%n 个节点</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>%1 parameters</source>
+        <translation>%1 个参数</translation>
+    </message>
+    <message>
+        <source>%1 FLOPs</source>
+        <translation>%1 FLOPs</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n problem(s)</source>
+        <translation>
+            <numerusform>%n 个问题</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>no problems</source>
+        <translation>没有问题</translation>
+    </message>
+    <message>
+        <source>Could not open %1; still showing %2.</source>
+        <translation>无法打开 %1；仍显示 %2。</translation>
+    </message>
+    <message>
+        <source>Could not open %1.</source>
+        <translation>无法打开 %1。</translation>
+    </message>
+    <message>
+        <source>Could not open model</source>
+        <translation>无法打开模型</translation>
+    </message>
+    <message>
+        <source>Graft could not open %1.</source>
+        <translation>Graft 无法打开 %1。</translation>
+    </message>
+    <message>
+        <source>Opening %1 was cancelled.</source>
+        <translation>已取消打开 %1。</translation>
+    </message>
+    <message>
+        <source>No recent files</source>
+        <translation>没有最近打开的文件</translation>
+    </message>
+    <message>
+        <source>&amp;Clear Recent Files</source>
+        <translation>清除最近文件(&amp;C)</translation>
+    </message>
+    <message>
+        <source>%1 of %2 nodes</source>
+        <translation>%1 / %2 个节点</translation>
+    </message>
+    <message>
+        <source>%1 — Graft</source>
+        <translation>%1 — Graft</translation>
+    </message>
+    <message>
+        <source>Graft</source>
+        <translation>Graft</translation>
+    </message>
+    <message>
+        <source>FLOPs unknown</source>
+        <translation>FLOPs 未知</translation>
+    </message>
+    <message>
+        <source>at least %1 FLOPs</source>
+        <translation>至少 %1 FLOPs</translation>
+    </message>
+</context>
+<context>
+    <name>graft::Minimap</name>
+    <message>
+        <source>Overview: click or drag to move the view</source>
+        <translation>概览：单击或拖动以移动视图</translation>
+    </message>
+</context>
+<context>
+    <name>graft::ModelPropertiesPanel</name>
+    <message>
+        <source>Property</source>
+        <translation>属性</translation>
+    </message>
+    <message>
+        <source>Value</source>
+        <translation>值</translation>
+    </message>
+    <message>
+        <source>No model open</source>
+        <translation>未打开模型</translation>
+    </message>
+    <message>
+        <source>File</source>
+        <translation>文件</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Folder</source>
+        <translation>文件夹</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <source>Opened in</source>
+        <translation>打开用时</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>IR version</source>
+        <translation>IR 版本</translation>
+    </message>
+    <message>
+        <source>Producer</source>
+        <translation>生成工具</translation>
+    </message>
+    <message>
+        <source>(not recorded)</source>
+        <translation>（未记录）</translation>
+    </message>
+    <message>
+        <source>Domain</source>
+        <translation>域</translation>
+    </message>
+    <message>
+        <source>Model version</source>
+        <translation>模型版本</translation>
+    </message>
+    <message>
+        <source>Graph name</source>
+        <translation>图名称</translation>
+    </message>
+    <message>
+        <source>Description</source>
+        <translation>描述</translation>
+    </message>
+    <message>
+        <source>Local functions</source>
+        <translation>本地函数</translation>
+    </message>
+    <message>
+        <source>Opsets</source>
+        <translation>算子集</translation>
+    </message>
+    <message>
+        <source>(newer than the bundled onnx library, which knows up to %1)</source>
+        <translation>（比内置 onnx 库更新，该库最高支持 %1）</translation>
+    </message>
+    <message>
+        <source>(custom domain)</source>
+        <translation>（自定义域）</translation>
+    </message>
+    <message>
+        <source>(unknown type)</source>
+        <translation>（未知类型）</translation>
+    </message>
+    <message>
+        <source>Inputs (%1)</source>
+        <translation>输入 (%1)</translation>
+    </message>
+    <message>
+        <source>Outputs (%1)</source>
+        <translation>输出 (%1)</translation>
+    </message>
+    <message>
+        <source>Metadata (%1)</source>
+        <translation>元数据 (%1)</translation>
+    </message>
+    <message>
+        <source>Statistics</source>
+        <translation>统计</translation>
+    </message>
+    <message>
+        <source>(%1 with subgraphs)</source>
+        <translation>（含子图共 %1）</translation>
+    </message>
+    <message>
+        <source>Nodes</source>
+        <translation>节点</translation>
+    </message>
+    <message>
+        <source>Parameters</source>
+        <translation>参数</translation>
+    </message>
+    <message>
+        <source>Initializers</source>
+        <translation>初始化器</translation>
+    </message>
+    <message>
+        <source>MACs</source>
+        <translation>MACs</translation>
+    </message>
+    <message>
+        <source>FLOPs</source>
+        <translation>FLOPs</translation>
+    </message>
+    <message>
+        <source>External data</source>
+        <translation>外部数据</translation>
+    </message>
+    <message numerus="yes">
+        <source>%1 in %n file(s)</source>
+        <translation>
+            <numerusform>%1，共 %n 个文件</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Op histogram (%n op type(s))</source>
+        <translation>
+            <numerusform>算子分布（%n 种）</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>graph</source>
+        <translation>图</translation>
+    </message>
+    <message>
+        <source>shape inference</source>
+        <translation>形状推断</translation>
+    </message>
+    <message>
+        <source>checker</source>
+        <translation>检查器</translation>
+    </message>
+    <message>
+        <source>Problems (none)</source>
+        <translation>问题（无）</translation>
+    </message>
+    <message>
+        <source>Problems (%1)</source>
+        <translation>问题 (%1)</translation>
+    </message>
+    <message>
+        <source>Checker</source>
+        <translation>检查器</translation>
+    </message>
+    <message>
+        <source>valid</source>
+        <translation>有效</translation>
+    </message>
+    <message>
+        <source>not valid</source>
+        <translation>无效</translation>
+    </message>
+    <message>
+        <source>Shape inference</source>
+        <translation>形状推断</translation>
+    </message>
+    <message>
+        <source>every output typed</source>
+        <translation>所有输出均有类型</translation>
+    </message>
+    <message>
+        <source>some outputs untyped</source>
+        <translation>部分输出没有类型</translation>
+    </message>
+    <message>
+        <source>%1 s</source>
+        <translation>%1 秒</translation>
+    </message>
+    <message>
+        <source>Loading %1 s, analysis %2 s</source>
+        <translation>加载 %1 秒，分析 %2 秒</translation>
+    </message>
+    <message>
+        <source>%1 (%2)</source>
+        <translation>%1（%2）</translation>
+    </message>
+    <message>
+        <source>Not counted</source>
+        <translation>未计入</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n node(s)</source>
+        <translation>
+            <numerusform>%n 个节点</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Nodes whose cost is not in the totals: their shapes are not static or the op has no cost formula.</source>
+        <translation>未计入总数的节点：它们的形状不是静态的，或该算子没有计算量公式。</translation>
+    </message>
+    <message>
+        <source>Activations</source>
+        <translation>激活值</translation>
+    </message>
+    <message>
+        <source>Bytes of all intermediate tensors whose shape is static</source>
+        <translation>所有静态形状中间张量的字节数</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>All weights are inside the .onnx file.</source>
+        <translation>所有权重都在 .onnx 文件内。</translation>
+    </message>
+    <message>
+        <source>unknown</source>
+        <translation>未知</translation>
+    </message>
+</context>
+<context>
+    <name>graft::NodeDetailsPanel</name>
+    <message>
+        <source>Select a node in the table to see its inputs, outputs, attributes and the documentation of its op.</source>
+        <translation>在表格中选择一个节点，查看其输入、输出、属性以及算子文档。</translation>
+    </message>
+    <message>
+        <source>Open a model to see its nodes here.</source>
+        <translation>打开模型后在此查看其节点。</translation>
+    </message>
+    <message>
+        <source>opset %1</source>
+        <translation>算子集 %1</translation>
+    </message>
+    <message>
+        <source>since version %1</source>
+        <translation>自版本 %1 起</translation>
+    </message>
+    <message>
+        <source>deprecated</source>
+        <translation>已弃用</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>(unnamed)</source>
+        <translation>（未命名）</translation>
+    </message>
+    <message>
+        <source>Position</source>
+        <translation>位置</translation>
+    </message>
+    <message>
+        <source>%1 of %2 in topological order</source>
+        <translation>拓扑顺序中第 %1 个，共 %2 个</translation>
+    </message>
+    <message>
+        <source>MACs</source>
+        <translation>MACs</translation>
+    </message>
+    <message>
+        <source>FLOPs</source>
+        <translation>FLOPs</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>omitted</source>
+        <translation>省略</translation>
+    </message>
+    <message>
+        <source>initializer</source>
+        <translation>初始化器</translation>
+    </message>
+    <message>
+        <source>graph input</source>
+        <translation>图输入</translation>
+    </message>
+    <message>
+        <source>graph output</source>
+        <translation>图输出</translation>
+    </message>
+    <message>
+        <source>unknown</source>
+        <translation>未知</translation>
+    </message>
+    <message>
+        <source>Inputs</source>
+        <translation>输入</translation>
+    </message>
+    <message>
+        <source>Outputs</source>
+        <translation>输出</translation>
+    </message>
+    <message>
+        <source>Attributes</source>
+        <translation>属性</translation>
+    </message>
+    <message numerus="yes">
+        <source>(%n node(s))</source>
+        <translation>
+            <numerusform>（%n 个节点）</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>in %1 graphs</source>
+        <translation>分布在 %1 个图中</translation>
+    </message>
+    <message>
+        <source>required but missing</source>
+        <translation>必需但缺失</translation>
+    </message>
+    <message>
+        <source>not set</source>
+        <translation>未设置</translation>
+    </message>
+    <message>
+        <source>default</source>
+        <translation>默认</translation>
+    </message>
+    <message>
+        <source>Node description</source>
+        <translation>节点说明</translation>
+    </message>
+    <message>
+        <source>Documentation</source>
+        <translation>文档</translation>
+    </message>
+    <message>
+        <source>The bundled onnx library has no schema for this op.</source>
+        <translation>内置 onnx 库没有该算子的模式定义。</translation>
+    </message>
+    <message>
+        <source>No schema: %1.</source>
+        <translation>没有模式定义：%1。</translation>
+    </message>
+</context>
+<context>
+    <name>graft::NodeTableModel</name>
+    <message>
+        <source>This node has no name; it is shown by its op type and position in the file.</source>
+        <translation>该节点没有名称；以算子类型和在文件中的位置显示。</translation>
+    </message>
+    <message>
+        <source>Not counted: shapes are unknown or the op has no cost formula.</source>
+        <translation>未计入：形状未知或该算子没有计算量公式。</translation>
+    </message>
+    <message>
+        <source>#</source>
+        <translation>#</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Op type</source>
+        <translation>算子类型</translation>
+    </message>
+    <message>
+        <source>Domain</source>
+        <translation>域</translation>
+    </message>
+    <message>
+        <source>Inputs</source>
+        <translation>输入</translation>
+    </message>
+    <message>
+        <source>Outputs</source>
+        <translation>输出</translation>
+    </message>
+    <message>
+        <source>Output types</source>
+        <translation>输出类型</translation>
+    </message>
+    <message>
+        <source>MACs</source>
+        <translation>MACs</translation>
+    </message>
+    <message>
+        <source>FLOPs</source>
+        <translation>FLOPs</translation>
+    </message>
+    <message>
+        <source>Position in topological order</source>
+        <translation>在拓扑顺序中的位置</translation>
+    </message>
+    <message>
+        <source>Element type and shape of each output, from shape inference</source>
+        <translation>每个输出的元素类型和形状（来自形状推断）</translation>
+    </message>
+    <message>
+        <source>Multiply-accumulate operations</source>
+        <translation>乘加运算次数</translation>
+    </message>
+    <message>
+        <source>Floating-point operations</source>
+        <translation>浮点运算次数</translation>
+    </message>
+</context>
+<context>
+    <name>graft::Stage</name>
+    <message>
+        <source>Reading the model</source>
+        <translation>正在读取模型</translation>
+    </message>
+    <message>
+        <source>Inferring shapes</source>
+        <translation>正在推断形状</translation>
+    </message>
+    <message>
+        <source>Computing statistics</source>
+        <translation>正在计算统计信息</translation>
+    </message>
+    <message>
+        <source>Validating</source>
+        <translation>正在验证</translation>
+    </message>
+    <message>
+        <source>Preparing the node table</source>
+        <translation>正在准备节点表</translation>
+    </message>
+    <message>
+        <source>Done</source>
+        <translation>完成</translation>
+    </message>
+    <message>
+        <source>Opening</source>
+        <translation>正在打开</translation>
+    </message>
+    <message>
+        <source>Parsing</source>
+        <translation>正在解析</translation>
+    </message>
+    <message>
+        <source>Building graph</source>
+        <translation>正在构建图</translation>
+    </message>
+    <message>
+        <source>Loaded</source>
+        <translation>已加载</translation>
+    </message>
+    <message>
+        <source>Preparing shape inference</source>
+        <translation>正在准备形状推断</translation>
+    </message>
+    <message>
+        <source>Collecting inferred types</source>
+        <translation>正在收集推断出的类型</translation>
+    </message>
+    <message>
+        <source>Checking inference node by node</source>
+        <translation>正在逐个节点检查推断</translation>
+    </message>
+    <message>
+        <source>Shape inference done</source>
+        <translation>形状推断完成</translation>
+    </message>
+</context>
+<context>
+    <name>graft::TensorViewer</name>
+    <message>
+        <source>Double-click a weight badge on a node, or select a Constant, to see its values.</source>
+        <translation>双击节点上的权重标记，或选择一个常量，查看其数值。</translation>
+    </message>
+    <message>
+        <source>Type</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <source>Shape</source>
+        <translation>形状</translation>
+    </message>
+    <message>
+        <source>Elements</source>
+        <translation>元素</translation>
+    </message>
+    <message>
+        <source>Bytes</source>
+        <translation>字节</translation>
+    </message>
+    <message>
+        <source>Stored</source>
+        <translation>存储</translation>
+    </message>
+    <message>
+        <source>Min</source>
+        <translation>最小值</translation>
+    </message>
+    <message>
+        <source>Max</source>
+        <translation>最大值</translation>
+    </message>
+    <message>
+        <source>Mean</source>
+        <translation>平均值</translation>
+    </message>
+    <message>
+        <source>Std</source>
+        <translation>标准差</translation>
+    </message>
+    <message>
+        <source>Zeros</source>
+        <translation>零值</translation>
+    </message>
+    <message>
+        <source>NaN / Inf</source>
+        <translation>NaN / Inf</translation>
+    </message>
+    <message>
+        <source>Index</source>
+        <translation>索引</translation>
+    </message>
+    <message>
+        <source>Value</source>
+        <translation>值</translation>
+    </message>
+    <message>
+        <source>Tensor</source>
+        <translation>张量</translation>
+    </message>
+    <message>
+        <source>external: %1, offset %2, %3 bytes</source>
+        <translation>外部：%1，偏移 %2，%3 字节</translation>
+    </message>
+    <message>
+        <source>inline in the model</source>
+        <translation>内嵌在模型中</translation>
+    </message>
+    <message>
+        <source>Constant node %1</source>
+        <translation>常量节点 %1</translation>
+    </message>
+    <message>
+        <source>&apos;%1&apos; is computed while the model runs; only weights and constants have values here.</source>
+        <translation>“%1”在模型运行时才计算；这里只有权重和常量才有数值。</translation>
+    </message>
+    <message>
+        <source>computing…</source>
+        <translation>计算中…</translation>
+    </message>
+    <message>
+        <source>%1 (%2%)</source>
+        <translation>%1（%2%）</translation>
+    </message>
+    <message>
+        <source>%1 / %2</source>
+        <translation>%1 / %2</translation>
+    </message>
+</context>
+<context>
+    <name>main</name>
+    <message>
+        <source>Graft: a desktop studio for ONNX models.</source>
+        <translation>Graft：ONNX 模型桌面工作室。</translation>
+    </message>
+    <message>
+        <source>The .onnx model to open.</source>
+        <translation>要打开的 .onnx 模型。</translation>
+    </message>
+    <message>
+        <source>Open the model without showing a window, save a picture of the window to &lt;png&gt; and exit.</source>
+        <translation>打开模型但不显示窗口，把窗口画面保存到 &lt;png&gt; 后退出。</translation>
+    </message>
+    <message>
+        <source>Window size for --screenshot, e.g. 1400x900.</source>
+        <translation>--screenshot 的窗口大小，例如 1400x900。</translation>
+    </message>
+    <message>
+        <source>Select the node with this name after opening.</source>
+        <translation>打开后选中具有此名称的节点。</translation>
+    </message>
+    <message>
+        <source>Log debug messages too.</source>
+        <translation>同时记录调试信息。</translation>
+    </message>
+    <message>
+        <source>--size must look like 1400x900.</source>
+        <translation>--size 的格式应为 1400x900。</translation>
+    </message>
+    <message>
+        <source>No node named %1 in the model.</source>
+        <translation>模型中没有名为 %1 的节点。</translation>
+    </message>
+    <message>
+        <source>Could not write %1.</source>
+        <translation>无法写入 %1。</translation>
+    </message>
+</context>
+</TS>
