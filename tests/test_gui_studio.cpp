@@ -20,6 +20,8 @@
 #include <QtTest>
 
 #include <fstream>
+
+#include "canvas/graph_canvas.h"
 #include <map>
 #include <random>
 #include <set>
@@ -153,7 +155,9 @@ class TestGuiStudio : public QObject {
     }
 
     QVERIFY(w.windowTitle().contains(QStringLiteral("model.onnx")));
-    QCOMPARE(w.centralTabs()->tabText(0), QStringLiteral("Nodes"));
+    // The graph canvas comes first, the node table second.
+    QCOMPARE(w.centralTabs()->widget(0), static_cast<QWidget*>(w.graphCanvas()));
+    QCOMPARE(w.centralTabs()->tabText(1), QStringLiteral("Nodes"));
     // The model panel shows the statistics section with the node count the file has.
     auto found = w.propertiesPanel()->findItems(QStringLiteral("Nodes"), Qt::MatchExactly | Qt::MatchRecursive, 0);
     QVERIFY(!found.isEmpty());
@@ -419,18 +423,20 @@ class TestGuiStudio : public QObject {
       MainWindow w;
       QCOMPARE(w.filterEdit()->placeholderText(), QCoreApplication::translate("graft::MainWindow", "Filter nodes by name, op type or tensor name"));
       QVERIFY(w.filterEdit()->placeholderText().contains(QStringLiteral("Knoten")));
-      QCOMPARE(w.centralTabs()->tabText(0), QStringLiteral("Knoten"));
+      QCOMPARE(w.centralTabs()->tabText(1), QStringLiteral("Knoten"));
       QCOMPARE(w.cancelButton()->text(), QStringLiteral("Abbrechen"));
     }
     QVERIFY(graft::installTranslations(QLocale(QLocale::Chinese, QLocale::China)));
     {
       MainWindow w;
-      QVERIFY(w.centralTabs()->tabText(0) != QStringLiteral("Nodes"));
+      QVERIFY(w.centralTabs()->tabText(1) != QStringLiteral("Nodes"));
+      QCOMPARE(w.centralTabs()->tabText(0), QString::fromUtf8("计算图"));
       QVERIFY(!w.cancelButton()->text().isEmpty());
     }
     QVERIFY(graft::installTranslations(QLocale(QLocale::English)));
     MainWindow w;
-    QCOMPARE(w.centralTabs()->tabText(0), QStringLiteral("Nodes"));
+    QCOMPARE(w.centralTabs()->tabText(0), QStringLiteral("Graph"));
+    QCOMPARE(w.centralTabs()->tabText(1), QStringLiteral("Nodes"));
     QCOMPARE(QCoreApplication::translate("graft::MainWindow", "%n node(s)", nullptr, 1), QStringLiteral("1 node"));
     QCOMPARE(QCoreApplication::translate("graft::MainWindow", "%n node(s)", nullptr, 83), QStringLiteral("83 nodes"));
     // A language graft does not have falls back to English.

@@ -170,6 +170,10 @@
 <context>
     <name>graft::MainWindow</name>
     <message>
+        <source>Graph</source>
+        <translation>Graph</translation>
+    </message>
+    <message>
         <source>Open an ONNX model to inspect it</source>
         <translation>Öffnen Sie ein ONNX-Modell, um es zu untersuchen</translation>
     </message>

@@ -170,6 +170,10 @@
 <context>
     <name>graft::MainWindow</name>
     <message>
+        <source>Graph</source>
+        <translation>计算图</translation>
+    </message>
+    <message>
         <source>Open an ONNX model to inspect it</source>
         <translation>打开一个 ONNX 模型以查看它</translation>
     </message>

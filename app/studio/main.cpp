@@ -11,6 +11,7 @@
 
 #include <cstdio>
 
+#include "canvas/graph_canvas.h"
 #include "main_window.h"
 #include "model_loader.h"
 #include "studio_setup.h"
@@ -76,7 +77,10 @@ int main(int argc, char* argv[]) {
     window.resize(width, height);
     window.show();
     const QString selected = parser.value(select);
+    bool rendering = false;
     auto render = [&] {
+      if (rendering) return;  // several layout passes may finish; paint once
+      rendering = true;
       // Let queued log messages and layout settle before painting.
       QTimer::singleShot(100, &window, [&] {
         QImage image = window.grab().toImage();
@@ -94,7 +98,19 @@ int main(int argc, char* argv[]) {
         QApplication::exit(1);
         return;
       }
-      render();
+      // The graph is laid out off the GUI thread; paint once it is complete.
+      graft::GraphCanvas* canvas = window.graphCanvas();
+      if (!canvas->isLayoutRunning()) {
+        render();
+        return;
+      }
+      QObject::connect(canvas, &graft::GraphCanvas::layoutFinished, &window, [&, canvas] {
+        if (!canvas->isLayoutRunning()) render();
+      });
+      QObject::connect(canvas, &graft::GraphCanvas::layoutFailed, &window, [&](const QString& message) {
+        fail(message);
+        QApplication::exit(1);
+      });
     });
     QObject::connect(&window, &graft::MainWindow::loadFailed, &window, [] { QApplication::exit(1); });
     QObject::connect(&window, &graft::MainWindow::loadCancelled, &window, [] { QApplication::exit(1); });

@@ -22,6 +22,8 @@
 #include <QStackedWidget>
 #include <QStatusBar>
 #include <QTabWidget>
+
+#include "canvas/graph_canvas.h"
 #include <QTableView>
 #include <QTimer>
 #include <QToolButton>
@@ -133,6 +135,14 @@ void MainWindow::createCentral() {
   tabs_ = new QTabWidget(stack_);
   tabs_->setObjectName(QStringLiteral("centralTabs"));
   tabs_->setDocumentMode(true);
+
+  // The graph comes first: it is what users look at; the table is for sorting and filtering.
+  canvas_ = new GraphCanvas(tabs_);
+  canvas_->setObjectName(QStringLiteral("graphCanvas"));
+  tabs_->addTab(canvas_, tr("Graph"));
+  connect(canvas_, &GraphCanvas::nodeSelected, this, [this](const Node* node) {
+    if (node) details_->showNode(node);
+  });
 
   auto* nodesPage = new QWidget(tabs_);
   auto* layout = new QVBoxLayout(nodesPage);
@@ -345,6 +355,7 @@ void MainWindow::onLoaded(std::shared_ptr<ModelDocument> document) {
   tableModel_->setDocument(doc);
   properties_->setDocument(doc);
   details_->setDocument(doc);
+  canvas_->setDocument(document_);
   table_->setUpdatesEnabled(true);
   stack_->setCurrentWidget(tabs_);
   reloadAction_->setEnabled(true);
@@ -416,6 +427,7 @@ bool MainWindow::selectNode(const QString& name) {
       }
       table_->selectRow(index.row());
       table_->scrollTo(index, QAbstractItemView::PositionAtCenter);
+      canvas_->selectNode(row.node);
       return true;
     }
   }

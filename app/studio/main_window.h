@@ -25,6 +25,8 @@ class QTimer;
 
 namespace graft {
 
+class GraphCanvas;
+
 class LogView;
 class ModelLoader;
 class ModelPropertiesPanel;
@@ -58,6 +60,7 @@ class MainWindow : public QMainWindow {
   // The central tabs: "Nodes" now; the graph canvas is added beside it.
   QTabWidget* centralTabs() const { return tabs_; }
   QTableView* nodeTable() const { return table_; }
+  GraphCanvas* graphCanvas() const { return canvas_; }
   NodeTableModel* nodeTableModel() const { return tableModel_; }
   NodeFilterProxyModel* nodeFilterModel() const { return proxy_; }
   QLineEdit* filterEdit() const { return filter_; }
@@ -106,6 +109,7 @@ class MainWindow : public QMainWindow {
   QLineEdit* filter_ = nullptr;
   QLabel* filterCount_ = nullptr;
   QTableView* table_ = nullptr;
+  GraphCanvas* canvas_ = nullptr;
   NodeTableModel* tableModel_ = nullptr;
   NodeFilterProxyModel* proxy_ = nullptr;
   ModelPropertiesPanel* properties_ = nullptr;
