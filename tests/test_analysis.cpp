@@ -624,6 +624,30 @@ class TestAnalysis : public QObject {
     QCOMPARE(st.activationBytes, std::uint64_t(4 * (800 + 432 + 432)));
   }
 
+  void symbolicBatchCountsAsOne() {
+    // PyTorch exports usually have a dynamic batch: X is [N,4,10,10]. The conv is then
+    // costed per sample (N = 1): 6*6*6 * 2*3*3 = 3888 MACs, and says it assumed so.
+    ModelBuilder b;
+    b.input("x", {2, 4, 10, 10});
+    b.g().mutable_input(0)->mutable_type()->mutable_tensor_type()->mutable_shape()->mutable_dim(0)->set_dim_param("N");
+    b.weight("w", {6, 2, 3, 3});
+    auto* conv = b.node("Conv", "conv", {"x", "w"}, {"y"});
+    ModelBuilder::ints(conv, "dilations", {2, 2});
+    ModelBuilder::intAttr(conv, "group", 2);
+    b.output("y");
+    auto model = b.build();
+    auto r = inferShapes(*model);
+    QVERIFY(r.isOk());
+    NodeCost c = nodeCost(*nodeNamed(*model, "conv"), r->types);
+    QVERIFY(c.known);
+    QVERIFY(c.symbolicAsOne);
+    QCOMPARE(c.macs, std::uint64_t(3888));
+    Statistics st = computeStatistics(*model, &*r);
+    QCOMPARE(st.macs, std::uint64_t(3888));
+    QCOMPARE(st.nodesWithSymbolicDims, size_t(1));
+    QCOMPARE(st.nodesWithUnknownCost, size_t(0));
+  }
+
   void matMulAndGemmFlopsByHand() {
     // Batched, broadcast MatMul: [2,1,4,5] @ [3,5,7] -> [2,3,4,7]; MACs = 2*3 * 4*7 * 5 = 840.
     // 1-D right operand: [4,5] @ [5] -> [4]; MACs = 4*5 = 20.

@@ -370,6 +370,14 @@
 <context>
     <name>graft::ModelPropertiesPanel</name>
     <message>
+        <source>Symbolic dims</source>
+        <translation>Symbolische Dimensionen</translation>
+    </message>
+    <message>
+        <source>counted as 1</source>
+        <translation>als 1 gezählt</translation>
+    </message>
+    <message>
         <source>Property</source>
         <translation>Eigenschaft</translation>
     </message>

@@ -368,6 +368,14 @@
 <context>
     <name>graft::ModelPropertiesPanel</name>
     <message>
+        <source>Symbolic dims</source>
+        <translation>符号维度</translation>
+    </message>
+    <message>
+        <source>counted as 1</source>
+        <translation>按 1 计算</translation>
+    </message>
+    <message>
         <source>Property</source>
         <translation>属性</translation>
     </message>

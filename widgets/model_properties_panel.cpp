@@ -158,6 +158,8 @@ void ModelPropertiesPanel::setDocument(std::shared_ptr<const ModelDocument> docu
     counted(st, tr("MACs"), stats.macs);
     counted(st, tr("FLOPs"), stats.flops);
   }
+  // Dynamic batch/sequence dims are counted as 1: the totals are per unit of each.
+  if (stats.nodesWithSymbolicDims > 0) add(st, tr("Symbolic dims"), tr("counted as 1"));
   if (stats.nodesWithUnknownCost > 0) {
     QTreeWidgetItem* unknown = add(st, tr("Not counted"), tr("%n node(s)", nullptr, static_cast<int>(stats.nodesWithUnknownCost)));
     unknown->setToolTip(1, tr("Nodes whose cost is not in the totals: their shapes are not static or the op has no cost formula."));

@@ -162,6 +162,7 @@ Json toJson(const Report& r) {
   j["flops"] = s.flops;
   j["macs"] = s.macs;
   j["nodes_with_unknown_cost"] = s.nodesWithUnknownCost;
+  j["nodes_with_symbolic_dims"] = s.nodesWithSymbolicDims;
   j["activation_bytes"] = s.activationBytes;
   j["external_data"] = {{"files", s.externalFiles}, {"bytes", s.externalBytes}};
   Json meta = Json::object();
@@ -299,6 +300,7 @@ void printHuman(std::ostream& out, const Report& r) {
   if (s.nodesWithUnknownCost)
     compute += "; " + withThousands(s.nodesWithUnknownCost) + " node" + (s.nodesWithUnknownCost == 1 ? "" : "s") +
                " not counted";
+  if (s.nodesWithSymbolicDims) compute += "; symbolic dims (e.g. batch) counted as 1";
   line(out, "Compute", compute);
   if (s.activationBytes) line(out, "Activations", humanBytes(s.activationBytes) + " (static shapes only)");
   line(out, "Shape inference", !r.inference.isOk()      ? "failed"

@@ -85,6 +85,9 @@ struct NodeCost {
   std::uint64_t macs = 0;
   std::uint64_t flops = 0;  // 2*MACs for multiply-accumulate ops, one per element otherwise
   bool known = false;       // false when shapes were missing or the op is not counted
+  // Symbolic dims (a dynamic batch or sequence length) were counted as 1, so the cost is
+  // per unit of each: most exported models have a dynamic batch, and "unknown" helps nobody.
+  bool symbolicAsOne = false;
 };
 
 struct Statistics {
@@ -101,6 +104,7 @@ struct Statistics {
   std::uint64_t macs = 0;
   std::uint64_t flops = 0;
   std::size_t nodesWithUnknownCost = 0;
+  std::size_t nodesWithSymbolicDims = 0;  // counted with symbolic dims = 1 (NodeCost::symbolicAsOne)
   std::unordered_map<NodeId, NodeCost> perNode;
   // Bytes of all activations whose shape is static (a rough memory figure).
   std::uint64_t activationBytes = 0;

@@ -64,10 +64,33 @@ const onnx::TypeProto* typeOf(const Value* v, const TypeMap& types) {
   return v->declaredType();
 }
 
+// Set when shapeOf counted a symbolic dim as 1; nodeCost reports it per node.
+thread_local bool tSymbolicAsOne = false;
+
+// A tensor shape whose every dim is a number or a named symbol, with the symbols as 1.
+std::optional<Shape> symbolicAsOne(const onnx::TypeProto& t) {
+  if (!t.has_tensor_type() || !t.tensor_type().has_shape()) return std::nullopt;
+  Shape s;
+  for (const auto& d : t.tensor_type().shape().dim()) {
+    if (d.has_dim_value() && d.dim_value() >= 0)
+      s.push_back(d.dim_value());
+    else if (d.has_dim_param() && !d.dim_param().empty())
+      s.push_back(1);
+    else
+      return std::nullopt;
+  }
+  return s;
+}
+
 std::optional<Shape> shapeOf(const Value* v, const TypeMap& types) {
   if (!v) return std::nullopt;
-  if (const auto* t = typeOf(v, types))
+  if (const auto* t = typeOf(v, types)) {
     if (auto s = staticShape(*t)) return s;
+    if (auto s = symbolicAsOne(*t)) {
+      tSymbolicAsOne = true;
+      return s;
+    }
+  }
   if (const Tensor* init = v->initializer()) {
     Shape dims = init->dims();
     if (nonNegative(dims)) return dims;
@@ -294,7 +317,16 @@ const std::set<std::string>& movementOps() {
 
 }  // namespace
 
+static NodeCost nodeCostImpl(const Node& node, const std::unordered_map<std::string, onnx::TypeProto>& types);
+
 NodeCost nodeCost(const Node& node, const std::unordered_map<std::string, onnx::TypeProto>& types) {
+  tSymbolicAsOne = false;
+  NodeCost c = nodeCostImpl(node, types);
+  c.symbolicAsOne = c.known && tSymbolicAsOne;
+  return c;
+}
+
+NodeCost nodeCostImpl(const Node& node, const std::unordered_map<std::string, onnx::TypeProto>& types) {
   const std::string& op = node.opType();
   const std::string domain = normalizeDomain(node.domain());
   std::optional<NodeCost> cost;
@@ -379,6 +411,7 @@ Statistics computeStatistics(const Model& model, const InferenceResult* inferred
       ++st.opHistogram[domain.empty() ? node.opType() : domain + ":" + node.opType()];
       NodeCost cost = nodeCost(node, types);
       if (cost.known) {
+        if (cost.symbolicAsOne) ++st.nodesWithSymbolicDims;
         st.macs = add(st.macs, cost.macs);
         st.flops = add(st.flops, cost.flops);
       } else {
