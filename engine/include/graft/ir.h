@@ -358,5 +358,7 @@ class Model {
 // types (int4) report 0 here and are handled by storedBytes().
 size_t dataTypeSize(std::int32_t dataType);
 const char* dataTypeName(std::int32_t dataType);  // "float32", "int64", ...
+// IEEE half (float16) bits to float, exactly (subnormals, infinities and NaN included).
+float halfToFloat(std::uint16_t bits);
 
 }  // namespace graft

@@ -40,7 +40,6 @@ bool isIntegerType(std::int32_t dtype);
 bool isSignedType(std::int32_t dtype);
 const char* dtypeName(std::int32_t dtype);
 
-float halfToFloat(std::uint16_t h);
 std::uint16_t floatToHalf(float f);
 float bfloat16ToFloat(std::uint16_t h);
 std::uint16_t floatToBfloat16(float f);
