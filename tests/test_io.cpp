@@ -394,6 +394,21 @@ class TestIo : public QObject {
     QVERIFY(diff.Compare(parseFile(dir / "m.onnx"), m));
   }
 
+  void bundledSampleModelLoads() {
+    // scripts/run opens this model; it must stay small, load, and round-trip exactly.
+    const std::string path = graft::test::sourceDir() + "/resources/sample/sample.onnx";
+    QVERIFY(fs::file_size(path) < 1024 * 1024);
+    auto model = loadModel(path);
+    QVERIFY2(model.isOk(), model.message().c_str());
+    QVERIFY((*model)->graph().nodeCount() > 50);
+    auto bytes = serializeModel(**model);
+    QVERIFY(bytes.isOk());
+    google::protobuf::util::MessageDifferencer diff;
+    onnx::ModelProto again;
+    QVERIFY(again.ParseFromString(*bytes));
+    QVERIFY(diff.Compare(parseFile(path), again));
+  }
+
   void missingFileNamed() {
     auto loaded = loadModel("/nonexistent/folder/model.onnx");
     QVERIFY(!loaded.isOk());
