@@ -240,6 +240,13 @@ class Graph {
   Graph(Model* model, Node* parent) : model_(model), parent_(parent) {}
   Value* newValue(std::string name);
   void detachInputs(Node* node);
+  void attachInputs(Node* node);
+  // Journal support: records an undo/redo pair when the model has an active journal.
+  void record(std::function<void()> undo, std::function<void()> redo);
+  bool journaling() const;
+  struct DetachedNode;
+  void detachNode(DetachedNode& state);
+  void attachNode(DetachedNode& state);
 
   Model* model_;
   Node* parent_;
@@ -261,6 +268,34 @@ class Graph {
   const std::vector<std::string>& valueInfoOrder() const { return valueInfoOrder_; }
   const std::unordered_map<std::string, onnx::ValueInfoProto>& valueInfoExtra() const { return valueInfoExtra_; }
   const std::vector<onnx::ValueInfoProto>& outputInfo() const { return outputInfo_; }
+};
+
+// Records every edit made while it is attached to a Model (Model::beginJournal), as pairs of
+// inverse primitive edits. Removed nodes and values are kept alive here rather than destroyed,
+// so undo restores the exact objects: same ids, same pointers, same order, identical toProto().
+// It costs only what the edits touched (never a copy of the model), which is what lets the
+// studio keep one per QUndoCommand.
+class EditJournal {
+ public:
+  bool empty() const { return entries_.empty(); }
+  size_t size() const { return entries_.size(); }
+  // Appends a finished journal as one step of this one (a transaction inside a transaction).
+  void append(std::shared_ptr<const EditJournal> sub) {
+    entries_.push_back({[sub] {
+                          for (auto it = sub->entries_.rbegin(); it != sub->entries_.rend(); ++it) it->undo();
+                        },
+                        [sub] {
+                          for (const auto& e : sub->entries_) e.redo();
+                        }});
+  }
+
+ private:
+  friend class Graph;
+  friend class Model;
+  struct Entry {
+    std::function<void()> undo, redo;
+  };
+  std::vector<Entry> entries_;
 };
 
 // Told about every edit. Called synchronously on the editing thread, after the change
@@ -326,6 +361,16 @@ class Model {
 
   size_t totalNodeCount() const;  // including nodes inside subgraphs
 
+  // Edits record into `journal` until endJournal() (one journal at a time; beginning another
+  // while one is active is an error). Undo replays a journal backwards, redo forwards; both
+  // must be called on the model state the journal left (or the one its undo left), as a
+  // QUndoStack does. Neither records into an active journal.
+  Status beginJournal(EditJournal* journal);
+  void endJournal();
+  EditJournal* activeJournal() const { return journal_; }
+  void undoJournal(const EditJournal& journal);
+  void redoJournal(const EditJournal& journal);
+
   // Visits every graph: the main graph first, then subgraphs depth first.
   void forEachGraph(const std::function<void(Graph&)>& fn);
   void forEachGraph(const std::function<void(const Graph&)>& fn) const;
@@ -350,6 +395,7 @@ class Model {
   NodeId lastNodeId_ = 0;
   ValueId lastValueId_ = 0;
   std::vector<ModelObserver*> observers_;
+  EditJournal* journal_ = nullptr;
   bool hadGraph_ = false;
   bool hasSubgraphs_ = false;
 };

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <queue>
 #include <unordered_set>
 
@@ -609,6 +610,109 @@ void Graph::detachInputs(Node* node) {
     for (auto& inner : sg.graph->nodes_) sg.graph->detachInputs(inner.get());
 }
 
+void Graph::attachInputs(Node* node) {
+  for (size_t i = 0; i < node->inputs_.size(); ++i)
+    if (Value* v = node->inputs_[i]) v->uses_.push_back({node, static_cast<int>(i)});
+  for (auto& sg : node->subgraphs_)
+    for (auto& inner : sg.graph->nodes_) sg.graph->attachInputs(inner.get());
+}
+
+// ------------------------------------------------------------------ journal
+
+bool Graph::journaling() const { return model_->journal_ != nullptr; }
+
+void Graph::record(std::function<void()> undo, std::function<void()> redo) {
+  if (model_->journal_) model_->journal_->entries_.push_back({std::move(undo), std::move(redo)});
+}
+
+Status Model::beginJournal(EditJournal* journal) {
+  if (journal_ && journal) return {ErrorCode::InvalidArgument, "an edit journal is already recording"};
+  journal_ = journal;
+  return Status::ok();
+}
+
+void Model::endJournal() { journal_ = nullptr; }
+
+void Model::undoJournal(const EditJournal& journal) {
+  EditJournal* active = journal_;
+  journal_ = nullptr;  // replaying must not record
+  for (auto it = journal.entries_.rbegin(); it != journal.entries_.rend(); ++it) it->undo();
+  journal_ = active;
+}
+
+void Model::redoJournal(const EditJournal& journal) {
+  EditJournal* active = journal_;
+  journal_ = nullptr;
+  for (const auto& e : journal.entries_) e.redo();
+  journal_ = active;
+}
+
+// A node taken out of its graph but kept alive, with what is needed to put it back exactly.
+struct Graph::DetachedNode {
+  Node* node = nullptr;
+  Node* next = nullptr;  // the node it stood before (null: the end)
+  std::list<std::unique_ptr<Node>> holder;
+  struct Out {
+    Value* value = nullptr;
+    std::vector<Use> uses;
+    bool extracted = false;
+  };
+  std::vector<Out> outs;
+  std::vector<std::unordered_map<std::string, std::unique_ptr<Value>>::node_type> values;
+};
+
+void Graph::detachNode(DetachedNode& st) {
+  Node* node = st.node;
+  model_->notify([&](ModelObserver& ob) { ob.nodeRemoved(*node); });
+  detachInputs(node);
+  st.outs.clear();
+  st.values.clear();
+  for (Value* v : node->outputs_) {
+    DetachedNode::Out out;
+    out.value = v;
+    if (v) {
+      // Users of a removed output now read nothing; the value itself goes unless something names it.
+      out.uses = v->uses_;
+      for (const Use& u : v->uses_) u.node->inputs_[static_cast<size_t>(u.index)] = nullptr;
+      v->uses_.clear();
+      v->producer_ = nullptr;
+      v->producerOutput_ = -1;
+      if (!v->isGraphOutput() && !v->declared_) {
+        out.extracted = true;
+        st.values.push_back(values_.extract(v->name_));
+      }
+    }
+    st.outs.push_back(std::move(out));
+  }
+  auto after = std::next(node->self_);
+  st.next = after == nodes_.end() ? nullptr : after->get();
+  nodeIndex_.erase(node->id_);
+  st.holder.splice(st.holder.begin(), nodes_, node->self_);
+}
+
+void Graph::attachNode(DetachedNode& st) {
+  Node* node = st.node;
+  auto where = st.next ? st.next->self_ : nodes_.end();
+  nodes_.splice(where, st.holder, node->self_);
+  nodeIndex_[node->id_] = node;
+  for (auto& h : st.values) values_.insert(std::move(h));
+  st.values.clear();
+  attachInputs(node);
+  for (size_t o = 0; o < st.outs.size(); ++o) {
+    Value* v = st.outs[o].value;
+    if (!v) continue;
+    v->producer_ = node;
+    v->producerOutput_ = static_cast<int>(o);
+    for (const Use& u : st.outs[o].uses) {
+      u.node->inputs_[static_cast<size_t>(u.index)] = v;
+      v->uses_.push_back(u);
+    }
+  }
+  model_->notify([&](ModelObserver& ob) { ob.nodeAdded(*node); });
+}
+
+// ------------------------------------------------------------------ edits
+
 Result<Node*> Graph::addNode(NewNode spec, const Node* before) {
   if (spec.opType.empty()) return Status(ErrorCode::InvalidArgument, "a node needs an op type");
   for (const auto& o : spec.outputNames)
@@ -647,6 +751,11 @@ Result<Node*> Graph::addNode(NewNode spec, const Node* before) {
     raw->outputs_.push_back(v);
   }
   model_->notify([&](ModelObserver& ob) { ob.nodeAdded(*raw); });
+  if (journaling()) {
+    auto st = std::make_shared<DetachedNode>();
+    st->node = raw;
+    record([this, st] { detachNode(*st); }, [this, st] { attachNode(*st); });
+  }
   return raw;
 }
 
@@ -666,6 +775,14 @@ Status Graph::removeNode(Node* node) {
 }
 
 void Graph::eraseNode(Node* node) {
+  if (journaling()) {
+    // Kept alive in the journal so undo puts back the very same node.
+    auto st = std::make_shared<DetachedNode>();
+    st->node = node;
+    detachNode(*st);
+    record([this, st] { attachNode(*st); }, [this, st] { detachNode(*st); });
+    return;
+  }
   model_->notify([&](ModelObserver& ob) { ob.nodeRemoved(*node); });
   detachInputs(node);
   for (Value* v : node->outputs_) {
@@ -687,7 +804,9 @@ Status Graph::setInput(Node* node, size_t index, Value* value) {
     return {ErrorCode::InvalidArgument, "node " + nodeLabel(*node) + " has no input slot " + std::to_string(index)};
   if (value && !resolveValue(value->name()))
     return {ErrorCode::InvalidArgument, "value '" + value->name() + "' is not visible from node " + nodeLabel(*node)};
-  if (index == node->inputs_.size()) {
+  bool appended = index == node->inputs_.size();
+  Value* old = appended ? nullptr : node->inputs_[index];
+  if (appended) {
     node->inputs_.push_back(nullptr);
   } else {
     eraseUse(node->inputs_[index], node, static_cast<int>(index));
@@ -695,13 +814,53 @@ Status Graph::setInput(Node* node, size_t index, Value* value) {
   node->inputs_[index] = value;
   if (value) value->uses_.push_back({node, static_cast<int>(index)});
   model_->notify([&](ModelObserver& ob) { ob.nodeChanged(*node); });
+  if (journaling()) {
+    auto set = [this, node, index](Value* from, Value* to) {
+      eraseUse(from, node, static_cast<int>(index));
+      node->inputs_[index] = to;
+      if (to) to->uses_.push_back({node, static_cast<int>(index)});
+      model_->notify([&](ModelObserver& ob) { ob.nodeChanged(*node); });
+    };
+    if (appended)
+      record(
+          [this, node, value] {
+            eraseUse(value, node, static_cast<int>(node->inputs_.size() - 1));
+            node->inputs_.pop_back();
+            model_->notify([&](ModelObserver& ob) { ob.nodeChanged(*node); });
+          },
+          [this, node, value] {
+            node->inputs_.push_back(value);
+            if (value) value->uses_.push_back({node, static_cast<int>(node->inputs_.size() - 1)});
+            model_->notify([&](ModelObserver& ob) { ob.nodeChanged(*node); });
+          });
+    else
+      record([set, old, value] { set(value, old); }, [set, old, value] { set(old, value); });
+  }
   return Status::ok();
 }
+
+// The node's name, doc string and attributes before an edit, so undo can put them back.
+#define GRAFT_RECORD_PROTO_CHANGE(node, before)                                              \
+  if (journaling()) {                                                                        \
+    auto b = std::make_shared<onnx::NodeProto>(std::move(before));                           \
+    auto a = std::make_shared<onnx::NodeProto>(node->proto_);                                \
+    record(                                                                                  \
+        [this, node, b] {                                                                    \
+          node->proto_ = *b;                                                                 \
+          model_->notify([&](ModelObserver& ob) { ob.nodeChanged(*node); });                 \
+        },                                                                                   \
+        [this, node, a] {                                                                    \
+          node->proto_ = *a;                                                                 \
+          model_->notify([&](ModelObserver& ob) { ob.nodeChanged(*node); });                 \
+        });                                                                                  \
+  }
 
 Status Graph::setAttribute(Node* node, onnx::AttributeProto attr) {
   if (!node || &node->graph() != this) return {ErrorCode::InvalidArgument, "node is not in this graph"};
   if (attr.has_g() || attr.graphs_size() > 0)
     return {ErrorCode::Unsupported, "graph attributes are edited through the subgraph, not setAttribute"};
+  onnx::NodeProto before;
+  if (journaling()) before = node->proto_;
   bool replaced = false;
   for (auto& a : *node->proto_.mutable_attribute())
     if (a.name() == attr.name()) {
@@ -711,6 +870,7 @@ Status Graph::setAttribute(Node* node, onnx::AttributeProto attr) {
     }
   if (!replaced) *node->proto_.add_attribute() = std::move(attr);
   model_->notify([&](ModelObserver& ob) { ob.nodeChanged(*node); });
+  GRAFT_RECORD_PROTO_CHANGE(node, before)
   return Status::ok();
 }
 
@@ -722,8 +882,11 @@ Status Graph::removeAttribute(Node* node, std::string_view name) {
       for (const auto& sg : node->subgraphs_)
         if (sg.attribute == name)
           return {ErrorCode::Unsupported, "attribute '" + std::string(name) + "' holds a subgraph"};
+      onnx::NodeProto before;
+      if (journaling()) before = node->proto_;
       attrs->DeleteSubrange(i, 1);
       model_->notify([&](ModelObserver& ob) { ob.nodeChanged(*node); });
+      GRAFT_RECORD_PROTO_CHANGE(node, before)
       return Status::ok();
     }
   return {ErrorCode::NotFound, "node " + nodeLabel(*node) + " has no attribute '" + std::string(name) + "'"};
@@ -731,17 +894,24 @@ Status Graph::removeAttribute(Node* node, std::string_view name) {
 
 Status Graph::setNodeName(Node* node, std::string name) {
   if (!node || &node->graph() != this) return {ErrorCode::InvalidArgument, "node is not in this graph"};
+  onnx::NodeProto before;
+  if (journaling()) before = node->proto_;
   node->proto_.set_name(std::move(name));
   model_->notify([&](ModelObserver& ob) { ob.nodeChanged(*node); });
+  GRAFT_RECORD_PROTO_CHANGE(node, before)
   return Status::ok();
 }
 
 Status Graph::setDocString(Node* node, std::string doc) {
   if (!node || &node->graph() != this) return {ErrorCode::InvalidArgument, "node is not in this graph"};
+  onnx::NodeProto before;
+  if (journaling()) before = node->proto_;
   node->proto_.set_doc_string(std::move(doc));
   model_->notify([&](ModelObserver& ob) { ob.nodeChanged(*node); });
+  GRAFT_RECORD_PROTO_CHANGE(node, before)
   return Status::ok();
 }
+#undef GRAFT_RECORD_PROTO_CHANGE
 
 void Graph::replaceAllUses(Value* from, Value* to) {
   if (!from || from == to) return;
@@ -753,11 +923,13 @@ void Graph::replaceAllUses(Value* from, Value* to) {
   }
   // Graph outputs that name `from`: its own graph's, or a subgraph returning an outer value
   // (only models with subgraphs need the walk, which keeps bulk rewiring linear).
+  std::vector<std::pair<Graph*, size_t>> retargeted;
   auto retarget = [&](Graph& g) {
     bool changed = false;
-    for (auto& o : g.outputs_)
-      if (o == from && to) {
-        o = to;
+    for (size_t i = 0; i < g.outputs_.size(); ++i)
+      if (g.outputs_[i] == from && to) {
+        g.outputs_[i] = to;
+        retargeted.emplace_back(&g, i);
         changed = true;
       }
     if (changed) model_->notify([&](ModelObserver& ob) { ob.graphChanged(g); });
@@ -767,12 +939,36 @@ void Graph::replaceAllUses(Value* from, Value* to) {
   else
     retarget(from->graph());
   for (const Use& u : uses) model_->notify([&](ModelObserver& ob) { ob.nodeChanged(*u.node); });
+  if (journaling()) {
+    auto move = [this, uses, retargeted](Value* a, Value* b) {
+      for (const Use& u : uses) {
+        eraseUse(a, u.node, u.index);
+        u.node->inputs_[static_cast<size_t>(u.index)] = b;
+        if (b) b->uses_.push_back(u);
+      }
+      for (auto& [g, i] : retargeted) {
+        g->outputs_[i] = b;
+        model_->notify([&](ModelObserver& ob) { ob.graphChanged(*g); });
+      }
+      for (const Use& u : uses) model_->notify([&](ModelObserver& ob) { ob.nodeChanged(*u.node); });
+    };
+    record([move, from, to] { move(to, from); }, [move, from, to] { move(from, to); });
+  }
+}
+
+namespace {
+using ValueHandle = std::unordered_map<std::string, std::unique_ptr<Value>>::node_type;
 }
 
 Result<Value*> Graph::addValue(std::string name) {
   if (name.empty()) return Status(ErrorCode::InvalidArgument, "a value needs a name");
   if (findValue(name)) return Status(ErrorCode::InvalidArgument, "value '" + name + "' already exists");
-  return newValue(std::move(name));
+  Value* v = newValue(std::move(name));
+  if (journaling()) {
+    auto h = std::make_shared<ValueHandle>();
+    record([this, v, h] { *h = values_.extract(v->name_); }, [this, h] { values_.insert(std::move(*h)); });
+  }
+  return v;
 }
 
 Result<Value*> Graph::addInitializer(onnx::TensorProto tensor) {
@@ -780,10 +976,28 @@ Result<Value*> Graph::addInitializer(onnx::TensorProto tensor) {
   Value* v = findValue(tensor.name());
   if (v && (v->initializer_ || v->producer_))
     return Status(ErrorCode::InvalidArgument, "value '" + tensor.name() + "' is already defined");
+  bool created = !v;
   if (!v) v = newValue(tensor.name());
   v->initializer_ = std::make_unique<Tensor>(std::move(tensor));
   initializers_.push_back(v);
   model_->notify([&](ModelObserver& ob) { ob.graphChanged(*this); });
+  if (journaling()) {
+    auto h = std::make_shared<ValueHandle>();
+    auto t = std::make_shared<std::unique_ptr<Tensor>>();
+    record(
+        [this, v, h, t, created] {
+          initializers_.pop_back();
+          *t = std::move(v->initializer_);
+          if (created) *h = values_.extract(v->name_);
+          model_->notify([&](ModelObserver& ob) { ob.graphChanged(*this); });
+        },
+        [this, v, h, t, created] {
+          if (created) values_.insert(std::move(*h));
+          v->initializer_ = std::move(*t);
+          initializers_.push_back(v);
+          model_->notify([&](ModelObserver& ob) { ob.graphChanged(*this); });
+        });
+  }
   return v;
 }
 
@@ -795,18 +1009,46 @@ Result<Value*> Graph::addInput(std::string name, onnx::TypeProto type) {
   *v->declared_->mutable_type() = std::move(type);
   inputs_.push_back(v);
   model_->notify([&](ModelObserver& ob) { ob.graphChanged(*this); });
+  if (journaling()) {
+    auto h = std::make_shared<ValueHandle>();
+    record(
+        [this, v, h] {
+          inputs_.pop_back();
+          *h = values_.extract(v->name_);
+          model_->notify([&](ModelObserver& ob) { ob.graphChanged(*this); });
+        },
+        [this, v, h] {
+          values_.insert(std::move(*h));
+          inputs_.push_back(v);
+          model_->notify([&](ModelObserver& ob) { ob.graphChanged(*this); });
+        });
+  }
   return v;
 }
 
 Status Graph::addOutput(Value* value) {
   if (!value || !resolveValue(value->name()))
     return {ErrorCode::InvalidArgument, "output value is not visible from graph '" + name() + "'"};
+  auto oldOutputs = outputs_;
+  auto oldInfo = outputInfo_;
   outputs_.push_back(value);
   onnx::ValueInfoProto vi;
   if (value->declared_) vi = *value->declared_;
   vi.set_name(value->name());
   outputInfo_.push_back(std::move(vi));
   model_->notify([&](ModelObserver& ob) { ob.graphChanged(*this); });
+  if (journaling()) {
+    auto before = std::make_shared<std::pair<std::vector<Value*>, std::vector<onnx::ValueInfoProto>>>(
+        std::move(oldOutputs), std::move(oldInfo));
+    auto after = std::make_shared<std::pair<std::vector<Value*>, std::vector<onnx::ValueInfoProto>>>(outputs_,
+                                                                                                    outputInfo_);
+    auto put = [this](const std::pair<std::vector<Value*>, std::vector<onnx::ValueInfoProto>>& s) {
+      outputs_ = s.first;
+      outputInfo_ = s.second;
+      model_->notify([&](ModelObserver& ob) { ob.graphChanged(*this); });
+    };
+    record([put, before] { put(*before); }, [put, after] { put(*after); });
+  }
   return Status::ok();
 }
 
@@ -824,17 +1066,45 @@ Status Graph::setOutputs(std::vector<Value*> outputs) {
     vi.set_name(v->name());
     infos.push_back(std::move(vi));
   }
+  using State = std::pair<std::vector<Value*>, std::vector<onnx::ValueInfoProto>>;
+  std::shared_ptr<State> before;
+  if (journaling()) before = std::make_shared<State>(outputs_, outputInfo_);
   outputs_ = std::move(outputs);
   outputInfo_ = std::move(infos);
   model_->notify([&](ModelObserver& ob) { ob.graphChanged(*this); });
+  if (journaling()) {
+    auto after = std::make_shared<State>(outputs_, outputInfo_);
+    auto put = [this](const State& s) {
+      outputs_ = s.first;
+      outputInfo_ = s.second;
+      model_->notify([&](ModelObserver& ob) { ob.graphChanged(*this); });
+    };
+    record([put, before] { put(*before); }, [put, after] { put(*after); });
+  }
   return Status::ok();
 }
 
 Status Graph::removeInitializer(Value* value) {
   auto it = std::find(initializers_.begin(), initializers_.end(), value);
   if (it == initializers_.end()) return {ErrorCode::NotFound, "'" + (value ? value->name() : "") + "' is not an initializer"};
+  size_t index = static_cast<size_t>(it - initializers_.begin());
   initializers_.erase(it);
-  value->initializer_.reset();
+  if (journaling()) {
+    auto t = std::make_shared<std::unique_ptr<Tensor>>(std::move(value->initializer_));
+    record(
+        [this, value, t, index] {
+          value->initializer_ = std::move(*t);
+          initializers_.insert(initializers_.begin() + static_cast<std::ptrdiff_t>(index), value);
+          model_->notify([&](ModelObserver& ob) { ob.graphChanged(*this); });
+        },
+        [this, value, t, index] {
+          initializers_.erase(initializers_.begin() + static_cast<std::ptrdiff_t>(index));
+          *t = std::move(value->initializer_);
+          model_->notify([&](ModelObserver& ob) { ob.graphChanged(*this); });
+        });
+  } else {
+    value->initializer_.reset();
+  }
   model_->notify([&](ModelObserver& ob) { ob.graphChanged(*this); });
   return Status::ok();
 }
@@ -844,6 +1114,34 @@ Status Graph::removeValue(Value* value) {
   if (value->producer_ || !value->uses_.empty() || value->initializer_ || value->isGraphInput() ||
       value->isGraphOutput())
     return {ErrorCode::InvalidArgument, "value '" + value->name() + "' is still in use"};
+  if (journaling()) {
+    struct State {
+      std::vector<size_t> infoAt;
+      std::optional<onnx::ValueInfoProto> extra;
+      ValueHandle handle;
+    };
+    auto st = std::make_shared<State>();
+    for (size_t i = 0; i < valueInfoOrder_.size(); ++i)
+      if (valueInfoOrder_[i] == value->name_) st->infoAt.push_back(i);
+    if (auto e = valueInfoExtra_.find(value->name_); e != valueInfoExtra_.end()) st->extra = e->second;
+    auto take = [this, value, st] {
+      const std::string name = value->name_;
+      valueInfoOrder_.erase(std::remove(valueInfoOrder_.begin(), valueInfoOrder_.end(), name), valueInfoOrder_.end());
+      valueInfoExtra_.erase(name);
+      st->handle = values_.extract(name);
+    };
+    take();
+    record(
+        [this, value, st] {
+          const std::string name = value->name_;
+          values_.insert(std::move(st->handle));
+          for (size_t i : st->infoAt)
+            valueInfoOrder_.insert(valueInfoOrder_.begin() + static_cast<std::ptrdiff_t>(i), name);
+          if (st->extra) valueInfoExtra_[name] = *st->extra;
+        },
+        take);
+    return Status::ok();
+  }
   valueInfoOrder_.erase(std::remove(valueInfoOrder_.begin(), valueInfoOrder_.end(), value->name_),
                         valueInfoOrder_.end());
   valueInfoExtra_.erase(value->name_);
@@ -855,6 +1153,7 @@ Status Graph::renameValue(Value* value, std::string newName) {
   if (!value || &value->graph() != this) return {ErrorCode::InvalidArgument, "value is not in this graph"};
   if (newName.empty()) return {ErrorCode::InvalidArgument, "a value needs a name"};
   if (findValue(newName)) return {ErrorCode::InvalidArgument, "value '" + newName + "' already exists"};
+  const std::string oldName = value->name_;
   auto node = values_.extract(value->name_);
   for (auto& n : valueInfoOrder_)
     if (n == value->name_) n = newName;
@@ -865,21 +1164,44 @@ Status Graph::renameValue(Value* value, std::string newName) {
   value->name_ = newName;
   if (value->declared_) value->declared_->set_name(newName);
   if (value->initializer_) value->initializer_->mutableProto().set_name(newName);
-  node.key() = std::move(newName);
+  node.key() = newName;
   values_.insert(std::move(node));
   model_->notify([&](ModelObserver& ob) { ob.valueChanged(*value); });
+  if (journaling())
+    record([this, value, oldName] { (void)renameValue(value, oldName); },
+           [this, value, newName] { (void)renameValue(value, newName); });
   return Status::ok();
 }
 
 Status Graph::setDeclaredType(Value* value, const onnx::TypeProto& type) {
   if (!value || &value->graph() != this) return {ErrorCode::InvalidArgument, "value is not in this graph"};
+  std::shared_ptr<onnx::ValueInfoProto> before;
+  if (journaling() && value->declared_) before = std::make_shared<onnx::ValueInfoProto>(*value->declared_);
+  bool pushed = false;
   if (!value->declared_) {
     value->declared_ = std::make_unique<onnx::ValueInfoProto>();
     value->declared_->set_name(value->name_);
-    if (!value->isGraphInput()) valueInfoOrder_.push_back(value->name_);
+    if (!value->isGraphInput()) {
+      valueInfoOrder_.push_back(value->name_);
+      pushed = true;
+    }
   }
   *value->declared_->mutable_type() = type;
   model_->notify([&](ModelObserver& ob) { ob.valueChanged(*value); });
+  if (journaling()) {
+    auto after = std::make_shared<onnx::ValueInfoProto>(*value->declared_);
+    record(
+        [this, value, before, pushed] {
+          if (pushed) valueInfoOrder_.pop_back();
+          value->declared_ = before ? std::make_unique<onnx::ValueInfoProto>(*before) : nullptr;
+          model_->notify([&](ModelObserver& ob) { ob.valueChanged(*value); });
+        },
+        [this, value, after, pushed] {
+          if (pushed) valueInfoOrder_.push_back(value->name_);
+          value->declared_ = std::make_unique<onnx::ValueInfoProto>(*after);
+          model_->notify([&](ModelObserver& ob) { ob.valueChanged(*value); });
+        });
+  }
   return Status::ok();
 }
 

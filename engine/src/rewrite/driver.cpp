@@ -1,0 +1,671 @@
+// The driver: matching a profile's rules on an indexed graph, resolving overlaps, reporting
+// blockers, and applying inside edit journals with verification and exact undo.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <set>
+#include <unordered_set>
+
+#include <spdlog/spdlog.h>
+
+#include "graft/analysis.h"
+#include "graft/eval.h"
+#include "graft/rewrite.h"
+#include "rewrite/declared.h"
+
+namespace graft {
+
+// ----------------------------------------------------------------------------- naming, provenance
+
+std::string RewriteContext::scope() const {
+  std::vector<std::string> common;
+  bool first = true;
+  for (const Node* n : matched_) {
+    const std::string& name = n->name();
+    if (name.empty() || name[0] != '/') continue;
+    std::vector<std::string> parts;
+    size_t start = 1;
+    for (;;) {
+      size_t slash = name.find('/', start);
+      if (slash == std::string::npos) break;  // the last part is the op's own name
+      parts.push_back(name.substr(start, slash - start));
+      start = slash + 1;
+    }
+    if (first) {
+      common = parts;
+      first = false;
+    } else {
+      size_t k = 0;
+      while (k < common.size() && k < parts.size() && common[k] == parts[k]) ++k;
+      common.resize(k);
+    }
+  }
+  std::string s;
+  for (const auto& p : common) s += "/" + p;
+  return s;
+}
+
+Result<Node*> RewriteContext::addNode(Graph& graph, Graph::NewNode spec, const Node* before) {
+  std::string base;
+  std::string sc = scope();
+  if (!sc.empty()) {
+    base = sc + "/" + spec.opType;
+  } else {
+    const Node* root = matched_.empty() ? nullptr : matched_.back();
+    base = (root && !root->name().empty() ? root->name() + "/" : std::string()) + spec.opType;
+  }
+  if (spec.name.empty()) {
+    spec.name = base;
+    for (int i = 1; graph.findNodeByName(spec.name); ++i) spec.name = base + "_" + std::to_string(i);
+  }
+  std::string replaced;
+  size_t shown = 0;
+  for (const Node* n : matched_) {
+    if (shown == 8) {
+      replaced += ", ...";
+      break;
+    }
+    replaced += (shown ? ", " : "") + MatchContext::label(n);
+    ++shown;
+  }
+  std::string prov = std::string(kProvenancePrefix) + rule_ + (replaced.empty() ? "" : " (replaced " + replaced + ")");
+  spec.docString = spec.docString.empty() ? prov : prov + "\n" + spec.docString;
+  auto node = graph.addNode(std::move(spec), before);
+  if (node) created_.push_back(*node);
+  return node;
+}
+
+std::string provenanceOf(const Node& node) {
+  const std::string& doc = node.proto().doc_string();
+  std::string prefix = kProvenancePrefix;
+  if (doc.rfind(prefix, 0) != 0) return {};
+  size_t end = doc.find_first_of(" \n", prefix.size());
+  return doc.substr(prefix.size(), end == std::string::npos ? std::string::npos : end - prefix.size());
+}
+
+// ----------------------------------------------------------------------------- change records
+
+Status ChangeRecord::undo(Model& model) const {
+  if (!journal) return {ErrorCode::InvalidArgument, "this change has no journal to undo"};
+  model.undoJournal(*journal);
+  return Status::ok();
+}
+
+Status ChangeRecord::redo(Model& model) const {
+  if (!journal) return {ErrorCode::InvalidArgument, "this change has no journal to redo"};
+  model.redoJournal(*journal);
+  return Status::ok();
+}
+
+namespace {
+
+// Collects what an apply touched, for the change record.
+class Recorder : public ModelObserver {
+ public:
+  void nodeAdded(Node& n) override {
+    added_.push_back(n.id());
+    names_[n.id()] = MatchContext::label(&n);
+  }
+  void nodeRemoved(Node& n) override {
+    auto it = std::find(added_.begin(), added_.end(), n.id());
+    if (it != added_.end()) {
+      added_.erase(it);
+      return;
+    }
+    removed_.push_back(MatchContext::label(&n));
+    removedIds_.insert(n.id());
+  }
+  void nodeChanged(Node& n) override {
+    if (std::find(changed_.begin(), changed_.end(), n.id()) == changed_.end()) {
+      changed_.push_back(n.id());
+      names_[n.id()] = MatchContext::label(&n);
+    }
+  }
+  void fill(ChangeRecord& r, const Graph& g) const {
+    for (NodeId id : added_) {
+      Node* n = g.findNode(id);
+      r.added.push_back(n ? MatchContext::label(n) : names_.at(id));
+      r.addedIds.push_back(id);
+    }
+    r.removed.insert(r.removed.end(), removed_.begin(), removed_.end());
+    for (NodeId id : changed_) {
+      if (removedIds_.count(id) || std::find(added_.begin(), added_.end(), id) != added_.end()) continue;
+      Node* n = g.findNode(id);
+      if (!n) continue;
+      r.changed.push_back(MatchContext::label(n));
+      r.changedIds.push_back(id);
+    }
+  }
+
+ private:
+  std::vector<NodeId> added_, changed_;
+  std::vector<std::string> removed_;
+  std::set<NodeId> removedIds_;
+  std::map<NodeId, std::string> names_;
+};
+
+// Runs `fn` inside a new journal with a recorder attached; on failure the edits are undone.
+Result<ChangeRecord> journaled(Model& model, const std::function<Status(ChangeRecord&)>& fn) {
+  ChangeRecord rec;
+  rec.journal = std::make_shared<EditJournal>();
+  if (auto st = model.beginJournal(rec.journal.get()); !st) return st;
+  Recorder recorder;
+  model.addObserver(&recorder);
+  auto before = static_cast<std::int64_t>(model.graph().nodeCount());
+  Status st = fn(rec);
+  model.removeObserver(&recorder);
+  model.endJournal();
+  if (!st) {
+    model.undoJournal(*rec.journal);
+    return st;
+  }
+  recorder.fill(rec, model.graph());
+  rec.nodeDelta = static_cast<std::int64_t>(model.graph().nodeCount()) - before;
+  return rec;
+}
+
+bool nodesAlive(const Graph& g, const Match& m) {
+  for (size_t i = 0; i < m.nodes.size(); ++i)
+    if (g.findNode(m.nodeIds[i]) != m.nodes[i]) return false;
+  for (const auto& [name, v] : m.values)
+    if (!v || v->graph().findValue(v->name()) != v) return false;
+  return true;
+}
+
+std::string nodeList(const std::vector<Node*>& nodes) {
+  std::string s;
+  for (size_t i = 0; i < nodes.size() && i < 10; ++i) s += (i ? ", " : "") + MatchContext::label(nodes[i]);
+  if (nodes.size() > 10) s += ", ... (" + std::to_string(nodes.size()) + " nodes)";
+  return s;
+}
+
+bool ruleWanted(const std::string& name, const ApplyOptions& o) {
+  if (!o.only.empty() && std::find(o.only.begin(), o.only.end(), name) == o.only.end()) return false;
+  return std::find(o.skip.begin(), o.skip.end(), name) == o.skip.end();
+}
+
+bool needsTypes(const std::vector<std::shared_ptr<const Rule>>& rules) {
+  for (const auto& r : rules) {
+    const RuleSpec* s = declaredSpec(*r);
+    if (!s) return true;  // C++ rules may look at shapes
+    for (const auto& c : s->conditions)
+      if (c.kind == Condition::Kind::Broadcastable || c.kind == Condition::Kind::LastAxis ||
+          c.term == Condition::Term::Rank || c.term == Condition::Term::Shape || c.term == Condition::Term::DType)
+        return true;
+  }
+  return false;
+}
+
+std::unique_ptr<TypeTable> typesFor(const Model& model) {
+  auto inf = inferShapes(model);
+  if (!inf) return nullptr;
+  auto t = std::make_unique<TypeTable>();
+  t->types = std::move(inf->types);
+  return t;
+}
+
+// Picks non-overlapping matches: higher benefit first, then earlier in topological order.
+void resolveOverlaps(std::vector<Match>& all, std::vector<Match>& chosen, std::vector<Match>* lost) {
+  std::stable_sort(all.begin(), all.end(), [](const Match& a, const Match& b) {
+    if (a.benefit != b.benefit) return a.benefit > b.benefit;
+    if (a.order != b.order) return a.order < b.order;
+    if (a.rule != b.rule) return a.rule < b.rule;
+    return a.nodeIds < b.nodeIds;
+  });
+  std::unordered_set<NodeId> taken;
+  for (auto& m : all) {
+    bool free = std::none_of(m.nodeIds.begin(), m.nodeIds.end(), [&](NodeId id) { return taken.count(id) != 0; });
+    if (free) {
+      taken.insert(m.nodeIds.begin(), m.nodeIds.end());
+      chosen.push_back(std::move(m));
+    } else if (lost) {
+      lost->push_back(std::move(m));
+    }
+  }
+}
+
+bool opMatches(const std::string& spec, const Node& n) {
+  if (spec == "*") return true;
+  auto colon = spec.rfind(':');
+  if (colon == std::string::npos) return n.opType() == spec;
+  std::string dom = spec.substr(0, colon);
+  if (dom == "ai.onnx") dom.clear();
+  return n.opType() == spec.substr(colon + 1) && n.domain() == dom;
+}
+
+void findBlockers(const Profile& p, const MatchContext& ctx, std::vector<BlockerHit>& out) {
+  for (const Node* n : ctx.topoOrder()) {
+    for (const auto& b : p.blockers) {
+      if (!opMatches(b.op, *n)) continue;
+      BlockerHit hit{n->id(), MatchContext::label(n), n->opType(), b.reason};
+      switch (b.kind) {
+        case Blocker::Kind::Op: out.push_back(hit); break;
+        case Blocker::Kind::Attribute: {
+          const auto* a = n->attribute(b.attribute);
+          if (!a) break;
+          bool hitIt = b.values.empty();
+          for (const auto& v : b.values) {
+            if (v.kind == Literal::Kind::String && a->type() == onnx::AttributeProto::STRING && a->s() == v.text) hitIt = true;
+            if (v.kind == Literal::Kind::Number && a->type() == onnx::AttributeProto::INT && a->i() == v.number) hitIt = true;
+            if (v.kind == Literal::Kind::Number && a->type() == onnx::AttributeProto::FLOAT && a->f() == v.number) hitIt = true;
+          }
+          if (hitIt) {
+            hit.reason = b.attribute + ": " + b.reason;
+            out.push_back(hit);
+          }
+          break;
+        }
+        case Blocker::Kind::DType: {
+          for (const Value* v : n->outputs()) {
+            const auto* t = ctx.type(v);
+            if (t && t->has_tensor_type() && t->tensor_type().elem_type() == b.dtype) {
+              hit.reason = std::string(dataTypeName(b.dtype)) + ": " + b.reason;
+              out.push_back(hit);
+              break;
+            }
+          }
+          break;
+        }
+        case Blocker::Kind::DynamicShape: {
+          for (const Value* v : n->inputs()) {
+            if (!v || v->isConstant()) continue;
+            const auto* t = ctx.type(v);
+            bool dynamic = !t || !t->has_tensor_type() || !t->tensor_type().has_shape();
+            if (!dynamic)
+              for (const auto& d : t->tensor_type().shape().dim())
+                if (!d.has_dim_value()) dynamic = true;
+            if (dynamic) {
+              hit.reason = "dynamic shape of '" + v->name() + "': " + b.reason;
+              out.push_back(hit);
+              break;
+            }
+          }
+          break;
+        }
+      }
+    }
+  }
+}
+
+}  // namespace
+
+// ----------------------------------------------------------------------------- rewriter
+
+Result<Rewriter> Rewriter::create(const Profile& profile, const std::vector<std::string>& extraRuleFiles) {
+  Rewriter r;
+  r.profile_ = profile;
+  std::vector<std::shared_ptr<const Rule>> pool;
+  std::vector<std::string> files = extraRuleFiles;
+  files.insert(files.end(), profile.ruleFiles.begin(), profile.ruleFiles.end());
+  for (const auto& f : files) {
+    auto rules = loadRuleFile(f);
+    if (!rules) return rules.status();
+    pool.insert(pool.end(), rules->begin(), rules->end());
+  }
+  auto& reg = RuleRegistry::instance();
+  auto lookup = [&](const std::string& name) -> std::shared_ptr<const Rule> {
+    for (const auto& r : pool)
+      if (r->name() == name) return r;
+    return reg.create(name);
+  };
+  std::vector<std::string> names;
+  for (const auto& r : pool) names.push_back(r->name());
+  for (const auto& n : reg.names()) names.push_back(n);
+  std::set<std::string> added;
+  auto addRule = [&](std::shared_ptr<const Rule> rule) {
+    if (added.insert(rule->name()).second) r.rules_.push_back(std::move(rule));
+  };
+  for (const auto& pr : profile.rules) {
+    std::vector<std::string> expanded;
+    if (!pr.name.empty() && pr.name.back() == '*') {
+      std::string prefix = pr.name.substr(0, pr.name.size() - 1);
+      for (const auto& n : names)
+        if (n.rfind(prefix, 0) == 0 && std::find(expanded.begin(), expanded.end(), n) == expanded.end())
+          expanded.push_back(n);
+      if (expanded.empty())
+        return Status(ErrorCode::NotFound, pr.pos.str() + ": no rule matches '" + pr.name + "'");
+    } else {
+      expanded.push_back(pr.name);
+    }
+    for (const auto& n : expanded) {
+      auto rule = lookup(n);
+      if (!rule)
+        return Status(ErrorCode::NotFound, pr.pos.str() + ": unknown rule '" + n +
+                                               "' (not in the profile's rule files, the extra rule files, or the "
+                                               "built-in C++ rules)");
+      if (pr.inverse) {
+        auto inv = rule->inverse();
+        if (!inv) return Status(ErrorCode::Unsupported, pr.pos.str() + ": " + inv.message());
+        addRule(*inv);
+      } else {
+        addRule(rule);
+      }
+    }
+  }
+  // Extra rule files given by the user apply too, even when the profile does not name them.
+  for (const auto& f : extraRuleFiles) {
+    auto rules = loadRuleFile(f);
+    if (rules)
+      for (auto& rule : *rules) addRule(rule);
+  }
+  for (const auto& n : profile.backendFuses) {
+    auto rule = lookup(n);
+    if (!rule) return Status(ErrorCode::NotFound, profile.path + ": backend-fuses names unknown rule '" + n + "'");
+    r.fuses_.push_back(rule);
+  }
+  return r;
+}
+
+Rewriter Rewriter::fromRules(std::vector<std::shared_ptr<const Rule>> rules) {
+  Rewriter r;
+  r.profile_.name = "custom";
+  r.rules_ = std::move(rules);
+  return r;
+}
+
+const std::shared_ptr<const Rule>* Rewriter::findRule(const std::string& name) const {
+  for (const auto& r : rules_)
+    if (r->name() == name) return &r;
+  return nullptr;
+}
+
+MatchReport Rewriter::match(const Model& model, const MatchOptions& options) const {
+  MatchReport report;
+  std::unique_ptr<TypeTable> types;
+  if (options.inferTypes && (needsTypes(rules_) || !profile_.blockers.empty())) types = typesFor(model);
+  auto ctx = MatchContext::create(model.graph(), types.get());
+  if (!ctx) {
+    report.warnings.push_back(ctx.message());
+    return report;
+  }
+  std::vector<Match> all;
+  for (const auto& r : rules_) r->findMatches(**ctx, all, options.nearMisses ? &report.nearMisses : nullptr);
+  resolveOverlaps(all, report.matches, &report.overlapped);
+  // What the backend fuses itself is reported, and not offered as a rewrite.
+  std::vector<Match> fused;
+  for (const auto& r : fuses_) r->findMatches(**ctx, fused, nullptr);
+  std::unordered_set<NodeId> fusedNodes;
+  for (const auto& m : fused) fusedNodes.insert(m.nodeIds.begin(), m.nodeIds.end());
+  report.backendFuses = std::move(fused);
+  findBlockers(profile_, **ctx, report.blocks);
+  // Near misses: one per rule and root (the best), and none where another rule matched the root.
+  std::unordered_set<NodeId> matchedRoots;
+  for (const auto& m : report.matches)
+    if (m.root) matchedRoots.insert(m.root->id());
+  auto& nm = report.nearMisses;
+  nm.erase(std::remove_if(nm.begin(), nm.end(), [&](const NearMiss& m) { return m.depth < 4; }), nm.end());
+  return report;
+}
+
+namespace {
+
+// Outputs of the model on fixed random inputs, or nullopt when the evaluator cannot run it.
+std::optional<NamedArrays> referenceOutputs(const Model& model, const ApplyOptions& o, std::string& why) {
+  auto inputs = randomInputs(model, o.seed, o.dims);
+  if (!inputs) {
+    why = inputs.message();
+    return std::nullopt;
+  }
+  auto out = evaluate(model, *inputs);
+  if (!out) {
+    why = out.message();
+    return std::nullopt;
+  }
+  return std::move(*out);
+}
+
+Status compareOutputs(const NamedArrays& before, const NamedArrays& after, const ApplyOptions& o) {
+  for (const auto& [name, a] : before) {
+    auto it = after.find(name);
+    if (it == after.end()) return {ErrorCode::Invalid, "output '" + name + "' is gone"};
+    const Array& b = it->second;
+    if (a.shape() != b.shape())
+      return {ErrorCode::Invalid, "output '" + name + "' changed shape from " + formatArrayType(a) + " to " + formatArrayType(b)};
+    auto da = arrayToDoubles(a), db = arrayToDoubles(b);
+    if (!da || !db) continue;  // strings: compared elsewhere
+    for (size_t i = 0; i < da->size(); ++i) {
+      double x = (*da)[i], y = (*db)[i];
+      if (std::isnan(x) && std::isnan(y)) continue;
+      if (!(std::fabs(x - y) <= o.atol + o.rtol * std::fabs(x)))
+        return {ErrorCode::Invalid, "output '" + name + "' differs at element " + std::to_string(i) + ": " +
+                                        std::to_string(x) + " before, " + std::to_string(y) + " after"};
+    }
+  }
+  return Status::ok();
+}
+
+Status structuralCheck(const Model& model) {
+  auto v = validateModel(model);
+  for (const auto& d : v.problems)
+    if (d.severity == Diagnostic::Severity::Error)
+      return {ErrorCode::Invalid, "the onnx checker rejects the result" + (d.node.empty() ? "" : " at " + d.node) +
+                                      ": " + d.message};
+  auto inf = inferShapes(model);
+  if (!inf) return {ErrorCode::Invalid, "shape inference fails on the result: " + inf.message()};
+  for (const auto& p : inf->problems)
+    if (p.severity == Diagnostic::Severity::Error && p.message.find("not registered") == std::string::npos &&
+        p.message.find("No Op registered") == std::string::npos && p.message.find("domain") == std::string::npos)
+      return {ErrorCode::Invalid, "shape inference fails on the result at " + p.node + ": " + p.message};
+  return Status::ok();
+}
+
+}  // namespace
+
+Status verifyChange(Model& model, const ChangeRecord& record, const ApplyOptions& options) {
+  if (auto st = structuralCheck(model); !st) return st;
+  std::string why;
+  auto after = referenceOutputs(model, options, why);
+  if (!after) return Status::ok();  // the evaluator cannot run this model: structure checks only
+  if (auto st = record.undo(model); !st) return st;
+  auto before = referenceOutputs(model, options, why);
+  if (auto st = record.redo(model); !st) return st;
+  if (!before) return Status::ok();
+  return compareOutputs(*before, *after, options);
+}
+
+Result<ChangeRecord> Rewriter::applyMatch(Model& model, const Match& match, const ApplyOptions& options) const {
+  const auto* rule = findRule(match.rule);
+  if (!rule) return Status(ErrorCode::NotFound, "rule '" + match.rule + "' is not part of this rewriter");
+  if (!nodesAlive(model.graph(), match))
+    return Status(ErrorCode::InvalidArgument, "the match of '" + match.rule + "' is stale: the graph changed since it was found");
+  auto rec = journaled(model, [&](ChangeRecord& r) {
+    RewriteContext ctx(match.rule, match.nodes);
+    if (auto st = (*rule)->apply(model.graph(), match, ctx); !st) return st;
+    r.rule = match.rule;
+    r.rules = {match.rule};
+    r.applied = 1;
+    return Status::ok();
+  });
+  if (!rec) return Status(rec.status().code(), "rule '" + match.rule + "' at " + nodeList(match.nodes) + ": " + rec.message());
+  if (options.verify) {
+    if (auto st = verifyChange(model, *rec, options); !st) {
+      (void)rec->undo(model);
+      return Status(ErrorCode::Invalid, "rule '" + match.rule + "' at " + nodeList(match.nodes) +
+                                            " was undone: " + st.message());
+    }
+  }
+  return rec;
+}
+
+namespace {
+
+// Applies every chosen match of `rules` found on the current graph; returns how many applied.
+Result<size_t> applyRound(Model& model, const std::vector<std::shared_ptr<const Rule>>& rules, bool types,
+                          std::vector<std::string>& appliedRules) {
+  std::unique_ptr<TypeTable> table;
+  if (types) table = typesFor(model);
+  auto ctx = MatchContext::create(model.graph(), table.get());
+  if (!ctx) return ctx.status();
+  std::vector<Match> all, chosen;
+  for (const auto& r : rules) r->findMatches(**ctx, all, nullptr);
+  resolveOverlaps(all, chosen, nullptr);
+  size_t applied = 0;
+  for (const auto& m : chosen) {
+    if (!nodesAlive(model.graph(), m)) continue;  // an earlier rewrite took part of it: next round
+    const std::shared_ptr<const Rule>* rule = nullptr;
+    for (const auto& r : rules)
+      if (r->name() == m.rule) rule = &r;
+    RewriteContext rc(m.rule, m.nodes);
+    auto revision = model.revision();
+    if (auto st = (*rule)->apply(model.graph(), m, rc); !st)
+      return Status(st.code(), "rule '" + m.rule + "' at " + nodeList(m.nodes) + ": " + st.message());
+    if (model.revision() == revision) continue;  // the rule declined (e.g. a fold too big)
+    if (std::find(appliedRules.begin(), appliedRules.end(), m.rule) == appliedRules.end()) appliedRules.push_back(m.rule);
+    ++applied;
+  }
+  return applied;
+}
+
+}  // namespace
+
+Result<ChangeRecord> Rewriter::applyRule(Model& model, const std::string& ruleName, const ApplyOptions& options) const {
+  const auto* rule = findRule(ruleName);
+  if (!rule) return Status(ErrorCode::NotFound, "rule '" + ruleName + "' is not part of this rewriter");
+  std::vector<std::shared_ptr<const Rule>> one = {*rule};
+  auto rec = journaled(model, [&](ChangeRecord& r) {
+    r.rule = ruleName;
+    std::vector<std::string> appliedRules;
+    auto n = applyRound(model, one, needsTypes(one), appliedRules);
+    if (!n) return n.status();
+    r.applied = *n;
+    r.rules = appliedRules;
+    return Status::ok();
+  });
+  if (!rec) return rec;
+  if (options.verify && rec->applied) {
+    if (auto st = verifyChange(model, *rec, options); !st) {
+      (void)rec->undo(model);
+      return Status(ErrorCode::Invalid, "rule '" + ruleName + "' (" + std::to_string(rec->applied) +
+                                            " matches, nodes " + [&] {
+                                              std::string s;
+                                              for (size_t i = 0; i < rec->removed.size() && i < 10; ++i)
+                                                s += (i ? ", " : "") + rec->removed[i];
+                                              return s;
+                                            }() + ") was undone: " + st.message());
+    }
+  }
+  return rec;
+}
+
+Result<ChangeRecord> Rewriter::applyAll(Model& model, const ApplyOptions& options) const {
+  std::vector<std::shared_ptr<const Rule>> active;
+  for (const auto& r : rules_)
+    if (ruleWanted(r->name(), options)) active.push_back(r);
+  std::optional<NamedArrays> reference;
+  std::string whyNot;
+  std::vector<std::string> warnings;
+  if (options.verify) {
+    reference = referenceOutputs(model, options, whyNot);
+    if (!reference)
+      warnings.push_back("outputs not compared (the reference evaluator cannot run this model: " + whyNot + ")");
+  }
+  return journaled(model, [&](ChangeRecord& total) -> Status {
+    total.warnings = warnings;
+    bool types = needsTypes(active);
+    int iteration = 0;
+    for (;; ++iteration) {
+      if (iteration >= options.maxIterations) {
+        std::string msg = "stopped after " + std::to_string(options.maxIterations) +
+                          " rounds without reaching a fixed point (rules keep matching: " + [&] {
+                            std::string s;
+                            for (const auto& r : total.rules) s += (s.empty() ? "" : ", ") + r;
+                            return s;
+                          }() + ")";
+        spdlog::warn("{}", msg);
+        total.warnings.push_back(msg);
+        break;
+      }
+      size_t appliedThisRound = 0;
+      // One rule at a time, each in its own journal, so a rule that breaks the model is undone alone.
+      for (auto it = active.begin(); it != active.end();) {
+        std::vector<std::shared_ptr<const Rule>> one = {*it};
+        EditJournal* outer = model.activeJournal();
+        model.endJournal();
+        auto sub = std::make_shared<EditJournal>();
+        (void)model.beginJournal(sub.get());
+        std::vector<std::string> appliedRules;
+        auto n = applyRound(model, one, types, appliedRules);
+        model.endJournal();
+        Status bad = n ? Status::ok() : n.status();
+        if (n && *n && options.verify) {
+          bad = structuralCheck(model);
+          if (bad && reference) {
+            std::string why;
+            auto now = referenceOutputs(model, options, why);
+            if (now) bad = compareOutputs(*reference, *now, options);
+          }
+        }
+        if (!bad) {
+          model.undoJournal(*sub);
+          std::string msg = "rule '" + (*it)->name() + "' was undone and skipped: " + bad.message();
+          spdlog::warn("{}", msg);
+          total.warnings.push_back(msg);
+          (void)model.beginJournal(outer);
+          it = active.erase(it);
+          continue;
+        }
+        (void)model.beginJournal(outer);
+        // The rule's edits become one step of the whole apply, which undoes as one.
+        if (outer) outer->append(sub);
+        if (n && *n) {
+          appliedThisRound += *n;
+          total.applied += *n;
+          for (const auto& r : appliedRules)
+            if (std::find(total.rules.begin(), total.rules.end(), r) == total.rules.end()) total.rules.push_back(r);
+        }
+        ++it;
+      }
+      if (appliedThisRound == 0) break;
+    }
+    return Status::ok();
+  });
+}
+
+Result<Preview> Rewriter::preview(Model& model, const Match& match) const {
+  const auto* rule = findRule(match.rule);
+  if (!rule) return Status(ErrorCode::NotFound, "rule '" + match.rule + "' is not part of this rewriter");
+  if (!nodesAlive(model.graph(), match))
+    return Status(ErrorCode::InvalidArgument, "the match of '" + match.rule + "' is stale: the graph changed since it was found");
+  auto region = [](const std::vector<Node*>& nodes, onnx::GraphProto& g) {
+    std::unordered_set<const Node*> in(nodes.begin(), nodes.end());
+    std::set<std::string> inputs, outputs;
+    for (const Node* n : nodes) {
+      onnx::NodeProto p = n->proto();
+      p.clear_input();
+      p.clear_output();
+      for (const Value* v : n->inputs()) {
+        p.add_input(v ? v->name() : "");
+        if (v && !(v->producer() && in.count(v->producer()))) inputs.insert(v->name());
+      }
+      for (const Value* v : n->outputs()) {
+        p.add_output(v ? v->name() : "");
+        if (!v) continue;
+        bool outside = v->isGraphOutput();
+        for (const Use& u : v->uses())
+          if (!in.count(u.node)) outside = true;
+        if (outside) outputs.insert(v->name());
+      }
+      *g.add_node() = std::move(p);
+    }
+    for (const auto& i : inputs) g.add_input()->set_name(i);
+    for (const auto& o : outputs) g.add_output()->set_name(o);
+  };
+  Preview pv;
+  region(match.nodes, pv.before);
+  for (const Node* n : match.nodes) pv.removed.push_back(MatchContext::label(n));
+  auto rec = journaled(model, [&](ChangeRecord&) {
+    RewriteContext ctx(match.rule, match.nodes);
+    if (auto st = (*rule)->apply(model.graph(), match, ctx); !st) return st;
+    std::vector<Node*> created;
+    for (Node* n : ctx.created())
+      if (model.graph().findNode(n->id()) == n) created.push_back(n);
+    region(created, pv.after);
+    for (const Node* n : created) pv.added.push_back(MatchContext::label(n));
+    return Status::ok();
+  });
+  if (!rec) return rec.status();
+  (void)rec->undo(model);
+  return pv;
+}
+
+}  // namespace graft

@@ -1,0 +1,437 @@
+// The generic C++ rules: what a pattern cannot say (folding by the evaluator, shape chains,
+// dead code, duplicate weights) and the no-ops converters leave behind.
+#include <algorithm>
+#include <map>
+#include <numeric>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "eval/kernel.h"
+#include "graft/analysis.h"
+#include "rewrite/declared.h"
+#include "rewrite/registrars.h"
+
+namespace graft {
+
+namespace {
+
+using detail::attributeOf;
+using detail::constantArray;
+
+bool isDefault(const Node& n) { return n.domain().empty() || n.domain() == "ai.onnx"; }
+
+std::optional<std::vector<std::int64_t>> dimsOf(const MatchContext& ctx, const Value* v) {
+  const auto* t = ctx.type(v);
+  if (!t) return std::nullopt;
+  return staticShape(*t);
+}
+
+std::int32_t dtypeOf(const MatchContext& ctx, const Value* v) {
+  if (const auto* t = ctx.type(v); t && t->has_tensor_type()) return t->tensor_type().elem_type();
+  if (v && v->isInitializer()) return v->initializer()->dataType();
+  return 0;
+}
+
+// Whether `from` (a node output about to disappear) can be replaced by `to` everywhere. A graph
+// output must keep its name, which works when `to` is an ordinary node output we can rename.
+bool canBypass(const Value* from, const Value* to) {
+  if (!from || !to) return false;
+  if (!from->isGraphOutput()) return true;
+  return to->producer() && !to->isGraphOutput() && !to->isGraphInput() && !to->isInitializer() &&
+         to->graph().parentNode() == nullptr && &to->graph() == &from->graph();
+}
+
+// Consumers of `from` read `to`; when `from` is a graph output, `to` takes its name.
+Status bypass(Graph& g, Value* from, Value* to) {
+  if (!from->isGraphOutput()) {
+    g.replaceAllUses(from, to);
+    return Status::ok();
+  }
+  std::string keep = from->name();
+  if (auto st = g.renameValue(from, keep + "__graft_bypassed"); !st) return st;
+  g.replaceAllUses(from, to);
+  if (auto st = g.renameValue(to, keep); !st) return st;
+  return Status::ok();
+}
+
+// Removes `node` after its outputs were bypassed, and the value left behind.
+Status dropNode(Graph& g, Node* node) {
+  std::vector<Value*> outs(node->outputs().begin(), node->outputs().end());
+  if (auto st = g.removeNode(node); !st) return st;
+  for (Value* v : outs)
+    if (v && g.findValue(v->name()) == v && v->uses().empty() && !v->isGraphOutput() && !v->isGraphInput() &&
+        !v->isInitializer())
+      (void)g.removeValue(v);
+  return Status::ok();
+}
+
+// A node that passes input 0 through unchanged: bypass output 0 to input 0 and drop the node.
+class PassThrough : public CppRule {
+ public:
+  using Test = std::function<bool(const MatchContext&, const Node&)>;
+  PassThrough(std::string name, std::string description, std::string op, Test test)
+      : CppRule(std::move(name), std::move(description), 5, {op}), op_(std::move(op)), test_(std::move(test)) {}
+
+  void findMatches(const MatchContext& ctx, std::vector<Match>& out, std::vector<NearMiss>*) const override {
+    for (Node* n : ctx.nodesOf(op_)) {
+      if (!isDefault(*n) || !n->input(0) || !n->output(0)) continue;
+      bool extraUsed = false;
+      for (size_t o = 1; o < n->outputs().size(); ++o)
+        if (Value* v = n->output(o); v && (!v->uses().empty() || v->isGraphOutput())) extraUsed = true;
+      if (extraUsed || !canBypass(n->output(0), n->input(0)) || !test_(ctx, *n)) continue;
+      out.push_back(makeMatch(ctx, {n}, "removed", -1));
+    }
+  }
+  Status apply(Graph& g, const Match& m, RewriteContext&) const override {
+    Node* n = m.nodes[0];
+    if (auto st = bypass(g, n->output(0), n->input(0)); !st) return st;
+    return dropNode(g, n);
+  }
+
+ private:
+  std::string op_;
+  Test test_;
+};
+
+bool sameStaticShape(const MatchContext& ctx, const Node& n) {
+  auto a = dimsOf(ctx, n.input(0)), b = dimsOf(ctx, n.output(0));
+  return a && b && *a == *b;
+}
+
+std::optional<std::vector<std::int64_t>> ints(const Value* v) {
+  auto a = constantArray(v);
+  if (!a) return std::nullopt;
+  auto d = arrayToDoubles(*a);
+  if (!d) return std::nullopt;
+  return std::vector<std::int64_t>(d->begin(), d->end());
+}
+
+// Transpose(Transpose(x, p1), p2) = Transpose(x, p1∘p2), or x when that is the identity.
+class TransposePair : public CppRule {
+ public:
+  TransposePair()
+      : CppRule("cleanup.transpose_pair", "Two Transposes in a row: cancel, or compose into one", 6, {"Transpose"}) {}
+  static std::optional<std::vector<std::int64_t>> perm(const Node& n, const MatchContext& ctx) {
+    if (const auto* a = n.attribute("perm")) return std::vector<std::int64_t>(a->ints().begin(), a->ints().end());
+    auto d = dimsOf(ctx, n.input(0));
+    if (!d) return std::nullopt;
+    std::vector<std::int64_t> p(d->size());
+    std::iota(p.rbegin(), p.rend(), 0);
+    return p;
+  }
+  void findMatches(const MatchContext& ctx, std::vector<Match>& out, std::vector<NearMiss>* misses) const override {
+    for (Node* second : ctx.nodesOf("Transpose")) {
+      Node* first = second->input(0) ? second->input(0)->producer() : nullptr;
+      if (!first || first->opType() != "Transpose" || !isDefault(*first) || !isDefault(*second)) continue;
+      auto p1 = perm(*first, ctx), p2 = perm(*second, ctx);
+      if (!p1 || !p2 || p1->size() != p2->size()) continue;
+      if (first->output(0)->uses().size() != 1 || first->output(0)->isGraphOutput()) {
+        if (misses)
+          misses->push_back({name(), second->id(), MatchContext::label(second), {first->id()},
+                             "Transpose pair at " + MatchContext::label(second) + ": the first Transpose " +
+                                 MatchContext::label(first) + " has a second consumer",
+                             8});
+        continue;
+      }
+      std::vector<std::int64_t> composed(p2->size());
+      for (size_t i = 0; i < p2->size(); ++i) composed[i] = (*p1)[static_cast<size_t>((*p2)[i])];
+      bool identity = true;
+      for (size_t i = 0; i < composed.size(); ++i) identity = identity && composed[i] == static_cast<std::int64_t>(i);
+      if (identity && !canBypass(second->output(0), first->input(0))) continue;
+      out.push_back(makeMatch(ctx, {second, first}, identity ? "removed" : "Transpose", identity ? -2 : -1));
+    }
+  }
+  Status apply(Graph& g, const Match& m, RewriteContext&) const override {
+    Node* second = m.nodes[0];
+    Node* first = m.nodes[1];
+    auto ctx = MatchContext::create(g);
+    if (!ctx) return ctx.status();
+    auto p1 = perm(*first, **ctx), p2 = perm(*second, **ctx);
+    if (!p1 || !p2) return {ErrorCode::Internal, "transpose permutation unknown"};
+    std::vector<std::int64_t> composed(p2->size());
+    for (size_t i = 0; i < p2->size(); ++i) composed[i] = (*p1)[static_cast<size_t>((*p2)[i])];
+    bool identity = true;
+    for (size_t i = 0; i < composed.size(); ++i) identity = identity && composed[i] == static_cast<std::int64_t>(i);
+    Value* x = first->input(0);
+    if (identity) {
+      if (auto st = bypass(g, second->output(0), x); !st) return st;
+      if (auto st = dropNode(g, second); !st) return st;
+      return dropNode(g, first);
+    }
+    onnx::AttributeProto a;
+    a.set_name("perm");
+    a.set_type(onnx::AttributeProto::INTS);
+    for (auto v : composed) a.add_ints(v);
+    if (auto st = g.setAttribute(second, a); !st) return st;
+    if (auto st = g.setInput(second, 0, x); !st) return st;
+    return dropNode(g, first);
+  }
+};
+
+bool deterministic(const std::string& op) {
+  return op.rfind("Random", 0) != 0 && op != "Bernoulli" && op != "Multinomial";
+}
+
+// Folds nodes whose inputs are all constant (or, in shape mode, what hangs off a Shape of a
+// static-shaped value) into initializers of the same names, in topological order.
+class FoldRule : public CppRule {
+ public:
+  FoldRule(bool shapeOnly)
+      : CppRule(shapeOnly ? "cleanup.shape_chain" : "cleanup.fold_constants",
+                shapeOnly ? "Shape of a static-shaped value and what computes on it (Gather, Concat, ...) become constants"
+                          : "Nodes computing only on constants are computed once (reference evaluator) and stored",
+                shapeOnly ? 4 : 3, {}),
+        shapeOnly_(shapeOnly) {}
+
+  void findMatches(const MatchContext& ctx, std::vector<Match>& out, std::vector<NearMiss>* misses) const override {
+    std::unordered_set<const Value*> known;
+    for (Node* n : ctx.topoOrder()) {
+      if (!n->subgraphs().empty() || !deterministic(n->opType())) continue;
+      if (n->opType() == "Constant" && isDefault(*n)) {
+        if (!shapeOnly_ && n->output(0)) known.insert(n->output(0));
+        continue;
+      }
+      bool foldable = false;
+      if (n->opType() == "Shape" && isDefault(*n) && n->input(0)) {
+        foldable = dimsOf(ctx, n->input(0)).has_value();
+        if (!foldable && misses && shapeOnly_)
+          misses->push_back({name(), n->id(), MatchContext::label(n), {},
+                             "Shape at " + MatchContext::label(n) + ": the shape of '" + n->input(0)->name() +
+                                 "' is not static",
+                             4});
+      } else if (!n->inputs().empty()) {
+        foldable = std::all_of(n->inputs().begin(), n->inputs().end(),
+                               [&](const Value* v) { return !v || known.count(v) || v->isConstant(); });
+        // Shape mode: only what computes on a folded Shape.
+        if (shapeOnly_)
+          foldable = foldable && std::any_of(n->inputs().begin(), n->inputs().end(),
+                                             [&](const Value* v) { return v && known.count(v); });
+        foldable = foldable && isOpSupported(n->opType(), n->domain());
+      }
+      if (!foldable) continue;
+      std::shared_ptr<std::vector<std::int64_t>> shapeDims;
+      if (n->opType() == "Shape") shapeDims = std::make_shared<std::vector<std::int64_t>>(*dimsOf(ctx, n->input(0)));
+      // The file must not grow: big results stay computed at run time.
+      std::uint64_t bytes = 0;
+      for (const Value* v : n->outputs())
+        if (auto d = dimsOf(ctx, v)) {
+          std::uint64_t count = 1;
+          for (auto x : *d) count *= static_cast<std::uint64_t>(std::max<std::int64_t>(x, 0));
+          bytes += count * std::max<size_t>(dataTypeSize(dtypeOf(ctx, v)), 1);
+        }
+      if (bytes > kMaxBytes) continue;
+      for (const Value* v : n->outputs())
+        if (v) known.insert(v);
+      Match m = makeMatch(ctx, {n}, "constant", -1);
+      m.payload = shapeDims;
+      out.push_back(std::move(m));
+    }
+  }
+
+  Status apply(Graph& g, const Match& m, RewriteContext&) const override {
+    Node* n = m.nodes[0];
+    std::vector<Array> outputs;
+    if (n->opType() == "Shape") {
+      auto dims = std::static_pointer_cast<std::vector<std::int64_t>>(m.payload);
+      std::optional<std::vector<std::int64_t>> d;
+      if (dims) d = *dims;
+      if (!d) return Status::ok();  // nothing known any more; leave it
+      std::int64_t rank = static_cast<std::int64_t>(d->size());
+      auto sa = attributeOf(n, "start");
+      auto ea = attributeOf(n, "end");
+      std::int64_t st = sa ? sa->i() : 0, en = ea && n->attribute("end") ? ea->i() : rank;
+      if (st < 0) st += rank;
+      if (en < 0) en += rank;
+      st = std::clamp<std::int64_t>(st, 0, rank);
+      en = std::clamp<std::int64_t>(en, 0, rank);
+      Array out = Array::uninitialized(onnx::TensorProto::INT64, {std::max<std::int64_t>(0, en - st)});
+      for (std::int64_t k = st; k < en; ++k) out.data<std::int64_t>()[k - st] = (*d)[static_cast<size_t>(k)];
+      outputs.push_back(out);
+    } else {
+      std::vector<Array> inputs;
+      for (const Value* v : n->inputs()) {
+        if (!v) {
+          inputs.emplace_back();
+          continue;
+        }
+        auto a = constantArray(v);
+        if (!a) return Status::ok();  // an input is no longer constant; the next round decides
+        inputs.push_back(*a);
+      }
+      auto r = eval::runSingleNode(*n, inputs);
+      if (!r) return Status::ok();  // the evaluator refuses: leave the node as it is
+      outputs = std::move(*r);
+    }
+    std::uint64_t bytes = 0;
+    for (const auto& a : outputs) bytes += a.bytes();
+    if (bytes > kMaxBytes) return Status::ok();
+    for (size_t k = 0; k < n->outputs().size() && k < outputs.size(); ++k) {
+      Value* v = n->output(k);
+      if (!v) continue;
+      std::string keep = v->name();
+      if (auto st = g.renameValue(v, keep + "__graft_folding"); !st) return st;
+      auto init = g.addInitializer(arrayToProto(outputs[k], keep));
+      if (!init) return init.status();
+      g.replaceAllUses(v, *init);
+    }
+    return dropNode(g, n);
+  }
+
+ private:
+  static constexpr std::uint64_t kMaxBytes = 1u << 20;
+  bool shapeOnly_;
+};
+
+bool sideEffectFree(const Node& n) { return n.subgraphs().empty() || n.opType() == "If"; }
+
+class DeadNodes : public CppRule {
+ public:
+  DeadNodes() : CppRule("cleanup.dead_nodes", "Nodes whose outputs nothing reads", 2, {}) {}
+  void findMatches(const MatchContext& ctx, std::vector<Match>& out, std::vector<NearMiss>*) const override {
+    // Whole dead cones at once (a node is dead when all its consumers are dead), outputs first.
+    std::unordered_set<const Node*> dead;
+    const auto& order = ctx.topoOrder();
+    for (auto it = order.rbegin(); it != order.rend(); ++it) {
+      Node* n = *it;
+      if (!sideEffectFree(*n)) continue;
+      bool used = false;
+      for (const Value* v : n->outputs()) {
+        if (!v) continue;
+        if (v->isGraphOutput()) used = true;
+        for (const Use& u : v->uses())
+          if (!dead.count(u.node)) used = true;
+      }
+      if (!used) dead.insert(n);
+    }
+    for (Node* n : order)
+      if (dead.count(n)) out.push_back(makeMatch(ctx, {n}, "removed", -1));
+  }
+  Status apply(Graph& g, const Match& m, RewriteContext&) const override {
+    // Consumers come later in topological order but are removed by their own matches; erase
+    // this node only once nothing reads it (the driver applies in topological order, so retry
+    // from the outputs backwards here).
+    Node* n = m.nodes[0];
+    for (const Value* v : n->outputs())
+      if (v && (!v->uses().empty() || v->isGraphOutput())) return Status::ok();
+    return dropNode(g, n);
+  }
+};
+
+class UnusedInitializers : public CppRule {
+ public:
+  UnusedInitializers() : CppRule("cleanup.unused_initializers", "Initializers nothing reads", 1, {}) {}
+  void findMatches(const MatchContext& ctx, std::vector<Match>& out, std::vector<NearMiss>*) const override {
+    for (Value* v : ctx.graph().initializers()) {
+      if (!v->uses().empty() || v->isGraphOutput() || v->isGraphInput()) continue;
+      Match m = makeMatch(ctx, {}, "removed", 0);
+      m.values["initializer"] = v;
+      m.order = ctx.topoOrder().size();
+      out.push_back(std::move(m));
+    }
+  }
+  Status apply(Graph& g, const Match& m, RewriteContext&) const override {
+    Value* v = m.values.at("initializer");
+    if (!v->uses().empty()) return Status::ok();
+    if (auto st = g.removeInitializer(v); !st) return st;
+    return g.removeValue(v);
+  }
+};
+
+// Same dtype, dims and bytes: one copy is enough. Constant nodes are compared by their value.
+class DuplicateConstants : public CppRule {
+ public:
+  DuplicateConstants()
+      : CppRule("cleanup.duplicate_initializers", "Initializers and Constants with identical values share one copy", 2,
+                {}) {}
+  static std::string key(const onnx::TensorProto& t) {
+    onnx::TensorProto c = t;
+    c.clear_name();
+    c.clear_doc_string();
+    return c.SerializeAsString();
+  }
+  void findMatches(const MatchContext& ctx, std::vector<Match>& out, std::vector<NearMiss>*) const override {
+    std::unordered_map<std::string, Value*> seen;
+    for (Value* v : ctx.graph().initializers()) {
+      if (v->isGraphInput() || v->isGraphOutput() || v->initializer()->isExternal()) continue;
+      const auto& p = v->initializer()->proto();
+      if (p.data_location() == onnx::TensorProto::EXTERNAL) continue;
+      auto [it, fresh] = seen.emplace(key(p), v);
+      if (fresh) continue;
+      Match m = makeMatch(ctx, {}, "shared with '" + it->second->name() + "'", 0);
+      m.values["duplicate"] = v;
+      m.values["original"] = it->second;
+      m.order = ctx.topoOrder().size();
+      out.push_back(std::move(m));
+    }
+    std::unordered_map<std::string, Node*> constants;
+    for (Node* n : ctx.nodesOf("Constant")) {
+      const auto* a = n->attribute("value");
+      if (!isDefault(*n) || !a || !a->has_t() || !n->output(0) || n->output(0)->isGraphOutput()) continue;
+      auto [it, fresh] = constants.emplace(key(a->t()), n);
+      if (fresh) continue;
+      Match m = makeMatch(ctx, {n}, "shared with '" + it->second->output(0)->name() + "'", -1);
+      m.values["duplicate"] = n->output(0);
+      m.values["original"] = it->second->output(0);
+      out.push_back(std::move(m));
+    }
+  }
+  Status apply(Graph& g, const Match& m, RewriteContext&) const override {
+    Value* dup = m.values.at("duplicate");
+    Value* orig = m.values.at("original");
+    g.replaceAllUses(dup, orig);
+    if (Node* p = dup->producer()) return dropNode(g, p);
+    if (auto st = g.removeInitializer(dup); !st) return st;
+    return g.removeValue(dup);
+  }
+};
+
+bool allZero(const std::optional<std::vector<std::int64_t>>& v) {
+  return v && std::all_of(v->begin(), v->end(), [](std::int64_t x) { return x == 0; });
+}
+
+}  // namespace
+
+void registerCleanupRules(RuleRegistry& r) {
+  auto pass = [&](const std::string& name, const std::string& desc, const std::string& op, PassThrough::Test t) {
+    r.add(name, [=] { return std::make_shared<PassThrough>(name, desc, op, t); });
+  };
+  pass("cleanup.identity", "Identity passes its input through", "Identity",
+       [](const MatchContext&, const Node&) { return true; });
+  pass("cleanup.dropout", "Dropout does nothing at inference (its mask output unused)", "Dropout",
+       [](const MatchContext&, const Node& n) {
+         // training_mode (opset 12+) must be absent or a constant false.
+         if (Value* t = n.input(2)) {
+           auto v = ints(t);
+           if (!v || !allZero(v)) return false;
+         }
+         return true;
+       });
+  pass("cleanup.noop_cast", "Cast to the dtype the value already has", "Cast", [](const MatchContext& ctx, const Node& n) {
+    const auto* to = n.attribute("to");
+    return to && dtypeOf(ctx, n.input(0)) == to->i();
+  });
+  pass("cleanup.noop_reshape", "Reshape to the shape the value already has", "Reshape", sameStaticShape);
+  pass("cleanup.noop_transpose", "Transpose with the identity permutation", "Transpose",
+       [](const MatchContext&, const Node& n) {
+         const auto* p = n.attribute("perm");
+         if (!p) return false;
+         for (int i = 0; i < p->ints_size(); ++i)
+           if (p->ints(i) != i) return false;
+         return true;
+       });
+  pass("cleanup.noop_slice", "Slice that keeps the whole tensor", "Slice", sameStaticShape);
+  pass("cleanup.noop_expand", "Expand to the shape the value already has", "Expand", sameStaticShape);
+  pass("cleanup.noop_pad", "Pad with all pads zero", "Pad", [](const MatchContext&, const Node& n) {
+    if (const auto* a = n.attribute("pads"))
+      return std::all_of(a->ints().begin(), a->ints().end(), [](std::int64_t x) { return x == 0; });
+    return n.input(1) && allZero(ints(n.input(1)));
+  });
+  r.add("cleanup.transpose_pair", [] { return std::make_shared<TransposePair>(); });
+  r.add("cleanup.fold_constants", [] { return std::make_shared<FoldRule>(false); });
+  r.add("cleanup.shape_chain", [] { return std::make_shared<FoldRule>(true); });
+  r.add("cleanup.dead_nodes", [] { return std::make_shared<DeadNodes>(); });
+  r.add("cleanup.unused_initializers", [] { return std::make_shared<UnusedInitializers>(); });
+  r.add("cleanup.duplicate_initializers", [] { return std::make_shared<DuplicateConstants>(); });
+}
+
+}  // namespace graft
