@@ -22,6 +22,8 @@ int runCheck(std::vector<std::string> args);
 int runConvert(std::vector<std::string> args);
 int runRun(std::vector<std::string> args);
 int runVerify(std::vector<std::string> args);
+int runMatch(std::vector<std::string> args);
+int runOptimize(std::vector<std::string> args);
 
 inline constexpr Command kCommands[] = {
     {"inspect", "Show what a model contains: I/O, ops, parameters, FLOPs, problems (--json)", runInspect},
@@ -29,6 +31,8 @@ inline constexpr Command kCommands[] = {
     {"convert", "Re-save a model with its weights inline or in an external data file", runConvert},
     {"run", "Run a model on the reference evaluator with given or seeded random inputs", runRun},
     {"verify", "Run two models on the same inputs and compare outputs; exit 1 when they differ", runVerify},
+    {"match", "Show where a backend profile's rules match, what it fuses itself and what blocks it", runMatch},
+    {"optimize", "Apply a backend profile's rewrites, verify each rule, save, and show before/after", runOptimize},
 };
 
 inline const Command* findCommand(std::string_view name) {

@@ -83,16 +83,16 @@ class ExprParser {
     }
   }
   Result<double> product() {
-    auto a = power();
+    auto a = unary();
     if (!a) return a;
     double v = *a;
     for (;;) {
       if (eat('*')) {
-        auto b = power();
+        auto b = unary();
         if (!b) return b;
         v *= *b;
       } else if (eat('/')) {
-        auto b = power();
+        auto b = unary();
         if (!b) return b;
         v /= *b;
       } else {
@@ -100,16 +100,7 @@ class ExprParser {
       }
     }
   }
-  Result<double> power() {
-    auto a = unary();
-    if (!a) return a;
-    if (eat('^')) {
-      auto b = power();
-      if (!b) return b;
-      return std::pow(*a, *b);
-    }
-    return a;
-  }
+  // Unary minus binds looser than '^' (-2^2 is -4), as in mathematics.
   Result<double> unary() {
     if (eat('-')) {
       auto v = unary();
@@ -117,7 +108,17 @@ class ExprParser {
       return -*v;
     }
     if (eat('+')) return unary();
-    return atom();
+    return power();
+  }
+  Result<double> power() {
+    auto a = atom();
+    if (!a) return a;
+    if (eat('^')) {
+      auto b = unary();
+      if (!b) return b;
+      return std::pow(*a, *b);
+    }
+    return a;
   }
   Result<double> atom() {
     space();

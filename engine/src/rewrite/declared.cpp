@@ -72,6 +72,18 @@ std::optional<std::vector<std::int64_t>> staticDims(const onnx::TypeProto* t, st
   return dims;
 }
 
+// Dims of a value: its (declared or inferred) type, else an initializer's own dims.
+std::optional<std::vector<std::int64_t>> valueDims(const MatchContext& ctx, const Value* v,
+                                                   std::vector<bool>* known = nullptr) {
+  if (auto d = staticDims(ctx.type(v), known)) return d;
+  if (v && v->isInitializer()) {
+    auto d = v->initializer()->dims();
+    if (known) known->assign(d.size(), true);
+    return d;
+  }
+  return std::nullopt;
+}
+
 bool nearlyEqual(double a, double b, double tol, bool exact) {
   if (tol >= 0) return std::fabs(a - b) <= tol;
   if (exact) return a == b;
@@ -424,7 +436,7 @@ class Matcher {
     Value* v = val(st, name);
     switch (term) {
       case Condition::Term::Rank: {
-        auto d = staticDims(ctx_.type(v));
+        auto d = valueDims(ctx_, v);
         if (!d) {
           why = name + " (" + quoted(v) + ") has an unknown rank";
           return std::nullopt;
@@ -433,7 +445,7 @@ class Matcher {
       }
       case Condition::Term::Shape: {
         std::vector<bool> known;
-        auto d = staticDims(ctx_.type(v), &known);
+        auto d = valueDims(ctx_, v, &known);
         if (!d) {
           why = name + " (" + quoted(v) + ") has an unknown shape";
           return std::nullopt;
@@ -524,7 +536,7 @@ class Matcher {
         return false;
       case Condition::Kind::Broadcastable: {
         Value* w = val(st, c.args[1]);
-        auto a = staticDims(ctx_.type(v)), b = staticDims(ctx_.type(w));
+        auto a = valueDims(ctx_, v), b = valueDims(ctx_, w);
         if (!a || !b) {
           why = "cannot tell whether " + quoted(v) + " and " + quoted(w) + " broadcast: a shape is unknown";
           return false;
@@ -543,7 +555,7 @@ class Matcher {
         auto axes = numbers(st, c.term, c.args[0], c.attribute, why);
         if (!axes) return false;
         Value* x = val(st, c.args[1]);
-        auto d = staticDims(ctx_.type(x));
+        auto d = valueDims(ctx_, x);
         if (axes->size() != 1) {
           why = "the axes " + Literal{Literal::Kind::List, 0, false, *axes, {}, {}, 0}.str() + " name more than one dim";
           return false;
@@ -716,11 +728,11 @@ onnx::AttributeProto resolveRef(const onnx::AttributeProto& ref, const onnx::Att
   return a;
 }
 
-std::string freshName(const Graph& g, const std::string& base) {
-  if (!g.findValue(base)) return base;
+std::string freshName(const Graph& g, const std::string& base, const std::set<std::string>& reserved = {}) {
+  if (!g.findValue(base) && !reserved.count(base)) return base;
   for (int i = 1;; ++i) {
     std::string n = base + "_" + std::to_string(i);
-    if (!g.findValue(n)) return n;
+    if (!g.findValue(n) && !reserved.count(n)) return n;
   }
 }
 
@@ -776,7 +788,10 @@ Status applyReplacement(Graph& graph, const Match& match, RewriteContext& ctx, c
       } else if (auto f = finalName.find(out); f != finalName.end()) {
         spec.outputNames.push_back(f->second);
       } else {
-        spec.outputNames.push_back(freshName(graph, (scope.empty() ? std::string() : scope + "/") + pn.op_type() + "_" + out));
+        std::set<std::string> reserved;
+        for (const auto& [k, v] : finalName) reserved.insert(v);
+        spec.outputNames.push_back(
+            freshName(graph, (scope.empty() ? std::string() : scope + "/") + pn.op_type() + "_" + out, reserved));
       }
     }
     for (const auto& a : pn.attribute()) {
@@ -805,7 +820,8 @@ Status applyReplacement(Graph& graph, const Match& match, RewriteContext& ctx, c
   for (Node* n : doomed)
     for (Value* v : n->inputs())
       if (v) inputsTouched.insert(v);
-  for (size_t pass = 0; pass < doomed.size() && !doomed.empty(); ++pass) {
+  for (bool progress = true; progress && !doomed.empty();) {
+    progress = false;
     for (auto it = doomed.begin(); it != doomed.end();) {
       bool free = true;
       for (Value* v : (*it)->outputs())
@@ -813,6 +829,7 @@ Status applyReplacement(Graph& graph, const Match& match, RewriteContext& ctx, c
       if (free) {
         if (auto st = graph.removeNode(*it); !st) return st;
         it = doomed.erase(it);
+        progress = true;
       } else {
         ++it;
       }

@@ -40,6 +40,7 @@ Result<Profile> parseProfile(const std::string& content, const std::string& file
     if (key == "block") {
       Blocker b;
       b.pos = at;
+      cur.skipInlineSpace();
       SourcePos kpos = cur.pos();
       std::string kind = cur.word();
       std::string line = cur.restOfLine();

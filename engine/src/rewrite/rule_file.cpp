@@ -173,6 +173,7 @@ namespace {
 
 Result<std::shared_ptr<const Rule>> parseOneRule(text::Cursor& cur) {
   RuleSpec spec;
+  cur.skipSpace();
   spec.pos = cur.pos();
   std::string name = cur.word();
   if (name.empty()) return cur.error("expected a rule name after 'rule'");

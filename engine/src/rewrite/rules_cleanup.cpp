@@ -56,11 +56,14 @@ Status bypass(Graph& g, Value* from, Value* to) {
 
 // Removes `node` after its outputs were bypassed, and the value left behind.
 Status dropNode(Graph& g, Node* node) {
-  std::vector<Value*> outs(node->outputs().begin(), node->outputs().end());
+  // By name: without a journal, removing the node may free its output values.
+  std::vector<std::string> outs;
+  for (const Value* v : node->outputs())
+    if (v) outs.push_back(v->name());
   if (auto st = g.removeNode(node); !st) return st;
-  for (Value* v : outs)
-    if (v && g.findValue(v->name()) == v && v->uses().empty() && !v->isGraphOutput() && !v->isGraphInput() &&
-        !v->isInitializer())
+  for (const auto& name : outs)
+    if (Value* v = g.findValue(name); v && !v->producer() && v->uses().empty() && !v->isGraphOutput() &&
+                                      !v->isGraphInput() && !v->isInitializer())
       (void)g.removeValue(v);
   return Status::ok();
 }
@@ -137,11 +140,13 @@ class TransposePair : public CppRule {
       for (size_t i = 0; i < p2->size(); ++i) composed[i] = (*p1)[static_cast<size_t>((*p2)[i])];
       bool identity = true;
       for (size_t i = 0; i < composed.size(); ++i) identity = identity && composed[i] == static_cast<std::int64_t>(i);
-      if (identity && !canBypass(second->output(0), first->input(0))) continue;
-      out.push_back(makeMatch(ctx, {second, first}, identity ? "removed" : "Transpose", identity ? -2 : -1));
+      // When the result must keep a graph output's name fed straight by x, one Identity stays.
+      bool keepIdentity = identity && !canBypass(second->output(0), first->input(0));
+      out.push_back(makeMatch(ctx, {second, first}, identity ? (keepIdentity ? "Identity" : "removed") : "Transpose",
+                              identity && !keepIdentity ? -2 : -1));
     }
   }
-  Status apply(Graph& g, const Match& m, RewriteContext&) const override {
+  Status apply(Graph& g, const Match& m, RewriteContext& rc) const override {
     Node* second = m.nodes[0];
     Node* first = m.nodes[1];
     auto ctx = MatchContext::create(g);
@@ -153,6 +158,21 @@ class TransposePair : public CppRule {
     bool identity = true;
     for (size_t i = 0; i < composed.size(); ++i) identity = identity && composed[i] == static_cast<std::int64_t>(i);
     Value* x = first->input(0);
+    if (identity && !canBypass(second->output(0), x)) {
+      Value* out = second->output(0);
+      std::string keep = out->name();
+      if (auto st = g.renameValue(out, keep + "__graft_replaced"); !st) return st;
+      Graph::NewNode spec;
+      spec.opType = "Identity";
+      spec.inputs = {x};
+      spec.outputNames = {keep};
+      auto id = rc.addNode(g, std::move(spec), second);
+      if (!id) return id.status();
+      g.replaceAllUses(out, (*id)->output(0));
+      if (auto st = dropNode(g, second); !st) return st;
+      if (g.findValue(out->name()) == out && out->uses().empty() && !out->isGraphOutput()) (void)g.removeValue(out);
+      return dropNode(g, first);
+    }
     if (identity) {
       if (auto st = bypass(g, second->output(0), x); !st) return st;
       if (auto st = dropNode(g, second); !st) return st;

@@ -1,0 +1,178 @@
+// `graft-cli match MODEL --backend B`: where a backend's rules match, what the backend fuses by
+// itself, what blocks it, and (--explain) why near misses did not match.
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli_util.h"
+#include "commands.h"
+#include "graft/rewrite.h"
+
+namespace graft::cli {
+
+std::vector<std::string> takeRepeated(std::vector<std::string>& args, const std::string& name);
+
+// Repeated options that may also be comma-separated ("--only a,b --only c").
+std::vector<std::string> takeList(std::vector<std::string>& args, const std::string& name) {
+  std::vector<std::string> out;
+  for (const auto& v : takeRepeated(args, name)) {
+    size_t start = 0;
+    for (;;) {
+      size_t comma = v.find(',', start);
+      std::string part = v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      if (!part.empty()) out.push_back(part);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  return out;
+}
+
+// The rewriter for --backend and --rules, or an exit code after printing the error.
+std::optional<Rewriter> makeRewriter(const CommandLine& cl, const std::vector<std::string>& ruleFiles, int& code) {
+  auto profile = findProfile(cl.value("--backend"));
+  if (!profile) {
+    code = reportError(profile.status());
+    return std::nullopt;
+  }
+  auto rw = Rewriter::create(*profile, ruleFiles);
+  if (!rw) {
+    code = reportError(rw.status());
+    return std::nullopt;
+  }
+  return std::move(*rw);
+}
+
+std::string nodeNames(const Graph& g, const std::vector<NodeId>& ids) {
+  std::string s;
+  for (NodeId id : ids) {
+    const Node* n = g.findNode(id);
+    s += (s.empty() ? "" : ", ") + (n ? MatchContext::label(n) : std::to_string(id));
+  }
+  return s;
+}
+
+namespace {
+
+const char* kUsage =
+    "Usage: graft-cli match MODEL --backend B [--rules FILE ...] [--explain] [--json]\n"
+    "\n"
+    "Find where the rules of backend profile B match MODEL (overlaps resolved by benefit, then\n"
+    "topological order), the patterns the backend fuses by itself, and the nodes that block it or\n"
+    "run poorly there. Nothing is changed.\n"
+    "\n"
+    "Options:\n"
+    "  --backend B     a profile name (see resources/profiles: onnxruntime-cpu, onnxruntime-cuda,\n"
+    "                  tensorrt, openvino, portable) or a path to a .profile file\n"
+    "  --rules FILE    extra rule file (repeatable); its rules apply too\n"
+    "  --explain       list near misses: where a rule started to match and why it did not\n"
+    "  --json          print {format_version, file, backend, profile, matches: [{rule, benefit, root,\n"
+    "                  nodes, becomes, node_delta}], overlapped, backend_fuses: [{rule, root, nodes}],\n"
+    "                  blocks: [{node, op_type, reason}], near_misses: [{rule, root, reason, partial}],\n"
+    "                  warnings}\n"
+    "  -h, --help      show this help\n"
+    "\n"
+    "Exit codes: 0 done (also when nothing matches), 2 usage error, 3 the model, profile or a\n"
+    "rule file could not be read (the message says where).\n";
+
+}  // namespace
+
+int runMatch(std::vector<std::string> args) {
+  auto ruleFiles = takeList(args, "--rules");
+  CommandLine cl("match", kUsage);
+  cl.option("--backend");
+  cl.flag("--explain");
+  cl.flag("--json");
+  if (auto stop = cl.parse(args, {"MODEL"})) return *stop;
+  if (!cl.has("--backend")) return cl.usageError("--backend is required (e.g. --backend onnxruntime-cpu)");
+  const std::string& path = cl.positionals()[0];
+  auto model = loadWithProgress(path, false);
+  if (!model) return reportError(model.status(), path);
+  int code = kExitOk;
+  auto rw = makeRewriter(cl, ruleFiles, code);
+  if (!rw) return code;
+  MatchOptions mo;
+  mo.nearMisses = cl.has("--explain");
+  MatchReport rep = rw->match(**model, mo);
+  const Graph& g = (*model)->graph();
+
+  if (cl.has("--json")) {
+    nlohmann::ordered_json j;
+    j["format_version"] = 1;
+    j["file"] = path;
+    j["backend"] = rw->profile().name;
+    j["profile"] = rw->profile().path;
+    j["matches"] = nlohmann::json::array();
+    for (const auto& m : rep.matches) {
+      nlohmann::ordered_json e;
+      e["rule"] = m.rule;
+      e["benefit"] = m.benefit;
+      e["root"] = m.root ? MatchContext::label(m.root) : "";
+      e["nodes"] = nlohmann::json::array();
+      for (const Node* n : m.nodes) e["nodes"].push_back(MatchContext::label(n));
+      e["becomes"] = m.becomes;
+      e["node_delta"] = m.nodeDelta;
+      j["matches"].push_back(e);
+    }
+    j["overlapped"] = rep.overlapped.size();
+    j["backend_fuses"] = nlohmann::json::array();
+    for (const auto& m : rep.backendFuses) {
+      nlohmann::ordered_json e;
+      e["rule"] = m.rule;
+      e["root"] = m.root ? MatchContext::label(m.root) : "";
+      e["nodes"] = nlohmann::json::array();
+      for (const Node* n : m.nodes) e["nodes"].push_back(MatchContext::label(n));
+      j["backend_fuses"].push_back(e);
+    }
+    j["blocks"] = nlohmann::json::array();
+    for (const auto& b : rep.blocks) j["blocks"].push_back({{"node", b.nodeName}, {"op_type", b.opType}, {"reason", b.reason}});
+    if (mo.nearMisses) {
+      j["near_misses"] = nlohmann::json::array();
+      for (const auto& n : rep.nearMisses) {
+        nlohmann::ordered_json e;
+        e["rule"] = n.rule;
+        e["root"] = n.rootName;
+        e["reason"] = n.reason;
+        e["partial"] = nlohmann::json::array();
+        for (NodeId id : n.partial)
+          if (const Node* p = g.findNode(id)) e["partial"].push_back(MatchContext::label(p));
+        j["near_misses"].push_back(e);
+      }
+    }
+    j["warnings"] = rep.warnings;
+    std::cout << j.dump(2) << "\n";
+    return kExitOk;
+  }
+
+  std::cout << "Backend: " << rw->profile().name
+            << (rw->profile().description.empty() ? "" : " (" + rw->profile().description + ")") << "\n";
+  std::cout << "Profile: " << rw->profile().path << "\n\n";
+  std::cout << "Matches: " << rep.matches.size();
+  if (!rep.overlapped.empty()) std::cout << " (" << rep.overlapped.size() << " more overlapped and lost)";
+  std::cout << "\n";
+  if (!rep.matches.empty()) {
+    std::vector<std::vector<std::string>> rows{{"rule", "at", "becomes", "nodes", "change"}};
+    for (const auto& m : rep.matches)
+      rows.push_back({m.rule, m.root ? MatchContext::label(m.root) : (m.values.empty() ? "" : m.values.begin()->second->name()),
+                      m.becomes, std::to_string(m.nodes.size()), (m.nodeDelta > 0 ? "+" : "") + std::to_string(m.nodeDelta)});
+    std::cout << formatTable(rows, "  ", {3, 4});
+    std::map<std::string, int> perRule;
+    for (const auto& m : rep.matches) perRule[m.rule]++;
+    std::cout << "  per rule:";
+    for (const auto& [r, n] : perRule) std::cout << " " << r << " " << n << ";";
+    std::cout << "\n";
+  }
+  std::cout << "\nBackend will fuse: " << rep.backendFuses.size() << "\n";
+  for (const auto& m : rep.backendFuses)
+    std::cout << "  " << m.rule << " at " << (m.root ? MatchContext::label(m.root) : "") << " (" << nodeNames(g, m.nodeIds)
+              << ")\n";
+  std::cout << "\nBlocks: " << rep.blocks.size() << "\n";
+  for (const auto& b : rep.blocks) std::cout << "  " << b.nodeName << " (" << b.opType << "): " << b.reason << "\n";
+  if (mo.nearMisses) {
+    std::cout << "\nNear misses: " << rep.nearMisses.size() << "\n";
+    for (const auto& n : rep.nearMisses) std::cout << "  " << n.rule << " at " << n.rootName << ": " << n.reason << "\n";
+  }
+  for (const auto& w : rep.warnings) std::cerr << "graft-cli: match: warning: " << oneLine(w) << "\n";
+  return kExitOk;
+}
+
+}  // namespace graft::cli
