@@ -290,6 +290,7 @@ void ensureKernelsRegistered() {
     registerRnnKernels();
     registerControlKernels();
     registerQuantKernels();
+    registerContribKernels();
   });
 }
 

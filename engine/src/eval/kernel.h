@@ -134,6 +134,7 @@ void registerSignalKernels();
 void registerRnnKernels();
 void registerControlKernels();
 void registerQuantKernels();
+void registerContribKernels();
 void ensureKernelsRegistered();
 
 // Runs one node on given inputs (by position; invalid Array for omitted ones). Used by folding.

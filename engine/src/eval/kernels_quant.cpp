@@ -262,8 +262,24 @@ Status matMulNBitsK(Context& ctx) {
   const std::uint8_t* pb = packed.data<std::uint8_t>();
   std::int64_t perByte = 8 / bits, mask = (1 << bits) - 1, zpBytesPerRow = (kBlocks * bits + 7) / 8;
   double defaultZero = static_cast<double>(1 << (bits - 1));
+  // g_idx (act-order quantization) maps each k to its scale/zero-point group; by default
+  // k belongs to group k / block_size.
+  std::vector<std::int64_t> group(static_cast<std::size_t>(K));
+  for (std::int64_t k = 0; k < K; ++k) group[static_cast<std::size_t>(k)] = k / block;
+  if (ctx.hasInput(4)) {
+    const Array& g = ctx.input(4);
+    if (g.size() != K) return ctx.fail("g_idx " + formatArrayType(g) + " must have K=" + std::to_string(K) + " entries");
+    for (std::int64_t k = 0; k < K; ++k) {
+      std::int64_t v = readIndex(g, k);
+      if (v < 0 || v >= kBlocks) return ctx.fail("g_idx[" + std::to_string(k) + "] = " + std::to_string(v) + " is not a block index");
+      group[static_cast<std::size_t>(k)] = v;
+    }
+  }
+  if (static_cast<std::int64_t>(scales.value().size()) < N * kBlocks)
+    return ctx.fail("scales " + formatArrayType(ctx.input(2)) + " must have N * k_blocks = " + std::to_string(N * kBlocks) + " values");
   for (std::int64_t n = 0; n < N; ++n)
-    for (std::int64_t b = 0; b < kBlocks; ++b) {
+    for (std::int64_t k = 0; k < K; ++k) {
+      std::int64_t b = group[static_cast<std::size_t>(k)];
       double scale = scales.value()[static_cast<std::size_t>(n * kBlocks + b)];
       double zero = defaultZero;
       if (!zeros.empty()) {
@@ -274,12 +290,11 @@ Status matMulNBitsK(Context& ctx) {
           zero = zeros[static_cast<std::size_t>(n * kBlocks + b)];
         }
       }
-      for (std::int64_t k = 0; k < block && b * block + k < K; ++k) {
-        std::int64_t byte = (n * kBlocks + b) * blob + k / perByte, shift = (k % perByte) * bits;
-        double q = static_cast<double>((pb[byte] >> shift) & mask);
-        W.data<float>()[n * K + b * block + k] = packedZeros || zeros.empty() ? static_cast<float>((q - zero) * scale)
-                                                                              : static_cast<float>(q * scale - zero * scale);
-      }
+      std::int64_t kb = k / block, kk = k % block;
+      std::int64_t byte = (n * kBlocks + kb) * blob + kk / perByte, shift = (kk % perByte) * bits;
+      double q = static_cast<double>((pb[byte] >> shift) & mask);
+      W.data<float>()[n * K + k] = packedZeros || zeros.empty() ? static_cast<float>((q - zero) * scale)
+                                                                : static_cast<float>(q * scale - zero * scale);
     }
   auto a = castArray(ctx.input(0), kFloat);
   if (!a) return a.status();
@@ -302,72 +317,6 @@ Status matMulNBitsK(Context& ctx) {
   return Status::ok();
 }
 
-// com.microsoft Attention (no past state): packed QKV projection, scaled dot product per
-// head with optional 2-D key mask and causal (unidirectional) masking.
-Status attentionK(Context& ctx) {
-  if (auto s = ctx.require(1, "weights"); !s) return s;
-  if (ctx.hasInput(4)) return ctx.unsupported("Attention with past state is not supported");
-  if (ctx.wantsOutput(1)) return ctx.unsupported("Attention's present output is not supported");
-  auto xin = castArray(ctx.input(0), kFloat), win = castArray(ctx.input(1), kFloat);
-  if (!xin || !win) return ctx.fail("input and weights must be floating point");
-  const Array &x = xin.value(), &w = win.value();
-  if (x.rank() != 3) return ctx.fail("input " + formatArrayType(x) + " must be [batch, sequence, hidden]");
-  std::int64_t B = x.dim(0), S = x.dim(1), Hin = x.dim(2), heads = ctx.attrInt("num_heads", 1);
-  auto sizes = ctx.attrInts("qkv_hidden_sizes");
-  std::int64_t total = w.dim(1);
-  std::int64_t hq = sizes.size() == 3 ? sizes[0] : total / 3, hk = sizes.size() == 3 ? sizes[1] : total / 3,
-               hv = sizes.size() == 3 ? sizes[2] : total / 3;
-  if (w.dim(0) != Hin || hq + hk + hv != total || hq % heads || hv % heads)
-    return ctx.fail("weights " + formatArrayType(w) + " do not fit input " + formatArrayType(x) + " with " + std::to_string(heads) + " heads");
-  Array qkv = Array::uninitialized(kFloat, {B * S, total});
-  gemm<float>(false, false, B * S, total, Hin, x.data<float>(), w.data<float>(), qkv.data<float>(), false, 1.0f);
-  if (ctx.hasInput(2)) {
-    auto bias = castArray(ctx.input(2), kFloat);
-    if (!bias) return bias.status();
-    for (std::int64_t i = 0; i < B * S; ++i)
-      for (std::int64_t j = 0; j < total; ++j) qkv.data<float>()[i * total + j] += bias.value().data<float>()[j];
-  }
-  std::int64_t dq = hq / heads, dv = hv / heads;
-  float scale = ctx.attrFloat("scale", 0.0f);
-  if (scale == 0) scale = 1.0f / std::sqrt(static_cast<float>(dq));
-  bool causal = ctx.attrInt("unidirectional", 0) != 0;
-  const Array* mask = ctx.hasInput(3) ? &ctx.input(3) : nullptr;
-  if (mask && !(mask->rank() == 2 && mask->dim(0) == B && mask->dim(1) == S))
-    return ctx.unsupported("mask_index " + formatArrayType(*mask) + ": only a [batch, sequence] key mask is supported");
-  Array out = Array::uninitialized(kFloat, {B, S, hv});
-  std::vector<float> scores(static_cast<std::size_t>(S));
-  const float* p = qkv.data<float>();
-  for (std::int64_t b = 0; b < B; ++b)
-    for (std::int64_t h = 0; h < heads; ++h)
-      for (std::int64_t i = 0; i < S; ++i) {
-        const float* q = p + (b * S + i) * total + h * dq;
-        float mx = -std::numeric_limits<float>::infinity();
-        for (std::int64_t j = 0; j < S; ++j) {
-          const float* k = p + (b * S + j) * total + hq + h * dq;
-          float s = 0;
-          for (std::int64_t d = 0; d < dq; ++d) s += q[d] * k[d];
-          s *= scale;
-          if (mask && readIndex(*mask, b * S + j) == 0) s += -10000.0f;
-          if (causal && j > i) s += -10000.0f;
-          scores[static_cast<std::size_t>(j)] = s;
-          mx = std::max(mx, s);
-        }
-        float sum = 0;
-        for (auto& s : scores) sum += (s = std::exp(s - mx));
-        float* o = out.data<float>() + (b * S + i) * hv + h * dv;
-        std::fill(o, o + dv, 0.0f);
-        for (std::int64_t j = 0; j < S; ++j) {
-          const float* v = p + (b * S + j) * total + hq + hk + h * dv;
-          float pj = scores[static_cast<std::size_t>(j)] / sum;
-          for (std::int64_t d = 0; d < dv; ++d) o[d] += pj * v[d];
-        }
-      }
-  auto c = castArray(out, ctx.input(0).dtype());
-  if (!c) return c.status();
-  ctx.setOutput(0, c.value());
-  return Status::ok();
-}
-
 }  // namespace
 
 void registerQuantKernels() {
@@ -379,7 +328,6 @@ void registerQuantKernels() {
   registerKernel("", "QLinearConv", qlinearConvK);
   registerKernel("", "QLinearMatMul", qlinearMatMulK);
   registerKernel("com.microsoft", "MatMulNBits", matMulNBitsK, true);
-  registerKernel("com.microsoft", "Attention", attentionK, true);
   registerKernel("com.microsoft", "QuantizeLinear", quantizeLinearK, true);
   registerKernel("com.microsoft", "DequantizeLinear", dequantizeLinearK, true);
 }

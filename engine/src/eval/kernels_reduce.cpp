@@ -270,10 +270,13 @@ Status layerNormImpl(Context& ctx, bool simplified) {
   std::vector<std::int64_t> statShape(x.shape().begin(), x.shape().begin() + axis);
   statShape.resize(x.rank(), 1);
   auto stashType = static_cast<std::int32_t>(ctx.attrInt("stash_type", kFloat));
+  // LayerNormalization outputs (Y, Mean, InvStdDev); SimplifiedLayerNormalization has no
+  // mean: its second output is inv_std_var.
   for (int k = 1; k <= 2; ++k) {
     if (!ctx.wantsOutput(static_cast<std::size_t>(k))) continue;
+    bool wantMean = k == 1 && !simplified;
     Array s = Array::uninitialized(kDouble, statShape);
-    std::copy((k == 1 ? mean : inv).begin(), (k == 1 ? mean : inv).end(), s.data<double>());
+    std::copy((wantMean ? mean : inv).begin(), (wantMean ? mean : inv).end(), s.data<double>());
     auto c = castArray(s, stashType == kDouble ? kDouble : kFloat);
     if (!c) return c.status();
     ctx.setOutput(static_cast<std::size_t>(k), c.value());
@@ -567,6 +570,8 @@ void registerReduceKernels() {
   registerKernel("", "Hardmax", softmaxK<Sm::Hardmax>);
   registerKernel("", "LayerNormalization", layerNormK);
   registerKernel("com.microsoft", "LayerNormalization", layerNormK);
+  // ONNX Runtime registers its RMSNorm in the ONNX domain (its fusions emit it there).
+  registerKernel("", "SimplifiedLayerNormalization", simplifiedLayerNormK);
   registerKernel("com.microsoft", "SimplifiedLayerNormalization", simplifiedLayerNormK);
   registerKernel("com.microsoft", "SkipLayerNormalization", skipLayerNormK);
   registerKernel("", "BatchNormalization", batchNormK);
