@@ -15,7 +15,8 @@ node names in PyTorch's /scope/Op form):
 Per-pattern models (one per rule family, a few nodes around the pattern, opset 13 unless
 the name says otherwise):
   p_layernorm13, p_layernorm17 (hand-written LayerNorm, exported decomposed at both opsets),
-  p_rmsnorm, p_gelu_erf, p_gelu_tanh, p_add_layernorm, p_bias_gelu, p_attention,
+  p_rmsnorm, p_gelu_erf, p_gelu_tanh, p_add_layernorm, p_bias_gelu, p_attention (BERT padding mask),
+  p_attention_causal (GPT causal mask),
   p_conv_bn, p_convtranspose_bn, p_gemm_bn, p_matmul_add, p_conv_relu, p_conv_clip,
   p_conv_leakyrelu, p_conv_sigmoid, p_gemm_relu
 
@@ -30,7 +31,7 @@ import onnx
 
 BIG = ["resnet50", "mobilenetv2", "efficientnetb0", "bert13", "bert17", "gpt6"]
 PATTERNS = ["p_layernorm13", "p_layernorm17", "p_rmsnorm", "p_gelu_erf", "p_gelu_tanh",
-            "p_add_layernorm", "p_bias_gelu", "p_attention", "p_conv_bn", "p_convtranspose_bn",
+            "p_add_layernorm", "p_bias_gelu", "p_attention", "p_attention_causal", "p_conv_bn", "p_convtranspose_bn",
             "p_gemm_bn", "p_matmul_add", "p_conv_relu", "p_conv_clip", "p_conv_leakyrelu",
             "p_conv_sigmoid", "p_gemm_relu"]
 
@@ -204,7 +205,7 @@ def _modules():
             return self.lm_head(self.ln_f(x))
 
     return dict(HandLayerNorm=HandLayerNorm, RMSNorm=RMSNorm, NewGELU=NewGELU,
-                BertSelfAttention=BertSelfAttention, Bert=Bert, Gpt=Gpt)
+                BertSelfAttention=BertSelfAttention, Bert=Bert, Gpt=Gpt, GptAttention=GptAttention)
 
 
 def export_big(name, path):
@@ -304,6 +305,8 @@ def export_pattern(name, path):
         mod = Att()
         example = (seq, torch.tensor([[1] * 8, [1] * 5 + [0] * 3], dtype=torch.long))
         ins = ["x", "attention_mask"]
+    elif name == "p_attention_causal":
+        mod = Seq(m["GptAttention"](d, 4, 16))
     elif name == "p_conv_bn":
         mod = Seq(nn.Conv2d(8, 16, 3, padding=1), randomize_bn(bn(16)))
         example = torch.randn(1, 8, 12, 12)

@@ -1,0 +1,59 @@
+# NVIDIA TensorRT (through its ONNX parser, onnx-tensorrt, or ONNX Runtime's TensorRT EP).
+# TensorRT fuses at engine build time, so Graft leaves those patterns alone ("backend will fuse") and
+# instead makes the model parse: standard ONNX only, no com.microsoft ops, opset-17 LayerNormalization.
+# Sources:
+#  [fusion]  https://docs.nvidia.com/deeplearning/tensorrt/latest/performance/fusion-catalog.html
+#            (Layer Fusion Catalog: Convolution + ReLU/activation, Convolution + Scale, pointwise and
+#            MatrixMultiply fusions are done by the builder)
+#  [ops]     https://github.com/onnx/onnx-tensorrt/blob/main/docs/operators.md (ONNX operator support
+#            matrix and restrictions; the TensorRT 8.4 matrix at commit 009d6541 is quoted below)
+#  [import]  onnx-tensorrt onnxOpImporters.cpp: DEFINE_BUILTIN_OP_IMPORTER(Gemm) asserts "GEMM must have
+#            2D inputs" and builds MatrixMultiply (+ ElementWise for C)
+#  [ln]      TensorRT 8.6 release notes, quoted in github.com/NVIDIA/TensorRT/issues/3657: "For networks
+#            containing normalization layers, particularly if deploying with mixed precision, target the
+#            latest ONNX opset that contains the corresponding function ops, for example: opset 17 for
+#            LayerNormalization"
+#  [quant]   https://docs.nvidia.com/deeplearning/tensorrt/latest/inference-library/work-quantized-types.html
+#            (symmetric INT8/FP8 quantization: explicit Q/DQ with zero points of 0)
+profile tensorrt
+description: "NVIDIA TensorRT via its ONNX parser: standard ONNX, builder-side fusions"
+opset: 17
+domains: ai.onnx
+rules: matmul.rules, activation.rules, gelu.rules, normalization.rules
+
+apply: cleanup.*
+# [ln]: one LayerNormalization (opset 17) instead of its primitive ops, for accuracy in FP16.
+apply: fuse.layernorm
+# The parser knows standard ONNX ops only ([ops] lists no com.microsoft op): turn ONNX Runtime contrib
+# ops a model may carry back into standard ONNX.
+apply: split.fusedconv, split.fusedgemm, split.skip_layernorm
+apply: inverse fuse.gelu_erf, inverse fuse.bias_gelu, inverse fuse.gelu_tanh, inverse fuse.bias_gelu_tanh
+apply: inverse fuse.silu_quickgelu
+
+# [fusion]: the builder fuses these itself ("Convolution and ReLU Activation", "Convolution and Scale"
+# (BatchNormalization is imported as a Scale layer), MatrixMultiply with bias/activation epilogues).
+backend-fuses: fuse.bn_conv, fuse.bn_convtranspose, fuse.conv_activation, fuse.gemm_activation
+# [import]: Gemm becomes MatrixMultiply + ElementWise anyway and must be 2-D; MatMul+Add stays apart.
+backend-fuses: fuse.matmul_add_gemm
+
+# [ops] (TensorRT 8.4 matrix): operators marked N, and restrictions that make the parser fail.
+block op NonZero: "not supported by the TensorRT ONNX parser (onnx-tensorrt docs/operators.md: NonZero N)"
+block op Unique: "not supported by the TensorRT ONNX parser (onnx-tensorrt docs/operators.md: Unique N)"
+block op OneHot: "not supported by the TensorRT ONNX parser (onnx-tensorrt docs/operators.md: OneHot N)"
+block op Mod: "not supported by the TensorRT ONNX parser (onnx-tensorrt docs/operators.md: Mod N)"
+block op MatMulInteger: "not supported (onnx-tensorrt docs/operators.md: MatMulInteger N); use Q/DQ (explicit quantization) instead"
+block op ConvInteger: "not supported (onnx-tensorrt docs/operators.md: ConvInteger N); use Q/DQ (explicit quantization) instead"
+block op QLinearConv: "not supported (onnx-tensorrt docs/operators.md: QLinearConv N); TensorRT wants QuantizeLinear/DequantizeLinear pairs"
+block op QLinearMatMul: "not supported (onnx-tensorrt docs/operators.md: QLinearMatMul N); TensorRT wants QuantizeLinear/DequantizeLinear pairs"
+block op DynamicQuantizeLinear: "not supported (onnx-tensorrt docs/operators.md: DynamicQuantizeLinear N); TensorRT quantizes with calibrated static scales"
+block op SequenceConstruct: "sequence types are not supported (onnx-tensorrt docs/operators.md: Sequence* N)"
+block op SplitToSequence: "sequence types are not supported (onnx-tensorrt docs/operators.md: SplitToSequence N)"
+block op com.microsoft:Attention: "ONNX Runtime contrib op: not an ONNX op, the TensorRT parser rejects it (no inverse rule; export the model without ORT fusions)"
+block op com.microsoft:MultiHeadAttention: "ONNX Runtime contrib op: not an ONNX op, the TensorRT parser rejects it"
+block op com.microsoft:LayerNormalization: "ONNX Runtime contrib op: use the opset-17 LayerNormalization"
+# [ops]: DequantizeLinear "x_zero_point must be zero", QuantizeLinear "y_zero_point must be 0" ([quant]:
+# TensorRT's quantization is symmetric).
+block attribute Resize.mode in ["cubic"]: "cubic Resize is not supported (onnx-tensorrt docs/operators.md: supported resize modes nearest, linear)"
+# [ops]: "TensorRT supports the following ONNX data types: DOUBLE, FLOAT32, FLOAT16, INT8, and BOOL" with
+# limited INT32/INT64/DOUBLE support (cast down to INT32/FLOAT, clamping).
+block dtype float64: "TensorRT casts DOUBLE down to FLOAT, clamping to +-FLT_MAX (onnx-tensorrt docs/operators.md)"
