@@ -22,6 +22,10 @@ rules: matmul.rules, activation.rules, gelu.rules, normalization.rules
 apply: cleanup.*
 # ConvBNFusion, MatmulBNFusion: basic level, any EP ([utils] Level1 rewrite rules; conv_bn_fusion.cc).
 apply: fuse.bn_conv, fuse.bn_convtranspose, fuse.bn_gemm
+# ConvActivationFusion (CPU: Relu, Sigmoid, Tanh, LeakyRelu, Clip with constant min/max, HardSigmoid) and
+# GemmActivationFusion (CPU only): extended ([utils] Level2; conv_activation_fusion.cc,
+# gemm_activation_fusion.cc IsFusableActivation).
+apply: fuse.conv_activation, fuse.gemm_activation
 # AttentionFusion: extended level, CPU/ACL/CUDA/DML/ROCm ([utils] Level2; attention_fusion.cc). Graft's
 # version also fuses the (1 - mask) * -10000 padding-mask form torch.onnx exports for BERT.
 apply: fuse.attention
@@ -40,10 +44,6 @@ apply: fuse.bias_gelu, fuse.bias_gelu_tanh, fuse.gelu_erf, fuse.gelu_erf_half_fi
 apply: fuse.silu_quickgelu
 # MatMulAddFusion: basic level, any EP, 2-D weight, float/float16/bfloat16 ([utils] Level1; matmul_add_fusion.cc).
 apply: fuse.matmul_add_gemm
-# ConvActivationFusion (CPU: Relu, Sigmoid, Tanh, LeakyRelu, Clip with constant min/max, HardSigmoid) and
-# GemmActivationFusion (CPU only): extended ([utils] Level2; conv_activation_fusion.cc,
-# gemm_activation_fusion.cc IsFusableActivation).
-apply: fuse.conv_activation, fuse.gemm_activation
 # MatMulScaleFusion: extended, CPU/ACL/CUDA/DML/ROCm ([utils] Level2; matmul_scale_fusion.cc): what is left
 # of attention that did not fuse.
 apply: fuse.matmul_scale
