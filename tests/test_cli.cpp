@@ -6,6 +6,7 @@
 
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <onnx/defs/parser.h>
 #include <onnx/onnx_pb.h>
 #include <sstream>
 #include <string>
@@ -521,6 +522,119 @@ class TestCli : public QObject {
     QCOMPARE(r.exitCode, 3);
     QVERIFY2(isOneErrorLine(r), qPrintable(r.err));
     QVERIFY2(r.err.contains("out.onnx"), qPrintable(r.err));
+  }
+
+  // ------------------------------------------------------------------ match / optimize
+
+  // A small model with the test profile's patterns: Neg(Neg(x)), x * 1, a Sigmoid (blocked) and
+  // a Mul by a graph input (a near miss of mul_one).
+  QString rewriteModel() {
+    const char* text = R"(<ir_version: 8, opset_import: ["" : 17]>
+g (float[2,3] x, float s) => (float[2,3] y, float[2,3] z)
+<float one = {1.0}>
+{
+  a = Neg(x)
+  b = Neg(a)
+  c = Mul(b, one)
+  y = Sigmoid(c)
+  z = Mul(x, s)
+})";
+    onnx::ModelProto m;
+    onnx::OnnxParser parser(text);
+    if (!parser.Parse(m).IsOK()) qFatal("bad model text");
+    int k = 0;
+    for (auto& n : *m.mutable_graph()->mutable_node()) n.set_name("/blk/" + n.op_type() + "_" + std::to_string(k++));
+    QString path = tmp("rewrite.onnx");
+    std::ofstream(path.toStdString(), std::ios::binary) << m.SerializeAsString();
+    return path;
+  }
+  QString testRules(const char* name) {
+    return QString::fromStdString(graft::test::sourceDir() + "/tests/data/rules/" + name);
+  }
+
+  void matchListsMatchesBlockersAndNearMisses() {
+    Run r = runCli({"match", rewriteModel(), "--backend", testRules("test.profile"), "--explain", "--json"});
+    QCOMPARE(r.exitCode, 0);
+    json j = json::parse(r.out.toStdString());
+    QCOMPARE(j["backend"].get<std::string>(), std::string("test-backend"));
+    std::map<std::string, std::string> rootOf;
+    for (const auto& m : j["matches"]) rootOf[m["rule"].get<std::string>()] = m["root"].get<std::string>();
+    QCOMPARE(rootOf["double_neg"], std::string("/blk/Neg_1"));
+    QCOMPARE(rootOf["mul_one"], std::string("/blk/Mul_2"));
+    QCOMPARE(j["blocks"].size(), size_t(1));
+    QCOMPARE(j["blocks"][0]["node"].get<std::string>(), std::string("/blk/Sigmoid_3"));
+    QVERIFY(j["blocks"][0]["reason"].get<std::string>().find("slow path") != std::string::npos);
+    bool nearMiss = false;
+    for (const auto& n : j["near_misses"])
+      if (n["rule"] == "mul_one" && n["root"] == "/blk/Mul_4" &&
+          n["reason"].get<std::string>().find("one ('s') is a graph input, not a constant") != std::string::npos)
+        nearMiss = true;
+    QVERIFY2(nearMiss, j["near_misses"].dump().c_str());
+
+    Run text = runCli({"match", rewriteModel(), "--backend", testRules("test.profile"), "--explain"});
+    QCOMPARE(text.exitCode, 0);
+    QVERIFY2(text.out.contains("double_neg") && text.out.contains("Blocks: 1") && text.out.contains("Near misses:"),
+             qPrintable(text.out));
+  }
+
+  void optimizeAppliesVerifiesAndSaves() {
+    QString out = tmp("rewrite_opt.onnx");
+    Run r = runCli({"optimize", rewriteModel(), out, "--backend", testRules("test.profile"), "--json"});
+    QCOMPARE(r.exitCode, 0);
+    json j = json::parse(r.out.toStdString());
+    QCOMPARE(j["node_count"]["before"].get<int>(), 5);
+    // Neg, Neg, Mul(x, 1) go; y keeps its name (an Identity would be needed only for an input).
+    QCOMPARE(j["node_count"]["after"].get<int>(), 2);
+    std::map<std::string, int> after;
+    for (const auto& o : j["ops"]) after[o["op"].get<std::string>()] = o["after"].get<int>();
+    QCOMPARE(after["Neg"], 0);
+    QCOMPARE(after["Sigmoid"], 1);
+    QVERIFY(j["warnings"].empty());
+    onnx::ModelProto saved = readProto(out);
+    QCOMPARE(saved.graph().node_size(), 2);
+    QCOMPARE(saved.graph().output(0).name(), std::string("y"));
+    // The optimized model computes the same.
+    Run v = runCli({"verify", rewriteModel(), out});
+    QCOMPARE(v.exitCode, 0);
+
+    Run text = runCli({"optimize", rewriteModel(), out, "--backend", testRules("test.profile"), "--skip", "double_neg"});
+    QCOMPARE(text.exitCode, 0);
+    QVERIFY2(text.out.contains("Neg") && text.out.contains("file size") && text.out.contains("Saved"), qPrintable(text.out));
+    QCOMPARE(readProto(out).graph().node_size(), 4);
+  }
+
+  void optimizeProvenanceIsSaved() {
+    QString out = tmp("rewrite_prov.onnx");
+    Run r = runCli({"optimize", rewriteModel(), out, "--backend", testRules("test.profile"), "--only", "double_neg"});
+    QCOMPARE(r.exitCode, 0);
+    onnx::ModelProto saved = readProto(out);
+    bool found = false;
+    for (const auto& n : saved.graph().node())
+      if (n.doc_string().rfind("graft: rule double_neg", 0) == 0) found = true;
+    QVERIFY(found);
+  }
+
+  void rewriteErrors() {
+    Run broken = runCli({"match", rewriteModel(), "--backend", testRules("test.profile"), "--rules", testRules("broken.rules")});
+    QCOMPARE(broken.exitCode, 3);
+    QVERIFY2(isOneErrorLine(broken), qPrintable(broken.err));
+    QVERIFY2(broken.err.contains("broken.rules:9:3: in ONNX text"), qPrintable(broken.err));
+    Run unknown = runCli({"match", rewriteModel(), "--backend", "no-such-backend"});
+    QCOMPARE(unknown.exitCode, 3);
+    QVERIFY2(unknown.err.contains("no backend profile named 'no-such-backend'") && unknown.err.contains("onnxruntime-cpu"),
+             qPrintable(unknown.err));
+    Run noBackend = runCli({"match", rewriteModel()});
+    QCOMPARE(noBackend.exitCode, 2);
+    Run only = runCli({"optimize", rewriteModel(), tmp("x.onnx"), "--backend", testRules("test.profile"), "--only", "nope"});
+    QCOMPARE(only.exitCode, 2);
+    QVERIFY2(only.err.contains("'nope' is not a rule of backend 'test-backend'"), qPrintable(only.err));
+  }
+
+  void bundledProfilesLoad() {
+    for (const char* b : {"onnxruntime-cpu", "onnxruntime-cuda", "tensorrt", "openvino", "portable"}) {
+      Run r = runCli({"match", data("node/test_conv_with_strides_padding/model.onnx"), "--backend", b, "--json"});
+      QVERIFY2(r.exitCode == 0, qPrintable(QString(b) + ": " + r.err));
+    }
   }
 };
 

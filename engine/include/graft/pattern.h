@@ -146,7 +146,7 @@ class MatchContext {
   const Graph* graph_ = nullptr;
   const TypeTable* types_ = nullptr;
   std::vector<Node*> order_;
-  std::unordered_map<const Node*, std::size_t> pos_;
+  std::vector<std::uint32_t> posById_;  // NodeId -> index in order_ (ids are dense)
   std::unordered_map<std::string, std::vector<Node*>> byOp_;
 };
 

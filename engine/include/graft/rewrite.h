@@ -147,6 +147,8 @@ struct BlockerHit {
 struct MatchOptions {
   bool nearMisses = false;  // costs a little: every failed start is explained
   bool inferTypes = true;   // run shape inference for shape/dtype/rank conditions
+  // Types computed earlier (the studio caches inference between edits); used instead of inferring.
+  const TypeTable* types = nullptr;
 };
 
 struct MatchReport {

@@ -1,22 +1,47 @@
 #include <algorithm>
+#include <cstdint>
 
 #include "graft/pattern.h"
 
 namespace graft {
 
 Result<std::unique_ptr<MatchContext>> MatchContext::create(const Graph& graph, const TypeTable* types) {
-  auto order = graph.topologicalOrder();
-  if (!order) return order.status();
   auto ctx = std::unique_ptr<MatchContext>(new MatchContext());
   ctx->graph_ = &graph;
   ctx->types_ = types;
-  ctx->order_ = std::move(*order);
-  ctx->pos_.reserve(ctx->order_.size());
-  for (size_t i = 0; i < ctx->order_.size(); ++i) {
-    Node* n = ctx->order_[i];
-    ctx->pos_[n] = i;
-    ctx->byOp_[n->opType()].push_back(n);
+  // Files are almost always stored in topological order: check that in one pass with a table
+  // indexed by node id (no hashing), and sort only when it is not.
+  std::vector<Node*> stored;
+  stored.reserve(graph.nodeCount());
+  NodeId maxId = 0;
+  graph.forEachNode([&](const Node& n) {
+    stored.push_back(const_cast<Node*>(&n));
+    maxId = std::max(maxId, n.id());
+  });
+  constexpr std::uint32_t kUnseen = UINT32_MAX;
+  ctx->posById_.assign(static_cast<size_t>(maxId) + 1, kUnseen);
+  bool sorted = true;
+  for (size_t i = 0; i < stored.size() && sorted; ++i) {
+    for (const Value* v : stored[i]->inputs())
+      if (v && v->producer() && &v->producer()->graph() == &graph &&
+          ctx->posById_[static_cast<size_t>(v->producer()->id())] == kUnseen) {
+        sorted = false;
+        break;
+      }
+    // Subgraph captures also order nodes; graphs with subgraphs take the full sort.
+    if (!stored[i]->subgraphs().empty()) sorted = false;
+    ctx->posById_[static_cast<size_t>(stored[i]->id())] = static_cast<std::uint32_t>(i);
   }
+  if (sorted) {
+    ctx->order_ = std::move(stored);
+  } else {
+    auto order = graph.topologicalOrder();
+    if (!order) return order.status();
+    ctx->order_ = std::move(*order);
+    for (size_t i = 0; i < ctx->order_.size(); ++i)
+      ctx->posById_[static_cast<size_t>(ctx->order_[i]->id())] = static_cast<std::uint32_t>(i);
+  }
+  for (Node* n : ctx->order_) ctx->byOp_[n->opType()].push_back(n);
   return ctx;
 }
 
@@ -27,8 +52,10 @@ const std::vector<Node*>& MatchContext::nodesOf(const std::string& opType) const
 }
 
 std::size_t MatchContext::position(const Node* node) const {
-  auto it = pos_.find(node);
-  return it == pos_.end() ? order_.size() : it->second;
+  if (!node || node->id() >= posById_.size() || posById_[static_cast<size_t>(node->id())] == UINT32_MAX ||
+      order_[posById_[static_cast<size_t>(node->id())]] != node)
+    return order_.size();
+  return posById_[static_cast<size_t>(node->id())];
 }
 
 const onnx::TypeProto* MatchContext::type(const Value* value) const {

@@ -207,8 +207,11 @@ namespace {
 
 class Matcher {
  public:
-  Matcher(const DeclaredRule& rule, const MatchContext& ctx) : spec_(rule.spec()), c_(rule.compiled()), ctx_(ctx) {
+  Matcher(const DeclaredRule& rule, const MatchContext& ctx, bool explain) : explain_(explain), spec_(rule.spec()), c_(rule.compiled()), ctx_(ctx) {
     // Pattern value names -> slots.
+    std::set<std::string> ops;
+    for (const auto& n : spec_.replacement.nodes) ops.insert(n.op_type());
+    for (const auto& op : ops) becomes_ += (becomes_.empty() ? "" : " + ") + op;
     for (const auto& i : spec_.pattern.inputs) slot(i);
     for (const auto& n : spec_.pattern.nodes)
       for (const auto& o : n.output())
@@ -232,9 +235,7 @@ class Matcher {
       for (const auto& [name, s] : slots_) match.values[name] = result_.values[s];
       match.bindings = std::move(bindings_);
       match.order = ctx_.position(root);
-      std::set<std::string> ops;
-      for (const auto& n : spec_.replacement.nodes) ops.insert(n.op_type());
-      for (const auto& op : ops) match.becomes += (match.becomes.empty() ? "" : " + ") + op;
+      match.becomes = becomes_;
       match.nodeDelta = static_cast<int>(spec_.replacement.nodes.size()) - static_cast<int>(match.nodes.size());
       return true;
     }
@@ -268,11 +269,14 @@ class Matcher {
   }
   int slotOf(const std::string& name) const { return slots_.at(name); }
 
-  bool fail(const St& st, std::string reason, int bonus = 0) {
+  // Records the deepest failure; the reason is only written when someone asked for near
+  // misses (building strings for every failed start would dominate matching time).
+  template <typename Reason>
+  bool fail(const St& st, int bonus, Reason&& reason) {
     int depth = st.assigned * 4 + bonus;
     if (depth > best_.depth) {
       best_.depth = depth;
-      best_.reason = std::move(reason);
+      if (explain_) best_.reason = reason();
       best_.partial.clear();
       for (Node* n : st.nodes)
         if (n) best_.partial.push_back(n->id());
@@ -291,8 +295,8 @@ class Matcher {
       return true;
     }
     if (st.values[static_cast<size_t>(s)] == v) return true;
-    return fail(st, "'" + name + "' must be one value, but " + describeNode(at) + " reads " + quoted(v) +
-                        " where the pattern has " + quoted(st.values[static_cast<size_t>(s)]));
+    return fail(st, 0, [&] { return std::string("'" + name + "' must be one value, but " + describeNode(at) + " reads " + quoted(v) +
+                        " where the pattern has " + quoted(st.values[static_cast<size_t>(s)])); });
   }
 
   bool step(St& st, size_t i) {
@@ -319,16 +323,16 @@ class Matcher {
         next.assigned++;
         if (step(next, i)) return true;
       }
-      return fail(st, "no " + pn.op_type() + " node reads the matched values to produce '" +
-                          (pn.output_size() ? pn.output(0) : std::string()) + "'");
+      return fail(st, 0, [&] { return std::string("no " + pn.op_type() + " node reads the matched values to produce '" +
+                          (pn.output_size() ? pn.output(0) : std::string()) + "'"); });
     }
     Node* n = st.nodes[static_cast<size_t>(k)];
     if (n->opType() != pn.op_type() || !sameDomain(n->domain(), pn.domain()))
-      return fail(st, "expected " + pn.op_type() + " but found " + describeNode(n));
+      return fail(st, 0, [&] { return std::string("expected " + pn.op_type() + " but found " + describeNode(n)); });
     for (const auto& a : pn.attribute()) {
       auto have = attributeOf(n, a.name());
       onnx::AttributeProto want = a;
-      if (!have) return fail(st, describeNode(n) + " has no attribute '" + a.name() + "'", 1);
+      if (!have) return fail(st, 1, [&] { return std::string(describeNode(n) + " has no attribute '" + a.name() + "'"); });
       onnx::AttributeProto h = *have;
       h.clear_doc_string();
       want.clear_doc_string();
@@ -337,17 +341,17 @@ class Matcher {
         auto hn = attrNumbers(h), wn = attrNumbers(want);
         same = hn && wn && *hn == *wn;
       }
-      if (!same) return fail(st, describeNode(n) + " has " + a.name() + " different from the pattern's", 1);
+      if (!same) return fail(st, 1, [&] { return std::string(describeNode(n) + " has " + a.name() + " different from the pattern's"); });
     }
     const auto& ins = c_.inputs[static_cast<size_t>(k)];
     for (size_t j = ins.size(); j < n->inputs().size(); ++j)
       if (n->input(j))
-        return fail(st, describeNode(n) + " has an input #" + std::to_string(j) + " (" + quoted(n->input(j)) +
-                            ") the pattern does not have", 1);
+        return fail(st, 1, [&] { return std::string(describeNode(n) + " has an input #" + std::to_string(j) + " (" + quoted(n->input(j)) +
+                            ") the pattern does not have"); });
     for (int o = 0; o < pn.output_size(); ++o) {
       if (pn.output(o).empty()) continue;
       Value* v = n->output(static_cast<size_t>(o));
-      if (!v) return fail(st, describeNode(n) + " does not compute output #" + std::to_string(o), 1);
+      if (!v) return fail(st, 1, [&] { return std::string(describeNode(n) + " does not compute output #" + std::to_string(o)); });
       if (!bindValue(st, pn.output(o), v, n)) return false;
     }
     std::vector<std::vector<size_t>> orders = {{}};
@@ -360,26 +364,26 @@ class Matcher {
         const auto& in = ins[perm[j]];
         Value* v = n->input(j);
         if (in.omitted) {
-          if (v) ok = fail(next, describeNode(n) + " has input #" + std::to_string(j) + " where the pattern has none", 1);
+          if (v) ok = fail(next, 1, [&] { return std::string(describeNode(n) + " has input #" + std::to_string(j) + " where the pattern has none"); });
         } else if (in.placeholder >= 0) {
-          if (!v) ok = fail(next, describeNode(n) + " input #" + std::to_string(j) + " is omitted", 1);
+          if (!v) ok = fail(next, 1, [&] { return std::string(describeNode(n) + " input #" + std::to_string(j) + " is omitted"); });
           else ok = bindValue(next, spec_.pattern.inputs[static_cast<size_t>(in.placeholder)], v, n);
         } else {
           const auto& want = spec_.pattern.nodes[static_cast<size_t>(in.node)];
           Node* p = v ? v->producer() : nullptr;
           if (!p) {
-            ok = fail(next, describeNode(n) + " input #" + std::to_string(j) + " " + quoted(v) +
+            ok = fail(next, 2, [&] { return std::string(describeNode(n) + " input #" + std::to_string(j) + " " + quoted(v) +
                                 (v && v->isGraphInput() ? " is a graph input" : v && v->isConstant() ? " is a constant" : " has no producer") +
-                                ", expected the output of " + want.op_type(), 2);
+                                ", expected the output of " + want.op_type()); });
           } else if (v->producerOutput() != in.output) {
-            ok = fail(next, describeNode(n) + " reads another output of " + describeNode(p), 2);
+            ok = fail(next, 2, [&] { return std::string(describeNode(n) + " reads another output of " + describeNode(p)); });
           } else if (Node* have = next.nodes[static_cast<size_t>(in.node)]) {
-            if (have != p) ok = fail(next, describeNode(n) + " reads " + describeNode(p) + " where the pattern needs " + describeNode(have), 2);
+            if (have != p) ok = fail(next, 2, [&] { return std::string(describeNode(n) + " reads " + describeNode(p) + " where the pattern needs " + describeNode(have)); });
           } else if (used(next, p)) {
-            ok = fail(next, describeNode(p) + " would match two pattern nodes", 2);
+            ok = fail(next, 2, [&] { return std::string(describeNode(p) + " would match two pattern nodes"); });
           } else if (p->opType() != want.op_type() || !sameDomain(p->domain(), want.domain())) {
-            ok = fail(next, "expected " + want.op_type() + " feeding input #" + std::to_string(j) + " of " +
-                                describeNode(n) + ", found " + describeNode(p), 2);
+            ok = fail(next, 2, [&] { return std::string("expected " + want.op_type() + " feeding input #" + std::to_string(j) + " of " +
+                                describeNode(n) + ", found " + describeNode(p)); });
           } else {
             next.nodes[static_cast<size_t>(in.node)] = p;
             next.assigned++;
@@ -400,26 +404,26 @@ class Matcher {
       for (Value* v : n->outputs()) {
         if (!v || outs.count(v)) continue;
         if (v->isGraphOutput())
-          return fail(st, describeNode(n) + " computes " + quoted(v) + " inside the match, but it is a graph output", 3);
+          return fail(st, 3, [&] { return std::string(describeNode(n) + " computes " + quoted(v) + " inside the match, but it is a graph output"); });
         for (const Use& u : v->uses())
           if (!inside.count(u.node))
-            return fail(st, describeNode(n) + " has a second consumer outside the match: " + quoted(v) + " is also read by " +
-                                describeNode(u.node), 3);
+            return fail(st, 3, [&] { return std::string(describeNode(n) + " has a second consumer outside the match: " + quoted(v) + " is also read by " +
+                                describeNode(u.node)); });
       }
     for (const auto& c : spec_.conditions) {
       std::string why;
       bool holds = check(st, c, why);
       if (c.negated) {
-        if (holds) return fail(st, "'" + c.text + "' does not hold", 3);
+        if (holds) return fail(st, 3, [&] { return std::string("'" + c.text + "' does not hold"); });
       } else if (!holds) {
-        return fail(st, why.empty() ? "'" + c.text + "' does not hold" : why, 3);
+        return fail(st, 3, [&] { return std::string(why.empty() ? "'" + c.text + "' does not hold" : why); });
       }
     }
     bindings_.clear();
     for (const auto& b : spec_.bindings) {
       std::string why;
       auto a = bind(st, b, why);
-      if (!a) return fail(st, "let " + b.name + ": " + why, 3);
+      if (!a) return fail(st, 3, [&] { return std::string("let " + b.name + ": " + why); });
       a->set_name(b.name);
       bindings_[b.name] = std::move(*a);
     }
@@ -438,7 +442,7 @@ class Matcher {
       case Condition::Term::Rank: {
         auto d = valueDims(ctx_, v);
         if (!d) {
-          why = name + " (" + quoted(v) + ") has an unknown rank";
+          if (explain_) why = name + " (" + quoted(v) + ") has an unknown rank";
           return std::nullopt;
         }
         return std::vector<double>{static_cast<double>(d->size())};
@@ -447,7 +451,7 @@ class Matcher {
         std::vector<bool> known;
         auto d = valueDims(ctx_, v, &known);
         if (!d) {
-          why = name + " (" + quoted(v) + ") has an unknown shape";
+          if (explain_) why = name + " (" + quoted(v) + ") has an unknown shape";
           return std::nullopt;
         }
         if (unknown)
@@ -459,7 +463,7 @@ class Matcher {
         if (const auto* t = ctx_.type(v); t && t->has_tensor_type()) dt = t->tensor_type().elem_type();
         if (!dt && v && v->isInitializer()) dt = v->initializer()->dataType();
         if (!dt) {
-          why = name + " (" + quoted(v) + ") has an unknown dtype";
+          if (explain_) why = name + " (" + quoted(v) + ") has an unknown dtype";
           return std::nullopt;
         }
         return std::vector<double>{static_cast<double>(dt)};
@@ -467,53 +471,53 @@ class Matcher {
       case Condition::Term::Attr: {
         Node* p = v ? v->producer() : nullptr;
         if (!p) {
-          why = name + " is not computed by a node, so it has no attribute " + attribute;
+          if (explain_) why = name + " is not computed by a node, so it has no attribute " + attribute;
           return std::nullopt;
         }
         auto a = attributeOf(p, attribute);
         if (!a) {
-          why = describeNode(p) + " has no attribute '" + attribute + "'";
+          if (explain_) why = describeNode(p) + " has no attribute '" + attribute + "'";
           return std::nullopt;
         }
         auto n = attrNumbers(*a);
-        if (!n) why = describeNode(p) + " attribute '" + attribute + "' is not a number";
+        if (!n) if (explain_) why = describeNode(p) + " attribute '" + attribute + "' is not a number";
         return n;
       }
       case Condition::Term::Axes: {
         Node* p = v ? v->producer() : nullptr;
         if (!p) {
-          why = name + " is not computed by a node, so it has no axes";
+          if (explain_) why = name + " is not computed by a node, so it has no axes";
           return std::nullopt;
         }
         if (const auto* a = p->attribute("axes")) return attrNumbers(*a);
         if (Value* in = p->input(1)) {
           auto arr = constantArray(in);
           if (!arr) {
-            why = describeNode(p) + " takes its axes from " + quoted(in) + ", which " + notConstantWhy(in);
+            if (explain_) why = describeNode(p) + " takes its axes from " + quoted(in) + ", which " + notConstantWhy(in);
             return std::nullopt;
           }
           auto d = arrayToDoubles(*arr);
           if (d) return *d;
         }
-        why = describeNode(p) + " has no axes (it reduces over all of them)";
+        if (explain_) why = describeNode(p) + " has no axes (it reduces over all of them)";
         return std::nullopt;
       }
       case Condition::Term::Value: {
         auto arr = constantArray(v);
         if (!arr) {
-          why = name + " (" + quoted(v) + ") " + notConstantWhy(v);
+          if (explain_) why = name + " (" + quoted(v) + ") " + notConstantWhy(v);
           return std::nullopt;
         }
         auto d = arrayToDoubles(*arr);
         if (!d) {
-          why = name + " is not numeric";
+          if (explain_) why = name + " is not numeric";
           return std::nullopt;
         }
         return *d;
       }
       case Condition::Term::None: break;
     }
-    why = "nothing to compare";
+    if (explain_) why = "nothing to compare";
     return std::nullopt;
   }
 
@@ -522,29 +526,29 @@ class Matcher {
     switch (c.kind) {
       case Condition::Kind::Constant:
         if (v && v->isConstant()) return true;
-        why = c.args[0] + " (" + quoted(v) + ") " + notConstantWhy(v);
+        if (explain_) why = c.args[0] + " (" + quoted(v) + ") " + notConstantWhy(v);
         return false;
       case Condition::Kind::Initializer:
         if (v && v->isInitializer() && !v->isGraphInput()) return true;
-        why = c.args[0] + " (" + quoted(v) + ") is not an initializer" +
+        if (explain_) why = c.args[0] + " (" + quoted(v) + ") is not an initializer" +
               (v && v->producer() ? " (computed by " + describeNode(v->producer()) + ")" : "");
         return false;
       case Condition::Kind::SingleConsumer:
         if (v && v->uses().size() == 1 && !v->isGraphOutput()) return true;
-        why = c.args[0] + " (" + quoted(v) + ") has " + std::to_string(v ? v->uses().size() : 0) + " consumers" +
+        if (explain_) why = c.args[0] + " (" + quoted(v) + ") has " + std::to_string(v ? v->uses().size() : 0) + " consumers" +
               (v && v->isGraphOutput() ? " and is a graph output" : "") + ", the rule needs exactly one";
         return false;
       case Condition::Kind::Broadcastable: {
         Value* w = val(st, c.args[1]);
         auto a = valueDims(ctx_, v), b = valueDims(ctx_, w);
         if (!a || !b) {
-          why = "cannot tell whether " + quoted(v) + " and " + quoted(w) + " broadcast: a shape is unknown";
+          if (explain_) why = "cannot tell whether " + quoted(v) + " and " + quoted(w) + " broadcast: a shape is unknown";
           return false;
         }
         for (size_t i = 0; i < std::min(a->size(), b->size()); ++i) {
           auto x = (*a)[a->size() - 1 - i], y = (*b)[b->size() - 1 - i];
           if (x != y && x != 1 && y != 1 && x >= 0 && y >= 0) {
-            why = quoted(v) + " and " + quoted(w) + " do not broadcast (" + std::to_string(x) + " vs " +
+            if (explain_) why = quoted(v) + " and " + quoted(w) + " do not broadcast (" + std::to_string(x) + " vs " +
                   std::to_string(y) + ")";
             return false;
           }
@@ -557,18 +561,18 @@ class Matcher {
         Value* x = val(st, c.args[1]);
         auto d = valueDims(ctx_, x);
         if (axes->size() != 1) {
-          why = "the axes " + Literal{Literal::Kind::List, 0, false, *axes, {}, {}, 0}.str() + " name more than one dim";
+          if (explain_) why = "the axes " + Literal{Literal::Kind::List, 0, false, *axes, {}, {}, 0}.str() + " name more than one dim";
           return false;
         }
         double a = (*axes)[0];
         if (a == -1) return true;
         if (!d) {
-          why = "axis " + std::to_string(static_cast<long long>(a)) + " may not be the last dim: the rank of " +
+          if (explain_) why = "axis " + std::to_string(static_cast<long long>(a)) + " may not be the last dim: the rank of " +
                 quoted(x) + " is unknown";
           return false;
         }
         if (a == static_cast<double>(d->size()) - 1) return true;
-        why = "axis " + std::to_string(static_cast<long long>(a)) + " is not the last dim of " + quoted(x) + " (rank " +
+        if (explain_) why = "axis " + std::to_string(static_cast<long long>(a)) + " is not the last dim of " + quoted(x) + " (rank " +
               std::to_string(d->size()) + ")";
         return false;
       }
@@ -630,7 +634,7 @@ class Matcher {
         });
       }
     }
-    if (!ok) why = "'" + c.text + "' does not hold: it is " + shown();
+    if (!ok) if (explain_) why = "'" + c.text + "' does not hold: it is " + shown();
     return ok;
   }
 
@@ -671,6 +675,8 @@ class Matcher {
     return a;
   }
 
+  bool explain_;
+  std::string becomes_;
   const RuleSpec& spec_;
   const CompiledPattern& c_;
   const MatchContext& ctx_;
@@ -685,7 +691,7 @@ class Matcher {
 void DeclaredRule::findMatches(const MatchContext& ctx, std::vector<Match>& out,
                                std::vector<NearMiss>* nearMisses) const {
   const auto& rootNode = spec_.pattern.nodes[static_cast<size_t>(pattern_.root)];
-  Matcher m(*this, ctx);
+  Matcher m(*this, ctx, nearMisses != nullptr);
   for (Node* n : ctx.nodesOf(rootNode.op_type())) {
     if (!sameDomain(n->domain(), rootNode.domain())) continue;
     Match match;

@@ -234,8 +234,11 @@ bool opMatches(const std::string& spec, const Node& n) {
 }
 
 void findBlockers(const Profile& p, const MatchContext& ctx, std::vector<BlockerHit>& out) {
-  for (const Node* n : ctx.topoOrder()) {
-    for (const auto& b : p.blockers) {
+  for (const auto& b : p.blockers) {
+    // A blocker naming an op looks only at that op's nodes (the index), "*" at every node.
+    std::string op = b.op.substr(b.op.rfind(':') == std::string::npos ? 0 : b.op.rfind(':') + 1);
+    const auto& candidates = b.op == "*" ? ctx.topoOrder() : ctx.nodesOf(op);
+    for (const Node* n : candidates) {
       if (!opMatches(b.op, *n)) continue;
       BlockerHit hit{n->id(), MatchContext::label(n), n->opType(), b.reason};
       switch (b.kind) {
@@ -372,8 +375,9 @@ const std::shared_ptr<const Rule>* Rewriter::findRule(const std::string& name) c
 MatchReport Rewriter::match(const Model& model, const MatchOptions& options) const {
   MatchReport report;
   std::unique_ptr<TypeTable> types;
-  if (options.inferTypes && (needsTypes(rules_) || !profile_.blockers.empty())) types = typesFor(model);
-  auto ctx = MatchContext::create(model.graph(), types.get());
+  if (!options.types && options.inferTypes && (needsTypes(rules_) || !profile_.blockers.empty()))
+    types = typesFor(model);
+  auto ctx = MatchContext::create(model.graph(), options.types ? options.types : types.get());
   if (!ctx) {
     report.warnings.push_back(ctx.message());
     return report;

@@ -206,6 +206,8 @@ class FoldRule : public CppRule {
   void findMatches(const MatchContext& ctx, std::vector<Match>& out, std::vector<NearMiss>* misses) const override {
     std::unordered_set<const Value*> known;
     for (Node* n : ctx.topoOrder()) {
+      // Shape mode before the first foldable Shape: only Shape nodes can start a chain.
+      if (shapeOnly_ && known.empty() && n->opType() != "Shape") continue;
       if (!n->subgraphs().empty() || !deterministic(n->opType())) continue;
       if (n->opType() == "Constant" && isDefault(*n)) {
         if (!shapeOnly_ && n->output(0)) known.insert(n->output(0));
@@ -363,35 +365,68 @@ class DuplicateConstants : public CppRule {
   DuplicateConstants()
       : CppRule("cleanup.duplicate_initializers", "Initializers and Constants with identical values share one copy", 2,
                 {}) {}
-  static std::string key(const onnx::TensorProto& t) {
-    onnx::TensorProto c = t;
-    c.clear_name();
-    c.clear_doc_string();
-    return c.SerializeAsString();
+  // Field by field (no serialization: real models have thousands of weights to compare).
+  static bool sameContents(const onnx::TensorProto& a, const onnx::TensorProto& b) {
+    auto same = [](const auto& x, const auto& y) {
+      return x.size() == y.size() && std::equal(x.begin(), x.end(), y.begin());
+    };
+    return a.data_type() == b.data_type() && same(a.dims(), b.dims()) && a.raw_data() == b.raw_data() &&
+           same(a.float_data(), b.float_data()) && same(a.int32_data(), b.int32_data()) &&
+           same(a.int64_data(), b.int64_data()) && same(a.double_data(), b.double_data()) &&
+           same(a.uint64_data(), b.uint64_data()) && same(a.string_data(), b.string_data()) &&
+           a.data_location() == b.data_location() && a.external_data_size() == 0 && b.external_data_size() == 0;
+  }
+  // A cheap digest (dtype, dims, FNV-1a of the data) so only likely duplicates are serialized.
+  static std::uint64_t digest(const onnx::TensorProto& t) {
+    std::uint64_t h = 1469598103934665603ull;
+    auto mix = [&](const void* p, size_t n) {
+      const auto* b = static_cast<const unsigned char*>(p);
+      for (size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 1099511628211ull;
+    };
+    std::int32_t dt = t.data_type();
+    mix(&dt, sizeof dt);
+    for (auto d : t.dims()) mix(&d, sizeof d);
+    mix(t.raw_data().data(), t.raw_data().size());
+    mix(t.float_data().data(), sizeof(float) * static_cast<size_t>(t.float_data_size()));
+    mix(t.int32_data().data(), sizeof(std::int32_t) * static_cast<size_t>(t.int32_data_size()));
+    mix(t.int64_data().data(), sizeof(std::int64_t) * static_cast<size_t>(t.int64_data_size()));
+    mix(t.double_data().data(), sizeof(double) * static_cast<size_t>(t.double_data_size()));
+    for (const auto& s : t.string_data()) mix(s.data(), s.size());
+    return h;
+  }
+  // The first earlier tensor with the same digest and the same contents, or null.
+  template <typename T>
+  static T* firstEqual(std::unordered_map<std::uint64_t, std::vector<std::pair<const onnx::TensorProto*, T*>>>& seen,
+                       const onnx::TensorProto& t, T* self) {
+    auto& bucket = seen[digest(t)];
+    for (auto& [proto, owner] : bucket)
+      if (sameContents(*proto, t)) return owner;
+    bucket.emplace_back(&t, self);
+    return nullptr;
   }
   void findMatches(const MatchContext& ctx, std::vector<Match>& out, std::vector<NearMiss>*) const override {
-    std::unordered_map<std::string, Value*> seen;
+    std::unordered_map<std::uint64_t, std::vector<std::pair<const onnx::TensorProto*, Value*>>> seen;
     for (Value* v : ctx.graph().initializers()) {
       if (v->isGraphInput() || v->isGraphOutput() || v->initializer()->isExternal()) continue;
       const auto& p = v->initializer()->proto();
       if (p.data_location() == onnx::TensorProto::EXTERNAL) continue;
-      auto [it, fresh] = seen.emplace(key(p), v);
-      if (fresh) continue;
-      Match m = makeMatch(ctx, {}, "shared with '" + it->second->name() + "'", 0);
+      Value* first = firstEqual(seen, p, v);
+      if (!first) continue;
+      Match m = makeMatch(ctx, {}, "shared with '" + first->name() + "'", 0);
       m.values["duplicate"] = v;
-      m.values["original"] = it->second;
+      m.values["original"] = first;
       m.order = ctx.topoOrder().size();
       out.push_back(std::move(m));
     }
-    std::unordered_map<std::string, Node*> constants;
+    std::unordered_map<std::uint64_t, std::vector<std::pair<const onnx::TensorProto*, Node*>>> constants;
     for (Node* n : ctx.nodesOf("Constant")) {
       const auto* a = n->attribute("value");
       if (!isDefault(*n) || !a || !a->has_t() || !n->output(0) || n->output(0)->isGraphOutput()) continue;
-      auto [it, fresh] = constants.emplace(key(a->t()), n);
-      if (fresh) continue;
-      Match m = makeMatch(ctx, {n}, "shared with '" + it->second->output(0)->name() + "'", -1);
+      Node* first = firstEqual(constants, a->t(), n);
+      if (!first) continue;
+      Match m = makeMatch(ctx, {n}, "shared with '" + first->output(0)->name() + "'", -1);
       m.values["duplicate"] = n->output(0);
-      m.values["original"] = it->second->output(0);
+      m.values["original"] = first->output(0);
       out.push_back(std::move(m));
     }
   }
