@@ -34,7 +34,95 @@ std::string lower(std::string s) {
   return s;
 }
 
-Status cancelled() { return {ErrorCode::Cancelled, "Opening the model was cancelled."}; }
+Status cancelled(const char* what = "Opening the model was cancelled.") { return {ErrorCode::Cancelled, what}; }
+
+const onnx::TypeProto* typeIn(const ModelDocument& doc, const Model& model, const std::string& name) {
+  if (auto it = doc.inference.types.find(name); it != doc.inference.types.end()) return &it->second;
+  if (const Value* v = model.graph().findValue(name)) return v->declaredType();
+  return nullptr;
+}
+
+// The analyses of `model` into `doc` (inference, statistics, validation, table rows).
+Status analyseInto(ModelDocument& doc, const Model& model, const ProgressFn& progress,
+                   const char* what = "Opening the model was cancelled.") {
+  auto analysisStart = Clock::now();
+  if (!reportProgress(progress, 0.55, "Inferring shapes")) return cancelled(what);
+  auto stageStart = Clock::now();
+  auto inferred = inferShapes(model, stageProgress(progress, 0.55, 0.8));
+  spdlog::debug("Shape inference: {:.2f} s", secondsSince(stageStart));
+  if (inferred) {
+    doc.inference = std::move(inferred.value());
+  } else if (inferred.status().code() == ErrorCode::Cancelled) {
+    return inferred.status();
+  } else {
+    // The model is still worth showing with its declared types; the problem is reported.
+    doc.inferenceError = inferred.message();
+    spdlog::warn("Shape inference failed: {}", inferred.message());
+  }
+
+  if (!reportProgress(progress, 0.8, "Computing statistics")) return cancelled(what);
+  stageStart = Clock::now();
+  doc.statistics = computeStatistics(model, inferred ? &doc.inference : nullptr);
+  spdlog::debug("Statistics: {:.2f} s", secondsSince(stageStart));
+
+  if (!reportProgress(progress, 0.9, "Validating")) return cancelled(what);
+  stageStart = Clock::now();
+  doc.validation = validateModel(model);
+  spdlog::debug("Validation: {:.2f} s", secondsSince(stageStart));
+
+  if (!reportProgress(progress, 0.97, "Preparing the node table")) return cancelled(what);
+  const Graph& graph = model.graph();
+  std::vector<Node*> order;
+  if (auto topo = graph.topologicalOrder()) {
+    order = std::move(topo.value());
+  } else {
+    doc.orderError = topo.message();
+    order = graph.nodes();
+  }
+  // Unnamed nodes are called "<op_type> #<stored index>", as the analysis names them.
+  std::unordered_map<const Node*, int> storedIndex;
+  {
+    int i = 0;
+    graph.forEachNode([&](const Node& n) { storedIndex[&n] = i++; });
+  }
+
+  doc.rows.reserve(order.size());
+  doc.rowOfNode.reserve(order.size());
+  for (size_t i = 0; i < order.size(); ++i) {
+    Node* n = order[i];
+    NodeRow row;
+    row.node = n;
+    row.index = static_cast<int>(i);
+    row.unnamed = n->name().empty();
+    row.displayName = row.unnamed ? n->opType() + " #" + std::to_string(storedIndex[n]) : n->name();
+    auto join = [](std::string& out, const std::string& s) {
+      if (!out.empty()) out += ", ";
+      out += s;
+    };
+    std::string key = lower(row.displayName) + '\n' + lower(n->opType()) + '\n' + lower(n->domain());
+    for (const Value* v : n->inputs()) {
+      if (!v) continue;
+      join(row.inputs, v->name());
+      key += '\n' + lower(v->name());
+    }
+    for (const Value* v : n->outputs()) {
+      if (!v) continue;
+      join(row.outputs, v->name());
+      key += '\n' + lower(v->name());
+      const onnx::TypeProto* t = typeIn(doc, model, v->name());
+      join(row.outputTypes, t ? formatType(*t) : std::string("?"));
+    }
+    row.filterKey = std::move(key);
+    if (auto it = doc.statistics.perNode.find(n->id()); it != doc.statistics.perNode.end()) row.cost = it->second;
+    doc.rowOfNode.emplace(n->id(), row.index);
+    doc.rows.push_back(std::move(row));
+  }
+  doc.analysisSeconds = secondsSince(analysisStart);
+  spdlog::info("Analysed {} nodes in {:.2f} s ({} problems)", doc.rows.size(), doc.analysisSeconds,
+               doc.inference.problems.size() + doc.validation.problems.size());
+  if (!reportProgress(progress, 1.0, "Done")) return cancelled(what);
+  return Status::ok();
+}
 
 }  // namespace
 
@@ -67,83 +155,26 @@ Result<std::shared_ptr<ModelDocument>> openModelDocument(const std::string& path
   doc->model = std::move(loaded.value());
   doc->loadSeconds = secondsSince(start);
 
-  auto analysisStart = Clock::now();
-  if (!reportProgress(progress, 0.55, "Inferring shapes")) return cancelled();
-  auto stageStart = Clock::now();
-  auto inferred = inferShapes(*doc->model, stageProgress(progress, 0.55, 0.8));
-  spdlog::debug("Shape inference: {:.2f} s", secondsSince(stageStart));
-  if (inferred) {
-    doc->inference = std::move(inferred.value());
-  } else if (inferred.status().code() == ErrorCode::Cancelled) {
-    return inferred.status();
-  } else {
-    // The model is still worth showing with its declared types; the problem is reported.
-    doc->inferenceError = inferred.message();
-    spdlog::warn("Shape inference failed: {}", inferred.message());
-  }
-
-  if (!reportProgress(progress, 0.8, "Computing statistics")) return cancelled();
-  stageStart = Clock::now();
-  doc->statistics = computeStatistics(*doc->model, inferred ? &doc->inference : nullptr);
-  spdlog::debug("Statistics: {:.2f} s", secondsSince(stageStart));
-
-  if (!reportProgress(progress, 0.9, "Validating")) return cancelled();
-  stageStart = Clock::now();
-  doc->validation = validateModel(*doc->model);
-  spdlog::debug("Validation: {:.2f} s", secondsSince(stageStart));
-
-  if (!reportProgress(progress, 0.97, "Preparing the node table")) return cancelled();
-  const Graph& graph = doc->model->graph();
-  std::vector<Node*> order;
-  if (auto topo = graph.topologicalOrder()) {
-    order = std::move(topo.value());
-  } else {
-    doc->orderError = topo.message();
-    order = graph.nodes();
-  }
-  // Unnamed nodes are called "<op_type> #<stored index>", as the analysis names them.
-  std::unordered_map<const Node*, int> storedIndex;
-  {
-    int i = 0;
-    graph.forEachNode([&](const Node& n) { storedIndex[&n] = i++; });
-  }
-
-  doc->rows.reserve(order.size());
-  doc->rowOfNode.reserve(order.size());
-  for (size_t i = 0; i < order.size(); ++i) {
-    Node* n = order[i];
-    NodeRow row;
-    row.node = n;
-    row.index = static_cast<int>(i);
-    row.unnamed = n->name().empty();
-    row.displayName = row.unnamed ? n->opType() + " #" + std::to_string(storedIndex[n]) : n->name();
-    auto join = [](std::string& out, const std::string& s) {
-      if (!out.empty()) out += ", ";
-      out += s;
-    };
-    std::string key = lower(row.displayName) + '\n' + lower(n->opType()) + '\n' + lower(n->domain());
-    for (const Value* v : n->inputs()) {
-      if (!v) continue;
-      join(row.inputs, v->name());
-      key += '\n' + lower(v->name());
-    }
-    for (const Value* v : n->outputs()) {
-      if (!v) continue;
-      join(row.outputs, v->name());
-      key += '\n' + lower(v->name());
-      const onnx::TypeProto* t = doc->typeOf(v->name());
-      join(row.outputTypes, t ? formatType(*t) : std::string("?"));
-    }
-    row.filterKey = std::move(key);
-    if (auto it = doc->statistics.perNode.find(n->id()); it != doc->statistics.perNode.end()) row.cost = it->second;
-    doc->rowOfNode.emplace(n->id(), row.index);
-    doc->rows.push_back(std::move(row));
-  }
-  doc->analysisSeconds = secondsSince(analysisStart);
-  spdlog::info("Analysed {} nodes in {:.2f} s ({} problems)", doc->rows.size(), doc->analysisSeconds,
-               doc->inference.problems.size() + doc->validation.problems.size());
-  if (!reportProgress(progress, 1.0, "Done")) return cancelled();
+  if (auto st = analyseInto(*doc, *doc->model, progress); !st) return st;
   return doc;
+}
+
+Result<std::shared_ptr<ModelDocument>> analyseModel(const ModelDocument& doc, const ProgressFn& progress) {
+  auto fresh = std::make_shared<ModelDocument>();
+  if (!doc.model) return Status(ErrorCode::InvalidArgument, "There is no model to analyse: open one first.");
+  if (auto st = analyseInto(*fresh, *doc.model, progress, "Analysing the model was cancelled."); !st) return st;
+  return fresh;
+}
+
+void adoptAnalysis(ModelDocument& doc, ModelDocument&& fresh) {
+  doc.analysisSeconds = fresh.analysisSeconds;
+  doc.inference = std::move(fresh.inference);
+  doc.inferenceError = std::move(fresh.inferenceError);
+  doc.statistics = std::move(fresh.statistics);
+  doc.validation = std::move(fresh.validation);
+  doc.orderError = std::move(fresh.orderError);
+  doc.rows = std::move(fresh.rows);
+  doc.rowOfNode = std::move(fresh.rowOfNode);
 }
 
 }  // namespace graft

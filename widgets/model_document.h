@@ -53,4 +53,10 @@ struct ModelDocument {
 // `progress` cancels (ErrorCode::Cancelled). Meant to run on a worker thread.
 Result<std::shared_ptr<ModelDocument>> openModelDocument(const std::string& path, const ProgressFn& progress);
 
+// After an edit: the analyses again, run on doc.model into a new document (model left null) so
+// a worker can compute them while the GUI still shows the old ones; the model must not be
+// edited meanwhile. adoptAnalysis then moves the results into `doc` on the GUI thread.
+Result<std::shared_ptr<ModelDocument>> analyseModel(const ModelDocument& doc, const ProgressFn& progress);
+void adoptAnalysis(ModelDocument& doc, ModelDocument&& fresh);
+
 }  // namespace graft

@@ -41,6 +41,7 @@
 #include "model_properties_panel.h"
 #include "node_details_panel.h"
 #include "node_table_model.h"
+#include "rewrite/rewrite_session.h"
 
 namespace graft {
 
@@ -89,6 +90,7 @@ MainWindow::MainWindow(Options options, QWidget* parent) : QMainWindow(parent), 
   createDocks();
   createActions();
   createStatusBar();
+  createRewrite();
   updateTitle();
 
   resize(1280, 800);
@@ -372,6 +374,13 @@ void MainWindow::onLoaded(std::shared_ptr<ModelDocument> document) {
                          std::clamp(table_->columnWidth(NodeTableModel::OpTypeColumn), 90, 220));
   if (proxy_->rowCount() > 0) table_->selectRow(0);
 
+  updateSummary();
+  rewrite_->setDocument(document_);
+  emit modelLoaded(path);
+}
+
+void MainWindow::updateSummary() {
+  if (!document_) return;
   const Statistics& s = document_->statistics;
   QString flops = s.nodesWithUnknownCost == 0 ? tr("%1 FLOPs").arg(formatCompact(s.flops))
                   : s.flops == 0                ? tr("FLOPs unknown")
@@ -381,7 +390,6 @@ void MainWindow::onLoaded(std::shared_ptr<ModelDocument> document) {
   const int problems = properties_->problemCount();
   summary += QStringLiteral(" · ") + (problems ? tr("%n problem(s)", nullptr, problems) : tr("no problems"));
   summary_->setText(summary);
-  emit modelLoaded(path);
 }
 
 void MainWindow::onFailed(const QString& path, const QString& message) {
@@ -486,7 +494,8 @@ void MainWindow::updateTitle() {
   if (document_) {
     const QString path = QString::fromStdString(document_->path);
     setWindowFilePath(path);
-    setWindowTitle(tr("%1 — Graft").arg(QFileInfo(path).fileName()));
+    // [*] shows unsaved rewrites (windowModified follows the undo stack's clean state).
+    setWindowTitle(tr("%1[*] — Graft").arg(QFileInfo(path).fileName()));
   } else {
     setWindowTitle(tr("Graft"));
   }

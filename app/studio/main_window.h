@@ -2,7 +2,9 @@
 // around the central tabs (node table now, graph canvas next), and the open-model workflow.
 #pragma once
 
+#include <QDialog>
 #include <QMainWindow>
+#include <QPointer>
 #include <QString>
 #include <QStringList>
 
@@ -11,6 +13,10 @@
 #include "model_document.h"
 
 class QAction;
+class QComboBox;
+class QProgressDialog;
+class QUndoStack;
+class QUndoView;
 class QDockWidget;
 class QLabel;
 class QLineEdit;
@@ -33,6 +39,9 @@ class ModelPropertiesPanel;
 class NodeDetailsPanel;
 class NodeFilterProxyModel;
 class NodeTableModel;
+class RewritePanel;
+class RewritePreviewDialog;
+class RewriteSession;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -69,6 +78,22 @@ class MainWindow : public QMainWindow {
   LogView* logView() const { return log_; }
   QPushButton* cancelButton() const { return cancelButton_; }
 
+  // ---- match and rewrite (main_window_rewrite.cpp)
+  RewriteSession* rewriteSession() const { return rewrite_; }
+  RewritePanel* rewritePanel() const { return rewritePanel_; }
+  QComboBox* backendChooser() const { return backend_; }
+  QUndoStack* undoStack() const;
+  QUndoView* historyView() const { return history_; }
+  QAction* undoAction() const { return undoAction_; }
+  QAction* redoAction() const { return redoAction_; }
+  // Chooses a backend profile by name or path (as the toolbar does); false with a message if it fails.
+  bool chooseBackend(const QString& nameOrPath, QString* error = nullptr);
+  bool loadRuleFile(const QString& path, QString* error = nullptr);
+  // Writes the open model (atomically, through graft::saveModel); the undo stack becomes clean.
+  bool saveTo(const QString& path, QString* error = nullptr);
+  // The preview dialog opened last (nullptr once closed).
+  RewritePreviewDialog* previewDialog() const;
+
  signals:
   void modelLoaded(const QString& path);
   void loadFailed(const QString& path, const QString& message);
@@ -99,6 +124,11 @@ class MainWindow : public QMainWindow {
   void updateTitle();
   void showColumnMenu(const QPoint& pos);
   static QString onnxPathFrom(const QMimeData* mime);
+  void createRewrite();  // toolbar chooser, rewrite and history docks, undo/redo, save
+  void onRewriteDocumentChanged();
+  void updateSummary();
+  void save();
+  void saveAs();
 
   Options options_;
   std::shared_ptr<ModelDocument> document_;
@@ -128,6 +158,21 @@ class MainWindow : public QMainWindow {
   QPushButton* cancelButton_ = nullptr;
   QTimer* progressDelay_ = nullptr;
   QLabel* summary_ = nullptr;
+
+  RewriteSession* rewrite_ = nullptr;
+  RewritePanel* rewritePanel_ = nullptr;
+  QDockWidget* rewriteDock_ = nullptr;
+  QDockWidget* historyDock_ = nullptr;
+  QUndoView* history_ = nullptr;
+  QComboBox* backend_ = nullptr;
+  QAction* undoAction_ = nullptr;
+  QAction* redoAction_ = nullptr;
+  QAction* saveAction_ = nullptr;
+  QAction* saveAsAction_ = nullptr;
+  QProgressDialog* editProgress_ = nullptr;
+  QObject* inputBlocker_ = nullptr;
+  QPointer<QDialog> preview_;
+  int focusMatch_ = -1;
 };
 
 }  // namespace graft

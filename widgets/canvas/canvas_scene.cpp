@@ -248,6 +248,34 @@ void ScenePainter::paint(QPainter& p, const QRectF& exposed, double scale, const
   if (!simple)
     for (int s : hits[SceneIndex::StubItem]) paintStub(p, s, scale);
   for (int n : hits[SceneIndex::NodeItem]) paintNode(p, n, scale, state);
+  // Overlay rings go on top of everything, so neighbours never hide them.
+  if (state.groupOutlines)
+    for (int g : hits[SceneIndex::GroupItem]) {
+      const auto& box = scene_.layout.groups[g];
+      if (box.expanded) continue;
+      if (auto it = state.groupOutlines->find(box.group); it != state.groupOutlines->end())
+        paintOutlines(p, toQ(box.rect), 6, it->second, scale);
+    }
+  if (state.nodeOutlines)
+    for (int n : hits[SceneIndex::NodeItem]) {
+      const auto& box = scene_.layout.nodes[n];
+      if (auto it = state.nodeOutlines->find(box.node); it != state.nodeOutlines->end())
+        paintOutlines(p, toQ(box.rect), 4, it->second, scale);
+    }
+}
+
+void ScenePainter::paintOutlines(QPainter& p, const QRectF& r, double radius, const std::vector<NodeOutline>& rings,
+                                 double scale) const {
+  // Rings stay at least ~2 device pixels wide when zoomed out, and nest outwards.
+  const double width = std::max(3.0, 2.0 / std::max(scale, 1e-3));
+  p.setBrush(Qt::NoBrush);
+  for (size_t i = 0; i < rings.size(); ++i) {
+    const double grow = 2.5 + width / 2 + static_cast<double>(i) * (width + 1.5);
+    QPen pen(rings[i].color, width, rings[i].style);
+    pen.setJoinStyle(Qt::RoundJoin);
+    p.setPen(pen);
+    p.drawRoundedRect(r.adjusted(-grow, -grow, grow, grow), radius + grow, radius + grow);
+  }
 }
 
 void ScenePainter::paintGroup(QPainter& p, int gb, double scale, const PaintState& state) const {

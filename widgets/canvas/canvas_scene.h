@@ -7,6 +7,7 @@
 #include <QRectF>
 
 #include <memory>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -68,12 +69,29 @@ struct CanvasScene {
 std::shared_ptr<CanvasScene> makeCanvasScene(std::shared_ptr<const CanvasGraph> graph, LayoutScene layout,
                                              const CanvasPalette& palette);
 
+// A ring drawn around a node box by a tool that explains the graph (rewrite matches in
+// their rule's colour, blockers in red, "backend will fuse" dashed).
+struct NodeOutline {
+  QColor color;
+  Qt::PenStyle style = Qt::SolidLine;
+};
+
+// What such a tool puts over the canvas, by node id so it survives new layouts. Nodes hidden
+// in a closed group outline the group instead; `notes` are added to a node's tooltip (HTML).
+struct CanvasOverlay {
+  std::unordered_map<NodeId, std::vector<NodeOutline>> outlines;
+  std::unordered_map<NodeId, QString> notes;
+};
+
 // What the painter highlights.
 struct PaintState {
   int selectedNode = -1;        // LayoutGraph node index
   int selectedGroup = -1;       // grouping index
   std::unordered_set<int> marked;  // find results (node indices)
   int hoverNode = -1;
+  // The overlay resolved for the scene shown (by LayoutGraph node / grouping index); owned by the view.
+  const std::unordered_map<int, std::vector<NodeOutline>>* nodeOutlines = nullptr;
+  const std::unordered_map<int, std::vector<NodeOutline>>* groupOutlines = nullptr;
 };
 
 // Levels of detail: below `simple` only filled shapes, below `full` no attributes or labels.

@@ -178,7 +178,7 @@ GraphCanvas::~GraphCanvas() {
   if (cancel_) cancel_->store(true);
   pending_.reset();
   if (watcher_) watcher_->waitForFinished();
-  if (observed_) observed_->removeObserver(this);
+  if (observed_ && !suspended_) observed_->removeObserver(this);
 }
 
 // ---------------------------------------------------------------- document
@@ -186,8 +186,9 @@ GraphCanvas::~GraphCanvas() {
 void GraphCanvas::setDocument(std::shared_ptr<ModelDocument> document) {
   if (cancel_) cancel_->store(true);
   pending_.reset();
-  if (observed_) observed_->removeObserver(this);
+  if (observed_ && !suspended_) observed_->removeObserver(this);
   observed_ = nullptr;
+  suspended_ = false;
   levels_.clear();
   findResults_.clear();
   navCandidates_.clear();
@@ -202,6 +203,30 @@ void GraphCanvas::setDocument(std::shared_ptr<ModelDocument> document) {
     view_->setScene(nullptr, false);
   }
   rebuildBreadcrumb();
+}
+
+void GraphCanvas::setOverlay(std::shared_ptr<const CanvasOverlay> overlay) { view_->setOverlay(std::move(overlay)); }
+
+void GraphCanvas::suspendModelUpdates() {
+  if (suspended_ || !observed_) return;
+  observed_->removeObserver(this);
+  suspended_ = true;
+}
+
+void GraphCanvas::resumeModelUpdates() {
+  if (!suspended_) return;
+  suspended_ = false;
+  if (!observed_) return;
+  observed_->addObserver(this);
+  // Levels showing bodies whose owner went away fall back to the main graph.
+  for (size_t i = 1; i < levels_.size(); ++i) {
+    if (levels_[i - 1].graph->findNode(levels_[i].owner->id()) != levels_[i].owner) {
+      levels_.resize(i);
+      break;
+    }
+  }
+  if (!levels_.empty() && (!level().canvasGraph || level().canvasGraph->layout->revision != observed_->revision()))
+    scheduleRefresh();
 }
 
 void GraphCanvas::pushLevel(const Graph* graph, const Node* owner, int bodyIndex) {

@@ -81,6 +81,13 @@ class GraphCanvas : public QWidget, private ModelObserver {
   // The whole scene as an image, at most maxSide pixels on the long side.
   QImage renderImage(int maxSide = 8192) const;
 
+  // ---- overlays from tools (rewrite matches, blockers): rings and tooltip notes by node id
+  void setOverlay(std::shared_ptr<const CanvasOverlay> overlay);
+  // While a worker edits the model the canvas must not hear of it on that thread: stop
+  // observing, then resume (which refreshes when the model changed meanwhile).
+  void suspendModelUpdates();
+  void resumeModelUpdates();
+
   // ---- state for tests, benchmarks and the status bar
   bool isLayoutRunning() const { return jobRunning_; }
   const CanvasScene* currentScene() const;
@@ -162,6 +169,7 @@ class GraphCanvas : public QWidget, private ModelObserver {
   bool showNames_ = false;
   int autoExpandLimit_ = 300;
   bool refreshScheduled_ = false;
+  bool suspended_ = false;
 
   // One layout runs at a time (Graphviz is serialized anyway); a newer request replaces
   // the waiting one and cancels the running one.

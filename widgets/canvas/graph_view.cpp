@@ -34,9 +34,47 @@ GraphView::GraphView(QWidget* parent) : QAbstractScrollArea(parent) {
   setVerticalScrollBarPolicy(Qt::ScrollBarAsNeeded);
 }
 
+void GraphView::setOverlay(std::shared_ptr<const CanvasOverlay> overlay) {
+  overlay_ = std::move(overlay);
+  resolveOverlay();
+  viewport()->update();
+}
+
+// The overlay names nodes by id; the painter wants layout indices, and a node inside a
+// closed group marks the outermost closed group around it.
+void GraphView::resolveOverlay() {
+  nodeOutlines_.clear();
+  groupOutlines_.clear();
+  if (!overlay_ || overlay_->outlines.empty() || !scene_) return;
+  const LayoutGraph& g = scene_->lg();
+  std::unordered_map<NodeId, int> index;
+  index.reserve(g.nodes.size());
+  for (size_t i = 0; i < g.nodes.size(); ++i)
+    if (g.nodes[i].kind == LayoutGraph::NodeKind::Op) index.emplace(g.nodes[i].id, static_cast<int>(i));
+  for (const auto& [id, rings] : overlay_->outlines) {
+    auto it = index.find(id);
+    if (it == index.end()) continue;
+    nodeOutlines_[it->second] = rings;
+    if (it->second < static_cast<int>(scene_->layout.nodeBox.size()) && scene_->layout.nodeBox[it->second] >= 0)
+      continue;
+    for (int grp : scene_->grouping().ancestors(it->second)) {
+      if (grp < 0 || grp >= static_cast<int>(scene_->layout.groupBox.size())) continue;
+      int gb = scene_->layout.groupBox[grp];
+      if (gb < 0 || scene_->layout.groups[gb].expanded) continue;
+      auto& mine = groupOutlines_[grp];
+      for (const auto& r : rings)
+        if (std::none_of(mine.begin(), mine.end(), [&](const NodeOutline& o) { return o.color == r.color; }) &&
+            mine.size() < 3)
+          mine.push_back(r);
+      break;
+    }
+  }
+}
+
 void GraphView::setScene(std::shared_ptr<const CanvasScene> scene, bool keepView) {
   QPointF center = mapToScene(QPointF(viewport()->width() / 2.0, viewport()->height() / 2.0));
   scene_ = std::move(scene);
+  resolveOverlay();
   if (!keepView) {
     fitToView();
   } else {
@@ -204,6 +242,8 @@ void GraphView::paintEvent(QPaintEvent*) {
   }
   p.scale(scale_, scale_);
   p.translate(-origin_);
+  state_.nodeOutlines = &nodeOutlines_;
+  state_.groupOutlines = &groupOutlines_;
   ScenePainter(*scene_, palette_, fonts_).paint(p, visible, scale_, state_);
 }
 
@@ -249,6 +289,9 @@ bool GraphView::viewportEvent(QEvent* event) {
             tip += QStringLiteral("<br>→ %1 <i>%2</i>")
                        .arg(QString::fromStdString(scene_->lg().values[v].name).toHtmlEscaped(),
                             QString::fromStdString(scene_->lg().values[v].type));
+        if (overlay_)
+          if (auto it = overlay_->notes.find(node.id); it != overlay_->notes.end())
+            tip += QStringLiteral("<hr>") + it->second;
       } else {
         int v = node.kind == LayoutGraph::NodeKind::Output ? node.inputs[0] : node.outputs[0];
         tip = QStringLiteral("<b>%1</b><br><i>%2</i>")

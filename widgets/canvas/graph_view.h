@@ -22,6 +22,9 @@ class GraphView : public QAbstractScrollArea {
   const std::shared_ptr<const CanvasScene>& scene() const { return scene_; }
 
   PaintState& paintState() { return state_; }
+  // Rings and tooltip notes from a tool (rewrite matches); kept across new scenes.
+  void setOverlay(std::shared_ptr<const CanvasOverlay> overlay);
+  const std::shared_ptr<const CanvasOverlay>& overlay() const { return overlay_; }
   void refresh() { viewport()->update(); }
 
   double scale() const { return scale_; }
@@ -71,11 +74,14 @@ class GraphView : public QAbstractScrollArea {
 
  private:
   void updateScrollBars();
+  void resolveOverlay();
   double fitScale() const;
   double minScale() const;
 
   std::shared_ptr<const CanvasScene> scene_;
   PaintState state_;
+  std::shared_ptr<const CanvasOverlay> overlay_;
+  std::unordered_map<int, std::vector<NodeOutline>> nodeOutlines_, groupOutlines_;
   CanvasPalette palette_;
   CanvasFonts fonts_;
   double scale_ = 1.0;

@@ -1,0 +1,386 @@
+// The main window's match-and-rewrite part: the backend chooser in the toolbar, the rewrite and
+// history docks, undo/redo and save, and keeping every view current after each change.
+#include <QAction>
+#include <QApplication>
+#include <QComboBox>
+#include <QDockWidget>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QKeyEvent>
+#include <QLabel>
+#include <QMenu>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QProgressDialog>
+#include <QSettings>
+#include <QStatusBar>
+#include <QTabWidget>
+#include <QTableView>
+#include <QTimer>
+#include <QToolBar>
+#include <QUndoStack>
+#include <QUndoView>
+
+#include <spdlog/spdlog.h>
+
+#include "canvas/graph_canvas.h"
+#include "graft/io.h"
+#include "main_window.h"
+#include "model_properties_panel.h"
+#include "node_details_panel.h"
+#include "node_table_model.h"
+#include "rewrite/preview_dialog.h"
+#include "rewrite/rewrite_panel.h"
+#include "rewrite/rewrite_session.h"
+
+namespace graft {
+
+namespace {
+
+// While a worker edits the model, input to the window would reach views reading it: swallow
+// it (painting goes on, and the progress dialog with its Cancel button stays usable).
+class InputBlocker : public QObject {
+ public:
+  InputBlocker(QWidget* window, QObject* parent) : QObject(parent), window_(window) {}
+  bool eventFilter(QObject* watched, QEvent* event) override {
+    switch (event->type()) {
+      case QEvent::MouseButtonPress:
+      case QEvent::MouseButtonRelease:
+      case QEvent::MouseButtonDblClick:
+      case QEvent::Wheel:
+      case QEvent::KeyPress:
+      case QEvent::KeyRelease:
+      case QEvent::Shortcut:
+      case QEvent::ShortcutOverride: {
+        auto* w = qobject_cast<QWidget*>(watched);
+        if (w && w->window() == window_) return true;
+        break;
+      }
+      default:
+        break;
+    }
+    return false;
+  }
+
+ private:
+  QWidget* window_;
+};
+
+constexpr const char* kNoBackend = "";
+constexpr const char* kLoadRules = "\x01rules";
+
+}  // namespace
+
+QUndoStack* MainWindow::undoStack() const { return rewrite_ ? rewrite_->undoStack() : nullptr; }
+
+RewritePreviewDialog* MainWindow::previewDialog() const {
+  return qobject_cast<RewritePreviewDialog*>(preview_.data());
+}
+
+void MainWindow::createRewrite() {
+  rewrite_ = new RewriteSession(this);
+  QUndoStack* stack = rewrite_->undoStack();
+
+  // ---- toolbar: the backend chooser
+  QToolBar* bar = addToolBar(tr("Backend"));
+  bar->setObjectName(QStringLiteral("backendToolBar"));
+  bar->setMovable(false);
+  auto* label = new QLabel(tr("Backend: "), bar);
+  label->setContentsMargins(6, 0, 0, 0);
+  bar->addWidget(label);
+  backend_ = new QComboBox(bar);
+  backend_->setObjectName(QStringLiteral("backendChooser"));
+  backend_->setToolTip(tr("The backend whose rules are matched on the model; its profile says what it fuses and what blocks it"));
+  backend_->setSizeAdjustPolicy(QComboBox::AdjustToContents);
+  backend_->addItem(tr("None"), QString::fromLatin1(kNoBackend));
+  for (const QString& p : RewriteSession::availableProfiles()) backend_->addItem(p, p);
+  backend_->insertSeparator(backend_->count());
+  backend_->addItem(tr("Load Profile File…"), QStringLiteral("\x01profile"));
+  backend_->addItem(tr("Load Rule File…"), QString::fromLatin1(kLoadRules));
+  bar->addWidget(backend_);
+  connect(backend_, &QComboBox::activated, this, [this](int index) {
+    const QString key = backend_->itemData(index).toString();
+    auto restore = [this] {
+      const int i = backend_->findData(rewrite_->profileName());
+      backend_->setCurrentIndex(i >= 0 ? i : 0);
+    };
+    QString error;
+    if (key == QLatin1String(kLoadRules)) {
+      QString path = QFileDialog::getOpenFileName(this, tr("Load Rule File"), QString(), tr("Rule files (*.rules);;All files (*)"));
+      if (!path.isEmpty() && !loadRuleFile(path, &error) && options_.errorDialogs)
+        QMessageBox::warning(this, tr("Could not load the rule file"), error);
+      restore();
+      return;
+    }
+    if (key == QStringLiteral("\x01profile")) {
+      QString path = QFileDialog::getOpenFileName(this, tr("Load Backend Profile"), QString(),
+                                                  tr("Backend profiles (*.profile);;All files (*)"));
+      if (!path.isEmpty() && !chooseBackend(path, &error) && options_.errorDialogs)
+        QMessageBox::warning(this, tr("Could not load the profile"), error);
+      restore();
+      return;
+    }
+    if (key.isEmpty()) return;
+    if (!chooseBackend(key, &error) && options_.errorDialogs) QMessageBox::warning(this, tr("Could not load the profile"), error);
+  });
+
+  // ---- docks: matches and history
+  rewritePanel_ = new RewritePanel(rewrite_, this);
+  rewritePanel_->setObjectName(QStringLiteral("rewritePanel"));
+  rewriteDock_ = new QDockWidget(tr("Rewrite"), this);
+  rewriteDock_->setObjectName(QStringLiteral("rewriteDock"));
+  rewriteDock_->setWidget(rewritePanel_);
+  addDockWidget(Qt::LeftDockWidgetArea, rewriteDock_);
+  history_ = new QUndoView(stack, this);
+  history_->setObjectName(QStringLiteral("historyView"));
+  history_->setEmptyLabel(tr("Opened model"));
+  historyDock_ = new QDockWidget(tr("History"), this);
+  historyDock_->setObjectName(QStringLiteral("historyDock"));
+  historyDock_->setWidget(history_);
+  addDockWidget(Qt::LeftDockWidgetArea, historyDock_);
+  if (modelDock_) tabifyDockWidget(modelDock_, rewriteDock_);
+  splitDockWidget(rewriteDock_, historyDock_, Qt::Vertical);
+  resizeDocks({rewriteDock_, historyDock_}, {520, 140}, Qt::Vertical);
+  rewriteDock_->raise();
+
+  // ---- actions: undo/redo follow the stack, but not while a job reads or edits the model
+  undoAction_ = new QAction(QIcon::fromTheme(QStringLiteral("edit-undo")), tr("&Undo"), this);
+  undoAction_->setObjectName(QStringLiteral("actionUndo"));
+  undoAction_->setShortcut(QKeySequence::Undo);
+  redoAction_ = new QAction(QIcon::fromTheme(QStringLiteral("edit-redo")), tr("&Redo"), this);
+  redoAction_->setObjectName(QStringLiteral("actionRedo"));
+  redoAction_->setShortcuts({QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Z), QKeySequence::Redo});
+  connect(undoAction_, &QAction::triggered, stack, &QUndoStack::undo);
+  connect(redoAction_, &QAction::triggered, stack, &QUndoStack::redo);
+  auto syncUndo = [this, stack] {
+    const bool free = !rewrite_->isBusy();
+    undoAction_->setEnabled(free && stack->canUndo());
+    redoAction_->setEnabled(free && stack->canRedo());
+    undoAction_->setText(stack->canUndo() ? tr("&Undo %1").arg(stack->undoText()) : tr("&Undo"));
+    redoAction_->setText(stack->canRedo() ? tr("&Redo %1").arg(stack->redoText()) : tr("&Redo"));
+    history_->setEnabled(free);
+    saveAction_->setEnabled(free && document_);
+    saveAsAction_->setEnabled(free && document_);
+  };
+  saveAction_ = new QAction(QIcon::fromTheme(QStringLiteral("document-save")), tr("&Save"), this);
+  saveAction_->setObjectName(QStringLiteral("actionSave"));
+  saveAction_->setShortcut(QKeySequence::Save);
+  saveAsAction_ = new QAction(QIcon::fromTheme(QStringLiteral("document-save-as")), tr("Save &As…"), this);
+  saveAsAction_->setObjectName(QStringLiteral("actionSaveAs"));
+  saveAsAction_->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_S));
+  connect(saveAction_, &QAction::triggered, this, &MainWindow::save);
+  connect(saveAsAction_, &QAction::triggered, this, &MainWindow::saveAs);
+  connect(stack, &QUndoStack::indexChanged, this, syncUndo);
+  connect(stack, &QUndoStack::cleanChanged, this, [this](bool clean) { setWindowModified(!clean); });
+  connect(rewrite_, &RewriteSession::busyChanged, this, syncUndo);
+  connect(this, &MainWindow::modelLoaded, this, syncUndo);
+  syncUndo();
+
+  // Menus were made by createActions: File gets Save, Edit gets Undo/Redo, View the docks.
+  for (QAction* a : menuBar()->actions()) {
+    QMenu* m = a->menu();
+    if (!m) continue;
+    if (m->title() == tr("&File")) {
+      QAction* before = nullptr;
+      for (QAction* item : m->actions())
+        if (item->isSeparator()) before = item;  // the one above Quit
+      m->insertAction(before, saveAction_);
+      m->insertAction(before, saveAsAction_);
+    } else if (m->title() == tr("&Edit")) {
+      QAction* first = m->actions().value(0);
+      m->insertAction(first, undoAction_);
+      m->insertAction(first, redoAction_);
+      m->insertSeparator(first);
+    } else if (m->title() == tr("&View")) {
+      m->addSeparator();
+      m->addAction(rewriteDock_->toggleViewAction());
+      m->addAction(historyDock_->toggleViewAction());
+      m->addAction(bar->toggleViewAction());
+    }
+  }
+
+  // ---- jobs: block input while the model is edited off the GUI thread, show progress
+  inputBlocker_ = new InputBlocker(this, this);
+  editProgress_ = new QProgressDialog(this);
+  editProgress_->setObjectName(QStringLiteral("rewriteProgress"));
+  editProgress_->setWindowModality(Qt::WindowModal);
+  editProgress_->setMinimumDuration(300);
+  editProgress_->setAutoReset(false);
+  editProgress_->setAutoClose(false);
+  editProgress_->setRange(0, 0);
+  editProgress_->reset();
+  editProgress_->hide();
+  connect(editProgress_, &QProgressDialog::canceled, rewrite_, &RewriteSession::cancel);
+  connect(rewrite_, &RewriteSession::editStarted, this, [this](const QString& what) {
+    canvas_->suspendModelUpdates();
+    qApp->installEventFilter(inputBlocker_);
+    editProgress_->setLabelText(what + QStringLiteral("…"));
+    editProgress_->setRange(0, 0);
+    editProgress_->setValue(0);
+  });
+  connect(rewrite_, &RewriteSession::progressChanged, this, [this](double f, const QString& what) {
+    if (!rewrite_->isEditing()) return;
+    editProgress_->setLabelText(what + QStringLiteral("…"));
+    if (f < 0) {
+      editProgress_->setRange(0, 0);
+    } else {
+      editProgress_->setRange(0, 1000);
+      editProgress_->setValue(static_cast<int>(f * 1000));
+    }
+  });
+  connect(rewrite_, &RewriteSession::editFinished, this, [this] {
+    qApp->removeEventFilter(inputBlocker_);
+    editProgress_->reset();
+    editProgress_->hide();
+    canvas_->resumeModelUpdates();
+  });
+  connect(rewrite_, &RewriteSession::documentChanged, this, &MainWindow::onRewriteDocumentChanged);
+  connect(rewrite_, &RewriteSession::matchesChanged, this, [this] {
+    focusMatch_ = -1;
+    const MatchReport* report = rewrite_->report();
+    canvas_->setOverlay(report && rewrite_->reportCurrent() ? RewritePanel::makeOverlay(*report) : nullptr);
+  });
+  connect(rewrite_, &RewriteSession::applied, this, [this](const QString& summary) {
+    statusBar()->showMessage(summary, 8000);
+  });
+  connect(rewrite_, &RewriteSession::applyFailed, this, [this](const QString& message) {
+    spdlog::warn("{}", message.toStdString());
+    statusBar()->showMessage(message, 12000);
+    if (options_.errorDialogs) {
+      auto* box = new QMessageBox(QMessageBox::Warning, tr("The rewrite was not applied"), message, QMessageBox::Ok, this);
+      box->setObjectName(QStringLiteral("rewriteErrorBox"));
+      box->setAttribute(Qt::WA_DeleteOnClose);
+      box->setTextInteractionFlags(Qt::TextSelectableByMouse);
+      box->open();
+    }
+  });
+  connect(rewrite_, &RewriteSession::previewFailed, this, [this](const QString& message) {
+    spdlog::warn("{}", message.toStdString());
+    statusBar()->showMessage(message, 12000);
+  });
+  connect(rewrite_, &RewriteSession::previewReady, this, [this](const Preview& pv, int matchIndex) {
+    if (!document_ || !rewrite_->report()) return;
+    if (preview_) preview_->close();
+    QString title;
+    if (matchIndex >= 0 && matchIndex < static_cast<int>(rewrite_->report()->matches.size())) {
+      const Match& m = rewrite_->report()->matches[static_cast<size_t>(matchIndex)];
+      title = QStringLiteral("%1 → %2").arg(QString::fromStdString(m.rule), QString::fromStdString(m.becomes));
+    }
+    auto* dialog = new RewritePreviewDialog(pv, document_->model->shell(), title, this);
+    connect(dialog, &RewritePreviewDialog::applyRequested, this,
+            [this, matchIndex] { rewrite_->apply(RewriteSession::Scope::Match, matchIndex); });
+    preview_ = dialog;
+    dialog->show();
+  });
+  // A match chosen in the dock: its nodes ringed in the selection colour, the root selected
+  // and brought into view (opening the groups that hide it).
+  connect(rewritePanel_, &RewritePanel::nodesActivated, this, [this](const std::vector<NodeId>& nodes, int match) {
+    if (!document_ || nodes.empty() || !rewrite_->reportCurrent()) return;
+    focusMatch_ = match;
+    canvas_->setOverlay(RewritePanel::makeOverlay(*rewrite_->report(), match, palette().highlight().color()));
+    if (const Node* n = document_->model->graph().findNode(nodes.front())) {
+      tabs_->setCurrentWidget(canvas_);
+      canvas_->selectNode(n);
+    }
+  });
+
+  // The first backend: the last one used, else ONNX Runtime's CPU profile when it is there.
+  QString initial = QStringLiteral("onnxruntime-cpu");
+  if (options_.useSettings) initial = QSettings().value(QStringLiteral("rewrite/backend"), initial).toString();
+  if (backend_->findData(initial) >= 0) (void)chooseBackend(initial);
+}
+
+bool MainWindow::chooseBackend(const QString& nameOrPath, QString* error) {
+  QString message;
+  if (!rewrite_->setProfile(nameOrPath, &message)) {
+    spdlog::error("{}", message.toStdString());
+    if (error) *error = message;
+    return false;
+  }
+  const QString name = rewrite_->profileName();
+  int index = backend_->findData(name);
+  if (index < 0) {
+    // A profile loaded from a file joins the list under its own name.
+    index = backend_->findData(QStringLiteral("\x01profile"));
+    backend_->insertItem(index - 1, name, nameOrPath);
+    index = backend_->findData(nameOrPath);
+  }
+  backend_->setCurrentIndex(index);
+  if (options_.useSettings && !nameOrPath.contains(QLatin1Char('/'))) QSettings().setValue(QStringLiteral("rewrite/backend"), name);
+  spdlog::info("Backend profile: {}", name.toStdString());
+  return true;
+}
+
+bool MainWindow::loadRuleFile(const QString& path, QString* error) {
+  QString message;
+  if (!rewrite_->addRuleFile(path, &message)) {
+    spdlog::error("{}", message.toStdString());
+    if (error) *error = message;
+    return false;
+  }
+  spdlog::info("Rules loaded from {}", path.toStdString());
+  return true;
+}
+
+void MainWindow::onRewriteDocumentChanged() {
+  if (!document_) return;
+  std::shared_ptr<const ModelDocument> doc = document_;
+  // The table and panels hold rows of the old graph: give them the new analysis.
+  const Node* shown = canvas_->selectedNode();
+  table_->setUpdatesEnabled(false);
+  tableModel_->setDocument(doc);
+  properties_->setDocument(doc);
+  details_->setDocument(doc);
+  table_->setUpdatesEnabled(true);
+  if (shown && document_->model->graph().findNode(shown->id()) == shown) details_->showNode(shown);
+  updateFilterCount();
+  updateSummary();
+}
+
+bool MainWindow::saveTo(const QString& path, QString* error) {
+  if (!document_ || !document_->model) {
+    if (error) *error = tr("There is no model to save: open one first.");
+    return false;
+  }
+  if (rewrite_->isBusy()) {
+    if (error) *error = tr("A rewrite is still running; save when it has finished.");
+    return false;
+  }
+  QApplication::setOverrideCursor(Qt::WaitCursor);
+  auto saved = saveModel(*document_->model, path.toStdString());
+  QApplication::restoreOverrideCursor();
+  if (!saved) {
+    const QString message = QString::fromStdString(saved.message());
+    spdlog::error("{}", saved.message());
+    if (error) *error = message;
+    return false;
+  }
+  const QString absolute = QFileInfo(path).absoluteFilePath();
+  if (absolute != QFileInfo(QString::fromStdString(document_->path)).absoluteFilePath()) {
+    document_->path = absolute.toStdString();
+    updateTitle();
+  }
+  rewrite_->undoStack()->setClean();
+  setWindowModified(false);
+  statusBar()->showMessage(tr("Saved %1").arg(absolute), 6000);
+  spdlog::info("Saved {}", absolute.toStdString());
+  return true;
+}
+
+void MainWindow::save() {
+  if (!document_) return;
+  QString error;
+  if (!saveTo(QString::fromStdString(document_->path), &error) && options_.errorDialogs)
+    QMessageBox::warning(this, tr("Could not save the model"), error);
+}
+
+void MainWindow::saveAs() {
+  if (!document_) return;
+  QString path = QFileDialog::getSaveFileName(this, tr("Save Model As"), QString::fromStdString(document_->path),
+                                              tr("ONNX models (*.onnx);;All files (*)"));
+  if (path.isEmpty()) return;
+  QString error;
+  if (!saveTo(path, &error) && options_.errorDialogs) QMessageBox::warning(this, tr("Could not save the model"), error);
+}
+
+}  // namespace graft

@@ -1,0 +1,133 @@
+#include "rewrite/preview_dialog.h"
+
+#include <QDialogButtonBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QPushButton>
+#include <QSplitter>
+#include <QVBoxLayout>
+
+#include <google/protobuf/util/message_differencer.h>
+
+#include <map>
+
+#include "canvas/graph_canvas.h"
+
+namespace graft {
+
+namespace {
+
+std::string keyOf(const onnx::NodeProto& n) {
+  if (!n.name().empty()) return n.name();
+  return n.op_type() + " producing " + (n.output_size() ? n.output(0) : std::string());
+}
+
+std::shared_ptr<ModelDocument> regionDocument(const onnx::GraphProto& graph, const onnx::ModelProto& shell) {
+  onnx::ModelProto proto = shell;
+  *proto.mutable_graph() = graph;
+  auto model = Model::fromProto(std::move(proto));
+  if (!model) return nullptr;
+  auto doc = std::make_shared<ModelDocument>();
+  doc->model = std::move(*model);
+  return doc;
+}
+
+QString chip(const QColor& c, const QString& text) {
+  return QStringLiteral("<span style=\"color:%1\">\u25A0</span>&nbsp;%2").arg(c.name(), text.toHtmlEscaped());
+}
+
+}  // namespace
+
+RewritePreviewDialog::RewritePreviewDialog(const Preview& preview, const onnx::ModelProto& shell,
+                                           const QString& title, QWidget* parent)
+    : QDialog(parent) {
+  setObjectName(QStringLiteral("rewritePreviewDialog"));
+  setWindowTitle(tr("Preview: %1").arg(title));
+  setAttribute(Qt::WA_DeleteOnClose);
+
+  // What happens to each node, by name: only before = removed, only after = added, both = changed.
+  std::map<std::string, const onnx::NodeProto*> before, after;
+  for (const auto& n : preview.before.node()) before[keyOf(n)] = &n;
+  for (const auto& n : preview.after.node()) after[keyOf(n)] = &n;
+  auto overlayFor = [&](const ModelDocument* doc, bool isBefore) {
+    auto ov = std::make_shared<CanvasOverlay>();
+    if (!doc) return ov;
+    doc->model->graph().forEachNode([&](const Node& n) {
+      std::string key = n.name().empty() ? n.opType() + " producing " + (n.outputs().empty() || !n.outputs()[0]
+                                                                              ? std::string()
+                                                                              : n.outputs()[0]->name())
+                                         : n.name();
+      const auto& other = isBefore ? after : before;
+      auto it = other.find(key);
+      QColor c = it == other.end() ? (isBefore ? removedColor() : addedColor()) : changedColor();
+      if (it != other.end() &&
+          google::protobuf::util::MessageDifferencer::Equals(*it->second, *(isBefore ? before : after)[key]))
+        return;  // kept as it was
+      ov->outlines[n.id()].push_back({c, Qt::SolidLine});
+      ov->notes[n.id()] = c == removedColor() ? tr("removed by the rewrite")
+                          : c == addedColor() ? tr("added by the rewrite")
+                                              : tr("changed by the rewrite");
+    });
+    return ov;
+  };
+  for (const auto& [k, n] : before) {
+    if (!after.count(k)) removed_ << QString::fromStdString(k);
+    else if (!google::protobuf::util::MessageDifferencer::Equals(*n, *after[k])) changed_ << QString::fromStdString(k);
+  }
+  for (const auto& [k, n] : after)
+    if (!before.count(k)) added_ << QString::fromStdString(k);
+
+  beforeDoc_ = regionDocument(preview.before, shell);
+  afterDoc_ = regionDocument(preview.after, shell);
+
+  auto* layout = new QVBoxLayout(this);
+  auto* legend = new QLabel(this);
+  legend->setTextFormat(Qt::RichText);
+  legend->setText(chip(removedColor(), tr("removed (%1)").arg(removed_.size())) + QStringLiteral(" &nbsp; ") +
+                  chip(addedColor(), tr("added (%1)").arg(added_.size())) + QStringLiteral(" &nbsp; ") +
+                  chip(changedColor(), tr("changed (%1)").arg(changed_.size())) + QStringLiteral(" &nbsp; ") +
+                  tr("Nothing is committed until you apply."));
+  layout->addWidget(legend);
+
+  auto* split = new QSplitter(Qt::Horizontal, this);
+  auto side = [&](const QString& heading, std::shared_ptr<ModelDocument> doc, bool isBefore) {
+    auto* box = new QWidget(split);
+    auto* v = new QVBoxLayout(box);
+    v->setContentsMargins(0, 0, 0, 0);
+    int count = doc ? static_cast<int>(doc->model->graph().nodeCount()) : 0;
+    auto* label = new QLabel(QStringLiteral("<b>%1</b> · %2").arg(heading.toHtmlEscaped(), tr("%n node(s)", nullptr, count)), box);
+    v->addWidget(label);
+    auto* canvas = new GraphCanvas(box);
+    canvas->setObjectName(isBefore ? QStringLiteral("previewBefore") : QStringLiteral("previewAfter"));
+    canvas->setDocument(doc);
+    canvas->setOverlay(overlayFor(doc.get(), isBefore));
+    v->addWidget(canvas, 1);
+    split->addWidget(box);
+    return canvas;
+  };
+  before_ = side(tr("Before"), beforeDoc_, true);
+  after_ = side(tr("After"), afterDoc_, false);
+  layout->addWidget(split, 1);
+
+  auto* buttons = new QDialogButtonBox(this);
+  apply_ = buttons->addButton(tr("Apply This Rewrite"), QDialogButtonBox::AcceptRole);
+  apply_->setObjectName(QStringLiteral("previewApply"));
+  buttons->addButton(QDialogButtonBox::Close);
+  connect(buttons, &QDialogButtonBox::accepted, this, [this] {
+    emit applyRequested();
+    accept();
+  });
+  connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
+  layout->addWidget(buttons);
+  resize(1000, 620);
+}
+
+int RewritePreviewDialog::beforeNodeCount() const {
+  return beforeDoc_ ? static_cast<int>(beforeDoc_->model->graph().nodeCount()) : 0;
+}
+
+int RewritePreviewDialog::afterNodeCount() const {
+  return afterDoc_ ? static_cast<int>(afterDoc_->model->graph().nodeCount()) : 0;
+}
+
+}  // namespace graft

@@ -1,0 +1,347 @@
+#include "rewrite/rewrite_panel.h"
+
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QPushButton>
+#include <QTabWidget>
+#include <QTreeWidget>
+#include <QVBoxLayout>
+
+#include <map>
+
+#include "rewrite/rewrite_session.h"
+
+namespace graft {
+
+namespace {
+
+enum ItemKind { RuleItem = 1, MatchItem, FuseItem, FuseGroupItem, WhyNotItem, BlockItem };
+constexpr int kKindRole = Qt::UserRole;
+constexpr int kIndexRole = Qt::UserRole + 1;
+constexpr int kRuleRole = Qt::UserRole + 2;
+
+const QColor kBlockColor(220, 38, 38);
+const QColor kFuseColor(100, 116, 139);
+const QColor kWhyNotColor(217, 119, 6);
+
+QString nodeList(const std::vector<Node*>& nodes, int max = 4) {
+  QStringList names;
+  for (size_t i = 0; i < nodes.size() && static_cast<int>(i) < max; ++i)
+    names << QString::fromStdString(MatchContext::label(nodes[i]));
+  if (static_cast<int>(nodes.size()) > max) names << QStringLiteral("…");
+  return names.join(QStringLiteral(", "));
+}
+
+QString delta(int d) { return d > 0 ? QStringLiteral("+%1").arg(d) : QString::number(d); }
+
+QString chip(const QColor& c, const QString& glyph = QStringLiteral("\u25A0")) {
+  return QStringLiteral("<span style=\"color:%1\">%2</span>").arg(c.name(), glyph);
+}
+
+}  // namespace
+
+RewritePanel::RewritePanel(RewriteSession* session, QWidget* parent) : QWidget(parent), session_(session) {
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(4, 4, 4, 4);
+  summary_ = new QLabel(this);
+  summary_->setObjectName(QStringLiteral("rewriteSummary"));
+  summary_->setWordWrap(true);
+  legend_ = new QLabel(this);
+  legend_->setObjectName(QStringLiteral("rewriteLegend"));
+  legend_->setWordWrap(true);
+  legend_->setTextFormat(Qt::RichText);
+  layout->addWidget(summary_);
+  layout->addWidget(legend_);
+
+  tabs_ = new QTabWidget(this);
+  tabs_->setDocumentMode(true);
+  auto makeTree = [this](const QStringList& headers, const char* name) {
+    auto* t = new QTreeWidget(this);
+    t->setObjectName(QString::fromLatin1(name));
+    t->setHeaderLabels(headers);
+    t->setRootIsDecorated(true);
+    t->setUniformRowHeights(true);
+    t->setAlternatingRowColors(true);
+    t->setTextElideMode(Qt::ElideMiddle);
+    t->header()->setStretchLastSection(true);
+    connect(t, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem* item) { onCurrentChanged(item); });
+    return t;
+  };
+  matches_ = makeTree({tr("Rule / match"), tr("Becomes"), tr("Δ nodes"), tr("Nodes")}, "rewriteMatches");
+  matches_->header()->resizeSection(0, 200);
+  matches_->header()->resizeSection(1, 130);
+  matches_->header()->resizeSection(2, 60);
+  whyNot_ = makeTree({tr("Rule"), tr("At"), tr("Why not")}, "rewriteWhyNot");
+  whyNot_->setRootIsDecorated(false);
+  whyNot_->header()->resizeSection(0, 140);
+  whyNot_->header()->resizeSection(1, 160);
+  blocks_ = makeTree({tr("Node"), tr("Op"), tr("Why it blocks")}, "rewriteBlocks");
+  blocks_->setRootIsDecorated(false);
+  blocks_->header()->resizeSection(0, 160);
+  blocks_->header()->resizeSection(1, 90);
+  tabs_->addTab(matches_, tr("Matches"));
+  tabs_->addTab(whyNot_, tr("Why not"));
+  tabs_->addTab(blocks_, tr("Blocks"));
+  layout->addWidget(tabs_, 1);
+
+  auto* buttons = new QHBoxLayout;
+  preview_ = new QPushButton(tr("Preview…"), this);
+  preview_->setObjectName(QStringLiteral("rewritePreview"));
+  preview_->setToolTip(tr("Before and after of the selected match, without changing the model"));
+  apply_ = new QPushButton(tr("Apply"), this);
+  apply_->setObjectName(QStringLiteral("rewriteApply"));
+  apply_->setToolTip(tr("Apply the selected match (undoable)"));
+  applyRule_ = new QPushButton(tr("Apply Rule"), this);
+  applyRule_->setObjectName(QStringLiteral("rewriteApplyRule"));
+  applyRule_->setToolTip(tr("Apply every match of the selected rule (undoable)"));
+  applyAll_ = new QPushButton(tr("Apply Profile"), this);
+  applyAll_->setObjectName(QStringLiteral("rewriteApplyAll"));
+  applyAll_->setToolTip(tr("Apply the whole profile to a fixed point (undoable)"));
+  buttons->addWidget(preview_);
+  buttons->addWidget(apply_);
+  buttons->addWidget(applyRule_);
+  buttons->addStretch(1);
+  buttons->addWidget(applyAll_);
+  layout->addLayout(buttons);
+
+  connect(preview_, &QPushButton::clicked, this, [this] { session_->requestPreview(currentMatch()); });
+  connect(apply_, &QPushButton::clicked, this,
+          [this] { session_->apply(RewriteSession::Scope::Match, currentMatch()); });
+  connect(applyRule_, &QPushButton::clicked, this,
+          [this] { session_->apply(RewriteSession::Scope::Rule, -1, currentRule()); });
+  connect(applyAll_, &QPushButton::clicked, this, [this] { session_->apply(RewriteSession::Scope::Profile); });
+  connect(matches_, &QTreeWidget::itemDoubleClicked, this, [this](QTreeWidgetItem* item) {
+    if (item && item->data(0, kKindRole).toInt() == MatchItem) session_->requestPreview(currentMatch());
+  });
+  connect(session_, &RewriteSession::matchesChanged, this, &RewritePanel::rebuild);
+  connect(session_, &RewriteSession::matchingStarted, this, [this] {
+    if (!session_->report()) summary_->setText(tr("Matching…"));
+  });
+  connect(session_, &RewriteSession::busyChanged, this, &RewritePanel::updateButtons);
+  connect(session_, &RewriteSession::documentChanged, this, &RewritePanel::updateButtons);
+  rebuild();
+}
+
+std::shared_ptr<CanvasOverlay> RewritePanel::makeOverlay(const MatchReport& report, int focusMatch,
+                                                         const QColor& focusColor) {
+  auto ov = std::make_shared<CanvasOverlay>();
+  auto note = [&](NodeId id, const QString& html) {
+    QString& n = ov->notes[id];
+    if (!n.isEmpty()) n += QStringLiteral("<br>");
+    n += html;
+  };
+  for (const auto& nm : report.nearMisses) {
+    ov->outlines[nm.root].push_back({kWhyNotColor, Qt::DotLine});
+    note(nm.root, tr("<b>Why not %1:</b> %2")
+                      .arg(QString::fromStdString(nm.rule).toHtmlEscaped(), QString::fromStdString(nm.reason).toHtmlEscaped()));
+  }
+  for (const auto& m : report.backendFuses) {
+    for (NodeId id : m.nodeIds) ov->outlines[id].push_back({kFuseColor, Qt::DashLine});
+    if (!m.nodeIds.empty())
+      note(m.root ? m.root->id() : m.nodeIds.front(),
+           tr("<b>Backend will fuse:</b> %1 (left alone)").arg(QString::fromStdString(m.rule).toHtmlEscaped()));
+  }
+  for (size_t i = 0; i < report.matches.size(); ++i) {
+    const Match& m = report.matches[i];
+    QColor c = RewriteSession::colorOf(m.rule);
+    for (NodeId id : m.nodeIds) {
+      auto& rings = ov->outlines[id];
+      rings.insert(rings.begin(), NodeOutline{c, Qt::SolidLine});
+      note(id, tr("<b>%1</b> → %2 (%3 nodes)")
+                   .arg(QString::fromStdString(m.rule).toHtmlEscaped(),
+                        QString::fromStdString(m.becomes.empty() ? std::string("?") : m.becomes).toHtmlEscaped(),
+                        delta(m.nodeDelta)));
+    }
+  }
+  for (const auto& b : report.blocks) {
+    auto& rings = ov->outlines[b.node];
+    rings.insert(rings.begin(), NodeOutline{kBlockColor, Qt::SolidLine});
+    note(b.node, tr("<b><span style=\"color:%1\">Blocks:</span></b> %2")
+                     .arg(kBlockColor.name(), QString::fromStdString(b.reason).toHtmlEscaped()));
+  }
+  if (focusMatch >= 0 && focusMatch < static_cast<int>(report.matches.size()))
+    for (NodeId id : report.matches[static_cast<size_t>(focusMatch)].nodeIds) {
+      auto& rings = ov->outlines[id];
+      rings.insert(rings.begin(), NodeOutline{focusColor.isValid() ? focusColor : QColor(37, 99, 235), Qt::SolidLine});
+    }
+  // Three rings are as many as a box can carry and still be read.
+  for (auto& [id, rings] : ov->outlines)
+    if (rings.size() > 3) rings.resize(3);
+  return ov;
+}
+
+void RewritePanel::rebuild() {
+  matches_->clear();
+  whyNot_->clear();
+  blocks_->clear();
+  const MatchReport* report = session_->report();
+  if (!session_->rewriter()) {
+    summary_->setText(tr("Choose a backend in the toolbar to see what its rules match."));
+    legend_->clear();
+    updateButtons();
+    return;
+  }
+  if (!report) {
+    summary_->setText(session_->document() ? tr("Matching…") : tr("Open a model to match %1.").arg(session_->profileName()));
+    legend_->clear();
+    updateButtons();
+    return;
+  }
+  // Matches grouped by rule, rules by how much they remove.
+  std::map<std::string, std::vector<int>> byRule;
+  for (size_t i = 0; i < report->matches.size(); ++i) byRule[report->matches[i].rule].push_back(static_cast<int>(i));
+  QStringList legend;
+  for (const auto& [rule, indices] : byRule) {
+    const QColor c = RewriteSession::colorOf(rule);
+    int total = 0;
+    for (int i : indices) total += report->matches[static_cast<size_t>(i)].nodeDelta;
+    auto* top = new QTreeWidgetItem(matches_);
+    top->setText(0, QStringLiteral("%1 (%2)").arg(QString::fromStdString(rule)).arg(indices.size()));
+    top->setText(1, QString::fromStdString(report->matches[static_cast<size_t>(indices.front())].becomes));
+    top->setText(2, delta(total));
+    top->setData(0, kKindRole, RuleItem);
+    top->setData(0, kRuleRole, QString::fromStdString(rule));
+    QPixmap swatch(12, 12);
+    swatch.fill(c);
+    top->setIcon(0, QIcon(swatch));
+    if (const auto* r = session_->rewriter()->findRule(rule)) top->setToolTip(0, QString::fromStdString((*r)->description()));
+    for (int i : indices) {
+      const Match& m = report->matches[static_cast<size_t>(i)];
+      auto* item = new QTreeWidgetItem(top);
+      item->setText(0, QString::fromStdString(m.root ? MatchContext::label(m.root) : rule));
+      item->setText(1, QString::fromStdString(m.becomes));
+      item->setText(2, delta(m.nodeDelta));
+      item->setText(3, nodeList(m.nodes));
+      item->setToolTip(3, nodeList(m.nodes, 50));
+      item->setData(0, kKindRole, MatchItem);
+      item->setData(0, kIndexRole, i);
+      item->setData(0, kRuleRole, QString::fromStdString(rule));
+    }
+    legend << chip(c) + QStringLiteral("&nbsp;") + QString::fromStdString(rule).toHtmlEscaped();
+  }
+  if (!report->backendFuses.empty()) {
+    auto* top = new QTreeWidgetItem(matches_);
+    top->setText(0, tr("Backend will fuse (%1)").arg(report->backendFuses.size()));
+    top->setText(1, tr("left alone"));
+    top->setData(0, kKindRole, FuseGroupItem);
+    top->setForeground(0, kFuseColor);
+    for (size_t i = 0; i < report->backendFuses.size(); ++i) {
+      const Match& m = report->backendFuses[i];
+      auto* item = new QTreeWidgetItem(top);
+      item->setText(0, QString::fromStdString(m.rule));
+      item->setText(1, QString::fromStdString(m.becomes));
+      item->setText(3, nodeList(m.nodes));
+      item->setData(0, kKindRole, FuseItem);
+      item->setData(0, kIndexRole, static_cast<int>(i));
+    }
+  }
+  for (size_t i = 0; i < report->nearMisses.size(); ++i) {
+    const NearMiss& nm = report->nearMisses[i];
+    auto* item = new QTreeWidgetItem(whyNot_);
+    item->setText(0, QString::fromStdString(nm.rule));
+    item->setText(1, QString::fromStdString(nm.rootName));
+    item->setText(2, QString::fromStdString(nm.reason));
+    item->setToolTip(2, QString::fromStdString(nm.reason));
+    item->setData(0, kKindRole, WhyNotItem);
+    item->setData(0, kIndexRole, static_cast<int>(i));
+  }
+  for (size_t i = 0; i < report->blocks.size(); ++i) {
+    const BlockerHit& b = report->blocks[i];
+    auto* item = new QTreeWidgetItem(blocks_);
+    item->setText(0, QString::fromStdString(b.nodeName.empty() ? b.opType : b.nodeName));
+    item->setText(1, QString::fromStdString(b.opType));
+    item->setText(2, QString::fromStdString(b.reason));
+    item->setToolTip(2, QString::fromStdString(b.reason));
+    item->setForeground(0, kBlockColor);
+    item->setData(0, kKindRole, BlockItem);
+    item->setData(0, kIndexRole, static_cast<int>(i));
+  }
+  if (byRule.size() <= 3) matches_->expandAll();
+  legend << chip(kBlockColor) + QStringLiteral("&nbsp;") + tr("blocks");
+  legend << chip(kFuseColor, QStringLiteral("\u2504")) + QStringLiteral("&nbsp;") + tr("backend will fuse");
+  legend << chip(kWhyNotColor, QStringLiteral("\u2508")) + QStringLiteral("&nbsp;") + tr("why not (hover)");
+  legend_->setText(legend.join(QStringLiteral(" &nbsp; ")));
+  summary_->setText(tr("%1: %2 in %3 · %4 · %5 · %6")
+                        .arg(session_->profileName(),
+                             tr("%n match(es)", nullptr, static_cast<int>(report->matches.size())),
+                             tr("%n rule(s)", nullptr, static_cast<int>(byRule.size())),
+                             tr("%n block(s)", nullptr, static_cast<int>(report->blocks.size())),
+                             tr("%n backend fusion(s)", nullptr, static_cast<int>(report->backendFuses.size())),
+                             tr("%n near miss(es)", nullptr, static_cast<int>(report->nearMisses.size()))));
+  tabs_->setTabText(0, tr("Matches (%1)").arg(report->matches.size()));
+  tabs_->setTabText(1, tr("Why not (%1)").arg(report->nearMisses.size()));
+  tabs_->setTabText(2, tr("Blocks (%1)").arg(report->blocks.size()));
+  updateButtons();
+}
+
+int RewritePanel::currentMatch() const {
+  QTreeWidgetItem* item = matches_->currentItem();
+  if (!item || item->data(0, kKindRole).toInt() != MatchItem) return -1;
+  return item->data(0, kIndexRole).toInt();
+}
+
+QString RewritePanel::currentRule() const {
+  QTreeWidgetItem* item = matches_->currentItem();
+  return item ? item->data(0, kRuleRole).toString() : QString();
+}
+
+bool RewritePanel::selectMatch(int index) {
+  for (int t = 0; t < matches_->topLevelItemCount(); ++t) {
+    QTreeWidgetItem* top = matches_->topLevelItem(t);
+    for (int c = 0; c < top->childCount(); ++c)
+      if (top->child(c)->data(0, kKindRole).toInt() == MatchItem && top->child(c)->data(0, kIndexRole).toInt() == index) {
+        top->setExpanded(true);
+        matches_->setCurrentItem(top->child(c));
+        return true;
+      }
+  }
+  return false;
+}
+
+void RewritePanel::updateButtons() {
+  const bool ready = session_->reportCurrent() && !session_->isEditing();
+  const bool match = ready && currentMatch() >= 0;
+  preview_->setEnabled(match);
+  apply_->setEnabled(match);
+  applyRule_->setEnabled(ready && !currentRule().isEmpty());
+  applyAll_->setEnabled(ready && session_->report() && !session_->report()->matches.empty());
+}
+
+void RewritePanel::onCurrentChanged(QTreeWidgetItem* item) {
+  updateButtons();
+  const MatchReport* report = session_->report();
+  if (!item || !report || !session_->reportCurrent()) return;
+  const int index = item->data(0, kIndexRole).toInt();
+  std::vector<NodeId> nodes;
+  int match = -1;
+  switch (item->data(0, kKindRole).toInt()) {
+    case MatchItem:
+      if (index < static_cast<int>(report->matches.size())) {
+        const Match& m = report->matches[static_cast<size_t>(index)];
+        if (m.root) nodes.push_back(m.root->id());
+        for (NodeId id : m.nodeIds)
+          if (!m.root || id != m.root->id()) nodes.push_back(id);
+        match = index;
+      }
+      break;
+    case FuseItem:
+      if (index < static_cast<int>(report->backendFuses.size())) nodes = report->backendFuses[static_cast<size_t>(index)].nodeIds;
+      break;
+    case WhyNotItem:
+      if (index < static_cast<int>(report->nearMisses.size())) {
+        nodes.push_back(report->nearMisses[static_cast<size_t>(index)].root);
+        for (NodeId id : report->nearMisses[static_cast<size_t>(index)].partial)
+          if (id != nodes.front()) nodes.push_back(id);
+      }
+      break;
+    case BlockItem:
+      if (index < static_cast<int>(report->blocks.size())) nodes.push_back(report->blocks[static_cast<size_t>(index)].node);
+      break;
+    default:
+      return;
+  }
+  if (!nodes.empty()) emit nodesActivated(nodes, match);
+}
+
+}  // namespace graft

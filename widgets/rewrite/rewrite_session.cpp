@@ -1,0 +1,387 @@
+#include "rewrite/rewrite_session.h"
+
+#include <QCoreApplication>
+#include <QFileInfo>
+#include <QTimer>
+#include <QUndoCommand>
+#include <QUndoStack>
+#include <QtConcurrent/QtConcurrentRun>
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace graft {
+
+namespace {
+
+// One applied rewrite on the undo stack. The engine did it already (on a worker), so the
+// first redo() is the push itself; later undo/redo replay the record's journal.
+class RewriteCommand : public QUndoCommand {
+ public:
+  RewriteCommand(RewriteSession* session, ChangeRecord record, const QString& text)
+      : session_(session), record_(std::move(record)) {
+    setText(text);
+  }
+  void undo() override { session_->replay(record_, true); }
+  void redo() override {
+    if (first_) {
+      first_ = false;
+      return;
+    }
+    session_->replay(record_, false);
+  }
+
+ private:
+  RewriteSession* session_;
+  ChangeRecord record_;
+  bool first_ = true;
+};
+
+QString summaryOf(const ChangeRecord& rec) {
+  QString s = QCoreApplication::translate("graft::RewriteSession", "%n rewrite(s)", nullptr, static_cast<int>(rec.applied));
+  s += QStringLiteral(" · ") +
+       QCoreApplication::translate("graft::RewriteSession", "%1 nodes").arg(rec.nodeDelta > 0 ? QStringLiteral("+%1").arg(rec.nodeDelta)
+                                                                                               : QString::number(rec.nodeDelta));
+  if (!rec.rules.empty()) {
+    QStringList rules;
+    for (const auto& r : rec.rules) rules << QString::fromStdString(r);
+    s += QStringLiteral(" · ") + rules.join(QStringLiteral(", "));
+  }
+  return s;
+}
+
+}  // namespace
+
+RewriteSession::RewriteSession(QObject* parent) : QObject(parent) {
+  qRegisterMetaType<graft::Preview>();
+  stack_ = new QUndoStack(this);
+  watcher_ = new QFutureWatcher<RewriteJobResult>(this);
+  connect(watcher_, &QFutureWatcher<RewriteJobResult>::finished, this, &RewriteSession::finished);
+  progressTimer_ = new QTimer(this);
+  progressTimer_->setInterval(100);
+  connect(progressTimer_, &QTimer::timeout, this, [this] {
+    if (running_ && progress_) emit progressChanged(progress_->load(), running_->what);
+  });
+}
+
+RewriteSession::~RewriteSession() {
+  queue_.clear();
+  if (cancel_) cancel_->store(true);
+  watcher_->waitForFinished();
+  // Commands hold journals that keep removed nodes alive; drop them before the model goes.
+  stack_->clear();
+}
+
+void RewriteSession::setDocument(std::shared_ptr<ModelDocument> document) {
+  queue_.clear();
+  if (cancel_) cancel_->store(true);
+  watcher_->waitForFinished();
+  stack_->clear();
+  document_ = std::move(document);
+  report_.reset();
+  reportRevision_ = 0;
+  emit matchesChanged();
+  rematch();
+}
+
+QStringList RewriteSession::availableProfiles() {
+  QStringList out;
+  for (const auto& p : graft::availableProfiles()) out << QString::fromStdString(p);
+  return out;
+}
+
+bool RewriteSession::setProfile(const QString& nameOrPath, QString* error) {
+  auto profile = findProfile(nameOrPath.toStdString());
+  if (!profile) {
+    if (error) *error = QString::fromStdString(profile.message());
+    return false;
+  }
+  auto rw = Rewriter::create(*profile, [this] {
+    std::vector<std::string> files;
+    for (const QString& f : ruleFiles_) files.push_back(f.toStdString());
+    return files;
+  }());
+  if (!rw) {
+    if (error) *error = QString::fromStdString(rw.message());
+    return false;
+  }
+  profile_ = std::move(*profile);
+  rewriter_ = std::make_shared<const Rewriter>(std::move(*rw));
+  report_.reset();
+  matchQueued_ = false;
+  emit profileChanged();
+  emit matchesChanged();
+  rematch();
+  return true;
+}
+
+bool RewriteSession::addRuleFile(const QString& path, QString* error) {
+  // Checked on its own first, so a mistake names the user's file and line.
+  auto rules = loadRuleFile(path.toStdString());
+  if (!rules) {
+    if (error) *error = QString::fromStdString(rules.message());
+    return false;
+  }
+  QStringList files = ruleFiles_;
+  if (!files.contains(path)) files << path;
+  if (!profile_) {
+    rewriter_ = std::make_shared<const Rewriter>(Rewriter::fromRules(std::move(*rules)));
+    ruleFiles_ = files;
+  } else {
+    // The profile's rule list decides what runs; rules it does not name still run when
+    // they come from a file the user loaded explicitly.
+    Profile p = *profile_;
+    for (const auto& r : *rules)
+      if (std::none_of(p.rules.begin(), p.rules.end(), [&](const ProfileRule& pr) { return pr.name == r->name(); }))
+        p.rules.push_back(ProfileRule{r->name(), false, {}});
+    std::vector<std::string> extra;
+    for (const QString& f : files) extra.push_back(f.toStdString());
+    auto rw = Rewriter::create(p, extra);
+    if (!rw) {
+      if (error) *error = QString::fromStdString(rw.message());
+      return false;
+    }
+    profile_ = std::move(p);
+    rewriter_ = std::make_shared<const Rewriter>(std::move(*rw));
+    ruleFiles_ = files;
+  }
+  report_.reset();
+  matchQueued_ = false;
+  emit profileChanged();
+  emit matchesChanged();
+  rematch();
+  return true;
+}
+
+QString RewriteSession::profileName() const {
+  return profile_ ? QString::fromStdString(profile_->name) : QString();
+}
+
+bool RewriteSession::reportCurrent() const {
+  return report_ && document_ && document_->model && reportRevision_ == document_->model->revision();
+}
+
+QColor RewriteSession::colorOf(const std::string& rule) {
+  // Hues spread by the golden angle from a hash of the name: stable across runs and sessions.
+  std::uint32_t h = 2166136261u;
+  for (unsigned char c : rule) h = (h ^ c) * 16777619u;
+  const int hue = static_cast<int>((h % 360u + (h >> 9) % 7u * 137u) % 360u);
+  // Keep clear of the blockers' red.
+  const int safeHue = (hue < 20 || hue > 340) ? (hue + 40) % 360 : hue;
+  return QColor::fromHsv(safeHue, 200, 215);
+}
+
+void RewriteSession::rematch() {
+  if (!document_ || !document_->model || !rewriter_) return;
+  if (matchQueued_) return;
+  matchQueued_ = true;
+  emit matchingStarted();
+  auto doc = document_;
+  auto rw = rewriter_;
+  enqueue(
+      [doc, rw](const auto&, const auto&) {
+        RewriteJobResult r;
+        r.kind = RewriteJobResult::Kind::Match;
+        r.revision = doc->model->revision();
+        r.report = std::make_shared<MatchReport>(rw->match(*doc->model, MatchOptions{.nearMisses = true}));
+        return r;
+      },
+      false, tr("Matching"));
+}
+
+void RewriteSession::apply(Scope scope, int matchIndex, const QString& rule) {
+  if (!document_ || !document_->model || !rewriter_) return;
+  std::optional<Match> match;
+  QString label;
+  if (scope == Scope::Match) {
+    if (!reportCurrent() || matchIndex < 0 || matchIndex >= static_cast<int>(report_->matches.size())) {
+      emit applyFailed(tr("The list of matches is out of date; wait for matching to finish and try again."));
+      return;
+    }
+    match = report_->matches[static_cast<size_t>(matchIndex)];
+    label = tr("Apply %1 at %2")
+                .arg(QString::fromStdString(match->rule),
+                     QString::fromStdString(match->root ? MatchContext::label(match->root) : std::string()));
+  } else if (scope == Scope::Rule) {
+    label = tr("Apply all matches of %1").arg(rule);
+  } else {
+    label = tr("Apply profile %1").arg(profileName());
+  }
+  auto doc = document_;
+  auto rw = rewriter_;
+  ApplyOptions options = options_;
+  const std::string ruleName = rule.toStdString();
+  enqueue(
+      [doc, rw, scope, match, ruleName, options, label](const std::shared_ptr<std::atomic<bool>>& cancel,
+                                                        const std::shared_ptr<std::atomic<double>>& progress) {
+        RewriteJobResult r;
+        r.kind = RewriteJobResult::Kind::Apply;
+        r.label = label;
+        Model& model = *doc->model;
+        progress->store(-1);
+        Result<ChangeRecord> rec = scope == Scope::Match  ? rw->applyMatch(model, *match, options)
+                                   : scope == Scope::Rule ? rw->applyRule(model, ruleName, options)
+                                                          : rw->applyAll(model, options);
+        if (!rec) {
+          r.status = rec.status();
+          return r;
+        }
+        if (cancel->load()) {
+          (void)rec->undo(model);
+          r.cancelled = true;
+          return r;
+        }
+        r.record = std::move(*rec);
+        // The views need the analyses of the new graph; done here, still off the GUI thread.
+        auto fresh = analyseModel(*doc, [progress, cancel](double f, std::string_view) {
+          progress->store(f);
+          return true;
+        });
+        if (fresh) r.analysis = std::move(*fresh);
+        else r.status = fresh.status();
+        return r;
+      },
+      true, label);
+}
+
+void RewriteSession::requestPreview(int matchIndex) {
+  if (!reportCurrent() || matchIndex < 0 || matchIndex >= static_cast<int>(report_->matches.size())) {
+    emit previewFailed(tr("The list of matches is out of date; wait for matching to finish and try again."));
+    return;
+  }
+  auto doc = document_;
+  auto rw = rewriter_;
+  Match match = report_->matches[static_cast<size_t>(matchIndex)];
+  enqueue(
+      [doc, rw, match, matchIndex](const auto&, const auto&) {
+        RewriteJobResult r;
+        r.kind = RewriteJobResult::Kind::Preview;
+        r.revision = static_cast<std::uint64_t>(matchIndex);
+        r.label = QString::number(doc->model->revision());
+        auto pv = rw->preview(*doc->model, match);
+        r.revisionAfter = doc->model->revision();
+        if (pv) r.preview = std::move(*pv);
+        else r.status = pv.status();
+        return r;
+      },
+      true, tr("Preparing the preview"));
+}
+
+void RewriteSession::cancel() {
+  if (cancel_) cancel_->store(true);
+}
+
+void RewriteSession::replay(const ChangeRecord& record, bool undo) {
+  if (!document_ || !document_->model) return;
+  emit editStarted(undo ? tr("Undoing") : tr("Redoing"));
+  Status st = undo ? record.undo(*document_->model) : record.redo(*document_->model);
+  if (!st) spdlog::error("{}", st.message());
+  scheduleAnalysis();
+}
+
+void RewriteSession::scheduleAnalysis() {
+  if (analysisQueued_) return;
+  analysisQueued_ = true;
+  auto doc = document_;
+  enqueue(
+      [doc](const std::shared_ptr<std::atomic<bool>>&, const std::shared_ptr<std::atomic<double>>& progress) {
+        RewriteJobResult r;
+        r.kind = RewriteJobResult::Kind::Analysis;
+        auto fresh = analyseModel(*doc, [progress](double f, std::string_view) {
+          progress->store(f);
+          return true;
+        });
+        if (fresh) r.analysis = std::move(*fresh);
+        else r.status = fresh.status();
+        return r;
+      },
+      false, tr("Analysing the model"));
+}
+
+void RewriteSession::enqueue(Job job, bool edits, const QString& what) {
+  const bool wasBusy = isBusy();
+  queue_.push_back(Pending{std::move(job), edits, what});
+  if (!running_) startNext();
+  if (!wasBusy) emit busyChanged(true);
+}
+
+void RewriteSession::startNext() {
+  if (running_ || queue_.empty()) return;
+  running_ = std::make_unique<Pending>(std::move(queue_.front()));
+  queue_.erase(queue_.begin());
+  cancel_ = std::make_shared<std::atomic<bool>>(false);
+  progress_ = std::make_shared<std::atomic<double>>(-1.0);
+  if (running_->edits) {
+    editing_ = true;
+    emit editStarted(running_->what);
+  }
+  emit progressChanged(-1, running_->what);
+  progressTimer_->start();
+  watcher_->setFuture(QtConcurrent::run([job = running_->job, cancel = cancel_, progress = progress_] {
+    return job(cancel, progress);
+  }));
+}
+
+void RewriteSession::finished() {
+  progressTimer_->stop();
+  RewriteJobResult r = watcher_->result();
+  std::unique_ptr<Pending> done = std::move(running_);
+  const bool edited = done && done->edits;
+  editing_ = false;
+  switch (r.kind) {
+    case RewriteJobResult::Kind::Match:
+      matchQueued_ = false;
+      // A report of an older graph is useless: another match is queued behind the edit.
+      if (document_ && document_->model && r.revision == document_->model->revision()) {
+        report_ = std::move(r.report);
+        reportRevision_ = r.revision;
+        for (const auto& w : report_->warnings) spdlog::warn("matching: {}", w);
+        emit matchesChanged();
+      }
+      break;
+    case RewriteJobResult::Kind::Analysis:
+      analysisQueued_ = false;
+      if (r.analysis && document_) adoptAnalysis(*document_, std::move(*r.analysis));
+      else if (!r.status) spdlog::error("{}", r.status.message());
+      emit editFinished();
+      emit documentChanged();
+      rematch();
+      break;
+    case RewriteJobResult::Kind::Apply:
+      if (edited) emit editFinished();
+      rematch();  // even a failed apply was undone, which leaves a new revision
+      if (r.cancelled) {
+        emit applyFailed(tr("Cancelled; the model is unchanged."));
+        break;
+      }
+      if (!r.record) {
+        emit applyFailed(QString::fromStdString(r.status.message()));
+        break;
+      }
+      if (r.analysis && document_) adoptAnalysis(*document_, std::move(*r.analysis));
+      for (const auto& w : r.record->warnings) spdlog::warn("{}", w);
+      if (r.record->applied == 0 || !r.record->journal || r.record->journal->empty()) {
+        emit documentChanged();
+        emit applied(tr("Nothing to apply: no match changed the graph."));
+      } else {
+        QString summary = summaryOf(*r.record);
+        stack_->push(new RewriteCommand(this, std::move(*r.record), r.label));
+        emit documentChanged();
+        spdlog::info("{}: {}", r.label.toStdString(), summary.toStdString());
+        emit applied(summary);
+      }
+      break;
+    case RewriteJobResult::Kind::Preview:
+      if (edited) emit editFinished();
+      // The preview applied and undid the rewrite: the graph is the one the matches were found on.
+      if (report_ && QString::number(reportRevision_) == r.label) reportRevision_ = r.revisionAfter;
+      if (r.preview) emit previewReady(*r.preview, static_cast<int>(r.revision));
+      else emit previewFailed(QString::fromStdString(r.status.message()));
+      break;
+  }
+  if (!running_ && !queue_.empty()) startNext();
+  if (!isBusy()) emit busyChanged(false);
+}
+
+}  // namespace graft

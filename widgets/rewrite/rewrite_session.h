@@ -1,0 +1,132 @@
+// The studio's side of rewriting: the chosen backend profile, matching off the GUI thread, and
+// previewing, applying and undoing rewrites of the open document as commands on a QUndoStack.
+#pragma once
+
+#include <QColor>
+#include <QFutureWatcher>
+#include <QObject>
+#include <QString>
+#include <QStringList>
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <optional>
+
+#include "graft/rewrite.h"
+#include "model_document.h"
+
+class QTimer;
+class QUndoStack;
+
+namespace graft {
+
+// Everything a worker job hands back to the GUI thread.
+struct RewriteJobResult {
+  enum class Kind { Match, Analysis, Apply, Preview } kind = Kind::Match;
+  Status status;
+  std::uint64_t revision = 0;                // model revision the job saw (Match)
+  std::shared_ptr<MatchReport> report;       // Match
+  std::shared_ptr<ModelDocument> analysis;   // Analysis / Apply: the re-run analyses
+  std::optional<ChangeRecord> record;        // Apply
+  std::optional<Preview> preview;            // Preview
+  QString label;                             // Apply: the command's text; Preview: the match
+  std::uint64_t revisionAfter = 0;            // Preview: the revision its apply+undo left
+  bool cancelled = false;
+};
+
+class RewriteSession : public QObject {
+  Q_OBJECT
+
+ public:
+  enum class Scope { Match, Rule, Profile };
+
+  explicit RewriteSession(QObject* parent = nullptr);
+  ~RewriteSession() override;
+
+  QUndoStack* undoStack() const { return stack_; }
+  // A newly opened document: clears the undo history and matches again.
+  void setDocument(std::shared_ptr<ModelDocument> document);
+  const std::shared_ptr<ModelDocument>& document() const { return document_; }
+
+  // Backend profiles by name (graft::availableProfiles) or path; rule files add user rules.
+  static QStringList availableProfiles();
+  bool setProfile(const QString& nameOrPath, QString* error = nullptr);
+  bool addRuleFile(const QString& path, QString* error = nullptr);
+  QString profileName() const;
+  QStringList ruleFiles() const { return ruleFiles_; }
+  const Rewriter* rewriter() const { return rewriter_.get(); }
+
+  // Matching runs on a worker; matchesChanged() tells when report() is current.
+  void rematch();
+  const MatchReport* report() const { return report_.get(); }
+  bool reportCurrent() const;
+  // A stable colour per rule name, readable on light and dark canvases.
+  static QColor colorOf(const std::string& rule);
+
+  // Applies on a worker (the window blocks input meanwhile); ends in applied() or applyFailed().
+  void apply(Scope scope, int matchIndex = -1, const QString& rule = {});
+  // Before/after of one match without committing it; ends in previewReady() or previewFailed().
+  void requestPreview(int matchIndex);
+  bool isBusy() const { return running_ != nullptr || !queue_.empty(); }
+  bool isEditing() const { return editing_; }
+  // Cancels the running apply: what it did is undone when it comes back.
+  void cancel();
+  ApplyOptions& applyOptions() { return options_; }
+
+  // Called by the undo commands (GUI thread).
+  void replay(const ChangeRecord& record, bool undo);
+
+ signals:
+  void profileChanged();
+  void matchingStarted();
+  void matchesChanged();
+  void busyChanged(bool busy);
+  // A job edits the model on a worker: views must not read or observe it until editFinished.
+  void editStarted(const QString& what);
+  void editFinished();
+  // The analyses were re-run after an edit (apply, undo, redo): views show the new state.
+  void documentChanged();
+  void applied(const QString& summary);
+  void applyFailed(const QString& message);
+  void previewReady(const graft::Preview& preview, int matchIndex);
+  void previewFailed(const QString& message);
+  void progressChanged(double fraction, const QString& stage);
+
+ private:
+  using Job = std::function<RewriteJobResult(const std::shared_ptr<std::atomic<bool>>& cancel,
+                                             const std::shared_ptr<std::atomic<double>>& progress)>;
+  struct Pending {
+    Job job;
+    bool edits = false;
+    QString what;
+  };
+  void enqueue(Job job, bool edits, const QString& what);
+  void startNext();
+  void finished();
+  void scheduleAnalysis();
+  void rebuildRewriter();
+
+  QUndoStack* stack_ = nullptr;
+  std::shared_ptr<ModelDocument> document_;
+  std::optional<Profile> profile_;
+  QStringList ruleFiles_;
+  std::shared_ptr<const Rewriter> rewriter_;
+  std::shared_ptr<MatchReport> report_;
+  std::uint64_t reportRevision_ = 0;
+  ApplyOptions options_;
+
+  QFutureWatcher<RewriteJobResult>* watcher_ = nullptr;
+  std::unique_ptr<Pending> running_;
+  std::vector<Pending> queue_;
+  std::shared_ptr<std::atomic<bool>> cancel_;
+  std::shared_ptr<std::atomic<double>> progress_;
+  bool editing_ = false;
+  bool analysisQueued_ = false;
+  bool matchQueued_ = false;
+  QTimer* progressTimer_ = nullptr;
+};
+
+}  // namespace graft
+
+Q_DECLARE_METATYPE(graft::Preview)
