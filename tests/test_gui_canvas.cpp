@@ -123,7 +123,20 @@ class TestGuiCanvas : public QObject {
     QCOMPARE(selected.at(0).at(0).value<const graft::Node*>(), conv);
     QCOMPARE(canvas.selectedNode(), conv);
     QCOMPARE(panel.node(), conv);
-    QVERIFY2(panel.toPlainText().contains("Conv"), qPrintable(panel.toPlainText()));
+    // The panel describes this node: op, opset, name, its inputs and outputs with their
+    // inferred types, its attributes and the op's documentation from the schema.
+    const QString text = panel.toPlainText();
+    QVERIFY2(text.startsWith("Conv"), qPrintable(text));
+    QVERIFY2(text.contains(QString("opset %1").arg(doc->model->opsetVersion(""))), qPrintable(text));
+    if (!conv->name().empty()) QVERIFY2(text.contains(QString::fromStdString(conv->name())), qPrintable(text));
+    for (const Value* v : conv->inputs())
+      if (v) QVERIFY2(text.contains(QString::fromStdString(v->name())), v->name().c_str());
+    const onnx::TypeProto* outType = doc->typeOf(conv->output(0)->name());
+    QVERIFY(outType);
+    QVERIFY2(text.contains(QString::fromStdString(formatType(*outType))), qPrintable(text));
+    for (const auto& a : conv->proto().attribute())
+      QVERIFY2(text.contains(QString::fromStdString(a.name())), a.name().c_str());
+    QVERIFY2(text.contains("Documentation") && text.contains("convolution", Qt::CaseInsensitive), qPrintable(text));
     // Weights are badges on the Conv box, not boxes of their own.
     const auto& display = canvas.currentScene()->graph->display[index];
     QVERIFY(!display.badges.isEmpty());
@@ -359,6 +372,45 @@ class TestGuiCanvas : public QObject {
     QVERIFY(view->visibleSceneRect().contains(canvas.currentScene()->bounds()));
     QVERIFY(!canvas.minimap()->isVisible());
     maybeSave(full, "decoder-100");
+  }
+
+  void firstViewIsReadableAndStartsAtTheInputs() {
+    // A tall graph (12 layers, every group open: ~100 boxes in a column) is not shrunk to fit:
+    // it opens with readable text, at the top where its input is.
+    auto doc = documentFor(test::makeDecoder(12));
+    GraphCanvas canvas;
+    canvas.setAutoExpandLimit(1000);
+    canvas.resize(1000, 700);
+    canvas.show();
+    canvas.setDocument(doc);
+    QVERIFY(settle(canvas));
+    GraphView* view = canvas.view();
+    const QRectF bounds = canvas.currentScene()->bounds();
+    QVERIFY2(bounds.height() > 4 * view->viewport()->height(), "the test graph should be tall");
+    QVERIFY2(view->scale() >= GraphView::kReadableScale && view->scale() <= 1.0,
+             qPrintable(QString::number(view->scale())));
+    const QRectF visible = view->visibleSceneRect();
+    const double before = view->scale();
+    QVERIFY(visible.top() <= bounds.top() && visible.bottom() < bounds.center().y());
+    // The graph input "x" is in view, horizontally too.
+    const int input = indexOf(canvas, "x");
+    QVERIFY(input >= 0);
+    const auto& r = canvas.currentScene()->layout.nodes[canvas.currentScene()->layout.nodeBox[input]].rect;
+    QVERIFY(visible.contains(QRectF(r.x, r.y, r.width, r.height)));
+    // Fit (F) still shows all of it.
+    view->fitToView();
+    QVERIFY(view->visibleSceneRect().contains(bounds));
+    view->showStart();
+    QCOMPARE(view->scale(), before);
+    QVERIFY(view->visibleSceneRect().top() <= bounds.top());
+
+    // A small graph fits entirely, at no more than 100%.
+    auto small = openTestModel("pytorch-converted/test_Conv2d/model.onnx");
+    QVERIFY(small);
+    canvas.setDocument(small);
+    QVERIFY(settle(canvas));
+    QVERIFY(view->visibleSceneRect().contains(canvas.currentScene()->bounds()));
+    QVERIFY(view->scale() <= 1.0);
   }
 
   void darkPaletteFollowsTheSystem() {

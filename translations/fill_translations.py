@@ -172,16 +172,14 @@ T = {
     " (in %1)": (" (in %1)", "（位于 %1）"),
     "%1 (%2%)": ("%1 (%2 %)", "%1（%2%）"),
     "%1 / %2": ("%1 / %2", "%1 / %2"),
-    "%1 matches": ("%1 Treffer", "%1 个匹配"),
-    "%1 nodes": ("%1 Knoten", "%1 个节点"),
-    "%1 nodes, %2 groups": ("%1 Knoten, %2 Gruppen", "%1 个节点，%2 个分组"),
+    "%n match(es)": (["%n Treffer", "%n Treffer"], ["%n 个匹配"]),
+    "%n group(s)": (["%n Gruppe", "%n Gruppen"], ["%n 个分组"]),
     "%1 of %2": ("%1 von %2", "%1 / %2"),
-    "%1 uses": ("%1 Verwendungen", "%1 处使用"),
-    "%n tensors": ("%n Tensoren", "%n 个张量"),
+    "%n use(s)": (["%n Verwendung", "%n Verwendungen"], ["%n 处使用"]),
+    "%n tensor(s)": (["%n Tensor", "%n Tensoren"], ["%n 个张量"]),
     "'%1' is computed while the model runs; only weights and constants have values here.":
         ("„%1“ wird erst bei der Ausführung des Modells berechnet; Werte gibt es hier nur für Gewichte und Konstanten.",
          "“%1”在模型运行时才计算；这里只有权重和常量才有数值。"),
-    "1 match": ("1 Treffer", "1 个匹配"),
     "100%": ("100 %", "100%"),
     "Actual size (1)": ("Originalgröße (1)", "实际大小 (1)"),
     "Bytes": ("Bytes", "字节"),
@@ -251,6 +249,9 @@ T = {
          "打开模型但不显示窗口，把窗口画面保存到 <png> 后退出。"),
     "Window size for --screenshot, e.g. 1400x900.": ("Fenstergröße für --screenshot, z. B. 1400x900.", "--screenshot 的窗口大小，例如 1400x900。"),
     "Select the node with this name after opening.": ("Nach dem Öffnen den Knoten mit diesem Namen auswählen.", "打开后选中具有此名称的节点。"),
+    "Open the graph with groups expanded: 'all' opens every group.":
+        ("Den Graphen mit geöffneten Gruppen anzeigen: 'all' öffnet jede Gruppe.", "打开图时展开分组：'all' 展开所有分组。"),
+    "--expand takes 'all' (open every group).": ("--expand erwartet 'all' (jede Gruppe öffnen).", "--expand 的值应为 'all'（展开所有分组）。"),
     "Log debug messages too.": ("Auch Debug-Meldungen protokollieren.", "同时记录调试信息。"),
     "--size must look like 1400x900.": ("--size muss die Form 1400x900 haben.", "--size 的格式应为 1400x900。"),
     "No node named %1 in the model.": ("Das Modell hat keinen Knoten namens %1.", "模型中没有名为 %1 的节点。"),
@@ -263,6 +264,10 @@ ENGLISH_PLURALS = {
     "%1 in %n file(s)": ["%1 in %n file", "%1 in %n files"],
     "Op histogram (%n op type(s))": ["Op histogram (%n op type)", "Op histogram (%n op types)"],
     "(%n node(s))": ["(%n node)", "(%n nodes)"],
+    "%n tensor(s)": ["%n tensor", "%n tensors"],
+    "%n use(s)": ["%n use", "%n uses"],
+    "%n group(s)": ["%n group", "%n groups"],
+    "%n match(es)": ["%n match", "%n matches"],
 }
 
 

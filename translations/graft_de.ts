@@ -2,21 +2,6 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="de">
 <context>
-    <name>ScenePainter</name>
-    <message>
-        <source>%n tensors</source>
-        <translation>%n Tensoren</translation>
-    </message>
-    <message>
-        <source>%1 nodes</source>
-        <translation>%1 Knoten</translation>
-    </message>
-    <message>
-        <source>%1 uses</source>
-        <translation>%1 Verwendungen</translation>
-    </message>
-</context>
-<context>
     <name>graft::FindPanel</name>
     <message>
         <source>Find a node by name, op type or tensor name</source>
@@ -30,13 +15,12 @@
         <source>%1 of %2</source>
         <translation>%1 von %2</translation>
     </message>
-    <message>
-        <source>1 match</source>
-        <translation>1 Treffer</translation>
-    </message>
-    <message>
-        <source>%1 matches</source>
-        <translation>%1 Treffer</translation>
+    <message numerus="yes">
+        <source>%n match(es)</source>
+        <translation>
+            <numerusform>%n Treffer</numerusform>
+            <numerusform>%n Treffer</numerusform>
+        </translation>
     </message>
 </context>
 <context>
@@ -117,10 +101,6 @@
         <translation>Anordnung fehlgeschlagen</translation>
     </message>
     <message>
-        <source>%1 nodes, %2 groups</source>
-        <translation>%1 Knoten, %2 Gruppen</translation>
-    </message>
-    <message>
         <source>main graph</source>
         <translation>Hauptgraph</translation>
     </message>
@@ -148,12 +128,29 @@
         <source>Graph exported by Graft</source>
         <translation>Von Graft exportierter Graph</translation>
     </message>
+    <message numerus="yes">
+        <source>%n node(s)</source>
+        <translation>
+            <numerusform>%n Knoten</numerusform>
+            <numerusform>%n Knoten</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n group(s)</source>
+        <translation>
+            <numerusform>%n Gruppe</numerusform>
+            <numerusform>%n Gruppen</numerusform>
+        </translation>
+    </message>
 </context>
 <context>
     <name>graft::GraphView</name>
-    <message>
-        <source>%1 nodes</source>
-        <translation>%1 Knoten</translation>
+    <message numerus="yes">
+        <source>%n node(s)</source>
+        <translation>
+            <numerusform>%n Knoten</numerusform>
+            <numerusform>%n Knoten</numerusform>
+        </translation>
     </message>
 </context>
 <context>
@@ -797,6 +794,30 @@
     </message>
 </context>
 <context>
+    <name>graft::ScenePainter</name>
+    <message numerus="yes">
+        <source>%n node(s)</source>
+        <translation>
+            <numerusform>%n Knoten</numerusform>
+            <numerusform>%n Knoten</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n tensor(s)</source>
+        <translation>
+            <numerusform>%n Tensor</numerusform>
+            <numerusform>%n Tensoren</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n use(s)</source>
+        <translation>
+            <numerusform>%n Verwendung</numerusform>
+            <numerusform>%n Verwendungen</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>graft::Stage</name>
     <message>
         <source>Reading the model</source>
@@ -983,6 +1004,14 @@
     <message>
         <source>Could not write %1.</source>
         <translation>%1 konnte nicht geschrieben werden.</translation>
+    </message>
+    <message>
+        <source>Open the graph with groups expanded: &apos;all&apos; opens every group.</source>
+        <translation>Den Graphen mit geöffneten Gruppen anzeigen: 'all' öffnet jede Gruppe.</translation>
+    </message>
+    <message>
+        <source>--expand takes &apos;all&apos; (open every group).</source>
+        <translation>--expand erwartet 'all' (jede Gruppe öffnen).</translation>
     </message>
 </context>
 </TS>

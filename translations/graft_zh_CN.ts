@@ -2,21 +2,6 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
-    <name>ScenePainter</name>
-    <message>
-        <source>%n tensors</source>
-        <translation>%n 个张量</translation>
-    </message>
-    <message>
-        <source>%1 nodes</source>
-        <translation>%1 个节点</translation>
-    </message>
-    <message>
-        <source>%1 uses</source>
-        <translation>%1 处使用</translation>
-    </message>
-</context>
-<context>
     <name>graft::FindPanel</name>
     <message>
         <source>Find a node by name, op type or tensor name</source>
@@ -30,13 +15,11 @@
         <source>%1 of %2</source>
         <translation>%1 / %2</translation>
     </message>
-    <message>
-        <source>1 match</source>
-        <translation>1 个匹配</translation>
-    </message>
-    <message>
-        <source>%1 matches</source>
-        <translation>%1 个匹配</translation>
+    <message numerus="yes">
+        <source>%n match(es)</source>
+        <translation>
+            <numerusform>%n 个匹配</numerusform>
+        </translation>
     </message>
 </context>
 <context>
@@ -117,10 +100,6 @@
         <translation>布局失败</translation>
     </message>
     <message>
-        <source>%1 nodes, %2 groups</source>
-        <translation>%1 个节点，%2 个分组</translation>
-    </message>
-    <message>
         <source>main graph</source>
         <translation>主图</translation>
     </message>
@@ -148,12 +127,26 @@
         <source>Graph exported by Graft</source>
         <translation>由 Graft 导出的图</translation>
     </message>
+    <message numerus="yes">
+        <source>%n node(s)</source>
+        <translation>
+            <numerusform>%n 个节点</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n group(s)</source>
+        <translation>
+            <numerusform>%n 个分组</numerusform>
+        </translation>
+    </message>
 </context>
 <context>
     <name>graft::GraphView</name>
-    <message>
-        <source>%1 nodes</source>
-        <translation>%1 个节点</translation>
+    <message numerus="yes">
+        <source>%n node(s)</source>
+        <translation>
+            <numerusform>%n 个节点</numerusform>
+        </translation>
     </message>
 </context>
 <context>
@@ -791,6 +784,27 @@
     </message>
 </context>
 <context>
+    <name>graft::ScenePainter</name>
+    <message numerus="yes">
+        <source>%n node(s)</source>
+        <translation>
+            <numerusform>%n 个节点</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n tensor(s)</source>
+        <translation>
+            <numerusform>%n 个张量</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n use(s)</source>
+        <translation>
+            <numerusform>%n 处使用</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>graft::Stage</name>
     <message>
         <source>Reading the model</source>
@@ -977,6 +991,14 @@
     <message>
         <source>Could not write %1.</source>
         <translation>无法写入 %1。</translation>
+    </message>
+    <message>
+        <source>Open the graph with groups expanded: &apos;all&apos; opens every group.</source>
+        <translation>打开图时展开分组：'all' 展开所有分组。</translation>
+    </message>
+    <message>
+        <source>--expand takes &apos;all&apos; (open every group).</source>
+        <translation>--expand 的值应为 'all'（展开所有分组）。</translation>
     </message>
 </context>
 </TS>

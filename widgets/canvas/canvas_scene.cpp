@@ -14,7 +14,10 @@ namespace {
 QRectF toQ(const LayoutRect& r) { return {r.x, r.y, r.width, r.height}; }
 QPointF toQ(const LayoutPoint& p) { return {p.x, p.y}; }
 
-QString tr(const char* s) { return QCoreApplication::translate("graft::GraphCanvas", s); }
+// Counted texts with Qt's plural forms ("1 node", "2 nodes"; German and Chinese differ again).
+// The context is spelled out at each call so lupdate files them where the lookup finds them.
+QString nodesText(int n) { return QCoreApplication::translate("graft::ScenePainter", "%n node(s)", nullptr, n); }
+
 
 // Pills for a node's initializers, in scene coordinates, as drawn and hit-tested.
 struct BadgeRect {
@@ -198,7 +201,7 @@ QString ScenePainter::valueLabel(const LayoutScene::Edge& e) const {
     const auto& v = values[e.values[0]];
     return v.type.empty() ? QStringLiteral("?") : QString::fromStdString(v.type);
   }
-  return tr("%n tensors").replace(QStringLiteral("%n"), QString::number(e.values.size()));
+  return QCoreApplication::translate("graft::ScenePainter", "%n tensor(s)", nullptr, static_cast<int>(e.values.size()));
 }
 
 void ScenePainter::paintOverview(QPainter& p) const {
@@ -297,7 +300,7 @@ void ScenePainter::paintGroup(QPainter& p, int gb, double scale, const PaintStat
       p.setFont(fonts_.title);
       p.setPen(palette_.groupTitle);
       QString title = QStringLiteral("\u25BE ") + QString::fromStdString(grp.name) + QStringLiteral("  ") +
-                      tr("%1 nodes").arg(grp.nodeCount);
+                      nodesText(grp.nodeCount);
       QRectF t(r.left() + 8, r.top() + 3, r.width() - 16, 16);
       p.drawText(t, Qt::AlignLeft | Qt::AlignVCenter, QFontMetricsF(fonts_.title).elidedText(title, Qt::ElideRight, t.width()));
     }
@@ -323,7 +326,7 @@ void ScenePainter::paintGroup(QPainter& p, int gb, double scale, const PaintStat
   p.setFont(fonts_.attrs);
   p.setPen(palette_.mutedText);
   p.drawText(QRectF(r.left() + 8, r.top() + 22, r.width() - 16, 14), Qt::AlignCenter,
-             QStringLiteral("\u229E ") + tr("%1 nodes").arg(grp.nodeCount));
+             QStringLiteral("\u229E ") + nodesText(grp.nodeCount));
 }
 
 void ScenePainter::paintNode(QPainter& p, int nb, double scale, const PaintState& state) const {
@@ -503,7 +506,8 @@ void ScenePainter::paintStub(QPainter& p, int si, double scale) const {
   QString name = QString::fromStdString(scene_.lg().values[s.value].name);
   QFontMetricsF fm(fonts_.label);
   if (s.source) {
-    QString text = fm.elidedText(name, Qt::ElideMiddle, 110) + QStringLiteral(" \u2192 ") + tr("%1 uses").arg(s.uses);
+    QString text = fm.elidedText(name, Qt::ElideMiddle, 110) + QStringLiteral(" \u2192 ") +
+                   QCoreApplication::translate("graft::ScenePainter", "%n use(s)", nullptr, s.uses);
     p.drawText(QRectF(at.x() + 4, at.y() + 6, 200, 12), Qt::AlignLeft | Qt::AlignVCenter, text);
   } else {
     p.drawText(QRectF(at.x() + 4, at.y() - 20, 140, 12), Qt::AlignLeft | Qt::AlignVCenter,

@@ -69,7 +69,7 @@ void FindPanel::setResults(const QStringList& rows, int total) {
   else if (total > rows.size())
     count_->setText(tr("%1 of %2").arg(rows.size()).arg(total));
   else
-    count_->setText(total == 1 ? tr("1 match") : tr("%1 matches").arg(total));
+    count_->setText(tr("%n match(es)", nullptr, total));
 }
 
 void FindPanel::open() {

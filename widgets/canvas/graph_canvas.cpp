@@ -344,6 +344,8 @@ void GraphCanvas::requestLayout(bool keepView, std::function<void()> then) {
       if (second) second();
     };
   }
+  // The job about to be cancelled was to show a fresh view: the one replacing it does.
+  if (jobRunning_ && !running_.keepView && running_.level == req->level) req->keepView = false;
   pending_ = std::move(req);
   if (jobRunning_) {
     if (cancel_) cancel_->store(true);
@@ -352,12 +354,40 @@ void GraphCanvas::requestLayout(bool keepView, std::function<void()> then) {
   startNext();
 }
 
+void GraphCanvas::afterLayout(std::function<void()> then) {
+  if (levels_.empty()) return;
+  Level& lv = level();
+  ensureSnapshot(lv);
+  const int current = static_cast<int>(levels_.size()) - 1;
+  auto chain = [](std::function<void()>& slot, std::function<void()> next) {
+    if (!slot) {
+      slot = std::move(next);
+      return;
+    }
+    auto first = std::move(slot);
+    slot = [first, next] {
+      first();
+      next();
+    };
+  };
+  if (pending_ && pending_->level == current) {
+    chain(pending_->then, std::move(then));
+    return;
+  }
+  if (jobRunning_ && running_.level == current && running_.graph == lv.canvasGraph.get() && !cancel_->load()) {
+    chain(running_.then, std::move(then));
+    return;
+  }
+  requestLayout(true, std::move(then));
+}
+
 void GraphCanvas::startNext() {
   if (!pending_ || levels_.empty()) return;
   running_ = std::move(*pending_);
   pending_.reset();
   if (running_.level >= static_cast<int>(levels_.size())) return;
   Level& lv = levels_[running_.level];
+  running_.graph = lv.canvasGraph.get();
   cancel_ = std::make_shared<std::atomic<bool>>(false);
   progress_ = std::make_shared<std::atomic<double>>(0.0);
   jobRunning_ = true;
@@ -458,7 +488,9 @@ void GraphCanvas::showScene(Level& lv, std::shared_ptr<const CanvasScene> scene,
     lv.scale = 0;
   }
   const auto& g = lv.scene->grouping();
-  status_->setText(tr("%1 nodes, %2 groups").arg(g.groups.empty() ? 0 : g.groups[0].nodeCount).arg(g.groups.size() - 1));
+  const int nodes = g.groups.empty() ? 0 : g.groups[0].nodeCount;
+  const int groups = g.groups.empty() ? 0 : static_cast<int>(g.groups.size()) - 1;
+  status_->setText(tr("%n node(s)", nullptr, nodes) + QStringLiteral(", ") + tr("%n group(s)", nullptr, groups));
   minimap_->sync();
 }
 
@@ -592,7 +624,7 @@ void GraphCanvas::showNodeInView(int node) {
   NodeId id = lv.canvasGraph->layout->nodes[node].id;
   if (!scene || scene->graph != lv.canvasGraph) {
     // The scene is older than the snapshot (a layout is on its way): try again when it lands.
-    requestLayout(true, [this, id] {
+    afterLayout([this, id] {
       if (levels_.empty()) return;
       int idx = level().canvasGraph->layout->findNode(id);
       if (idx >= 0 && level().scene && level().scene->graph == level().canvasGraph) showNodeInView(idx);

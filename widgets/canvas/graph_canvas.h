@@ -128,6 +128,7 @@ class GraphCanvas : public QWidget, private ModelObserver {
     std::uint64_t generation = 0;
     bool keepView = true;
     std::function<void()> then;
+    const CanvasGraph* graph = nullptr;  // the snapshot a running job lays out
   };
   struct Outcome {
     std::shared_ptr<CanvasScene> scene;
@@ -151,6 +152,9 @@ class GraphCanvas : public QWidget, private ModelObserver {
   void pushLevel(const Graph* graph, const Node* owner, int bodyIndex);
   void ensureSnapshot(Level& level);
   void requestLayout(bool keepView, std::function<void()> then = {});
+  // Runs `then` once the current level's layout of its current snapshot is shown: after the
+  // job already on its way when there is one (not cancelling it), else after a new one.
+  void afterLayout(std::function<void()> then);
   void startNext();
   void jobFinished();
   void showScene(Level& level, std::shared_ptr<const CanvasScene> scene, bool keepView);

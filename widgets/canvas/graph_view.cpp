@@ -76,7 +76,7 @@ void GraphView::setScene(std::shared_ptr<const CanvasScene> scene, bool keepView
   scene_ = std::move(scene);
   resolveOverlay();
   if (!keepView) {
-    fitToView();
+    showStart();
   } else {
     updateScrollBars();
     centerOn(center);
@@ -106,6 +106,47 @@ void GraphView::fitToView() {
     origin_.setY(b.top() - kMargin / scale_);
     updateScrollBars();
   }
+  emit viewChanged();
+  viewport()->update();
+}
+
+void GraphView::showStart() {
+  if (!scene_) return;
+  const QRectF b = scene_->bounds();
+  if (std::min(1.0, fitScale()) >= kReadableScale) {
+    fitToView();
+    return;
+  }
+  // A fit of a tall graph is a smear nobody can read: fit the width instead, but keep the
+  // text readable and never blow it up past 100%.
+  const double vw = viewport()->width();
+  const double fitWidth = (vw - 2 * 16) / std::max(1.0, b.width());
+  scale_ = std::clamp(fitWidth, kReadableScale, 1.0);
+  double top = b.top() - 16 / scale_;
+  double left = b.center().x() - vw / 2 / scale_;
+  if (b.width() * scale_ > vw - 2 * 16) {
+    // Wider than the view: centre on the first row of boxes (the graph inputs), found through
+    // the spatial index so this touches only the boxes near the top.
+    std::vector<int> hits[4];
+    scene_->index.query(QRectF(b.left(), b.top(), b.width(), std::min(b.height(), 200.0)), hits);
+    double rowTop = b.bottom(), lo = b.right(), hi = b.left();
+    for (int nb : hits[SceneIndex::NodeItem]) rowTop = std::min(rowTop, scene_->layout.nodes[nb].rect.y);
+    for (int nb : hits[SceneIndex::NodeItem]) {
+      const auto& r = scene_->layout.nodes[nb].rect;
+      if (r.y > rowTop + 40) continue;
+      lo = std::min(lo, r.x);
+      hi = std::max(hi, r.right());
+    }
+    if (lo <= hi) {
+      left = (lo + hi) / 2 - vw / 2 / scale_;
+      // A first row wider than the view starts at its left end.
+      if ((hi - lo) * scale_ > vw - 2 * 16) left = lo - 16 / scale_;
+    } else {
+      left = b.left() - 16 / scale_;
+    }
+  }
+  origin_ = QPointF(left, top);
+  updateScrollBars();
   emit viewChanged();
   viewport()->update();
 }
@@ -301,7 +342,7 @@ bool GraphView::viewportEvent(QEvent* event) {
     } else if (int gb = scene_->groupAt(sp); gb >= 0) {
       const auto& grp = scene_->grouping().groups[scene_->layout.groups[gb].group];
       tip = QStringLiteral("<b>%1</b><br>%2").arg(QString::fromStdString(grp.path).toHtmlEscaped(),
-                                                   tr("%1 nodes").arg(grp.nodeCount));
+                                                   tr("%n node(s)", nullptr, grp.nodeCount));
     }
     if (tip.isEmpty())
       QToolTip::hideText();

@@ -17,7 +17,7 @@ class GraphView : public QAbstractScrollArea {
  public:
   explicit GraphView(QWidget* parent = nullptr);
 
-  // Shows a new scene. keepView: stay where we are (an expand), else fit (a new graph).
+  // Shows a new scene. keepView: stay where we are (an expand), else the first view (a new graph).
   void setScene(std::shared_ptr<const CanvasScene> scene, bool keepView);
   const std::shared_ptr<const CanvasScene>& scene() const { return scene_; }
 
@@ -30,6 +30,10 @@ class GraphView : public QAbstractScrollArea {
   double scale() const { return scale_; }
   void setScale(double scale, QPointF anchorViewport = QPointF(-1, -1));
   void fitToView();
+  // The first view of a graph: all of it when that is readable, else readable text at the
+  // graph's inputs (top), as wide as fits, between kReadableScale and 100%.
+  void showStart();
+  static constexpr double kReadableScale = 0.85;
   void zoomToActualSize();  // 100%
   void zoomBy(double factor);
   void centerOn(QPointF scenePoint);
