@@ -18,7 +18,6 @@ QPointF toQ(const LayoutPoint& p) { return {p.x, p.y}; }
 // The context is spelled out at each call so lupdate files them where the lookup finds them.
 QString nodesText(int n) { return QCoreApplication::translate("graft::ScenePainter", "%n node(s)", nullptr, n); }
 
-
 // Pills for a node's initializers, in scene coordinates, as drawn and hit-tested.
 struct BadgeRect {
   QRectF rect;
