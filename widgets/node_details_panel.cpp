@@ -3,6 +3,7 @@
 #include <QTextBlock>
 #include <QTextCursor>
 #include <QTextDocument>
+#include <QUrl>
 
 #include <set>
 
@@ -20,6 +21,9 @@ QString esc(const std::string& s) { return QString::fromStdString(s).toHtmlEscap
 NodeDetailsPanel::NodeDetailsPanel(QWidget* parent) : QTextBrowser(parent) {
   setOpenLinks(false);
   setReadOnly(true);
+  connect(this, &QTextBrowser::anchorClicked, this, [this](const QUrl& url) {
+    if (url.scheme() == QLatin1String("tensor")) emit tensorClicked(url.path(QUrl::FullyDecoded));
+  });
   showHint();
 }
 
@@ -83,7 +87,11 @@ void NodeDetailsPanel::showNode(const Node* node) {
       if (!v) {
         name = QStringLiteral("<i>%1</i>").arg(esc(tr("omitted")));
       } else {
-        name = esc(v->name());
+        // A link, so the tensor's values (weights, or the last run's) are one click away.
+        QUrl url;
+        url.setScheme(QStringLiteral("tensor"));
+        url.setPath(QString::fromStdString(v->name()));
+        name = QStringLiteral("<a href=\"%1\">%2</a>").arg(esc(url.toString(QUrl::FullyEncoded)), esc(v->name()));
         if (v->isInitializer()) name += QStringLiteral(" <i>(%1)</i>").arg(esc(tr("initializer")));
         else if (v->isGraphInput()) name += QStringLiteral(" <i>(%1)</i>").arg(esc(tr("graph input")));
         if (v->isGraphOutput()) name += QStringLiteral(" <i>(%1)</i>").arg(esc(tr("graph output")));

@@ -20,6 +20,10 @@ class NodeDetailsPanel : public QTextBrowser {
   void showNode(const Node* node);
   const Node* node() const { return node_; }
 
+ signals:
+  // A tensor name was clicked: show that tensor's values (weights, or the last run's values).
+  void tensorClicked(const QString& name);
+
  private:
   void showHint();
 

@@ -42,6 +42,10 @@
 #include "node_details_panel.h"
 #include "node_table_model.h"
 #include "rewrite/rewrite_session.h"
+#include "run_panel.h"
+#include "canvas/graph_view.h"
+#include <QMouseEvent>
+#include <cmath>
 
 namespace graft {
 
@@ -145,6 +149,9 @@ void MainWindow::createCentral() {
   connect(canvas_, &GraphCanvas::nodeSelected, this, [this](const Node* node) {
     if (node) details_->showNode(node);
   });
+  // Clicking an edge shows the tensor it carries (GraphView turns node/group clicks into
+  // signals; edges are picked here from the scene's polylines).
+  canvas_->view()->viewport()->installEventFilter(this);
 
   auto* nodesPage = new QWidget(tabs_);
   auto* layout = new QVBoxLayout(nodesPage);
@@ -214,6 +221,18 @@ void MainWindow::createDocks() {
   nodeDock_->setWidget(details_);
   addDockWidget(Qt::RightDockWidgetArea, nodeDock_);
 
+  run_ = new RunPanel(this);
+  runDock_ = new QDockWidget(tr("Values"), this);
+  runDock_->setObjectName(QStringLiteral("valuesDock"));
+  runDock_->setWidget(run_);
+  addDockWidget(Qt::RightDockWidgetArea, runDock_);
+  splitDockWidget(nodeDock_, runDock_, Qt::Vertical);
+  connect(details_, &NodeDetailsPanel::tensorClicked, this, &MainWindow::showTensorValues);
+  connect(run_, &RunPanel::runFinished, this, [this](bool ok, const QString& message) {
+    if (ok) spdlog::info("{}", message.toStdString());
+    else spdlog::warn("{}", message.toStdString());
+  });
+
   log_ = new LogView(this);
   log_->setObjectName(QStringLiteral("logView"));
   logDock_ = new QDockWidget(tr("Log"), this);
@@ -222,6 +241,8 @@ void MainWindow::createDocks() {
   addDockWidget(Qt::BottomDockWidgetArea, logDock_);
 
   resizeDocks({modelDock_, nodeDock_}, {330, 360}, Qt::Horizontal);
+  // The node panel keeps room for its inputs/outputs (their names open values below).
+  resizeDocks({nodeDock_, runDock_}, {300, 400}, Qt::Vertical);
   resizeDocks({logDock_}, {130}, Qt::Vertical);
 }
 
@@ -251,9 +272,25 @@ void MainWindow::createActions() {
   });
   filter->setShortcut(QKeySequence(tr("Ctrl+L")));
 
+  QMenu* runMenu = menuBar()->addMenu(tr("&Run"));
+  QAction* runAction = runMenu->addAction(QIcon::fromTheme(QStringLiteral("media-playback-start")), tr("&Run Model"), this, [this] {
+    runDock_->show();
+    runDock_->raise();
+    run_->run();
+  });
+  runAction->setObjectName(QStringLiteral("actionRun"));
+  runAction->setShortcut(QKeySequence(tr("Ctrl+R")));
+  runAction->setStatusTip(tr("Run the model on the CPU with random or loaded inputs, keeping every tensor's values"));
+  runMenu->addAction(tr("&Load Inputs…"), this, [this] {
+    runDock_->show();
+    run_->chooseInputFiles();
+  });
+  runMenu->addAction(tr("&Cancel Run"), run_, &RunPanel::cancel);
+
   QMenu* view = menuBar()->addMenu(tr("&View"));
   view->addAction(modelDock_->toggleViewAction());
   view->addAction(nodeDock_->toggleViewAction());
+  view->addAction(runDock_->toggleViewAction());
   view->addAction(logDock_->toggleViewAction());
 
   QMenu* help = menuBar()->addMenu(tr("&Help"));
@@ -357,6 +394,7 @@ void MainWindow::onLoaded(std::shared_ptr<ModelDocument> document) {
   tableModel_->setDocument(doc);
   properties_->setDocument(doc);
   details_->setDocument(doc);
+  run_->setDocument(doc);
   canvas_->setDocument(document_);
   table_->setUpdatesEnabled(true);
   stack_->setCurrentWidget(tabs_);
@@ -545,6 +583,64 @@ void MainWindow::closeEvent(QCloseEvent* event) {
     settings.setValue(kStateKey, saveState());
   }
   QMainWindow::closeEvent(event);
+}
+
+void MainWindow::showTensorValues(const QString& name) {
+  if (name.isEmpty()) return;
+  runDock_->show();
+  runDock_->raise();
+  run_->showTensor(name);
+}
+
+namespace {
+
+double distanceToSegment(QPointF p, QPointF a, QPointF b) {
+  QPointF d = b - a;
+  double len2 = d.x() * d.x() + d.y() * d.y();
+  double t = len2 > 0 ? std::clamp(((p.x() - a.x()) * d.x() + (p.y() - a.y()) * d.y()) / len2, 0.0, 1.0) : 0.0;
+  QPointF q = a + t * d - p;
+  return std::sqrt(q.x() * q.x() + q.y() * q.y());
+}
+
+}  // namespace
+
+QString MainWindow::tensorAtCanvasPoint(QPointF viewportPos) const {
+  GraphView* view = canvas_->view();
+  const auto& scene = view->scene();
+  if (!scene) return {};
+  QPointF sp = view->mapToScene(viewportPos);
+  if (scene->nodeAt(sp) >= 0) return {};
+  // Within a few screen pixels of an edge's path (the spline's control polygon is close
+  // enough to the drawn curve for picking).
+  double best = 6.0 / std::max(view->scale(), 1e-6);
+  int bestValue = -1;
+  for (const auto& e : scene->layout.edges) {
+    if (e.values.empty() || e.points.size() < 2) continue;
+    for (std::size_t i = 0; i + 1 < e.points.size(); ++i) {
+      double d = distanceToSegment(sp, QPointF(e.points[i].x, e.points[i].y), QPointF(e.points[i + 1].x, e.points[i + 1].y));
+      if (d < best) {
+        best = d;
+        bestValue = e.values.front();
+      }
+    }
+  }
+  if (bestValue < 0) return {};
+  return QString::fromStdString(scene->lg().values[static_cast<std::size_t>(bestValue)].name);
+}
+
+bool MainWindow::eventFilter(QObject* watched, QEvent* event) {
+  if (canvas_ && watched == canvas_->view()->viewport()) {
+    if (event->type() == QEvent::MouseButtonPress) {
+      canvasPress_ = static_cast<QMouseEvent*>(event)->position().toPoint();
+    } else if (event->type() == QEvent::MouseButtonRelease) {
+      auto* me = static_cast<QMouseEvent*>(event);
+      if (me->button() == Qt::LeftButton && (me->position().toPoint() - canvasPress_).manhattanLength() <= 3) {
+        QString name = tensorAtCanvasPoint(me->position());
+        if (!name.isEmpty()) showTensorValues(name);
+      }
+    }
+  }
+  return QMainWindow::eventFilter(watched, event);
 }
 
 }  // namespace graft

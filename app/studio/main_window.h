@@ -4,6 +4,8 @@
 
 #include <QDialog>
 #include <QMainWindow>
+#include <QPoint>
+#include <QPointF>
 #include <QPointer>
 #include <QString>
 #include <QStringList>
@@ -39,6 +41,7 @@ class ModelPropertiesPanel;
 class NodeDetailsPanel;
 class NodeFilterProxyModel;
 class NodeTableModel;
+class RunPanel;
 class RewritePanel;
 class RewritePreviewDialog;
 class RewriteSession;
@@ -76,6 +79,11 @@ class MainWindow : public QMainWindow {
   ModelPropertiesPanel* propertiesPanel() const { return properties_; }
   NodeDetailsPanel* detailsPanel() const { return details_; }
   LogView* logView() const { return log_; }
+  RunPanel* runPanel() const { return run_; }
+  // Shows a tensor's values in the Values dock (the last run's, or a weight's).
+  void showTensorValues(const QString& name);
+  // The tensor an edge of the canvas carries at a viewport point, or "" when no edge is there.
+  QString tensorAtCanvasPoint(QPointF viewportPos) const;
   QPushButton* cancelButton() const { return cancelButton_; }
 
   // ---- match and rewrite (main_window_rewrite.cpp)
@@ -105,6 +113,7 @@ class MainWindow : public QMainWindow {
   void dragMoveEvent(QDragMoveEvent* event) override;
   void dropEvent(QDropEvent* event) override;
   void closeEvent(QCloseEvent* event) override;
+  bool eventFilter(QObject* watched, QEvent* event) override;
 
  private:
   void createCentral();
@@ -145,6 +154,9 @@ class MainWindow : public QMainWindow {
   ModelPropertiesPanel* properties_ = nullptr;
   NodeDetailsPanel* details_ = nullptr;
   LogView* log_ = nullptr;
+  RunPanel* run_ = nullptr;
+  QDockWidget* runDock_ = nullptr;
+  QPoint canvasPress_;
   QDockWidget* modelDock_ = nullptr;
   QDockWidget* nodeDock_ = nullptr;
   QDockWidget* logDock_ = nullptr;

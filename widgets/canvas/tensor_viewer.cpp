@@ -304,6 +304,31 @@ void TensorViewer::showValue(const Value* value) {
                      .arg(QString::fromStdString(value->name())));
 }
 
+void TensorViewer::showArray(const QString& name, const Array& array, const QString& origin) {
+  clear();
+  if (!array.valid() || array.dtype() == onnx::TensorProto_DataType_STRING) {
+    showHint(name, tr("'%1' holds no numbers to show.").arg(name));
+    return;
+  }
+  // The array shares its bytes; the holder keeps them alive while the worker reads them.
+  struct Holder {
+    onnx::TensorProto proto;
+    Array array;
+  };
+  auto holder = std::make_shared<Holder>();
+  holder->array = array;
+  holder->proto.set_data_type(array.dtype());
+  for (auto d : array.shape()) holder->proto.add_dims(d);
+  std::string_view raw(static_cast<const char*>(array.raw()), array.bytes());
+  showProto(name, holder->proto, raw, holder, origin);
+}
+
+void TensorViewer::showHint(const QString& title, const QString& hint) {
+  clear();
+  title_->setText(title);
+  hint_->setText(hint);
+}
+
 void TensorViewer::showProto(const QString& name, const onnx::TensorProto& proto, std::string_view raw,
                              std::shared_ptr<const void> keepAlive, const QString& location) {
   hint_->hide();

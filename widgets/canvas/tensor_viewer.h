@@ -12,6 +12,7 @@
 
 #include <onnx/onnx_pb.h>
 
+#include "graft/eval.h"
 #include "graft/ir.h"
 
 class QLabel;
@@ -46,6 +47,11 @@ class TensorViewer : public QWidget {
 
   // An initializer, or a value produced by a Constant node; anything else shows a hint.
   void showValue(const Value* value);
+  // A value computed by a run of the model (the evaluator's array); `origin` says where it
+  // came from ("computed by the last run").
+  void showArray(const QString& name, const Array& array, const QString& origin);
+  // Replaces the hint shown when there is nothing to show.
+  void showHint(const QString& title, const QString& hint);
   void clear();
   bool isComputing() const;
   const TensorStats& stats() const { return stats_; }
