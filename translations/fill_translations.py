@@ -226,6 +226,54 @@ T = {
     "produces %1": ("erzeugt %1", "生成 %1"),
     "reads %1": ("liest %1", "读取 %1"),
     "scalar": ("Skalar", "标量"),
+    # graft::RunPanel, the Run menu (graft::MainWindow) and graft::TensorViewer's computed values
+    "Seed": ("Startwert", "种子"),
+    "Random inputs are drawn from this seed: the same seed gives the same inputs.":
+        ("Zufällige Eingaben werden aus diesem Startwert gezogen: derselbe Startwert ergibt dieselben Eingaben.",
+         "随机输入由此种子生成：相同的种子得到相同的输入。"),
+    "Load Inputs…": ("Eingaben laden…", "加载输入…"),
+    "Feed inputs from .npy or .pb files (matched to inputs by file name).":
+        ("Eingaben aus .npy- oder .pb-Dateien speisen (Zuordnung über den Dateinamen).", "从 .npy 或 .pb 文件提供输入（按文件名匹配输入）。"),
+    "Run": ("Ausführen", "运行"),
+    "Run the model to see the values of every tensor: click an edge or a tensor name afterwards.":
+        ("Führen Sie das Modell aus, um die Werte jedes Tensors zu sehen: klicken Sie danach auf eine Kante oder einen Tensornamen.",
+         "运行模型即可查看每个张量的数值：之后点击一条边或一个张量名称。"),
+    "Open a model to run it.": ("Öffnen Sie ein Modell, um es auszuführen.", "打开一个模型以运行它。"),
+    "Values": ("Werte", "数值"),
+    "Weights and constants show their values any time; every other tensor after a run.":
+        ("Gewichte und Konstanten zeigen ihre Werte jederzeit, alle anderen Tensoren nach einer Ausführung.",
+         "权重和常量随时显示数值；其他张量在运行之后显示。"),
+    "Load Inputs": ("Eingaben laden", "加载输入"),
+    "Arrays (*.npy *.pb);;All files (*)": ("Arrays (*.npy *.pb);;Alle Dateien (*)", "数组 (*.npy *.pb);;所有文件 (*)"),
+    "No input is named like %1: name each file after the input it feeds.":
+        ("Keine Eingabe heißt wie %1: benennen Sie jede Datei nach der Eingabe, die sie speist.",
+         "没有与 %1 同名的输入：请按所提供的输入为每个文件命名。"),
+    "%1 from %2": ("%1 aus %2", "%1 来自 %2"),
+    "%1 random": ("%1 zufällig", "%1 随机"),
+    "Inputs: %1": ("Eingaben: %1", "输入：%1"),
+    "Running…": ("Wird ausgeführt…", "正在运行…"),
+    "Running %1…": ("Führe %1 aus…", "正在运行 %1…"),
+    "Run cancelled.": ("Ausführung abgebrochen.", "运行已取消。"),
+    "Run failed: %1": ("Ausführung fehlgeschlagen: %1", "运行失败：%1"),
+    "Ran %n node(s) in %1 s; peak activations %2. Click an edge or a tensor name to see its values.":
+        (["%n Knoten in %1 s ausgeführt; Aktivierungen höchstens %2. Klicken Sie auf eine Kante oder einen Tensornamen, um seine Werte zu sehen.",
+          "%n Knoten in %1 s ausgeführt; Aktivierungen höchstens %2. Klicken Sie auf eine Kante oder einen Tensornamen, um seine Werte zu sehen."],
+         ["已在 %1 秒内运行 %n 个节点；激活峰值 %2。点击一条边或一个张量名称即可查看其数值。"]),
+    "computed by the last run (seed %1)": ("von der letzten Ausführung berechnet (Startwert %1)", "由上次运行计算（种子 %1）"),
+    "'%1' is not a value of the main graph's last run (inside a subgraph?).":
+        ("„%1“ ist kein Wert der letzten Ausführung des Hauptgraphen (in einem Teilgraphen?).", "“%1”不是主图上次运行的数值（位于子图中？）。"),
+    "'%1' is computed while the model runs: press Run to see its values.":
+        ("„%1“ wird bei der Ausführung des Modells berechnet: drücken Sie Ausführen, um seine Werte zu sehen.",
+         "“%1”在模型运行时才计算：按“运行”查看其数值。"),
+    "'%1' holds no numbers to show.": ("„%1“ enthält keine Zahlen zum Anzeigen.", "“%1”没有可显示的数字。"),
+    "&Run": ("&Ausführen", "运行(&R)"),
+    "&Run Model": ("Modell &ausführen", "运行模型(&R)"),
+    "Ctrl+R": ("Ctrl+R", "Ctrl+R"),
+    "Run the model on the CPU with random or loaded inputs, keeping every tensor's values":
+        ("Das Modell auf der CPU mit zufälligen oder geladenen Eingaben ausführen und die Werte jedes Tensors behalten",
+         "在 CPU 上用随机或加载的输入运行模型，并保留每个张量的数值"),
+    "&Load Inputs…": ("Eingaben &laden…", "加载输入(&L)…"),
+    "&Cancel Run": ("Ausführung a&bbrechen", "取消运行(&C)"),
     # graft::Stage
     "Reading the model": ("Modell wird gelesen", "正在读取模型"),
     "Inferring shapes": ("Formen werden inferiert", "正在推断形状"),
@@ -259,6 +307,9 @@ T = {
 }
 
 ENGLISH_PLURALS = {
+    "Ran %n node(s) in %1 s; peak activations %2. Click an edge or a tensor name to see its values.":
+        ["Ran %n node in %1 s; peak activations %2. Click an edge or a tensor name to see its values.",
+         "Ran %n nodes in %1 s; peak activations %2. Click an edge or a tensor name to see its values."],
     "%n node(s)": ["%n node", "%n nodes"],
     "%n problem(s)": ["%n problem", "%n problems"],
     "%1 in %n file(s)": ["%1 in %n file", "%1 in %n files"],

@@ -341,10 +341,6 @@
         <translation>%1 von %2 Knoten</translation>
     </message>
     <message>
-        <source>%1 — Graft</source>
-        <translation>%1 — Graft</translation>
-    </message>
-    <message>
         <source>Graft</source>
         <translation>Graft</translation>
     </message>
@@ -355,6 +351,146 @@
     <message>
         <source>at least %1 FLOPs</source>
         <translation>mindestens %1 FLOPs</translation>
+    </message>
+    <message>
+        <source>Values</source>
+        <translation>Werte</translation>
+    </message>
+    <message>
+        <source>&amp;Run</source>
+        <translation>&amp;Ausführen</translation>
+    </message>
+    <message>
+        <source>&amp;Run Model</source>
+        <translation>Modell &amp;ausführen</translation>
+    </message>
+    <message>
+        <source>Ctrl+R</source>
+        <translation>Ctrl+R</translation>
+    </message>
+    <message>
+        <source>Run the model on the CPU with random or loaded inputs, keeping every tensor&apos;s values</source>
+        <translation>Das Modell auf der CPU mit zufälligen oder geladenen Eingaben ausführen und die Werte jedes Tensors behalten</translation>
+    </message>
+    <message>
+        <source>&amp;Load Inputs…</source>
+        <translation>Eingaben &amp;laden…</translation>
+    </message>
+    <message>
+        <source>&amp;Cancel Run</source>
+        <translation>Ausführung a&amp;bbrechen</translation>
+    </message>
+    <message>
+        <source>%1[*] — Graft</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Backend</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Backend: </source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The backend whose rules are matched on the model; its profile says what it fuses and what blocks it</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>None</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Load Profile File…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Load Rule File…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Load Rule File</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Rule files (*.rules);;All files (*)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Could not load the rule file</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Load Backend Profile</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Backend profiles (*.profile);;All files (*)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Could not load the profile</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Rewrite</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Opened model</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>History</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Undo</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Redo</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Undo %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Redo %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Save</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Save &amp;As…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The rewrite was not applied</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>There is no model to save: open one first.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>A rewrite is still running; save when it has finished.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Saved %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Could not save the model</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Save Model As</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -794,7 +930,221 @@
     </message>
 </context>
 <context>
-    <name>graft::ScenePainter</name>
+    <name>graft::RewritePanel</name>
+    <message>
+        <source>Rule / match</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Δ nodes</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Becomes</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Nodes</source>
+        <translation>Knoten</translation>
+    </message>
+    <message>
+        <source>Rule</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>At</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Why not</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Node</source>
+        <translation>Knoten</translation>
+    </message>
+    <message>
+        <source>Op</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Why it blocks</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Matches</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Blocks</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Preview…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Before and after of the selected match, without changing the model</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Apply</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Apply the selected match (undoable)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Apply Rule</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Apply every match of the selected rule (undoable)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Apply Profile</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Apply the whole profile to a fixed point (undoable)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Matching…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Why not %1:&lt;/b&gt; %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Backend will fuse:&lt;/b&gt; %1 (left alone)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;%1&lt;/b&gt; → %2 (%3 nodes)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;&lt;span style=&quot;color:%1&quot;&gt;Blocks:&lt;/span&gt;&lt;/b&gt; %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Choose a backend in the toolbar to see what its rules match.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Open a model to match %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Backend will fuse (%1)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>left alone</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>blocks</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>backend will fuse</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>why not (hover)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1: %2 in %3 · %4 · %5 · %6</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>%n match(es)</source>
+        <translation>
+            <numerusform>%n Treffer</numerusform>
+            <numerusform>%n Treffer</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n rule(s)</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n block(s)</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n backend fusion(s)</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n near miss(es)</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Matches (%1)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Why not (%1)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Blocks (%1)</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>graft::RewritePreviewDialog</name>
+    <message>
+        <source>Preview: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>removed by the rewrite</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>added by the rewrite</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>changed by the rewrite</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>removed (%1)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>added (%1)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>changed (%1)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Nothing is committed until you apply.</source>
+        <translation type="unfinished"></translation>
+    </message>
     <message numerus="yes">
         <source>%n node(s)</source>
         <translation>
@@ -802,11 +1152,187 @@
             <numerusform>%n Knoten</numerusform>
         </translation>
     </message>
+    <message>
+        <source>Before</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>After</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Apply This Rewrite</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>graft::RewriteSession</name>
+    <message>
+        <source>%1 nodes</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Matching</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The list of matches is out of date; wait for matching to finish and try again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Apply %1 at %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Apply all matches of %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Apply profile %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Preparing the preview</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Undoing</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Redoing</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Analysing the model</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cancelled; the model is unchanged.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Nothing to apply: no match changed the graph.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>graft::RunPanel</name>
+    <message>
+        <source>Seed</source>
+        <translation>Startwert</translation>
+    </message>
+    <message>
+        <source>Random inputs are drawn from this seed: the same seed gives the same inputs.</source>
+        <translation>Zufällige Eingaben werden aus diesem Startwert gezogen: derselbe Startwert ergibt dieselben Eingaben.</translation>
+    </message>
+    <message>
+        <source>Load Inputs…</source>
+        <translation>Eingaben laden…</translation>
+    </message>
+    <message>
+        <source>Feed inputs from .npy or .pb files (matched to inputs by file name).</source>
+        <translation>Eingaben aus .npy- oder .pb-Dateien speisen (Zuordnung über den Dateinamen).</translation>
+    </message>
+    <message>
+        <source>Run</source>
+        <translation>Ausführen</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Abbrechen</translation>
+    </message>
+    <message>
+        <source>Run the model to see the values of every tensor: click an edge or a tensor name afterwards.</source>
+        <translation>Führen Sie das Modell aus, um die Werte jedes Tensors zu sehen: klicken Sie danach auf eine Kante oder einen Tensornamen.</translation>
+    </message>
+    <message>
+        <source>Open a model to run it.</source>
+        <translation>Öffnen Sie ein Modell, um es auszuführen.</translation>
+    </message>
+    <message>
+        <source>Values</source>
+        <translation>Werte</translation>
+    </message>
+    <message>
+        <source>Weights and constants show their values any time; every other tensor after a run.</source>
+        <translation>Gewichte und Konstanten zeigen ihre Werte jederzeit, alle anderen Tensoren nach einer Ausführung.</translation>
+    </message>
+    <message>
+        <source>Load Inputs</source>
+        <translation>Eingaben laden</translation>
+    </message>
+    <message>
+        <source>Arrays (*.npy *.pb);;All files (*)</source>
+        <translation>Arrays (*.npy *.pb);;Alle Dateien (*)</translation>
+    </message>
+    <message>
+        <source>No input is named like %1: name each file after the input it feeds.</source>
+        <translation>Keine Eingabe heißt wie %1: benennen Sie jede Datei nach der Eingabe, die sie speist.</translation>
+    </message>
+    <message>
+        <source>%1 from %2</source>
+        <translation>%1 aus %2</translation>
+    </message>
+    <message>
+        <source>%1 random</source>
+        <translation>%1 zufällig</translation>
+    </message>
+    <message>
+        <source>Inputs: %1</source>
+        <translation>Eingaben: %1</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>keine</translation>
+    </message>
+    <message>
+        <source>Running…</source>
+        <translation>Wird ausgeführt…</translation>
+    </message>
+    <message>
+        <source>Cancelling…</source>
+        <translation>Wird abgebrochen…</translation>
+    </message>
+    <message>
+        <source>Running %1…</source>
+        <translation>Führe %1 aus…</translation>
+    </message>
+    <message>
+        <source>Run cancelled.</source>
+        <translation>Ausführung abgebrochen.</translation>
+    </message>
+    <message>
+        <source>Run failed: %1</source>
+        <translation>Ausführung fehlgeschlagen: %1</translation>
+    </message>
     <message numerus="yes">
-        <source>%n tensor(s)</source>
+        <source>Ran %n node(s) in %1 s; peak activations %2. Click an edge or a tensor name to see its values.</source>
         <translation>
-            <numerusform>%n Tensor</numerusform>
-            <numerusform>%n Tensoren</numerusform>
+            <numerusform>%n Knoten in %1 s ausgeführt; Aktivierungen höchstens %2. Klicken Sie auf eine Kante oder einen Tensornamen, um seine Werte zu sehen.</numerusform>
+            <numerusform>%n Knoten in %1 s ausgeführt; Aktivierungen höchstens %2. Klicken Sie auf eine Kante oder einen Tensornamen, um seine Werte zu sehen.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>computed by the last run (seed %1)</source>
+        <translation>von der letzten Ausführung berechnet (Startwert %1)</translation>
+    </message>
+    <message>
+        <source>&apos;%1&apos; is not a value of the main graph&apos;s last run (inside a subgraph?).</source>
+        <translation>„%1“ ist kein Wert der letzten Ausführung des Hauptgraphen (in einem Teilgraphen?).</translation>
+    </message>
+    <message>
+        <source>&apos;%1&apos; is computed while the model runs: press Run to see its values.</source>
+        <translation>„%1“ wird bei der Ausführung des Modells berechnet: drücken Sie Ausführen, um seine Werte zu sehen.</translation>
+    </message>
+</context>
+<context>
+    <name>graft::ScenePainter</name>
+    <message numerus="yes">
+        <source>%n node(s)</source>
+        <translation>
+            <numerusform>%n Knoten</numerusform>
+            <numerusform>%n Knoten</numerusform>
         </translation>
     </message>
     <message numerus="yes">
@@ -965,6 +1491,10 @@
     <message>
         <source>%1 / %2</source>
         <translation>%1 / %2</translation>
+    </message>
+    <message>
+        <source>&apos;%1&apos; holds no numbers to show.</source>
+        <translation>„%1“ enthält keine Zahlen zum Anzeigen.</translation>
     </message>
 </context>
 <context>

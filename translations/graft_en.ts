@@ -90,7 +90,45 @@
     </message>
 </context>
 <context>
-    <name>graft::ScenePainter</name>
+    <name>graft::RewritePanel</name>
+    <message numerus="yes">
+        <source>%n match(es)</source>
+        <translation>
+            <numerusform>%n match</numerusform>
+            <numerusform>%n matches</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n rule(s)</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n block(s)</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n backend fusion(s)</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n near miss(es)</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>graft::RewritePreviewDialog</name>
     <message numerus="yes">
         <source>%n node(s)</source>
         <translation>
@@ -98,11 +136,24 @@
             <numerusform>%n nodes</numerusform>
         </translation>
     </message>
+</context>
+<context>
+    <name>graft::RunPanel</name>
     <message numerus="yes">
-        <source>%n tensor(s)</source>
+        <source>Ran %n node(s) in %1 s; peak activations %2. Click an edge or a tensor name to see its values.</source>
         <translation>
-            <numerusform>%n tensor</numerusform>
-            <numerusform>%n tensors</numerusform>
+            <numerusform>Ran %n node in %1 s; peak activations %2. Click an edge or a tensor name to see its values.</numerusform>
+            <numerusform>Ran %n nodes in %1 s; peak activations %2. Click an edge or a tensor name to see its values.</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>graft::ScenePainter</name>
+    <message numerus="yes">
+        <source>%n node(s)</source>
+        <translation>
+            <numerusform>%n node</numerusform>
+            <numerusform>%n nodes</numerusform>
         </translation>
     </message>
     <message numerus="yes">

@@ -335,10 +335,6 @@
         <translation>%1 / %2 个节点</translation>
     </message>
     <message>
-        <source>%1 — Graft</source>
-        <translation>%1 — Graft</translation>
-    </message>
-    <message>
         <source>Graft</source>
         <translation>Graft</translation>
     </message>
@@ -349,6 +345,146 @@
     <message>
         <source>at least %1 FLOPs</source>
         <translation>至少 %1 FLOPs</translation>
+    </message>
+    <message>
+        <source>Values</source>
+        <translation>数值</translation>
+    </message>
+    <message>
+        <source>&amp;Run</source>
+        <translation>运行(&amp;R)</translation>
+    </message>
+    <message>
+        <source>&amp;Run Model</source>
+        <translation>运行模型(&amp;R)</translation>
+    </message>
+    <message>
+        <source>Ctrl+R</source>
+        <translation>Ctrl+R</translation>
+    </message>
+    <message>
+        <source>Run the model on the CPU with random or loaded inputs, keeping every tensor&apos;s values</source>
+        <translation>在 CPU 上用随机或加载的输入运行模型，并保留每个张量的数值</translation>
+    </message>
+    <message>
+        <source>&amp;Load Inputs…</source>
+        <translation>加载输入(&amp;L)…</translation>
+    </message>
+    <message>
+        <source>&amp;Cancel Run</source>
+        <translation>取消运行(&amp;C)</translation>
+    </message>
+    <message>
+        <source>%1[*] — Graft</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Backend</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Backend: </source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The backend whose rules are matched on the model; its profile says what it fuses and what blocks it</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>None</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Load Profile File…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Load Rule File…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Load Rule File</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Rule files (*.rules);;All files (*)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Could not load the rule file</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Load Backend Profile</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Backend profiles (*.profile);;All files (*)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Could not load the profile</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Rewrite</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Opened model</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>History</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Undo</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Redo</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Undo %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Redo %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&amp;Save</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Save &amp;As…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The rewrite was not applied</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>There is no model to save: open one first.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>A rewrite is still running; save when it has finished.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Saved %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Could not save the model</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Save Model As</source>
+        <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
@@ -784,17 +920,401 @@
     </message>
 </context>
 <context>
-    <name>graft::ScenePainter</name>
+    <name>graft::RewritePanel</name>
+    <message>
+        <source>Rule / match</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Δ nodes</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Becomes</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Nodes</source>
+        <translation>节点</translation>
+    </message>
+    <message>
+        <source>Rule</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>At</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Why not</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Node</source>
+        <translation>节点</translation>
+    </message>
+    <message>
+        <source>Op</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Why it blocks</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Matches</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Blocks</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Preview…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Before and after of the selected match, without changing the model</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Apply</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Apply the selected match (undoable)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Apply Rule</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Apply every match of the selected rule (undoable)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Apply Profile</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Apply the whole profile to a fixed point (undoable)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Matching…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Why not %1:&lt;/b&gt; %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;Backend will fuse:&lt;/b&gt; %1 (left alone)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;%1&lt;/b&gt; → %2 (%3 nodes)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;&lt;span style=&quot;color:%1&quot;&gt;Blocks:&lt;/span&gt;&lt;/b&gt; %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Choose a backend in the toolbar to see what its rules match.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Open a model to match %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Backend will fuse (%1)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>left alone</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>blocks</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>backend will fuse</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>why not (hover)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>%1: %2 in %3 · %4 · %5 · %6</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <source>%n match(es)</source>
+        <translation>
+            <numerusform>%n 个匹配</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n rule(s)</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n block(s)</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n backend fusion(s)</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n near miss(es)</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Matches (%1)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Why not (%1)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Blocks (%1)</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>graft::RewritePreviewDialog</name>
+    <message>
+        <source>Preview: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>removed by the rewrite</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>added by the rewrite</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>changed by the rewrite</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>removed (%1)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>added (%1)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>changed (%1)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Nothing is committed until you apply.</source>
+        <translation type="unfinished"></translation>
+    </message>
     <message numerus="yes">
         <source>%n node(s)</source>
         <translation>
             <numerusform>%n 个节点</numerusform>
         </translation>
     </message>
+    <message>
+        <source>Before</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>After</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Apply This Rewrite</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>graft::RewriteSession</name>
+    <message>
+        <source>%1 nodes</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Matching</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>The list of matches is out of date; wait for matching to finish and try again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Apply %1 at %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Apply all matches of %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Apply profile %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Preparing the preview</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Undoing</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Redoing</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Analysing the model</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Cancelled; the model is unchanged.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Nothing to apply: no match changed the graph.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>graft::RunPanel</name>
+    <message>
+        <source>Seed</source>
+        <translation>种子</translation>
+    </message>
+    <message>
+        <source>Random inputs are drawn from this seed: the same seed gives the same inputs.</source>
+        <translation>随机输入由此种子生成：相同的种子得到相同的输入。</translation>
+    </message>
+    <message>
+        <source>Load Inputs…</source>
+        <translation>加载输入…</translation>
+    </message>
+    <message>
+        <source>Feed inputs from .npy or .pb files (matched to inputs by file name).</source>
+        <translation>从 .npy 或 .pb 文件提供输入（按文件名匹配输入）。</translation>
+    </message>
+    <message>
+        <source>Run</source>
+        <translation>运行</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Run the model to see the values of every tensor: click an edge or a tensor name afterwards.</source>
+        <translation>运行模型即可查看每个张量的数值：之后点击一条边或一个张量名称。</translation>
+    </message>
+    <message>
+        <source>Open a model to run it.</source>
+        <translation>打开一个模型以运行它。</translation>
+    </message>
+    <message>
+        <source>Values</source>
+        <translation>数值</translation>
+    </message>
+    <message>
+        <source>Weights and constants show their values any time; every other tensor after a run.</source>
+        <translation>权重和常量随时显示数值；其他张量在运行之后显示。</translation>
+    </message>
+    <message>
+        <source>Load Inputs</source>
+        <translation>加载输入</translation>
+    </message>
+    <message>
+        <source>Arrays (*.npy *.pb);;All files (*)</source>
+        <translation>数组 (*.npy *.pb);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>No input is named like %1: name each file after the input it feeds.</source>
+        <translation>没有与 %1 同名的输入：请按所提供的输入为每个文件命名。</translation>
+    </message>
+    <message>
+        <source>%1 from %2</source>
+        <translation>%1 来自 %2</translation>
+    </message>
+    <message>
+        <source>%1 random</source>
+        <translation>%1 随机</translation>
+    </message>
+    <message>
+        <source>Inputs: %1</source>
+        <translation>输入：%1</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>Running…</source>
+        <translation>正在运行…</translation>
+    </message>
+    <message>
+        <source>Cancelling…</source>
+        <translation>正在取消…</translation>
+    </message>
+    <message>
+        <source>Running %1…</source>
+        <translation>正在运行 %1…</translation>
+    </message>
+    <message>
+        <source>Run cancelled.</source>
+        <translation>运行已取消。</translation>
+    </message>
+    <message>
+        <source>Run failed: %1</source>
+        <translation>运行失败：%1</translation>
+    </message>
     <message numerus="yes">
-        <source>%n tensor(s)</source>
+        <source>Ran %n node(s) in %1 s; peak activations %2. Click an edge or a tensor name to see its values.</source>
         <translation>
-            <numerusform>%n 个张量</numerusform>
+            <numerusform>已在 %1 秒内运行 %n 个节点；激活峰值 %2。点击一条边或一个张量名称即可查看其数值。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>computed by the last run (seed %1)</source>
+        <translation>由上次运行计算（种子 %1）</translation>
+    </message>
+    <message>
+        <source>&apos;%1&apos; is not a value of the main graph&apos;s last run (inside a subgraph?).</source>
+        <translation>“%1”不是主图上次运行的数值（位于子图中？）。</translation>
+    </message>
+    <message>
+        <source>&apos;%1&apos; is computed while the model runs: press Run to see its values.</source>
+        <translation>“%1”在模型运行时才计算：按“运行”查看其数值。</translation>
+    </message>
+</context>
+<context>
+    <name>graft::ScenePainter</name>
+    <message numerus="yes">
+        <source>%n node(s)</source>
+        <translation>
+            <numerusform>%n 个节点</numerusform>
         </translation>
     </message>
     <message numerus="yes">
@@ -952,6 +1472,10 @@
     <message>
         <source>%1 / %2</source>
         <translation>%1 / %2</translation>
+    </message>
+    <message>
+        <source>&apos;%1&apos; holds no numbers to show.</source>
+        <translation>“%1”没有可显示的数字。</translation>
     </message>
 </context>
 <context>
