@@ -2,19 +2,28 @@
 // and the process's peak resident memory, to set beside ONNX Runtime's numbers
 // (../shared/oracle/bench.js --level disabled --threads 2) on the same machine.
 //
-//   bench_eval MODEL [--runs N] [--threads T] [--dim NAME=VALUE ...] [--seed N] [--profile]
+//   bench_eval MODEL [--runs N] [--threads T] [--dim NAME=VALUE ...] [--seed N] [--profile] [--json]
+//   bench_eval --compare [--runs N] [--threads T] [--oracle DIR] [--models DIR]
 //
-// Without MODEL it times a small built-in case from the backend test data.
+// Without MODEL it times a small built-in case from the backend test data. --compare makes
+// ResNet-50 and a BERT-style encoder (tests/models/export_eval_models.py, batch 1), runs each
+// model in a fresh process of this program and in ONNX Runtime (bench.js in the oracle folder,
+// graph optimizations disabled, same thread count) and prints both side by side.
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
+#include <filesystem>
 #include <cstdio>
 #include <fstream>
 #include <map>
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "graft/eval.h"
 #include "graft/io.h"
+#include "../models/bench_models.h"
 
 namespace {
 
@@ -26,12 +35,71 @@ long peakRssKiB() {
   return 0;
 }
 
+// Runs a command and returns its standard output (empty on failure).
+std::string capture(const std::string& cmd) {
+  std::string out;
+  if (FILE* p = popen(cmd.c_str(), "r")) {
+    char buf[4096];
+    while (std::size_t n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+    if (pclose(p) != 0) return {};
+  }
+  return out;
+}
+
+nlohmann::json parseLastJson(const std::string& text) {
+  auto start = text.find('{');
+  if (start == std::string::npos) return {};
+  try {
+    return nlohmann::json::parse(text.substr(start));
+  } catch (...) {
+    return {};
+  }
+}
+
+int compare(int runs, int threads, const std::string& oracle, std::string models) {
+  std::string python = std::filesystem::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+  if (models.empty()) models = graft::bench::modelDir();
+  std::printf("%-10s %12s %12s %8s %14s %14s %8s\n", "model", "graft ms", "ORT ms", "ratio", "graft MiB", "ORT MiB", "ratio");
+  for (const char* name : {"resnet50", "bert"}) {
+    std::string path = models + "/" + name + "/model.onnx";
+    if (!std::filesystem::exists(path)) {
+      std::fprintf(stderr, "making %s (tests/models/export_eval_models.py) ...\n", path.c_str());
+      std::string cmd = python + " '" GRAFT_SOURCE_DIR "/tests/models/export_eval_models.py' '" + models + "' " + name + " >&2";
+      if (std::system(cmd.c_str()) != 0 || !std::filesystem::exists(path)) {
+        std::fprintf(stderr, "could not make %s (needs /usr/bin/python3 with torch)\n", name);
+        continue;
+      }
+    }
+    std::string self = graft::bench::executableDir() + "/bench_eval";
+    auto g = parseLastJson(capture("'" + self + "' '" + path + "' --json --runs " + std::to_string(runs) + " --threads " + std::to_string(threads)));
+    auto o = parseLastJson(capture("node '" + oracle + "/bench.js' '" + path + "' --json --level disabled --runs " + std::to_string(runs) +
+                                   " --threads " + std::to_string(threads) +
+                                   // token types index a 2-row table (bench.js draws integers from [0, 256))
+                                   (std::string(name) == "bert" ? " --int token_type_ids=0:2" : "")));
+    if (g.is_null() || o.is_null()) {
+      std::fprintf(stderr, "%s: %s failed\n", name, g.is_null() ? "bench_eval" : "bench.js (run ../shared/oracle/setup first)");
+      continue;
+    }
+    double gms = g["median_ms"], oms = o["median_ms"];
+    // Memory: each side's peak resident set above what the process held before loading.
+    double gmem = g["peak_rss_mib"].get<double>() - g["baseline_rss_mib"].get<double>();
+    double omem = o["peak_rss_mib"].get<double>() - o["peak_rss_before_session_mib"].get<double>();
+    std::printf("%-10s %12.1f %12.1f %7.2fx %14.1f %14.1f %7.2fx\n", name, gms, oms, gms / oms, gmem, omem, gmem / omem);
+  }
+  std::printf("(batch 1, %d threads, median of %d runs; memory = peak RSS above the level before the model was loaded;\n"
+              " ONNX Runtime with graph optimizations disabled; targets: latency <= 3x, memory <= 1.5x)\n",
+              threads, runs);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string path = std::string(GRAFT_TESTDATA_DIR) + "/pytorch-converted/test_Conv2d_depthwise_padded/model.onnx";
   int runs = 10, threads = 2;
-  bool profile = false;
+  bool profile = false, json = false, comparing = false;
+  std::string oracle = GRAFT_SOURCE_DIR "/../shared/oracle", models;
+  long baseline = peakRssKiB();
   std::uint64_t seed = 0;
   std::map<std::string, std::int64_t> dims;
   for (int i = 1; i < argc; ++i) {
@@ -40,16 +108,22 @@ int main(int argc, char** argv) {
     if (a == "--runs") runs = std::max(1, std::stoi(next()));
     else if (a == "--threads") threads = std::stoi(next());
     else if (a == "--profile") profile = true;
+    else if (a == "--json") json = true;
+    else if (a == "--compare") comparing = true;
+    else if (a == "--oracle") oracle = next();
+    else if (a == "--models") models = next();
     else if (a == "--seed") seed = std::stoull(next());
     else if (a == "--dim") {
       std::string d = next();
       auto eq = d.find('=');
       if (eq != std::string::npos) dims[d.substr(0, eq)] = std::stoll(d.substr(eq + 1));
     } else if (a == "-h" || a == "--help") {
-      std::printf("usage: bench_eval MODEL [--runs N] [--threads T] [--dim NAME=VALUE ...] [--seed N] [--profile]\n");
+      std::printf("usage: bench_eval MODEL [--runs N] [--threads T] [--dim NAME=VALUE ...] [--seed N] [--profile] [--json]\n"
+                  "       bench_eval --compare [--runs N] [--threads T] [--oracle DIR] [--models DIR]\n");
       return 0;
     } else path = a;
   }
+  if (comparing) return compare(runs, threads, oracle, models);
   auto t0 = std::chrono::steady_clock::now();
   auto model = graft::loadModel(path);
   if (!model) {
@@ -105,6 +179,19 @@ int main(int argc, char** argv) {
   }
   std::sort(ms.begin(), ms.end());
   double median = ms[ms.size() / 2], p90 = ms[std::min(ms.size() - 1, ms.size() * 9 / 10)];
+  if (json) {
+    nlohmann::json j = {{"model", path},
+                        {"threads", threads},
+                        {"runs", runs},
+                        {"median_ms", median},
+                        {"p90_ms", p90},
+                        {"prepare_ms", prepare * 1000},
+                        {"peak_activations_mib", static_cast<double>(ev.value()->lastStats().peakBytes) / (1 << 20)},
+                        {"peak_rss_mib", static_cast<double>(peakRssKiB()) / 1024},
+                        {"baseline_rss_mib", static_cast<double>(baseline) / 1024}};
+    std::printf("%s\n", j.dump(1).c_str());
+    return 0;
+  }
   std::printf("model            %s\n", path.c_str());
   std::printf("threads          %d\n", threads);
   std::printf("load+prepare     %.1f ms\n", prepare * 1000);
