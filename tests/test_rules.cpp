@@ -119,14 +119,15 @@ class TestRules : public QObject {
     row("conv+bn", "p_conv_bn", {"fuse.bn_conv"}, "Conv", "BatchNormalization");
     row("convtranspose+bn", "p_convtranspose_bn", {"fuse.bn_convtranspose"}, "ConvTranspose", "BatchNormalization");
     row("gemm+bn", "p_gemm_bn", {"fuse.bn_gemm"}, "Gemm", "BatchNormalization");
-    row("layernorm opset13 (ORT form)", "p_layernorm13", {"fuse.layernorm.ort"}, "LayerNormalization", "ReduceMean");
     row("layernorm opset17", "p_layernorm17", {"fuse.layernorm"}, "LayerNormalization", "ReduceMean");
     row("rmsnorm", "p_rmsnorm", {"fuse.rmsnorm.ort"}, "SimplifiedLayerNormalization", "ReduceMean");
     row("gelu erf", "p_gelu_erf", {"fuse.gelu_erf"}, "com.microsoft:Gelu", "Erf");
     row("gelu tanh", "p_gelu_tanh", {"fuse.gelu_tanh"}, "com.microsoft:FastGelu", "Tanh");
     row("bias+gelu", "p_bias_gelu", {"fuse.bias_gelu", "fuse.gelu_erf"}, "com.microsoft:BiasGelu", "Erf");
-    row("add+layernorm", "p_add_layernorm", {"fuse.layernorm.ort", "fuse.skip_layernorm"},
+    row("add+layernorm op (opset 17)", "p_add_layernorm17", {"fuse.skip_layernorm"},
         "com.microsoft:SkipLayerNormalization", "LayerNormalization");
+    row("add+decomposed layernorm (opset 13)", "p_add_layernorm", {"fuse.skip_layernorm_decomposed"},
+        "com.microsoft:SkipLayerNormalization", "ReduceMean");
     row("self-attention", "p_attention", {"fuse.attention"}, "com.microsoft:Attention", "Softmax");
     row("causal self-attention", "p_attention_causal", {"fuse.attention_causal"}, "com.microsoft:Attention", "Softmax");
   }
@@ -204,7 +205,7 @@ class TestRules : public QObject {
 
   // LayerNorm whose epsilon arrives as a graph input: no fusion, and the near miss says why.
   void nearMissLayerNormEpsilon() {
-    auto m = load("p_layernorm13");
+    auto m = load("p_add_layernorm");
     Node* addEps = findNodeWhere(*m, [](const Node& n) {
       return n.opType() == "Add" && n.output(0)->uses().size() == 1 && n.output(0)->uses()[0].node->opType() == "Sqrt";
     });
@@ -217,7 +218,7 @@ class TestRules : public QObject {
     QVERIFY(eps);
     QVERIFY(m->graph().setInput(addEps, static_cast<size_t>(epsIndex), eps.value()));
 
-    auto rw = Rewriter::fromRules({findRule("fuse.layernorm.ort")});
+    auto rw = Rewriter::fromRules({findRule("fuse.skip_layernorm_decomposed")});
     MatchOptions mo;
     mo.nearMisses = true;
     MatchReport report = rw.match(*m, mo);
@@ -225,7 +226,7 @@ class TestRules : public QObject {
     bool explained = false;
     for (const auto& nm : report.nearMisses) {
       qInfo("near miss: %s", nm.reason.c_str());
-      if (nm.rule == "fuse.layernorm.ort" && nm.reason.find("eps") != std::string::npos) explained = true;
+      if (nm.rule == "fuse.skip_layernorm_decomposed" && nm.reason.find("eps") != std::string::npos) explained = true;
     }
     QVERIFY2(explained, "no near miss names the epsilon");
   }

@@ -34,7 +34,8 @@ apply: fuse.attention
 apply: fuse.attention_causal
 # LayerNormFusion (basic and extended), SimplifiedLayerNormFusion (extended, CPU/CUDA/ROCm)
 # ([utils]; layer_norm_fusion.cc).
-apply: fuse.layernorm.ort, fuse.rmsnorm.ort
+apply: fuse.skip_layernorm_decomposed, fuse.skip_layernorm_decomposed_sum
+apply: fuse.layernorm, fuse.rmsnorm.ort
 # SkipLayerNormFusion: extended, CPU/ACL/CUDA/DML/ROCm ([utils]; skip_layer_norm_fusion.cc; [contrib]
 # SkipLayerNormalization: output 3 is input + skip).
 apply: fuse.skip_layernorm, fuse.skip_layernorm_sum

@@ -21,7 +21,8 @@ apply: fuse.attention
 # GPT-style causal attention (packed QKV, Split, tril mask) into Attention with unidirectional = 1
 # ([contrib] Attention: "unidirectional: whether every token can only attend to previous tokens").
 apply: fuse.attention_causal
-apply: fuse.layernorm.ort, fuse.rmsnorm.ort
+apply: fuse.skip_layernorm_decomposed, fuse.skip_layernorm_decomposed_sum
+apply: fuse.layernorm, fuse.rmsnorm.ort
 apply: fuse.skip_layernorm, fuse.skip_layernorm_sum
 apply: fuse.bias_gelu, fuse.bias_gelu_tanh, fuse.gelu_erf, fuse.gelu_erf_half_first, fuse.gelu_tanh
 apply: fuse.silu_quickgelu

@@ -15,7 +15,8 @@ node names in PyTorch's /scope/Op form):
 Per-pattern models (one per rule family, a few nodes around the pattern, opset 13 unless
 the name says otherwise):
   p_layernorm13, p_layernorm17 (hand-written LayerNorm, exported decomposed at both opsets),
-  p_rmsnorm, p_gelu_erf, p_gelu_tanh, p_add_layernorm, p_bias_gelu, p_attention (BERT padding mask),
+  p_rmsnorm, p_gelu_erf, p_gelu_tanh, p_add_layernorm, p_add_layernorm17 (nn.LayerNorm as the
+  opset-17 LayerNormalization op), p_bias_gelu, p_attention (BERT padding mask),
   p_attention_causal (GPT causal mask),
   p_conv_bn, p_convtranspose_bn, p_gemm_bn, p_matmul_add, p_conv_relu, p_conv_clip,
   p_conv_leakyrelu, p_conv_sigmoid, p_gemm_relu
@@ -31,7 +32,7 @@ import onnx
 
 BIG = ["resnet50", "mobilenetv2", "efficientnetb0", "bert13", "bert17", "gpt6"]
 PATTERNS = ["p_layernorm13", "p_layernorm17", "p_rmsnorm", "p_gelu_erf", "p_gelu_tanh",
-            "p_add_layernorm", "p_bias_gelu", "p_attention", "p_attention_causal", "p_conv_bn", "p_convtranspose_bn",
+            "p_add_layernorm", "p_add_layernorm17", "p_bias_gelu", "p_attention", "p_attention_causal", "p_conv_bn", "p_convtranspose_bn",
             "p_gemm_bn", "p_matmul_add", "p_conv_relu", "p_conv_clip", "p_conv_leakyrelu",
             "p_conv_sigmoid", "p_gemm_relu"]
 
@@ -282,7 +283,7 @@ def export_pattern(name, path):
         mod = Seq(nn.Linear(d, d, bias=False), m["NewGELU"]())
     elif name == "p_bias_gelu":
         mod = Seq(nn.Linear(d, 4 * d), nn.GELU())
-    elif name == "p_add_layernorm":
+    elif name in ("p_add_layernorm", "p_add_layernorm17"):
         class AddLn(nn.Module):
             def __init__(self):
                 super().__init__()
@@ -292,6 +293,7 @@ def export_pattern(name, path):
             def forward(self, x):
                 return self.ln(self.fc(x) + x) * 2.0
         mod = AddLn()
+        opset = 17 if name.endswith("17") else 13
     elif name == "p_attention":
         class Att(nn.Module):
             def __init__(self):

@@ -189,8 +189,8 @@ class LibraryRule : public Rule {
 void registerBatchNormFoldRules(RuleRegistry& registry);
 void registerFusedActivationRules(RuleRegistry& registry);
 void registerAttentionRules(RuleRegistry& registry);
-// ONNX Runtime's default-domain contrib schemas (LayerNormalization and SimplifiedLayerNormalization
-// since version 1), so the checker accepts the ORT forms below opset 17. Idempotent.
+// ONNX Runtime's default-domain contrib schema SimplifiedLayerNormalization (since version 1), so the
+// checker accepts ORT's RMSNorm. Idempotent.
 void registerOrtContribSchemas();
 // All of the above.
 void registerLibraryRules(RuleRegistry& registry);
