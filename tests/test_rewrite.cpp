@@ -132,6 +132,38 @@ class TestRewrite : public QObject {
     QCOMPARE(idsNow.size(), idsBefore.size());
   }
 
+  void newDomainsAreImportedAndUndone() {
+    auto m = modelFromText(R"(<ir_version: 8, opset_import: ["" : 17]>
+g (float[2,3] x) => (float[2,3] y) {
+  a = Relu(x)
+  y = Neg(a)
+})");
+    auto before = copyOf(*m);
+    auto rw = rewriterFor("rule g {\n pattern (x) => (y) { y = Relu(x) }\n replace (x) => (y) { y = com.microsoft.Gelu(x) }\n}\n");
+    ApplyOptions o;
+    o.verify = false;
+    auto rec = rw.applyRule(*m, "g", o);
+    QVERIFY2(rec.isOk(), rec.message().c_str());
+    QCOMPARE(m->opsetVersion("com.microsoft"), std::int64_t(1));
+    QVERIFY(rec->undo(*m).isOk());
+    QCOMPARE(m->opsetVersion("com.microsoft"), std::int64_t(-1));
+    QVERIFY(sameModel(*m, *before));
+  }
+
+  void ruleNeedingANewerOpsetDoesNotMatch() {
+    auto m = modelFromText(R"(<ir_version: 8, opset_import: ["" : 13]>
+g (float[2,3] x) => (float[2,3] y) {
+  y = Relu(x)
+})");
+    auto rw = rewriterFor("rule n {\n opset: 17\n pattern (x) => (y) { y = Relu(x) }\n replace (x) => (y) { y = Neg(x) }\n}\n");
+    MatchOptions mo;
+    mo.nearMisses = true;
+    auto rep = rw.match(*m, mo);
+    QCOMPARE(rep.matches.size(), size_t(0));
+    QCOMPARE(rep.nearMisses.size(), size_t(1));
+    QVERIFY(rep.nearMisses[0].reason.find("needs opset 17, the model imports 13") != std::string::npos);
+  }
+
   void journalUndoesFoldingAndEveryEditKind() {
     // Folding renames, adds initializers, rewires graph outputs and removes nodes and initializers.
     auto m = modelFromText(R"(<ir_version: 8, opset_import: ["" : 17]>

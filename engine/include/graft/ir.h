@@ -343,6 +343,8 @@ class Model {
 
   // Opset version imported for a domain ("" and "ai.onnx" are the same), or -1.
   std::int64_t opsetVersion(std::string_view domain) const;
+  // Imports (or re-versions) a domain's opset; journaled like the graph edits.
+  void setOpsetImport(const std::string& domain, std::int64_t version);
 
   // Where the model was loaded from (empty for models built in memory). External
   // data locations are relative to sourceDir().

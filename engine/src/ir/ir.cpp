@@ -370,20 +370,22 @@ struct Exporter {
   const Model::ExportOptions& opt;
 
   void tensor(const Tensor& t, onnx::TensorProto& out) const {
-    out = t.proto();
     if (opt.stripLargeData && t.storedBytes() > opt.stripAbove) {
-      out.clear_raw_data();
-      out.clear_float_data();
-      out.clear_int32_data();
-      out.clear_int64_data();
-      out.clear_double_data();
-      out.clear_uint64_data();
-      out.clear_string_data();
-      out.clear_external_data();
+      // Only the header: copying the bytes first and clearing them after cost the analyses a
+      // full copy of the weights (0.17 s and 80 MB for ResNet-34, twice per open).
+      const onnx::TensorProto& in = t.proto();
+      out.Clear();
+      *out.mutable_dims() = in.dims();
+      out.set_data_type(in.data_type());
+      if (in.has_segment()) *out.mutable_segment() = in.segment();
+      out.set_name(in.name());
+      if (!in.doc_string().empty()) out.set_doc_string(in.doc_string());
       out.set_data_location(onnx::TensorProto::EXTERNAL);
       auto* e = out.add_external_data();
       e->set_key("location");
       e->set_value("graft-stripped");
+    } else {
+      out = t.proto();
     }
     if (opt.onTensor) opt.onTensor(t, out);
   }
@@ -454,6 +456,35 @@ std::int64_t Model::opsetVersion(std::string_view domain) const {
     if (same) return op.version();
   }
   return -1;
+}
+
+void Model::setOpsetImport(const std::string& domain, std::int64_t version) {
+  auto before = std::make_shared<google::protobuf::RepeatedPtrField<onnx::OperatorSetIdProto>>(shell_.opset_import());
+  bool found = false;
+  for (auto& op : *shell_.mutable_opset_import()) {
+    bool same = op.domain() == domain || (isDefaultDomain(op.domain()) && isDefaultDomain(domain));
+    if (same) {
+      op.set_version(version);
+      found = true;
+    }
+  }
+  if (!found) {
+    auto* op = shell_.add_opset_import();
+    op->set_domain(domain);
+    op->set_version(version);
+  }
+  ++revision_;
+  if (journal_) {
+    auto after = std::make_shared<google::protobuf::RepeatedPtrField<onnx::OperatorSetIdProto>>(shell_.opset_import());
+    journal_->entries_.push_back({[this, before] {
+                                    *shell_.mutable_opset_import() = *before;
+                                    ++revision_;
+                                  },
+                                  [this, after] {
+                                    *shell_.mutable_opset_import() = *after;
+                                    ++revision_;
+                                  }});
+  }
 }
 
 void Model::addObserver(ModelObserver* o) {

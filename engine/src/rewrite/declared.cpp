@@ -691,6 +691,19 @@ class Matcher {
 void DeclaredRule::findMatches(const MatchContext& ctx, std::vector<Match>& out,
                                std::vector<NearMiss>* nearMisses) const {
   const auto& rootNode = spec_.pattern.nodes[static_cast<size_t>(pattern_.root)];
+  // The replacement needs a newer opset than the model has: no match, and one note saying so.
+  std::int64_t opset = ctx.graph().model().opsetVersion("");
+  if (spec_.minOpset > 0 && opset >= 0 && opset < spec_.minOpset) {
+    if (nearMisses)
+      for (Node* n : ctx.nodesOf(rootNode.op_type())) {
+        nearMisses->push_back({spec_.name, n->id(), MatchContext::label(n), {},
+                               "the replacement needs opset " + std::to_string(spec_.minOpset) + ", the model imports " +
+                                   std::to_string(opset) + " (use a profile with an opset-independent form)",
+                               4});
+        break;
+      }
+    return;
+  }
   Matcher m(*this, ctx, nearMisses != nullptr);
   for (Node* n : ctx.nodesOf(rootNode.op_type())) {
     if (!sameDomain(n->domain(), rootNode.domain())) continue;

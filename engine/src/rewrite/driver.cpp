@@ -70,6 +70,10 @@ Result<Node*> RewriteContext::addNode(Graph& graph, Graph::NewNode spec, const N
   }
   std::string prov = std::string(kProvenancePrefix) + rule_ + (replaced.empty() ? "" : " (replaced " + replaced + ")");
   spec.docString = spec.docString.empty() ? prov : prov + "\n" + spec.docString;
+  // A node of a domain the model does not import yet brings the import with it (version 1:
+  // com.microsoft and other contrib domains have only that).
+  if (!spec.domain.empty() && spec.domain != "ai.onnx" && graph.model().opsetVersion(spec.domain) < 0)
+    graph.model().setOpsetImport(spec.domain, 1);
   auto node = graph.addNode(std::move(spec), before);
   if (node) created_.push_back(*node);
   return node;
