@@ -137,11 +137,13 @@ void MainWindow::createRewrite() {
   historyDock_ = new QDockWidget(tr("History"), this);
   historyDock_->setObjectName(QStringLiteral("historyDock"));
   historyDock_->setWidget(history_);
-  addDockWidget(Qt::LeftDockWidgetArea, historyDock_);
+  addDockWidget(Qt::BottomDockWidgetArea, historyDock_);
+  // Matches share the left column with the model properties, the history the bottom with the
+  // log (as tabs), so the window keeps fitting small screens.
   if (modelDock_) tabifyDockWidget(modelDock_, rewriteDock_);
-  splitDockWidget(rewriteDock_, historyDock_, Qt::Vertical);
-  resizeDocks({rewriteDock_, historyDock_}, {520, 140}, Qt::Vertical);
+  if (logDock_) tabifyDockWidget(logDock_, historyDock_);
   rewriteDock_->raise();
+  if (logDock_) logDock_->raise();
 
   // ---- actions: undo/redo follow the stack, but not while a job reads or edits the model
   undoAction_ = new QAction(QIcon::fromTheme(QStringLiteral("edit-undo")), tr("&Undo"), this);
@@ -242,6 +244,7 @@ void MainWindow::createRewrite() {
   });
   connect(rewrite_, &RewriteSession::applied, this, [this](const QString& summary) {
     statusBar()->showMessage(summary, 8000);
+    historyDock_->raise();
   });
   connect(rewrite_, &RewriteSession::applyFailed, this, [this](const QString& message) {
     spdlog::warn("{}", message.toStdString());
@@ -266,7 +269,7 @@ void MainWindow::createRewrite() {
       const Match& m = rewrite_->report()->matches[static_cast<size_t>(matchIndex)];
       title = QStringLiteral("%1 → %2").arg(QString::fromStdString(m.rule), QString::fromStdString(m.becomes));
     }
-    auto* dialog = new RewritePreviewDialog(pv, document_->model->shell(), title, this);
+    auto* dialog = new RewritePreviewDialog(pv, *document_, title, this);
     connect(dialog, &RewritePreviewDialog::applyRequested, this,
             [this, matchIndex] { rewrite_->apply(RewriteSession::Scope::Match, matchIndex); });
     preview_ = dialog;

@@ -22,9 +22,48 @@ std::string keyOf(const onnx::NodeProto& n) {
   return n.op_type() + " producing " + (n.output_size() ? n.output(0) : std::string());
 }
 
-std::shared_ptr<ModelDocument> regionDocument(const onnx::GraphProto& graph, const onnx::ModelProto& shell) {
-  onnx::ModelProto proto = shell;
-  *proto.mutable_graph() = graph;
+// The region as a model of its own. Weights it reads come back as initializers (dims and
+// dtype only: the canvas shows them as badges, and the bytes are not needed to draw), values
+// get the types the open model's inference found, so edges carry their shapes.
+std::shared_ptr<ModelDocument> regionDocument(const onnx::GraphProto& region, const ModelDocument& source) {
+  onnx::ModelProto proto = source.model->shell();
+  onnx::GraphProto& graph = *proto.mutable_graph();
+  graph = region;
+  graph.set_name("preview");
+  const Graph& g = source.model->graph();
+  google::protobuf::RepeatedPtrField<onnx::ValueInfoProto> inputs;
+  for (const auto& in : region.input()) {
+    const Value* v = g.findValue(in.name());
+    if (!v || v->isInitializer()) {
+      onnx::TensorProto* t = graph.add_initializer();
+      t->set_name(in.name());
+      if (v) {
+        t->set_data_type(v->initializer()->dataType());
+        for (auto d : v->initializer()->proto().dims()) t->add_dims(d);
+      } else {
+        // Made by the rewrite (a folded weight): its shape is not known here.
+        t->set_data_type(onnx::TensorProto_DataType_FLOAT);
+      }
+      continue;
+    }
+    onnx::ValueInfoProto info = in;
+    if (const onnx::TypeProto* type = source.typeOf(in.name())) *info.mutable_type() = *type;
+    *inputs.Add() = std::move(info);
+  }
+  *graph.mutable_input() = std::move(inputs);
+  for (auto& out : *graph.mutable_output())
+    if (const onnx::TypeProto* type = source.typeOf(out.name())) *out.mutable_type() = *type;
+  for (const auto& n : region.node())
+    for (const auto& o : n.output()) {
+      bool isOutput = false;
+      for (const auto& out : graph.output()) isOutput |= out.name() == o;
+      if (isOutput || o.empty()) continue;
+      if (const onnx::TypeProto* type = source.typeOf(o)) {
+        onnx::ValueInfoProto* vi = graph.add_value_info();
+        vi->set_name(o);
+        *vi->mutable_type() = *type;
+      }
+    }
   auto model = Model::fromProto(std::move(proto));
   if (!model) return nullptr;
   auto doc = std::make_shared<ModelDocument>();
@@ -38,7 +77,7 @@ QString chip(const QColor& c, const QString& text) {
 
 }  // namespace
 
-RewritePreviewDialog::RewritePreviewDialog(const Preview& preview, const onnx::ModelProto& shell,
+RewritePreviewDialog::RewritePreviewDialog(const Preview& preview, const ModelDocument& source,
                                            const QString& title, QWidget* parent)
     : QDialog(parent) {
   setObjectName(QStringLiteral("rewritePreviewDialog"));
@@ -77,8 +116,8 @@ RewritePreviewDialog::RewritePreviewDialog(const Preview& preview, const onnx::M
   for (const auto& [k, n] : after)
     if (!before.count(k)) added_ << QString::fromStdString(k);
 
-  beforeDoc_ = regionDocument(preview.before, shell);
-  afterDoc_ = regionDocument(preview.after, shell);
+  beforeDoc_ = regionDocument(preview.before, source);
+  afterDoc_ = regionDocument(preview.after, source);
 
   auto* layout = new QVBoxLayout(this);
   auto* legend = new QLabel(this);

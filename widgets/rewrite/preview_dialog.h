@@ -21,8 +21,8 @@ class RewritePreviewDialog : public QDialog {
   Q_OBJECT
 
  public:
-  // shell: the model's own fields (opset imports), so the region reads as the model does.
-  RewritePreviewDialog(const Preview& preview, const onnx::ModelProto& shell, const QString& title,
+  // source: the open document, for opset imports, weights' shapes and inferred types.
+  RewritePreviewDialog(const Preview& preview, const ModelDocument& source, const QString& title,
                        QWidget* parent = nullptr);
 
   GraphCanvas* beforeCanvas() const { return before_; }

@@ -1,6 +1,6 @@
 #include "rewrite/rewrite_panel.h"
 
-#include <QHBoxLayout>
+#include <QGridLayout>
 #include <QHeaderView>
 #include <QLabel>
 #include <QPushButton>
@@ -68,10 +68,10 @@ RewritePanel::RewritePanel(RewriteSession* session, QWidget* parent) : QWidget(p
     connect(t, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem* item) { onCurrentChanged(item); });
     return t;
   };
-  matches_ = makeTree({tr("Rule / match"), tr("Becomes"), tr("Δ nodes"), tr("Nodes")}, "rewriteMatches");
-  matches_->header()->resizeSection(0, 200);
-  matches_->header()->resizeSection(1, 130);
-  matches_->header()->resizeSection(2, 60);
+  matches_ = makeTree({tr("Rule / match"), tr("Δ nodes"), tr("Becomes"), tr("Nodes")}, "rewriteMatches");
+  matches_->header()->resizeSection(0, 190);
+  matches_->header()->resizeSection(1, 56);
+  matches_->header()->resizeSection(2, 130);
   whyNot_ = makeTree({tr("Rule"), tr("At"), tr("Why not")}, "rewriteWhyNot");
   whyNot_->setRootIsDecorated(false);
   whyNot_->header()->resizeSection(0, 140);
@@ -85,7 +85,7 @@ RewritePanel::RewritePanel(RewriteSession* session, QWidget* parent) : QWidget(p
   tabs_->addTab(blocks_, tr("Blocks"));
   layout->addWidget(tabs_, 1);
 
-  auto* buttons = new QHBoxLayout;
+  auto* buttons = new QGridLayout;
   preview_ = new QPushButton(tr("Preview…"), this);
   preview_->setObjectName(QStringLiteral("rewritePreview"));
   preview_->setToolTip(tr("Before and after of the selected match, without changing the model"));
@@ -98,11 +98,11 @@ RewritePanel::RewritePanel(RewriteSession* session, QWidget* parent) : QWidget(p
   applyAll_ = new QPushButton(tr("Apply Profile"), this);
   applyAll_->setObjectName(QStringLiteral("rewriteApplyAll"));
   applyAll_->setToolTip(tr("Apply the whole profile to a fixed point (undoable)"));
-  buttons->addWidget(preview_);
-  buttons->addWidget(apply_);
-  buttons->addWidget(applyRule_);
-  buttons->addStretch(1);
-  buttons->addWidget(applyAll_);
+  // Two rows, so the dock stays narrow: the match on top, the rule and the profile below.
+  buttons->addWidget(preview_, 0, 0);
+  buttons->addWidget(apply_, 0, 1);
+  buttons->addWidget(applyRule_, 1, 0);
+  buttons->addWidget(applyAll_, 1, 1);
   layout->addLayout(buttons);
 
   connect(preview_, &QPushButton::clicked, this, [this] { session_->requestPreview(currentMatch()); });
@@ -198,8 +198,8 @@ void RewritePanel::rebuild() {
     for (int i : indices) total += report->matches[static_cast<size_t>(i)].nodeDelta;
     auto* top = new QTreeWidgetItem(matches_);
     top->setText(0, QStringLiteral("%1 (%2)").arg(QString::fromStdString(rule)).arg(indices.size()));
-    top->setText(1, QString::fromStdString(report->matches[static_cast<size_t>(indices.front())].becomes));
-    top->setText(2, delta(total));
+    top->setText(2, QString::fromStdString(report->matches[static_cast<size_t>(indices.front())].becomes));
+    top->setText(1, delta(total));
     top->setData(0, kKindRole, RuleItem);
     top->setData(0, kRuleRole, QString::fromStdString(rule));
     QPixmap swatch(12, 12);
@@ -210,8 +210,8 @@ void RewritePanel::rebuild() {
       const Match& m = report->matches[static_cast<size_t>(i)];
       auto* item = new QTreeWidgetItem(top);
       item->setText(0, QString::fromStdString(m.root ? MatchContext::label(m.root) : rule));
-      item->setText(1, QString::fromStdString(m.becomes));
-      item->setText(2, delta(m.nodeDelta));
+      item->setText(2, QString::fromStdString(m.becomes));
+      item->setText(1, delta(m.nodeDelta));
       item->setText(3, nodeList(m.nodes));
       item->setToolTip(3, nodeList(m.nodes, 50));
       item->setData(0, kKindRole, MatchItem);
@@ -223,14 +223,14 @@ void RewritePanel::rebuild() {
   if (!report->backendFuses.empty()) {
     auto* top = new QTreeWidgetItem(matches_);
     top->setText(0, tr("Backend will fuse (%1)").arg(report->backendFuses.size()));
-    top->setText(1, tr("left alone"));
+    top->setText(2, tr("left alone"));
     top->setData(0, kKindRole, FuseGroupItem);
     top->setForeground(0, kFuseColor);
     for (size_t i = 0; i < report->backendFuses.size(); ++i) {
       const Match& m = report->backendFuses[i];
       auto* item = new QTreeWidgetItem(top);
       item->setText(0, QString::fromStdString(m.rule));
-      item->setText(1, QString::fromStdString(m.becomes));
+      item->setText(2, QString::fromStdString(m.becomes));
       item->setText(3, nodeList(m.nodes));
       item->setData(0, kKindRole, FuseItem);
       item->setData(0, kIndexRole, static_cast<int>(i));
@@ -259,8 +259,8 @@ void RewritePanel::rebuild() {
   }
   if (byRule.size() <= 3) matches_->expandAll();
   legend << chip(kBlockColor) + QStringLiteral("&nbsp;") + tr("blocks");
-  legend << chip(kFuseColor, QStringLiteral("\u2504")) + QStringLiteral("&nbsp;") + tr("backend will fuse");
-  legend << chip(kWhyNotColor, QStringLiteral("\u2508")) + QStringLiteral("&nbsp;") + tr("why not (hover)");
+  legend << chip(kFuseColor, QStringLiteral("\u2505")) + QStringLiteral("&nbsp;") + tr("backend will fuse");
+  legend << chip(kWhyNotColor, QStringLiteral("\u2509")) + QStringLiteral("&nbsp;") + tr("why not (hover)");
   legend_->setText(legend.join(QStringLiteral(" &nbsp; ")));
   summary_->setText(tr("%1: %2 in %3 · %4 · %5 · %6")
                         .arg(session_->profileName(),
