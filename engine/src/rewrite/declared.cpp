@@ -212,18 +212,46 @@ class Matcher {
     std::set<std::string> ops;
     for (const auto& n : spec_.replacement.nodes) ops.insert(n.op_type());
     for (const auto& op : ops) becomes_ += (becomes_.empty() ? "" : " + ") + op;
-    for (const auto& i : spec_.pattern.inputs) slot(i);
-    for (const auto& n : spec_.pattern.nodes)
-      for (const auto& o : n.output())
-        if (!o.empty()) slot(o);
+    for (const auto& i : spec_.pattern.inputs) placeholderSlot_.push_back(slot(i));
+    for (const auto& n : spec_.pattern.nodes) {
+      outputSlot_.emplace_back();
+      for (const auto& o : n.output()) outputSlot_.back().push_back(o.empty() ? -1 : slot(o));
+    }
+    for (const auto& o : spec_.pattern.outputs) patternOutputSlot_.push_back(slotOf(o));
+    slotNames_.resize(slots_.size());
+    for (const auto& [name, s] : slots_) slotNames_[static_cast<size_t>(s)] = name;
+    root_.nodes.assign(spec_.pattern.nodes.size(), nullptr);
+    root_.values.assign(slots_.size(), nullptr);
+  }
+
+  // A necessary condition, checked before any state is built: the root's inputs produced by
+  // pattern nodes come from nodes of the right op type (in some input order). Most roots of a
+  // frequent op type fail here. Only used when no near miss has to be explained.
+  bool plausible(const Node* n) const {
+    const auto& pn = spec_.pattern.nodes[static_cast<size_t>(c_.root)];
+    const auto& ins = c_.inputs[static_cast<size_t>(c_.root)];
+    auto fits = [&](bool swapped) {
+      for (size_t j = 0; j < ins.size(); ++j) {
+        const auto& in = ins[swapped ? 1 - j : j];
+        if (in.node < 0 || in.omitted) continue;
+        const Value* v = j < n->inputs().size() ? n->input(j) : nullptr;
+        const Node* p = v ? v->producer() : nullptr;
+        if (!p || p->opType() != spec_.pattern.nodes[static_cast<size_t>(in.node)].op_type()) return false;
+      }
+      return true;
+    };
+    if (fits(false)) return true;
+    return ins.size() == 2 && isCommutative(pn) && fits(true);
   }
 
   // Tries one root; on success fills `match`; otherwise `miss` holds the deepest failure.
   bool run(Node* root, Match& match, NearMiss& miss) {
-    best_ = {};
-    St st;
-    st.nodes.assign(spec_.pattern.nodes.size(), nullptr);
-    st.values.assign(slots_.size(), nullptr);
+    best_.depth = -1;
+    best_.reason.clear();
+    best_.partial.clear();
+    St& st = root_;
+    std::fill(st.nodes.begin(), st.nodes.end(), nullptr);
+    std::fill(st.values.begin(), st.values.end(), nullptr);
     st.nodes[static_cast<size_t>(c_.root)] = root;
     st.assigned = 1;
     if (step(st, 0)) {
@@ -232,7 +260,7 @@ class Matcher {
       match.nodes = result_.nodes;
       for (Node* n : match.nodes) match.nodeIds.push_back(n->id());
       match.root = root;
-      for (const auto& [name, s] : slots_) match.values[name] = result_.values[s];
+      for (const auto& [name, s] : slots_) match.values.emplace_hint(match.values.end(), name, result_.values[static_cast<size_t>(s)]);
       match.bindings = std::move(bindings_);
       match.order = ctx_.position(root);
       match.becomes = becomes_;
@@ -269,6 +297,13 @@ class Matcher {
   }
   int slotOf(const std::string& name) const { return slots_.at(name); }
 
+  std::map<std::string, int> slots_;
+  std::vector<int> placeholderSlot_;            // per pattern input
+  std::vector<std::vector<int>> outputSlot_;    // per pattern node, per output (-1: unnamed)
+  std::vector<int> patternOutputSlot_;          // per pattern output
+  std::vector<std::string> slotNames_;
+  St root_;                                     // reused for every root
+
   // Records the deepest failure; the reason is only written when someone asked for near
   // misses (building strings for every failed start would dominate matching time).
   template <typename Reason>
@@ -276,10 +311,12 @@ class Matcher {
     int depth = st.assigned * 4 + bonus;
     if (depth > best_.depth) {
       best_.depth = depth;
-      if (explain_) best_.reason = reason();
-      best_.partial.clear();
-      for (Node* n : st.nodes)
-        if (n) best_.partial.push_back(n->id());
+      if (explain_) {
+        best_.reason = reason();
+        best_.partial.clear();
+        for (Node* n : st.nodes)
+          if (n) best_.partial.push_back(n->id());
+      }
     }
     return false;
   }
@@ -288,14 +325,13 @@ class Matcher {
     return std::find(st.nodes.begin(), st.nodes.end(), n) != st.nodes.end();
   }
 
-  bool bindValue(St& st, const std::string& name, Value* v, const Node* at) {
-    int s = slotOf(name);
+  bool bindValue(St& st, int s, Value* v, const Node* at) {
     if (!st.values[static_cast<size_t>(s)]) {
       st.values[static_cast<size_t>(s)] = v;
       return true;
     }
     if (st.values[static_cast<size_t>(s)] == v) return true;
-    return fail(st, 0, [&] { return std::string("'" + name + "' must be one value, but " + describeNode(at) + " reads " + quoted(v) +
+    return fail(st, 0, [&] { return std::string("'" + slotNames_[static_cast<size_t>(s)] + "' must be one value, but " + describeNode(at) + " reads " + quoted(v) +
                         " where the pattern has " + quoted(st.values[static_cast<size_t>(s)])); });
   }
 
@@ -308,7 +344,7 @@ class Matcher {
       std::vector<Node*> cands;
       for (const auto& in : c_.inputs[static_cast<size_t>(k)]) {
         Value* v = nullptr;
-        if (in.placeholder >= 0) v = st.values[static_cast<size_t>(slotOf(spec_.pattern.inputs[static_cast<size_t>(in.placeholder)]))];
+        if (in.placeholder >= 0) v = st.values[static_cast<size_t>(placeholderSlot_[static_cast<size_t>(in.placeholder)])];
         else if (in.node >= 0 && st.nodes[static_cast<size_t>(in.node)])
           v = st.nodes[static_cast<size_t>(in.node)]->output(static_cast<size_t>(in.output));
         if (!v) continue;
@@ -330,6 +366,12 @@ class Matcher {
     if (n->opType() != pn.op_type() || !sameDomain(n->domain(), pn.domain()))
       return fail(st, 0, [&] { return std::string("expected " + pn.op_type() + " but found " + describeNode(n)); });
     for (const auto& a : pn.attribute()) {
+      // Fast path: a numeric attribute written on the node with the pattern's numbers is the
+      // same (the general comparison below would say so too, after copying and serializing).
+      if (const auto* w = n->attribute(a.name())) {
+        auto hn = attrNumbers(*w), wn = attrNumbers(a);
+        if (hn && wn && *hn == *wn) continue;
+      }
       auto have = attributeOf(n, a.name());
       onnx::AttributeProto want = a;
       if (!have) return fail(st, 1, [&] { return std::string(describeNode(n) + " has no attribute '" + a.name() + "'"); });
@@ -352,22 +394,21 @@ class Matcher {
       if (pn.output(o).empty()) continue;
       Value* v = n->output(static_cast<size_t>(o));
       if (!v) return fail(st, 1, [&] { return std::string(describeNode(n) + " does not compute output #" + std::to_string(o)); });
-      if (!bindValue(st, pn.output(o), v, n)) return false;
+      if (!bindValue(st, outputSlot_[static_cast<size_t>(k)][static_cast<size_t>(o)], v, n)) return false;
     }
-    std::vector<std::vector<size_t>> orders = {{}};
-    for (size_t j = 0; j < ins.size(); ++j) orders[0].push_back(j);
-    if (isCommutative(pn)) orders.push_back({1, 0});
-    for (const auto& perm : orders) {
+    // Input orders to try: as written, then swapped for commutative two-input ops.
+    const int orders = isCommutative(pn) ? 2 : 1;
+    for (int order = 0; order < orders; ++order) {
       St next = st;
       bool ok = true;
       for (size_t j = 0; j < ins.size() && ok; ++j) {
-        const auto& in = ins[perm[j]];
+        const auto& in = ins[order == 1 ? 1 - j : j];
         Value* v = n->input(j);
         if (in.omitted) {
           if (v) ok = fail(next, 1, [&] { return std::string(describeNode(n) + " has input #" + std::to_string(j) + " where the pattern has none"); });
         } else if (in.placeholder >= 0) {
           if (!v) ok = fail(next, 1, [&] { return std::string(describeNode(n) + " input #" + std::to_string(j) + " is omitted"); });
-          else ok = bindValue(next, spec_.pattern.inputs[static_cast<size_t>(in.placeholder)], v, n);
+          else ok = bindValue(next, placeholderSlot_[static_cast<size_t>(in.placeholder)], v, n);
         } else {
           const auto& want = spec_.pattern.nodes[static_cast<size_t>(in.node)];
           Node* p = v ? v->producer() : nullptr;
@@ -397,16 +438,20 @@ class Matcher {
 
   // Everything is bound: internal values must stay inside, then conditions and lets.
   bool finish(St& st) {
-    std::unordered_set<const Node*> inside(st.nodes.begin(), st.nodes.end());
-    std::set<const Value*> outs;
-    for (const auto& o : spec_.pattern.outputs) outs.insert(st.values[static_cast<size_t>(slotOf(o))]);
+    // Patterns are small: linear scans beat building sets for every candidate.
+    auto isOut = [&](const Value* v) {
+      for (int s : patternOutputSlot_)
+        if (st.values[static_cast<size_t>(s)] == v) return true;
+      return false;
+    };
+    auto inside = [&](const Node* n) { return std::find(st.nodes.begin(), st.nodes.end(), n) != st.nodes.end(); };
     for (Node* n : st.nodes)
       for (Value* v : n->outputs()) {
-        if (!v || outs.count(v)) continue;
+        if (!v || isOut(v)) continue;
         if (v->isGraphOutput())
           return fail(st, 3, [&] { return std::string(describeNode(n) + " computes " + quoted(v) + " inside the match, but it is a graph output"); });
         for (const Use& u : v->uses())
-          if (!inside.count(u.node))
+          if (!inside(u.node))
             return fail(st, 3, [&] { return std::string(describeNode(n) + " has a second consumer outside the match: " + quoted(v) + " is also read by " +
                                 describeNode(u.node)); });
       }
@@ -680,7 +725,6 @@ class Matcher {
   const RuleSpec& spec_;
   const CompiledPattern& c_;
   const MatchContext& ctx_;
-  std::map<std::string, int> slots_;
   Failure best_;
   St result_;
   std::map<std::string, onnx::AttributeProto> bindings_;
@@ -707,6 +751,7 @@ void DeclaredRule::findMatches(const MatchContext& ctx, std::vector<Match>& out,
   Matcher m(*this, ctx, nearMisses != nullptr);
   for (Node* n : ctx.nodesOf(rootNode.op_type())) {
     if (!sameDomain(n->domain(), rootNode.domain())) continue;
+    if (!nearMisses && !m.plausible(n)) continue;
     Match match;
     NearMiss miss;
     if (m.run(n, match, miss)) {

@@ -208,6 +208,12 @@ class FoldRule : public CppRule {
     for (Node* n : ctx.topoOrder()) {
       // Shape mode before the first foldable Shape: only Shape nodes can start a chain.
       if (shapeOnly_ && known.empty() && n->opType() != "Shape") continue;
+      // Cheap rejection first (most nodes read a computed value): any other node folds only
+      // when every input is already known or constant, which is checked again below.
+      if (n->opType() != "Shape" && n->opType() != "Constant" &&
+          std::any_of(n->inputs().begin(), n->inputs().end(),
+                      [&](const Value* v) { return v && !v->isConstant() && !known.count(v); }))
+        continue;
       if (!n->subgraphs().empty() || !deterministic(n->opType())) continue;
       if (n->opType() == "Constant" && isDefault(*n)) {
         if (!shapeOnly_ && n->output(0)) known.insert(n->output(0));
