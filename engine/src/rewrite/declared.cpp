@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <deque>
 #include <map>
 #include <set>
 #include <unordered_set>
@@ -303,6 +304,16 @@ class Matcher {
   std::vector<int> patternOutputSlot_;          // per pattern output
   std::vector<std::string> slotNames_;
   St root_;                                     // reused for every root
+  // Copies of the state per recursion depth, reused across candidates (no allocation per
+  // step); a deque keeps references to shallower levels valid while it grows.
+  std::deque<St> pool_;
+  size_t depth_ = 0;
+  St& scratch(const St& from) {
+    while (pool_.size() <= depth_) pool_.emplace_back();
+    St& s = pool_[depth_];
+    s = from;
+    return s;
+  }
 
   // Records the deepest failure; the reason is only written when someone asked for near
   // misses (building strings for every failed start would dominate matching time).
@@ -354,10 +365,13 @@ class Matcher {
             cands.push_back(u.node);
       }
       for (Node* cand : cands) {
-        St next = st;
+        St& next = scratch(st);
         next.nodes[static_cast<size_t>(k)] = cand;
         next.assigned++;
-        if (step(next, i)) return true;
+        ++depth_;
+        bool found = step(next, i);
+        --depth_;
+        if (found) return true;
       }
       return fail(st, 0, [&] { return std::string("no " + pn.op_type() + " node reads the matched values to produce '" +
                           (pn.output_size() ? pn.output(0) : std::string()) + "'"); });
@@ -399,7 +413,7 @@ class Matcher {
     // Input orders to try: as written, then swapped for commutative two-input ops.
     const int orders = isCommutative(pn) ? 2 : 1;
     for (int order = 0; order < orders; ++order) {
-      St next = st;
+      St& next = scratch(st);
       bool ok = true;
       for (size_t j = 0; j < ins.size() && ok; ++j) {
         const auto& in = ins[order == 1 ? 1 - j : j];
@@ -431,7 +445,12 @@ class Matcher {
           }
         }
       }
-      if (ok && step(next, i + 1)) return true;
+      if (ok) {
+        ++depth_;
+        bool found = step(next, i + 1);
+        --depth_;
+        if (found) return true;
+      }
     }
     return false;
   }
