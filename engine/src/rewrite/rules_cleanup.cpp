@@ -1,6 +1,7 @@
 // The generic C++ rules: what a pattern cannot say (folding by the evaluator, shape chains,
 // dead code, duplicate weights) and the no-ops converters leave behind.
 #include <algorithm>
+#include <cstring>
 #include <map>
 #include <numeric>
 #include <unordered_map>
@@ -385,9 +386,18 @@ class DuplicateConstants : public CppRule {
   // A cheap digest (dtype, dims, FNV-1a of the data) so only likely duplicates are serialized.
   static std::uint64_t digest(const onnx::TensorProto& t) {
     std::uint64_t h = 1469598103934665603ull;
+    // Eight bytes per step (weights are large; a byte at a time dominated matching); the
+    // digest only picks buckets, equality is still decided by sameContents.
     auto mix = [&](const void* p, size_t n) {
       const auto* b = static_cast<const unsigned char*>(p);
-      for (size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 1099511628211ull;
+      size_t i = 0;
+      for (; i + 8 <= n; i += 8) {
+        std::uint64_t w;
+        std::memcpy(&w, b + i, 8);
+        h = (h ^ w) * 1099511628211ull;
+        h ^= h >> 32;
+      }
+      for (; i < n; ++i) h = (h ^ b[i]) * 1099511628211ull;
     };
     std::int32_t dt = t.data_type();
     mix(&dt, sizeof dt);
