@@ -5,6 +5,7 @@
 #include <chrono>
 #include <filesystem>
 #include <unordered_map>
+#include <utility>
 
 #include <spdlog/spdlog.h>
 
@@ -141,7 +142,8 @@ const NodeRow* ModelDocument::rowFor(NodeId id) const {
   return it == rowOfNode.end() ? nullptr : &rows[static_cast<size_t>(it->second)];
 }
 
-Result<std::shared_ptr<ModelDocument>> openModelDocument(const std::string& path, const ProgressFn& progress) {
+Result<std::shared_ptr<ModelDocument>> openModelDocument(const std::string& path, const ProgressFn& progress,
+                                                         std::size_t analyseUpTo) {
   auto doc = std::make_shared<ModelDocument>();
   doc->path = path;
   std::error_code ec;
@@ -155,6 +157,14 @@ Result<std::shared_ptr<ModelDocument>> openModelDocument(const std::string& path
   doc->model = std::move(loaded.value());
   doc->loadSeconds = secondsSince(start);
 
+  std::size_t nodes = 0;
+  std::as_const(*doc->model).forEachGraph([&](const Graph& g) { nodes += g.nodeCount(); });
+  if (nodes > analyseUpTo) {
+    doc->analysisPending = true;
+    spdlog::info("{} nodes: showing the declared types first, analysing in the background", nodes);
+    if (!reportProgress(progress, 1.0, "Done")) return cancelled();
+    return doc;
+  }
   if (auto st = analyseInto(*doc, *doc->model, progress); !st) return st;
   return doc;
 }
@@ -167,6 +177,7 @@ Result<std::shared_ptr<ModelDocument>> analyseModel(const ModelDocument& doc, co
 }
 
 void adoptAnalysis(ModelDocument& doc, ModelDocument&& fresh) {
+  doc.analysisPending = false;
   doc.analysisSeconds = fresh.analysisSeconds;
   doc.inference = std::move(fresh.inference);
   doc.inferenceError = std::move(fresh.inferenceError);

@@ -32,6 +32,9 @@ struct NodeRow {
 struct ModelDocument {
   std::string path;
   std::uint64_t fileBytes = 0;
+  // Loaded but not analysed yet: types are only the declared ones, statistics, validation and
+  // table rows are empty until a background analyseModel is adopted.
+  bool analysisPending = false;
   double loadSeconds = 0;      // parse + IR
   double analysisSeconds = 0;  // inference + statistics + validation
 
@@ -49,9 +52,17 @@ struct ModelDocument {
   const NodeRow* rowFor(NodeId id) const;
 };
 
+// How big a model may be and still be analysed before it is first shown. Below this, inference,
+// statistics and validation take a fraction of a second, and the first frame should already
+// carry inferred shapes on its edge labels (what a user of a 100-node CNN expects). Above it, the
+// graph is drawn from its declared types first and the analyses follow in the background.
+inline constexpr std::size_t kAnalyseBeforeShowingNodes = 3000;
+
 // Loads the file and runs the analyses. Progress covers all stages; returning false from
-// `progress` cancels (ErrorCode::Cancelled). Meant to run on a worker thread.
-Result<std::shared_ptr<ModelDocument>> openModelDocument(const std::string& path, const ProgressFn& progress);
+// `progress` cancels (ErrorCode::Cancelled). Meant to run on a worker thread. A model with more
+// than `analyseUpTo` nodes (subgraphs included) is returned unanalysed, with analysisPending set.
+Result<std::shared_ptr<ModelDocument>> openModelDocument(const std::string& path, const ProgressFn& progress,
+                                                         std::size_t analyseUpTo = static_cast<std::size_t>(-1));
 
 // After an edit: the analyses again, run on doc.model into a new document (model left null) so
 // a worker can compute them while the GUI still shows the old ones; the model must not be

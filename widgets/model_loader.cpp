@@ -21,6 +21,10 @@ void ModelLoader::cancel() {
 }
 
 void ModelLoader::open(const QString& path) {
+  if (analysisJob_) {
+    analysisJob_->cancel = true;
+    analysisJob_.reset();
+  }
   if (job_) {
     // The running open is dropped: finished() ignores it, the cleanup below still runs.
     job_->cancel = true;
@@ -65,7 +69,7 @@ void ModelLoader::open(const QString& path) {
   spdlog::info("Opening {}", file);
   QFuture<Outcome> future = QtConcurrent::run([file, progress]() -> Outcome {
     try {
-      auto result = openModelDocument(file, progress);
+      auto result = openModelDocument(file, progress, kAnalyseBeforeShowingNodes);
       if (result) return {std::move(result.value()), Status::ok()};
       return {nullptr, result.status()};
     } catch (const std::exception& e) {
@@ -84,6 +88,7 @@ void ModelLoader::finished(QFutureWatcher<Outcome>* watcher, std::shared_ptr<Job
   job_.reset();
   if (outcome.document) {
     emit loaded(outcome.document);
+    if (outcome.document->analysisPending) analyseLater(outcome.document);
   } else if (outcome.status.code() == ErrorCode::Cancelled || job->cancel) {
     spdlog::info("Cancelled opening {}", path.toStdString());
     emit cancelled(path);
@@ -91,6 +96,37 @@ void ModelLoader::finished(QFutureWatcher<Outcome>* watcher, std::shared_ptr<Job
     spdlog::error("{}", outcome.status.message());
     emit failed(path, QString::fromStdString(outcome.status.message()));
   }
+}
+
+void ModelLoader::analyseLater(std::shared_ptr<ModelDocument> document) {
+  auto job = std::make_shared<Job>();
+  analysisJob_ = job;
+  ProgressFn progress = [job](double, std::string_view) { return !job->cancel.load(); };
+  auto* watcher = new QFutureWatcher<Outcome>(this);
+  connect(watcher, &QFutureWatcher<Outcome>::finished, this, [this, watcher, job, document] {
+    std::erase_if(running_, [&](const auto& entry) { return entry.first == job; });
+    watcher->deleteLater();
+    if (job != analysisJob_) return;
+    analysisJob_.reset();
+    Outcome outcome = watcher->result();
+    if (outcome.document) {
+      emit analysed(document, outcome.document);
+    } else if (outcome.status.code() != ErrorCode::Cancelled) {
+      spdlog::error("Analysing {}: {}", document->path, outcome.status.message());
+    }
+  });
+  // Reads the model only; the studio keeps edits away from it until analysed() arrives.
+  QFuture<Outcome> future = QtConcurrent::run([document, progress]() -> Outcome {
+    try {
+      auto result = analyseModel(*document, progress);
+      if (result) return {std::move(result.value()), Status::ok()};
+      return {nullptr, result.status()};
+    } catch (const std::exception& e) {
+      return {nullptr, Status(ErrorCode::Internal, std::string("Unexpected error while analysing the model: ") + e.what())};
+    }
+  });
+  running_.emplace_back(job, future);
+  watcher->setFuture(future);
 }
 
 }  // namespace graft

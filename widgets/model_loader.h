@@ -1,5 +1,6 @@
 // Opens a model off the GUI thread: load, inference, statistics and validation on a worker,
 // with progress and Cancel, delivering a ModelDocument (or the engine's error) on the GUI thread.
+// A large model is delivered right after loading and analysed afterwards (see analysed()).
 #pragma once
 
 #include <QFutureWatcher>
@@ -32,6 +33,10 @@ class ModelLoader : public QObject {
  signals:
   void progressChanged(double fraction, const QString& stage);  // fraction < 0: unknown
   void loaded(std::shared_ptr<graft::ModelDocument> document);
+  // The background analysis of a document delivered with analysisPending: `analysis` is to be
+  // adopted into `document` (adoptAnalysis) on the GUI thread. Not sent when the open was
+  // superseded or the loader is going away.
+  void analysed(std::shared_ptr<graft::ModelDocument> document, std::shared_ptr<graft::ModelDocument> analysis);
   void failed(const QString& path, const QString& message);
   void cancelled(const QString& path);
 
@@ -48,8 +53,10 @@ class ModelLoader : public QObject {
   };
 
   void finished(QFutureWatcher<Outcome>* watcher, std::shared_ptr<Job> job, QString path);
+  void analyseLater(std::shared_ptr<ModelDocument> document);
 
   std::shared_ptr<Job> job_;  // the open whose result counts
+  std::shared_ptr<Job> analysisJob_;  // the background analysis whose result counts
   QFutureWatcher<Outcome>* watcher_ = nullptr;
   // Every worker still running, stale ones included: the destructor waits for them all,
   // because their progress callbacks point at this loader.

@@ -127,6 +127,17 @@ void ModelPropertiesPanel::setDocument(std::shared_ptr<const ModelDocument> docu
   }
 
   QTreeWidgetItem* st = section(tr("Statistics"));
+  if (doc.analysisPending) {
+    // A large model is shown before inference, statistics and validation are done.
+    add(st, tr("Nodes"), formatCount(model.graph().nodeCount()));
+    add(st, tr("Analysis"), tr("analysing…"));
+    for (QTreeWidgetItem* item : {file, info, opsets, ins, outs, meta, st})
+      if (item) item->setExpanded(true);
+    resizeColumnToContents(0);
+    setColumnWidth(0, std::min(columnWidth(0), 220));
+    setUpdatesEnabled(true);
+    return;
+  }
   QString nodes = formatCount(stats.nodeCount);
   if (stats.totalNodeCount > stats.nodeCount)
     nodes += QLatin1Char(' ') + tr("(%1 with subgraphs)").arg(formatCount(stats.totalNodeCount));

@@ -141,6 +141,10 @@ int main(int argc, char* argv[]) {
         QApplication::exit(0);
       });
     };
+    // "Complete" means what the window shows once the graph is laid out. Models up to
+    // graft::kAnalyseBeforeShowingNodes nodes are analysed before modelLoaded, so their edge labels
+    // carry inferred shapes; larger ones are pictured with their declared types, as a user sees
+    // them first while the analysis runs in the background (modelAnalysed follows later).
     QObject::connect(&window, &graft::MainWindow::modelLoaded, &window, [&] {
       if (!selected.isEmpty() && !window.selectNode(selected)) {
         fail(QCoreApplication::translate("main", "No node named %1 in the model.").arg(selected));

@@ -86,6 +86,7 @@ MainWindow::MainWindow(Options options, QWidget* parent) : QMainWindow(parent), 
 
   loader_ = new ModelLoader(this);
   connect(loader_, &ModelLoader::loaded, this, &MainWindow::onLoaded);
+  connect(loader_, &ModelLoader::analysed, this, &MainWindow::onAnalysed);
   connect(loader_, &ModelLoader::failed, this, &MainWindow::onFailed);
   connect(loader_, &ModelLoader::cancelled, this, &MainWindow::onCancelled);
   connect(loader_, &ModelLoader::progressChanged, this, &MainWindow::onProgress);
@@ -413,12 +414,39 @@ void MainWindow::onLoaded(std::shared_ptr<ModelDocument> document) {
   if (proxy_->rowCount() > 0) table_->selectRow(0);
 
   updateSummary();
-  rewrite_->setDocument(document_);
+  // Rewrites edit the model, which the background analysis is still reading.
+  rewrite_->setDocument(document_->analysisPending ? nullptr : document_);
   emit modelLoaded(path);
+}
+
+void MainWindow::onAnalysed(std::shared_ptr<ModelDocument> document, std::shared_ptr<ModelDocument> analysis) {
+  if (document != document_ || !analysis) return;
+  adoptAnalysis(*document_, std::move(*analysis));
+  std::shared_ptr<const ModelDocument> doc = document_;
+  table_->setUpdatesEnabled(false);
+  tableModel_->setDocument(doc);
+  properties_->setDocument(doc);
+  details_->setDocument(doc);
+  run_->setDocument(doc);
+  table_->setUpdatesEnabled(true);
+  // Inferred shapes replace the declared ones on the edge labels.
+  canvas_->refreshTypes();
+  updateFilterCount();
+  table_->resizeColumnToContents(NodeTableModel::OpTypeColumn);
+  table_->setColumnWidth(NodeTableModel::OpTypeColumn,
+                         std::clamp(table_->columnWidth(NodeTableModel::OpTypeColumn), 90, 220));
+  updateSummary();
+  rewrite_->setDocument(document_);
+  emit modelAnalysed(QString::fromStdString(document_->path));
 }
 
 void MainWindow::updateSummary() {
   if (!document_) return;
+  if (document_->analysisPending) {
+    std::size_t nodes = document_->model ? document_->model->graph().nodeCount() : 0;
+    summary_->setText(tr("%n node(s)", nullptr, static_cast<int>(nodes)) + QStringLiteral(" · ") + tr("analysing…"));
+    return;
+  }
   const Statistics& s = document_->statistics;
   QString flops = s.nodesWithUnknownCost == 0 ? tr("%1 FLOPs").arg(formatCompact(s.flops))
                   : s.flops == 0                ? tr("FLOPs unknown")

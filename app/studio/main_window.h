@@ -104,6 +104,8 @@ class MainWindow : public QMainWindow {
 
  signals:
   void modelLoaded(const QString& path);
+  // A large model is shown before it is analysed; this follows once the analyses are in.
+  void modelAnalysed(const QString& path);
   void loadFailed(const QString& path, const QString& message);
   void loadCancelled(const QString& path);
   void loadProgress(double fraction, const QString& stage);
@@ -123,6 +125,7 @@ class MainWindow : public QMainWindow {
   void chooseFile();
   void reload();
   void onLoaded(std::shared_ptr<ModelDocument> document);
+  void onAnalysed(std::shared_ptr<ModelDocument> document, std::shared_ptr<ModelDocument> analysis);
   void onFailed(const QString& path, const QString& message);
   void onCancelled(const QString& path);
   void onProgress(double fraction, const QString& stage);

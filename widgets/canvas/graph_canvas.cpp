@@ -205,6 +205,11 @@ void GraphCanvas::setDocument(std::shared_ptr<ModelDocument> document) {
   rebuildBreadcrumb();
 }
 
+void GraphCanvas::refreshTypes() {
+  ++typesRevision_;
+  scheduleRefresh();
+}
+
 void GraphCanvas::setOverlay(std::shared_ptr<const CanvasOverlay> overlay) { view_->setOverlay(std::move(overlay)); }
 
 void GraphCanvas::suspendModelUpdates() {
@@ -245,8 +250,10 @@ void GraphCanvas::pushLevel(const Graph* graph, const Node* owner, int bodyIndex
 void GraphCanvas::ensureSnapshot(Level& lv) {
   if (!document_ || !document_->model) return;
   const std::uint64_t revision = document_->model->revision();
-  if (lv.canvasGraph && lv.canvasGraph->layout->revision == revision && lv.canvasGraph->showNames == showNames_)
+  if (lv.canvasGraph && lv.canvasGraph->layout->revision == revision && lv.canvasGraph->showNames == showNames_ &&
+      lv.typesRevision == typesRevision_)
     return;
+  lv.typesRevision = typesRevision_;
   auto started = std::chrono::steady_clock::now();
   auto cg = std::make_shared<CanvasGraph>();
   cg->graph = lv.graph;

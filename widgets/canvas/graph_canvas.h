@@ -41,6 +41,9 @@ class GraphCanvas : public QWidget, private ModelObserver {
   // Shows the document's main graph (nullptr clears). The canvas observes the model and
   // lays out again after edits; the document must outlive the canvas's use of it.
   void setDocument(std::shared_ptr<ModelDocument> document);
+  // The document's types changed without an edit (its analysis arrived): edge labels are
+  // rebuilt and laid out again off the GUI thread, keeping the view and the selection.
+  void refreshTypes();
   const std::shared_ptr<ModelDocument>& document() const { return document_; }
 
   // ---- selection and navigation
@@ -118,6 +121,7 @@ class GraphCanvas : public QWidget, private ModelObserver {
     bool initialized = false;  // initial expansion chosen
     std::shared_ptr<LayoutEngine> engine;
     std::shared_ptr<const CanvasGraph> canvasGraph;
+    std::uint64_t typesRevision = 0;  // typesRevision_ when canvasGraph was built
     std::shared_ptr<const CanvasScene> scene;
     int selected = -1;  // LayoutGraph node index
     QPointF center;
@@ -171,6 +175,7 @@ class GraphCanvas : public QWidget, private ModelObserver {
   Model* observed_ = nullptr;
   std::vector<Level> levels_;
   bool showNames_ = false;
+  std::uint64_t typesRevision_ = 0;
   int autoExpandLimit_ = 300;
   bool refreshScheduled_ = false;
   bool suspended_ = false;
