@@ -115,6 +115,8 @@ class ScenePainter {
   void paintNode(QPainter& p, int nb, double scale, const PaintState& state) const;
   void paintEdge(QPainter& p, int e, double scale, const PaintState& state) const;
   void paintStub(QPainter& p, int s, double scale) const;
+  void paintOutlines(QPainter& p, const QRectF& r, double radius, const std::vector<NodeOutline>& rings,
+                     double scale) const;
   QString valueLabel(const LayoutScene::Edge& e) const;
 
   const CanvasScene& scene_;
