@@ -18,6 +18,7 @@
 #include <QMimeData>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QScrollArea>
 #include <QSettings>
 #include <QStackedWidget>
 #include <QStatusBar>
@@ -99,6 +100,9 @@ MainWindow::MainWindow(Options options, QWidget* parent) : QMainWindow(parent), 
   updateTitle();
 
   resize(1280, 800);
+  // After every dock exists and is tabified (tabifying resets the columns' widths).
+  resizeDocks({modelDock_, nodeDock_}, {300, 340}, Qt::Horizontal);
+  resizeDocks({logDock_}, {130}, Qt::Vertical);
   if (options_.useSettings) {
     QSettings settings;
     restoreGeometry(settings.value(kGeometryKey).toByteArray());
@@ -225,9 +229,17 @@ void MainWindow::createDocks() {
   run_ = new RunPanel(this);
   runDock_ = new QDockWidget(tr("Values"), this);
   runDock_->setObjectName(QStringLiteral("valuesDock"));
-  runDock_->setWidget(run_);
+  // The viewer's histogram and table want ~560 px; scrolling keeps the window's minimum small.
+  auto* runScroll = new QScrollArea(this);
+  runScroll->setWidgetResizable(true);
+  runScroll->setFrameShape(QFrame::NoFrame);
+  runScroll->setWidget(run_);
+  runDock_->setWidget(runScroll);
   addDockWidget(Qt::RightDockWidgetArea, runDock_);
-  splitDockWidget(nodeDock_, runDock_, Qt::Vertical);
+  // A tab beside Node, not a split under it: both panels need height, and a split pushed the
+  // window's minimum above 1000x700. Running or clicking a tensor raises this tab.
+  tabifyDockWidget(nodeDock_, runDock_);
+  nodeDock_->raise();
   connect(details_, &NodeDetailsPanel::tensorClicked, this, &MainWindow::showTensorValues);
   connect(run_, &RunPanel::runFinished, this, [this](bool ok, const QString& message) {
     if (ok) spdlog::info("{}", message.toStdString());
@@ -241,10 +253,6 @@ void MainWindow::createDocks() {
   logDock_->setWidget(log_);
   addDockWidget(Qt::BottomDockWidgetArea, logDock_);
 
-  resizeDocks({modelDock_, nodeDock_}, {330, 360}, Qt::Horizontal);
-  // The node panel keeps room for its inputs/outputs (their names open values below).
-  resizeDocks({nodeDock_, runDock_}, {300, 400}, Qt::Vertical);
-  resizeDocks({logDock_}, {130}, Qt::Vertical);
 }
 
 void MainWindow::createActions() {
