@@ -205,19 +205,32 @@ class FoldRule : public CppRule {
         shapeOnly_(shapeOnly) {}
 
   void findMatches(const MatchContext& ctx, std::vector<Match>& out, std::vector<NearMiss>* misses) const override {
-    std::unordered_set<const Value*> known;
+    // Values already folded, as flags by value id (ids are dense): the check runs for every
+    // input of every node, and a hash set lookup per input dominated this rule.
+    std::vector<char> knownIds;
+    size_t knownCount = 0;
+    auto isKnown = [&](const Value* v) {
+      auto id = static_cast<size_t>(v->id());
+      return id < knownIds.size() && knownIds[id];
+    };
+    auto markKnown = [&](const Value* v) {
+      auto id = static_cast<size_t>(v->id());
+      if (id >= knownIds.size()) knownIds.resize(std::max(id + 1, knownIds.size() * 2), 0);
+      if (!knownIds[id]) ++knownCount;
+      knownIds[id] = 1;
+    };
     for (Node* n : ctx.topoOrder()) {
       // Shape mode before the first foldable Shape: only Shape nodes can start a chain.
-      if (shapeOnly_ && known.empty() && n->opType() != "Shape") continue;
+      if (shapeOnly_ && knownCount == 0 && n->opType() != "Shape") continue;
       // Cheap rejection first (most nodes read a computed value): any other node folds only
       // when every input is already known or constant, which is checked again below.
       if (n->opType() != "Shape" && n->opType() != "Constant" &&
           std::any_of(n->inputs().begin(), n->inputs().end(),
-                      [&](const Value* v) { return v && !v->isConstant() && !known.count(v); }))
+                      [&](const Value* v) { return v && !v->isConstant() && !isKnown(v); }))
         continue;
       if (!n->subgraphs().empty() || !deterministic(n->opType())) continue;
       if (n->opType() == "Constant" && isDefault(*n)) {
-        if (!shapeOnly_ && n->output(0)) known.insert(n->output(0));
+        if (!shapeOnly_ && n->output(0)) markKnown(n->output(0));
         continue;
       }
       bool foldable = false;
@@ -230,11 +243,11 @@ class FoldRule : public CppRule {
                              4});
       } else if (!n->inputs().empty()) {
         foldable = std::all_of(n->inputs().begin(), n->inputs().end(),
-                               [&](const Value* v) { return !v || known.count(v) || v->isConstant(); });
+                               [&](const Value* v) { return !v || isKnown(v) || v->isConstant(); });
         // Shape mode: only what computes on a folded Shape.
         if (shapeOnly_)
           foldable = foldable && std::any_of(n->inputs().begin(), n->inputs().end(),
-                                             [&](const Value* v) { return v && known.count(v); });
+                                             [&](const Value* v) { return v && isKnown(v); });
         foldable = foldable && isOpSupported(n->opType(), n->domain());
       }
       if (!foldable) continue;
@@ -250,7 +263,7 @@ class FoldRule : public CppRule {
         }
       if (bytes > kMaxBytes) continue;
       for (const Value* v : n->outputs())
-        if (v) known.insert(v);
+        if (v) markKnown(v);
       Match m = makeMatch(ctx, {n}, "constant", -1);
       m.payload = shapeDims;
       out.push_back(std::move(m));
@@ -410,6 +423,23 @@ class DuplicateConstants : public CppRule {
     for (const auto& s : t.string_data()) mix(s.data(), s.size());
     return h;
   }
+  // dtype, dims and field sizes only: tensors with a key no other tensor has cannot have a
+  // duplicate, so most weights are never read (equal keys then go through digest + sameContents).
+  static std::uint64_t layoutKey(const onnx::TensorProto& t) {
+    std::uint64_t h = 1469598103934665603ull;
+    auto mix = [&](std::uint64_t x) { h = (h ^ x) * 1099511628211ull; };
+    mix(static_cast<std::uint64_t>(t.data_type()));
+    mix(static_cast<std::uint64_t>(t.dims_size()));
+    for (auto d : t.dims()) mix(static_cast<std::uint64_t>(d));
+    mix(t.raw_data().size());
+    mix(static_cast<std::uint64_t>(t.float_data_size()));
+    mix(static_cast<std::uint64_t>(t.int32_data_size()));
+    mix(static_cast<std::uint64_t>(t.int64_data_size()));
+    mix(static_cast<std::uint64_t>(t.double_data_size()));
+    mix(static_cast<std::uint64_t>(t.uint64_data_size()));
+    mix(static_cast<std::uint64_t>(t.string_data_size()));
+    return h;
+  }
   // The first earlier tensor with the same digest and the same contents, or null.
   template <typename T>
   static T* firstEqual(std::unordered_map<std::uint64_t, std::vector<std::pair<const onnx::TensorProto*, T*>>>& seen,
@@ -422,10 +452,17 @@ class DuplicateConstants : public CppRule {
   }
   void findMatches(const MatchContext& ctx, std::vector<Match>& out, std::vector<NearMiss>*) const override {
     std::unordered_map<std::uint64_t, std::vector<std::pair<const onnx::TensorProto*, Value*>>> seen;
+    auto candidate = [](const Value* v) {
+      return !v->isGraphInput() && !v->isGraphOutput() && !v->initializer()->isExternal() &&
+             v->initializer()->proto().data_location() != onnx::TensorProto::EXTERNAL;
+    };
+    std::unordered_map<std::uint64_t, int> layouts;
+    for (Value* v : ctx.graph().initializers())
+      if (candidate(v)) ++layouts[layoutKey(v->initializer()->proto())];
     for (Value* v : ctx.graph().initializers()) {
-      if (v->isGraphInput() || v->isGraphOutput() || v->initializer()->isExternal()) continue;
+      if (!candidate(v)) continue;
       const auto& p = v->initializer()->proto();
-      if (p.data_location() == onnx::TensorProto::EXTERNAL) continue;
+      if (layouts[layoutKey(p)] < 2) continue;
       Value* first = firstEqual(seen, p, v);
       if (!first) continue;
       Match m = makeMatch(ctx, {}, "shared with '" + first->name() + "'", 0);
@@ -435,10 +472,18 @@ class DuplicateConstants : public CppRule {
       out.push_back(std::move(m));
     }
     std::unordered_map<std::uint64_t, std::vector<std::pair<const onnx::TensorProto*, Node*>>> constants;
-    for (Node* n : ctx.nodesOf("Constant")) {
+    auto constTensor = [](const Node* n) -> const onnx::TensorProto* {
       const auto* a = n->attribute("value");
-      if (!isDefault(*n) || !a || !a->has_t() || !n->output(0) || n->output(0)->isGraphOutput()) continue;
-      Node* first = firstEqual(constants, a->t(), n);
+      if (!isDefault(*n) || !a || !a->has_t() || !n->output(0) || n->output(0)->isGraphOutput()) return nullptr;
+      return &a->t();
+    };
+    std::unordered_map<std::uint64_t, int> constLayouts;
+    for (Node* n : ctx.nodesOf("Constant"))
+      if (const auto* t = constTensor(n)) ++constLayouts[layoutKey(*t)];
+    for (Node* n : ctx.nodesOf("Constant")) {
+      const auto* a = constTensor(n);
+      if (!a || constLayouts[layoutKey(*a)] < 2) continue;
+      Node* first = firstEqual(constants, *a, n);
       if (!first) continue;
       Match m = makeMatch(ctx, {n}, "shared with '" + first->output(0)->name() + "'", -1);
       m.values["duplicate"] = n->output(0);
