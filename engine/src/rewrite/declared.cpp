@@ -97,7 +97,7 @@ std::optional<Array> constantArray(const Value* v) {
   if (!v) return std::nullopt;
   if (v->isInitializer() && !v->isGraphInput()) {
     auto a = arrayFromTensor(*v->initializer());
-    if (a) return *a;
+    if (a) return std::move(*a);  // no second copy of the data
     return std::nullopt;
   }
   Node* p = v->producer();
@@ -105,7 +105,7 @@ std::optional<Array> constantArray(const Value* v) {
   for (const auto& a : p->proto().attribute()) {
     if (a.name() == "value" && a.has_t()) {
       auto arr = arrayFromProto(a.t());
-      if (arr) return *arr;
+      if (arr) return std::move(*arr);
       return std::nullopt;
     }
     if (a.name() == "value_float") return Array::scalar<float>(onnx::TensorProto::FLOAT, a.f());
@@ -259,6 +259,7 @@ class Matcher {
       match.rule = spec_.name;
       match.benefit = spec_.benefit;
       match.nodes = result_.nodes;
+      match.nodeIds.reserve(match.nodes.size());
       for (Node* n : match.nodes) match.nodeIds.push_back(n->id());
       match.root = root;
       for (const auto& [name, s] : slots_) match.values.emplace_hint(match.values.end(), name, result_.values[static_cast<size_t>(s)]);
