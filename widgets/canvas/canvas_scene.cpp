@@ -241,6 +241,7 @@ void ScenePainter::paintOverview(QPainter& p) const {
 void ScenePainter::paint(QPainter& p, const QRectF& exposed, double scale, const PaintState& state) const {
   std::vector<int> hits[4];
   scene_.index.query(exposed, hits);
+  exposed_ = exposed;
   const bool simple = scale < Lod::simple;
   p.setRenderHint(QPainter::Antialiasing, !simple);
   p.setRenderHint(QPainter::TextAntialiasing, true);
@@ -437,7 +438,41 @@ void ScenePainter::paintEdge(QPainter& p, int ei, double scale, const PaintState
   if (unknown) pen.setStyle(Qt::DashLine);
   p.setPen(pen);
   p.setBrush(Qt::NoBrush);
-  p.drawPath(bezierPath(e.points));
+  if (unknown || exposed_.isNull()) {
+    // Dashes must keep their phase along the whole curve: draw it all.
+    p.drawPath(bezierPath(e.points));
+  } else {
+    // Only the segments whose control hull reaches the exposed rect (grown by the pen and
+    // antialiasing): the rest cannot touch a visible pixel, and with a solid pen a gap at a
+    // point outside the rect leaves no cap or join inside it.
+    const double pad = pen.widthF() + 2;
+    const QRectF area = exposed_.adjusted(-pad, -pad, pad, pad);
+    QPainterPath path;
+    QPointF last(qQNaN(), qQNaN());
+    // A hull much larger than the rect is split in halves (exact sub-curves), so one cubic
+    // spanning the whole graph still draws only its visible stretch.
+    const double big = 4 * std::max(area.width(), area.height());
+    auto add = [&](auto&& self, QPointF a, QPointF b, QPointF c, QPointF d, int depth) -> void {
+      double x0 = std::min({a.x(), b.x(), c.x(), d.x()}), x1 = std::max({a.x(), b.x(), c.x(), d.x()});
+      double y0 = std::min({a.y(), b.y(), c.y(), d.y()}), y1 = std::max({a.y(), b.y(), c.y(), d.y()});
+      if (x1 < area.left() || x0 > area.right() || y1 < area.top() || y0 > area.bottom()) return;
+      if (depth < 24 && std::max(x1 - x0, y1 - y0) > big) {
+        QPointF ab = (a + b) / 2, bc = (b + c) / 2, cd = (c + d) / 2;
+        QPointF abc = (ab + bc) / 2, bcd = (bc + cd) / 2, m = (abc + bcd) / 2;
+        self(self, a, ab, abc, m, depth + 1);
+        self(self, m, bcd, cd, d, depth + 1);
+        return;
+      }
+      if (a != last) path.moveTo(a);
+      path.cubicTo(b, c, d);
+      last = d;
+    };
+    for (size_t i = 0; i + 3 < e.points.size(); i += 3) {
+      const LayoutPoint* q = &e.points[i];
+      add(add, toQ(q[0]), toQ(q[1]), toQ(q[2]), toQ(q[3]), 0);
+    }
+    if (!path.isEmpty()) p.drawPath(path);
+  }
   if (e.arrow && e.points.size() >= 4) {
     QPointF tip = toQ(e.points.back());
     QPointF from = toQ(e.points[e.points.size() - 2]);

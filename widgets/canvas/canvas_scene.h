@@ -123,6 +123,9 @@ class ScenePainter {
   const CanvasPalette& palette_;
   const CanvasFonts& fonts_;
   mutable std::vector<QRectF> placedLabels_;  // edge labels drawn in this paint
+  // The scene rect being painted: long edges draw only their Bezier segments that reach it,
+  // since stroking a curve tens of thousands of pixels long costs per pixel of its length.
+  mutable QRectF exposed_;
 };
 
 }  // namespace graft
