@@ -71,6 +71,20 @@ bool singleUseBesidesShape(const Value* v, bool fullShape) {
   return real == 1;
 }
 
+// Below the context MatMul: the heads merged back, Transpose(0,2,1,3) then Reshape to
+// [batch, sequence, hidden]. Both attention forms end this way. Empty string on success.
+std::string parseContextMerge(Node* ctxMm, Node*& ctxT, Node*& ctxR) {
+  ctxT = ctxMm->output(0)->uses()[0].node;
+  if (!ctxT || ctxT->opType() != "Transpose" || !permIs(ctxT, {0, 2, 1, 3}) ||
+      !singleUseBesidesShape(ctxT->output(0), false))
+    return "the context is not transposed back with perm (0,2,1,3)";
+  ctxR = nullptr;
+  for (const Use& u : ctxT->output(0)->uses())
+    if (!shapeOnlyUse(u, false)) ctxR = u.node;
+  if (!ctxR || ctxR->opType() != "Reshape") return "the context is not reshaped back to [batch, sequence, hidden]";
+  return {};
+}
+
 // Follows v up through Transpose(0,2,1,3) <- Reshape <- Add(bias) <- MatMul(x, W).
 // `kTransposed`: the key branch, which ends in K^T: Transpose(0,2,3,1), or (0,2,1,3) then (0,1,3,2).
 std::string parseBranch(Value* v, bool kTransposed, Branch& br) {
@@ -221,17 +235,10 @@ class AttentionRule : public LibraryRule {
         fail("the context MatMul output has another consumer");
         continue;
       }
-      Node* ctxT = ctxMm->output(0)->uses()[0].node;
-      if (!ctxT || ctxT->opType() != "Transpose" || !permIs(ctxT, {0, 2, 1, 3}) ||
-          !singleUseBesidesShape(ctxT->output(0), false)) {
-        fail("the context is not transposed back with perm (0,2,1,3)");
-        continue;
-      }
+      Node* ctxT = nullptr;
       Node* ctxR = nullptr;
-      for (const Use& u : ctxT->output(0)->uses())
-        if (!shapeOnlyUse(u, false)) ctxR = u.node;
-      if (!ctxR || ctxR->opType() != "Reshape") {
-        fail("the context is not reshaped back to [batch, sequence, hidden]");
+      if (auto why = parseContextMerge(ctxMm, ctxT, ctxR); !why.empty()) {
+        fail(why);
         continue;
       }
       nodes.push_back(ctxT);
@@ -658,17 +665,10 @@ class CausalAttentionRule : public LibraryRule {
         fail("the Softmax does not feed a context MatMul");
         continue;
       }
-      Node* ctxT = ctxMm->output(0)->uses()[0].node;
-      if (!ctxT || ctxT->opType() != "Transpose" || !permIs(ctxT, {0, 2, 1, 3}) ||
-          !singleUseBesidesShape(ctxT->output(0), false)) {
-        fail("the context is not transposed back with perm (0,2,1,3)");
-        continue;
-      }
+      Node* ctxT = nullptr;
       Node* ctxR = nullptr;
-      for (const Use& u : ctxT->output(0)->uses())
-        if (!shapeOnlyUse(u, false)) ctxR = u.node;
-      if (!ctxR || ctxR->opType() != "Reshape") {
-        fail("the context is not reshaped back to [batch, sequence, hidden]");
+      if (auto why = parseContextMerge(ctxMm, ctxT, ctxR); !why.empty()) {
+        fail(why);
         continue;
       }
       nodes.push_back(ctxMm);
