@@ -1,24 +1,36 @@
-// Linear algebra through Eigen (both cores via OpenMP): MatMul, Gemm, Conv (im2col + GEMM),
+// Linear algebra through Eigen (both cores, the evaluator's own thread pool): MatMul, Gemm, Conv (im2col + GEMM),
 // ConvTranspose (GEMM + col2im), and Einsum.
 #include <algorithm>
 #include <map>
 
-#include <Eigen/Core>
+#include <cstdlib>
+#include <string_view>
 
 #include "eval/kernel.h"
+#include "eval/gemm_block.h"
 #include "eval/linalg.h"
 
 namespace graft::eval {
 
 
-template <typename T>
-using RowMat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-template <typename T>
-using MapR = Eigen::Map<RowMat<T>>;
-template <typename T>
-using CMapR = Eigen::Map<const RowMat<T>>;
-template <typename T>
-using Stride = Eigen::OuterStride<>;
+namespace {
+
+bool detectAvx2() {
+#if defined(GRAFT_EVAL_AVX2_BLOCKS) && (defined(__GNUC__) || defined(__clang__))
+  if (const char* env = std::getenv("GRAFT_EVAL_SIMD"); env && std::string_view(env) == "generic") return false;
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+  return false;
+#endif
+}
+
+}  // namespace
+
+bool gemmUsesAvx2() {
+  static const bool yes = detectAvx2();
+  return yes;
+}
 
 // C[M,N] = alpha * op(A) * op(B) (+ C), row-major. Large products are cut into blocks of
 // rows or columns handed to the threads dynamically: Eigen's own OpenMP GEMM synchronizes
@@ -26,31 +38,12 @@ using Stride = Eigen::OuterStride<>;
 template <typename T>
 void gemm(bool transA, bool transB, std::int64_t M, std::int64_t N, std::int64_t K, const T* A, const T* B, T* C,
           bool accumulate, T alpha) {
-  using Strided = Eigen::Map<const RowMat<T>, 0, Eigen::OuterStride<>>;
-  using StridedOut = Eigen::Map<RowMat<T>, 0, Eigen::OuterStride<>>;
   // op(A) rows [r0, r1) times op(B) columns [c0, c1).
   auto block = [&](std::int64_t r0, std::int64_t r1, std::int64_t c0, std::int64_t c1) {
-    std::int64_t m = r1 - r0, n = c1 - c0;
-    StridedOut c(C + r0 * N + c0, m, n, Eigen::OuterStride<>(N));
-    if (!accumulate) c.setZero();
-    // Row-major A is [M,K] (or [K,M] when transposed); pick the rows/columns of this block.
-    if (!transA && !transB) {
-      Strided a(A + r0 * K, m, K, Eigen::OuterStride<>(K));
-      Strided b(B + c0, K, n, Eigen::OuterStride<>(N));
-      c.noalias() += alpha * a * b;
-    } else if (!transA && transB) {
-      Strided a(A + r0 * K, m, K, Eigen::OuterStride<>(K));
-      Strided b(B + c0 * K, n, K, Eigen::OuterStride<>(K));
-      c.noalias() += alpha * a * b.transpose();
-    } else if (transA && !transB) {
-      Strided a(A + r0, K, m, Eigen::OuterStride<>(M));
-      Strided b(B + c0, K, n, Eigen::OuterStride<>(N));
-      c.noalias() += alpha * a.transpose() * b;
-    } else {
-      Strided a(A + r0, K, m, Eigen::OuterStride<>(M));
-      Strided b(B + c0 * K, n, K, Eigen::OuterStride<>(K));
-      c.noalias() += alpha * a.transpose() * b.transpose();
-    }
+#if defined(GRAFT_EVAL_AVX2_BLOCKS)
+    if (gemmUsesAvx2()) return avx2::gemmBlock<T>(transA, transB, M, N, K, A, B, C, accumulate, alpha, r0, r1, c0, c1);
+#endif
+    generic::gemmBlock<T>(transA, transB, M, N, K, A, B, C, accumulate, alpha, r0, r1, c0, c1);
   };
   int threads = threadCount();
   double work = static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);
@@ -129,22 +122,29 @@ Result<Array> matmulArrays(const Array& a0, const Array& b0) {
       return Status::ok();
     }
     auto sa = broadcastStrides(ba, outShape), sb = broadcastStrides(bb, outShape);
-    std::vector<std::int64_t> idx(outShape.size(), 0);
-    for (std::int64_t i = 0; i < nb; ++i) {
-      std::int64_t oa = 0, ob = 0;
-      for (std::size_t d = 0; d < idx.size(); ++d) {
-        oa += idx[d] * sa[d];
-        ob += idx[d] * sb[d];
+    auto one = [&](std::int64_t i) {
+      std::int64_t oa = 0, ob = 0, rest = i;
+      for (std::size_t d = outShape.size(); d-- > 0;) {
+        std::int64_t id = rest % outShape[d];
+        rest /= outShape[d];
+        oa += id * sa[d];
+        ob += id * sb[d];
       }
       if constexpr (std::is_floating_point_v<T>)
         gemm<T>(false, false, M, N, K, pa + oa * M * K, pb + ob * K * N, po + i * M * N, false, T(1));
       else
         naiveGemm<T>(M, N, K, pa + oa * M * K, pb + ob * K * N, po + i * M * N);
-      for (std::size_t d = idx.size(); d-- > 0;) {
-        if (++idx[d] < outShape[d]) break;
-        idx[d] = 0;
-      }
-    }
+    };
+    // Attention's per-head products are small (gemm keeps them on one thread): share the heads
+    // among the threads instead.
+    double work = static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);
+    if (nb > 1 && work < 2e6 && threadCount() > 1)
+      parallelFor(nb, std::max<std::int64_t>(1, static_cast<std::int64_t>(2e5 / std::max(1.0, work))),
+                  [&](std::int64_t b0, std::int64_t b1) {
+                    for (std::int64_t i = b0; i < b1; ++i) one(i);
+                  });
+    else
+      for (std::int64_t i = 0; i < nb; ++i) one(i);
     return Status::ok();
   };
   Status s;
