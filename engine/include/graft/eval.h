@@ -29,6 +29,10 @@ class Array {
   Array(std::int32_t dtype, std::vector<std::int64_t> shape);
   // Bytes left uninitialized: for kernels that write every element.
   static Array uninitialized(std::int32_t dtype, std::vector<std::int64_t> shape);
+  // The bytes stay where they are (a model's weights): nothing is copied, and the caller keeps
+  // them alive and unchanged while the array or any copy of it is in use. clone() owns again.
+  static Array borrowed(std::int32_t dtype, std::vector<std::int64_t> shape, const void* bytes);
+  bool isBorrowed() const { return borrowed_; }
   template <typename T>
   static Array scalar(std::int32_t dtype, T value) {
     Array a(dtype, {});
@@ -67,6 +71,7 @@ class Array {
   std::size_t elemSize_ = 0;
   std::shared_ptr<std::byte> storage_;
   std::shared_ptr<std::vector<std::string>> strings_;
+  bool borrowed_ = false;
 };
 
 using NamedArrays = std::map<std::string, Array>;
@@ -81,6 +86,10 @@ std::string formatArrayType(const Array& array);
 Result<Array> arrayFromProto(const onnx::TensorProto& proto, const std::string& baseDir = {});
 // An initializer, reading mapped external bytes where it has them.
 Result<Array> arrayFromTensor(const Tensor& tensor);
+// The same values without a copy where the tensor's bytes can be used as they are (raw or external
+// data, aligned for the element type); otherwise a copy as arrayFromTensor makes. The array borrows
+// from the model: the model must outlive it and its weights must not change meanwhile.
+Result<Array> arrayViewOfTensor(const Tensor& tensor);
 onnx::TensorProto arrayToProto(const Array& array, const std::string& name);
 // Converts every element (float <-> float16, integer saturation as C++ casts do, bool).
 Result<Array> castArray(const Array& array, std::int32_t dtype);

@@ -48,6 +48,18 @@ Array Array::uninitialized(std::int32_t dtype, std::vector<std::int64_t> shape) 
   return a;
 }
 
+Array Array::borrowed(std::int32_t dtype, std::vector<std::int64_t> shape, const void* bytes) {
+  Array a;
+  a.dtype_ = dtype;
+  a.shape_ = std::move(shape);
+  a.size_ = shapeSize(a.shape_);
+  a.elemSize_ = elementSizeOf(dtype);
+  // Not owned: a no-op deleter (the model owns the bytes).
+  a.storage_ = std::shared_ptr<std::byte>(static_cast<std::byte*>(const_cast<void*>(bytes)), [](std::byte*) {});
+  a.borrowed_ = true;
+  return a;
+}
+
 Array Array::reshaped(std::vector<std::int64_t> shape) const {
   Array a = *this;
   a.shape_ = std::move(shape);
@@ -200,6 +212,25 @@ Result<Array> arrayFromTensor(const Tensor& tensor) {
     return fromBytes(tensor.proto(), tensor.rawBytes(), std::move(dims));
   }
   return arrayFromProto(tensor.proto());
+}
+
+Result<Array> arrayViewOfTensor(const Tensor& tensor) {
+  const onnx::TensorProto& proto = tensor.proto();
+  std::int32_t dt = proto.data_type();
+  bool raw = tensor.isExternal() || proto.has_raw_data();
+  std::size_t elem = dt == kString ? 0 : elementSizeOf(dt);
+  if (!raw || elem == 0) return arrayFromTensor(tensor);
+  std::vector<std::int64_t> dims = tensor.isExternal() ? tensor.dims() : std::vector<std::int64_t>(proto.dims().begin(), proto.dims().end());
+  for (auto d : dims)
+    if (d < 0) return arrayFromTensor(tensor);  // its error message
+  std::string_view bytes = tensor.isExternal() ? tensor.rawBytes() : std::string_view(proto.raw_data());
+  // Kernels read elements through typed pointers, so the bytes must be aligned for the type
+  // (external data at an odd offset is copied instead); sizes that do not fit get the copy's error.
+  std::size_t align = std::min<std::size_t>(elem, alignof(std::max_align_t));
+  if (bytes.empty() || reinterpret_cast<std::uintptr_t>(bytes.data()) % align != 0 ||
+      bytes.size() != static_cast<std::size_t>(shapeSize(dims)) * elem)
+    return arrayFromTensor(tensor);
+  return Array::borrowed(dt, std::move(dims), bytes.data());
 }
 
 onnx::TensorProto arrayToProto(const Array& array, const std::string& name) {

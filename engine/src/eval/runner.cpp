@@ -228,6 +228,12 @@ struct Evaluator::Impl {
   }
 };
 
+namespace {
+// What run() returns may outlive the model (or see it edited): values that are a weight passed
+// through (Identity, Reshape, a graph output that is an initializer) get their own bytes.
+Array ownedCopy(const Array& a) { return a.isBorrowed() ? a.clone() : a; }
+}  // namespace
+
 Evaluator::Evaluator(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Evaluator::~Evaluator() = default;
 
@@ -240,7 +246,9 @@ Result<std::unique_ptr<Evaluator>> Evaluator::create(const Model& model) {
     if (!failed) return;
     for (const Value* v : g.initializers()) {
       if (!v->initializer()) continue;
-      auto a = arrayFromTensor(*v->initializer());
+      // Weights are used in place (the evaluator lives no longer than the model it runs):
+      // copying them would double the memory a run needs.
+      auto a = arrayViewOfTensor(*v->initializer());
       if (!a) {
         failed = Status(a.status().code(), "initializer '" + v->name() + "': " + a.message());
         return;
@@ -294,12 +302,12 @@ Result<NamedArrays> Evaluator::run(const NamedArrays& inputs, const EvalOptions&
   for (const Value* v : g.outputs()) {
     const Array* a = im.lookup(scope, v);
     if (!a) return Status(ErrorCode::Invalid, "graph output '" + v->name() + "' was never computed");
-    out[v->name()] = *a;
+    out[v->name()] = ownedCopy(*a);
   }
   for (const auto& name : options.extraOutputs)
-    if (const Array* a = im.lookup(scope, g.findValue(name))) out[name] = *a;
+    if (const Array* a = im.lookup(scope, g.findValue(name))) out[name] = ownedCopy(*a);
   if (options.keepAllValues)
-    for (const auto& [v, a] : scope.values) out[v->name()] = a;
+    for (const auto& [v, a] : scope.values) out[v->name()] = ownedCopy(a);
   reportProgress(options.progress, 1.0, "done");
   im.stats.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return out;

@@ -310,7 +310,54 @@ MappedFile::~MappedFile() {
 
 // ------------------------------------------------------------------ loading
 
-Result<onnx::ModelProto> parseModelProto(std::string_view bytes, std::string_view what) {
+namespace {
+
+// The model's bytes in chunks for protobuf, giving back the mapped pages of each chunk once the
+// parser has moved past it: protobuf copies weights into the message, so without this a model's
+// weights would count twice in the process's memory while it parses (mapping + message).
+class ReleasingArrayStream : public google::protobuf::io::ZeroCopyInputStream {
+ public:
+  // mapped: bytes_ is a read-only file mapping (never pass heap memory: its pages would be zeroed).
+  ReleasingArrayStream(std::string_view bytes, bool mapped) : bytes_(bytes), mapped_(mapped) {}
+  bool Next(const void** data, int* size) override {
+    release();
+    if (pos_ >= bytes_.size()) return false;
+    std::size_t n = std::min(kChunk, bytes_.size() - pos_);
+    *data = bytes_.data() + pos_;
+    *size = static_cast<int>(n);
+    pos_ += n;
+    return true;
+  }
+  void BackUp(int count) override {
+    pos_ -= static_cast<std::size_t>(count);
+  }
+  bool Skip(int count) override {
+    std::size_t n = std::min(static_cast<std::size_t>(count), bytes_.size() - pos_);
+    pos_ += n;
+    return n == static_cast<std::size_t>(count);
+  }
+  std::int64_t ByteCount() const override { return static_cast<std::int64_t>(pos_); }
+
+ private:
+  static constexpr std::size_t kChunk = std::size_t(4) << 20;
+  // Everything before pos_ has been read; drop whole pages of it (only when bytes_ is a mapping
+  // large enough to matter; reading a dropped page again just maps it in again from the file).
+  void release() {
+    if (!mapped_ || bytes_.size() < 2 * kChunk) return;
+    static const std::uintptr_t page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+    auto begin = (reinterpret_cast<std::uintptr_t>(bytes_.data()) + released_ + page - 1) / page * page;
+    auto end = (reinterpret_cast<std::uintptr_t>(bytes_.data()) + pos_) / page * page;
+    if (end > begin + kChunk) {
+      ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+      released_ = end - reinterpret_cast<std::uintptr_t>(bytes_.data());
+    }
+  }
+  std::string_view bytes_;
+  bool mapped_;
+  std::size_t pos_ = 0, released_ = 0;
+};
+
+Result<onnx::ModelProto> parseModelBytes(std::string_view bytes, std::string_view what, bool mapped) {
   installProtobufLogHandler();
   const std::string w(what);
   if (bytes.empty()) return Status(ErrorCode::Corrupt, w + " is empty (0 bytes); it is not an ONNX model");
@@ -319,7 +366,7 @@ Result<onnx::ModelProto> parseModelProto(std::string_view bytes, std::string_vie
                                               "; protobuf cannot parse a model over 2 GiB. Keep the weights in "
                                               "external data (e.g. onnx.save(..., save_as_external_data=True))");
   onnx::ModelProto proto;
-  google::protobuf::io::ArrayInputStream raw(bytes.data(), static_cast<int>(bytes.size()));
+  ReleasingArrayStream raw(bytes, mapped);
   google::protobuf::io::CodedInputStream in(&raw);
   in.SetTotalBytesLimit(INT_MAX);
   in.SetRecursionLimit(256);
@@ -337,6 +384,12 @@ Result<onnx::ModelProto> parseModelProto(std::string_view bytes, std::string_vie
     return Status(ErrorCode::Corrupt, w + " is not an ONNX model: it has neither an IR version nor a graph");
   if (!proto.has_graph()) return Status(ErrorCode::Corrupt, w + " has no graph");
   return proto;
+}
+
+}  // namespace
+
+Result<onnx::ModelProto> parseModelProto(std::string_view bytes, std::string_view what) {
+  return parseModelBytes(bytes, what, false);
 }
 
 Result<std::string> resolveExternalLocation(const std::string& baseDir, const std::string& location,
@@ -378,7 +431,7 @@ Result<std::unique_ptr<Model>> loadModel(const std::string& path, const LoadOpti
   auto file = MappedFile::open(abs.string());
   if (!file) return file.status();
   if (!reportProgress(progress, 0.1, "Parsing")) return Status(ErrorCode::Cancelled, "loading cancelled");
-  auto proto = parseModelProto((*file)->bytes(), path);
+  auto proto = parseModelBytes((*file)->bytes(), path, true);
   if (!proto) return proto.status();
   if (!reportProgress(progress, 0.6, "Building graph")) return Status(ErrorCode::Cancelled, "loading cancelled");
   auto model = buildModel(std::move(*proto), abs.parent_path().string(), options, path);
