@@ -61,7 +61,15 @@ void binaryLoop(const Array& a, const Array& b, Array& out, F f) {
     R* o = po + row * inner;
     const A* xa = pa + offA;
     const B* xb = pb + offB;
-    for (std::int64_t j = 0; j < inner; ++j) o[j] = f(xa[j * ia], xb[j * ib]);
+    // The common row forms as their own loops, which the compiler vectorizes (bias rows, scalars).
+    if (ia == 1 && ib == 1)
+      for (std::int64_t j = 0; j < inner; ++j) o[j] = f(xa[j], xb[j]);
+    else if (ia == 1 && ib == 0)
+      for (std::int64_t j = 0, vb = 0; j < inner; ++j) o[j] = f(xa[j], xb[vb]);
+    else if (ia == 0 && ib == 1)
+      for (std::int64_t j = 0, va = 0; j < inner; ++j) o[j] = f(xa[va], xb[j]);
+    else
+      for (std::int64_t j = 0; j < inner; ++j) o[j] = f(xa[j * ia], xb[j * ib]);
   }
   });
 }
@@ -97,6 +105,25 @@ Status arith(Context& ctx, const Array& a, const Array& b, Array& out, Bin op) {
         binaryLoop<T, T, T>(a, b, out, [](T x, T y) { return y == 0 ? T(0) : static_cast<T>(x / y); });
       break;
     case Bin::Pow:
+      // Squares (LayerNorm's variance, RMSNorm) and cubes (tanh GELU) by multiplication: the
+      // same value as pow for these exponents, at a fraction of the cost.
+      if constexpr (std::is_floating_point_v<T>) {
+        if (b.size() == 1 && a.size() == out.size()) {
+          T e = b.data<T>()[0];
+          if (e == T(2)) {
+            binaryLoop<T, T, T>(a, b, out, [](T x, T) { return static_cast<T>(x * x); });
+            break;
+          }
+          if (e == T(3)) {
+            binaryLoop<T, T, T>(a, b, out, [](T x, T) { return static_cast<T>(x * x * x); });
+            break;
+          }
+          if (e == T(1)) {
+            binaryLoop<T, T, T>(a, b, out, [](T x, T) { return x; });
+            break;
+          }
+        }
+      }
       if constexpr (std::is_same_v<T, float>)
         binaryLoop<T, T, T>(a, b, out, [](T x, T y) { return std::pow(x, y); });
       else

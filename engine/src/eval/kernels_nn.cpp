@@ -73,6 +73,49 @@ Status poolK(Context& ctx) {
   bool wantIdx = kind == Pool::Max && ctx.wantsOutput(1);
   if (wantIdx) ind = Array::uninitialized(kInt64, outShape);
   auto inStrides = contiguousStrides(g.in);
+  // 2-D float Max/Average pooling without dilation or indices (every CNN's stem and head):
+  // window bounds clamped per output instead of testing each tap.
+  if (k == 2 && kind != Pool::Lp && !wantIdx && x.dtype() == kFloat && g.dilations[0] == 1 && g.dilations[1] == 1) {
+    const float* px = x.data<float>();
+    float* py = y.data<float>();
+    std::int64_t H = g.in[0], W = g.in[1], OH = g.out[0], OW = g.out[1];
+    parallelFor(N * C, N * C * outSize * kSize > (1 << 16) ? 1 : N * C, [&](std::int64_t ns, std::int64_t ne) {
+      for (std::int64_t nc = ns; nc < ne; ++nc) {
+        const float* plane = px + nc * inSize;
+        float* out = py + nc * outSize;
+        for (std::int64_t oh = 0; oh < OH; ++oh) {
+          std::int64_t h0 = oh * g.strides[0] - g.padBegin[0], h1 = h0 + g.kernel[0];
+          std::int64_t hs = std::max<std::int64_t>(h0, 0), he = std::min(h1, H);
+          std::int64_t padH = std::min(h1, H + g.padEnd[0]) - h0;
+          for (std::int64_t ow = 0; ow < OW; ++ow) {
+            std::int64_t w0 = ow * g.strides[1] - g.padBegin[1], w1 = w0 + g.kernel[1];
+            std::int64_t ws = std::max<std::int64_t>(w0, 0), we = std::min(w1, W);
+            float r;
+            if (kind == Pool::Max) {
+              float m = -std::numeric_limits<float>::infinity();
+              bool any = false;
+              for (std::int64_t h = hs; h < he; ++h)
+                for (std::int64_t w = ws; w < we; ++w) {
+                  float v = plane[h * W + w];
+                  if (v > m || !any) m = v;
+                  any = true;
+                }
+              r = m;
+            } else {
+              double acc = 0;
+              for (std::int64_t h = hs; h < he; ++h)
+                for (std::int64_t w = ws; w < we; ++w) acc += static_cast<double>(plane[h * W + w]);
+              std::int64_t count = includePad ? padH * (std::min(w1, W + g.padEnd[1]) - w0) : (he - hs) * (we - ws);
+              r = static_cast<float>(acc / static_cast<double>(std::max<std::int64_t>(1, count)));
+            }
+            out[oh * OW + ow] = r;
+          }
+        }
+      }
+    });
+    ctx.setOutput(0, y);
+    return Status::ok();
+  }
   GRAFT_DISPATCH_NUMERIC(x.dtype(), {
     const T* px = x.data<T>();
     T* py = y.data<T>();

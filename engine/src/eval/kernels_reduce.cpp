@@ -77,6 +77,45 @@ Status reduceK(Context& ctx) {
       outShape.push_back(x.dim(d));
   }
   std::int64_t m = shapeSize(keptShape);
+  // Trailing axes of a float tensor (LayerNorm's mean over the last axis, pooling over H×W):
+  // contiguous rows, reduced in place without widening the whole tensor to doubles.
+  std::size_t firstRed = x.rank();
+  while (firstRed > 0 && red[firstRed - 1]) --firstRed;
+  bool trailing = firstRed < x.rank() && std::none_of(red.begin(), red.begin() + static_cast<std::ptrdiff_t>(firstRed), [](bool b) { return b; });
+  if constexpr (op == Red::Sum || op == Red::Mean || op == Red::Max || op == Red::Min || op == Red::SumSquare) {
+    if (trailing && (x.dtype() == kFloat || x.dtype() == kDouble) && count > 0) {
+      Array out = Array::uninitialized(x.dtype(), keep ? keptShape : outShape);
+      GRAFT_DISPATCH_FLOAT(x.dtype(), {
+        const T* in = x.data<T>();
+        T* o = out.data<T>();
+        parallelFor(m, std::max<std::int64_t>(1, (1 << 15) / count), [&](std::int64_t r0, std::int64_t r1) {
+          for (std::int64_t r = r0; r < r1; ++r) {
+            const T* p = in + r * count;
+            if constexpr (op == Red::Max || op == Red::Min) {
+              T best = p[0];
+              for (std::int64_t k = 0; k < count; ++k) {
+                T a = p[k];
+                if (std::isnan(a) || std::isnan(best)) {
+                  best = std::numeric_limits<T>::quiet_NaN();
+                  break;
+                }
+                best = op == Red::Max ? std::max(best, a) : std::min(best, a);
+              }
+              o[r] = best;
+            } else {
+              double acc = 0;
+              for (std::int64_t k = 0; k < count; ++k)
+                acc += op == Red::SumSquare ? static_cast<double>(p[k]) * static_cast<double>(p[k]) : static_cast<double>(p[k]);
+              if (op == Red::Mean) acc /= static_cast<double>(count);
+              o[r] = static_cast<T>(acc);
+            }
+          }
+        });
+      })
+      ctx.setOutput(0, out);
+      return Status::ok();
+    }
+  }
   double init = 0;
   if (op == Red::Max) init = -std::numeric_limits<double>::infinity();
   if (op == Red::Min) init = std::numeric_limits<double>::infinity();
@@ -195,6 +234,17 @@ Status softmaxK(Context& ctx) {
           continue;
         }
         double sum = 0;
+        if (op == Sm::Softmax && inner == 1) {
+          // Rows along the last axis (attention scores): one exp per element, in the element type.
+          for (std::int64_t k = 0; k < dim; ++k) {
+            T e = static_cast<T>(std::exp(p[k] - m));
+            q[k] = e;
+            sum += static_cast<double>(e);
+          }
+          T scale = static_cast<T>(1.0 / sum);
+          for (std::int64_t k = 0; k < dim; ++k) q[k] = static_cast<T>(q[k] * scale);
+          continue;
+        }
         for (std::int64_t k = 0; k < dim; ++k) sum += std::exp(static_cast<double>(p[k * inner] - m));
         if (op == Sm::Softmax) {
           for (std::int64_t k = 0; k < dim; ++k) q[k * inner] = static_cast<T>(std::exp(static_cast<double>(p[k * inner] - m)) / sum);
