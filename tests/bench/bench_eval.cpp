@@ -7,8 +7,9 @@
 //
 // Without MODEL it times a small built-in case from the backend test data. --compare makes
 // ResNet-50 and a BERT-style encoder (tests/models/export_eval_models.py, batch 1), runs each
-// model in a fresh process of this program and in ONNX Runtime (bench.js in the oracle folder,
-// graph optimizations disabled, same thread count) and prints both side by side.
+// model in a fresh process of this program and in ONNX Runtime (tests/bench/ort_bench_mem.js: the
+// oracle's bench.js runs plus the process's memory; graph optimizations disabled, same thread
+// count) and prints both side by side.
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -72,12 +73,14 @@ int compare(int runs, int threads, const std::string& oracle, std::string models
     }
     std::string self = graft::bench::executableDir() + "/bench_eval";
     auto g = parseLastJson(capture("'" + self + "' '" + path + "' --json --runs " + std::to_string(runs) + " --threads " + std::to_string(threads)));
-    auto o = parseLastJson(capture("node '" + oracle + "/bench.js' '" + path + "' --json --level disabled --runs " + std::to_string(runs) +
+    auto o = parseLastJson(capture("node '" GRAFT_SOURCE_DIR "/tests/bench/ort_bench_mem.js' '" + oracle + "' '" + path +
+                                   "' --json --level disabled --runs " + std::to_string(runs) +
                                    " --threads " + std::to_string(threads) +
                                    // token types index a 2-row table (bench.js draws integers from [0, 256))
                                    (std::string(name) == "bert" ? " --int token_type_ids=0:2" : "")));
-    if (g.is_null() || o.is_null()) {
-      std::fprintf(stderr, "%s: %s failed\n", name, g.is_null() ? "bench_eval" : "bench.js (run ../shared/oracle/setup first)");
+    auto has = [](const nlohmann::json& j, const char* k) { return j.contains(k) && j[k].is_number(); };
+    if (!has(g, "median_ms") || !has(g, "peak_rss_mib") || !has(o, "median_ms") || !has(o, "peak_rss_mib")) {
+      std::fprintf(stderr, "%s: %s failed\n", name, !has(g, "median_ms") ? "bench_eval" : "ONNX Runtime (tests/bench/ort_bench_mem.js; run ../shared/oracle/setup first)");
       continue;
     }
     double gms = g["median_ms"], oms = o["median_ms"];
