@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <fstream>
 
 #include "graft/eval.h"
@@ -149,6 +150,62 @@ class TestEval : public QObject {
     QCOMPARE(y.shape(), expected.value().shape());
     for (std::int64_t i = 0; i < y.size(); ++i)
       QVERIFY(std::abs(y.data<float>()[i] - expected.value().data<float>()[i]) <= 1e-4 + 1e-3 * std::abs(expected.value().data<float>()[i]));
+  }
+
+  // Erf and Softmax use their own vectorizable exp/erf for float32: compare with the C library
+  // in double over the whole range that matters (GELU inputs, attention scores).
+  void fastErfAndSoftmaxMatchTheLibrary() {
+    const std::int64_t n = 200001;
+    graft::Array x(onnx::TensorProto_DataType_FLOAT, {n});
+    for (std::int64_t i = 0; i < n; ++i) x.data<float>()[i] = static_cast<float>(-10.0 + 20.0 * static_cast<double>(i) / (n - 1));
+    x.data<float>()[7] = std::numeric_limits<float>::quiet_NaN();
+    x.data<float>()[8] = std::numeric_limits<float>::infinity();
+    x.data<float>()[9] = -std::numeric_limits<float>::infinity();
+    x.data<float>()[10] = 1e-30f;
+    Builder b;
+    b.input("x", onnx::TensorProto_DataType_FLOAT, {n});
+    b.node("Erf", {"x"}, {"y"});
+    b.output("y");
+    auto m = b.build();
+    auto out = graft::evaluate(*m, {{"x", x}});
+    QVERIFY2(out, out.message().c_str());
+    const float* y = out.value().at("y").data<float>();
+    double worst = 0;
+    for (std::int64_t i = 0; i < n; ++i) {
+      if (i >= 7 && i <= 10) continue;
+      double want = std::erf(static_cast<double>(x.data<float>()[i]));
+      worst = std::max(worst, std::abs(static_cast<double>(y[i]) - want));
+    }
+    QVERIFY2(worst < 2e-7, QByteArray::number(worst).constData());
+    QVERIFY(std::isnan(y[7]));
+    QCOMPARE(y[8], 1.0f);
+    QCOMPARE(y[9], -1.0f);
+    QVERIFY(std::abs(y[10] - 1.1283791670955126e-30) < 1e-36);
+
+    // Softmax rows of scores spread over [-40, 40]: each value within 1e-5 relative of exp in double
+    // (x - max is rounded to float first, up to 4e-6 of the result at this spread; exp adds ~1e-7).
+    const std::int64_t rows = 64, cols = 333;
+    graft::Array s(onnx::TensorProto_DataType_FLOAT, {rows, cols});
+    for (std::int64_t i = 0; i < rows * cols; ++i) s.data<float>()[i] = static_cast<float>(std::sin(0.37 * static_cast<double>(i)) * 40.0);
+    Builder sb;
+    sb.input("s", onnx::TensorProto_DataType_FLOAT, {rows, cols});
+    sb.node("Softmax", {"s"}, {"p"});
+    sb.output("p");
+    auto sm = sb.build();
+    auto sout = graft::evaluate(*sm, {{"s", s}});
+    QVERIFY2(sout, sout.message().c_str());
+    const float* p = sout.value().at("p").data<float>();
+    double worstRel = 0;
+    for (std::int64_t r = 0; r < rows; ++r) {
+      const float* in = s.data<float>() + r * cols;
+      double mx = *std::max_element(in, in + cols), sum = 0;
+      for (std::int64_t k = 0; k < cols; ++k) sum += std::exp(static_cast<double>(in[k]) - mx);
+      for (std::int64_t k = 0; k < cols; ++k) {
+        double want = std::exp(static_cast<double>(in[k]) - mx) / sum;
+        if (want > 1e-30) worstRel = std::max(worstRel, std::abs(p[r * cols + k] - want) / want);
+      }
+    }
+    QVERIFY2(worstRel < 1e-5, QByteArray::number(worstRel).constData());
   }
 
   void convMatchesADirectComputation() {

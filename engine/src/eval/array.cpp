@@ -7,6 +7,9 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <sstream>
 
 #include "eval/kernel.h"
@@ -18,16 +21,68 @@ using namespace graft::eval;
 
 namespace {
 
+void* alignedBlock(std::size_t rounded) {
+  void* p = std::aligned_alloc(64, rounded);
+  if (!p) throw std::bad_alloc();
+  return p;
+}
+
+thread_local std::shared_ptr<BufferPool> tPool;
+
 std::shared_ptr<std::byte> allocateBytes(std::size_t bytes) {
   // 64-byte alignment suits SIMD loads in Eigen maps; never a zero-sized request.
   std::size_t rounded = ((bytes + 63) / 64) * 64;
   if (rounded == 0) rounded = 64;
-  void* p = std::aligned_alloc(64, rounded);
-  if (!p) throw std::bad_alloc();
-  return std::shared_ptr<std::byte>(static_cast<std::byte*>(p), [](std::byte* q) { std::free(q); });
+  if (tPool && rounded >= BufferPool::kMinBytes) return tPool->take(rounded);
+  return std::shared_ptr<std::byte>(static_cast<std::byte*>(alignedBlock(rounded)), [](std::byte* q) { std::free(q); });
 }
 
 }  // namespace
+
+namespace eval {
+
+BufferPool::~BufferPool() {
+  for (auto& [size, p] : free_) std::free(p);
+}
+
+std::shared_ptr<std::byte> BufferPool::take(std::size_t bytes) {
+  void* p = nullptr;
+  std::size_t capacity = bytes;
+  {
+    std::lock_guard lock(mutex_);
+    // Best fit, wasting at most a quarter: activations repeat a few sizes layer after layer.
+    auto it = free_.lower_bound(bytes);
+    if (it != free_.end() && it->first <= bytes + bytes / 4) {
+      capacity = it->first;
+      p = it->second;
+      cached_ -= capacity;
+      free_.erase(it);
+    }
+  }
+  if (!p) p = alignedBlock(capacity);
+  std::weak_ptr<BufferPool> home = weak_from_this();
+  return std::shared_ptr<std::byte>(static_cast<std::byte*>(p), [home, capacity](std::byte* q) {
+    if (auto pool = home.lock()) pool->give(q, capacity);
+    else std::free(q);
+  });
+}
+
+void BufferPool::give(void* p, std::size_t capacity) {
+  {
+    std::lock_guard lock(mutex_);
+    if (cached_ + capacity <= capBytes_) {
+      free_.emplace(capacity, p);
+      cached_ += capacity;
+      return;
+    }
+  }
+  std::free(p);
+}
+
+BufferPoolScope::BufferPoolScope(std::shared_ptr<BufferPool> pool) : previous_(std::move(tPool)) { tPool = std::move(pool); }
+BufferPoolScope::~BufferPoolScope() { tPool = std::move(previous_); }
+
+}  // namespace eval
 
 Array::Array(std::int32_t dtype, std::vector<std::int64_t> shape) : Array(uninitialized(dtype, std::move(shape))) {
   if (storage_) std::memset(storage_.get(), 0, bytes());

@@ -6,6 +6,9 @@
 #include <cstdint>
 #include <cstring>
 #include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -139,6 +142,37 @@ void ensureKernelsRegistered();
 
 // Runs one node on given inputs (by position; invalid Array for omitted ones). Used by folding.
 Result<std::vector<Array>> runSingleNode(const Node& node, const std::vector<Array>& inputs);
+
+// Large buffers of finished nodes kept for the nodes after them: without it every node's output
+// is a fresh allocation that the C library hands back to the system and the kernel zeroes again
+// (a fifth of a BERT run went to page faults). One pool per Evaluator, used by the arrays created
+// on the thread that runs it while a BufferPoolScope is alive; a buffer freed after its pool is
+// gone goes straight back to the C library.
+class BufferPool : public std::enable_shared_from_this<BufferPool> {
+ public:
+  static constexpr std::size_t kMinBytes = std::size_t(64) << 10;  // smaller ones: malloc keeps them anyway
+  explicit BufferPool(std::size_t capBytes) : capBytes_(capBytes) {}
+  ~BufferPool();
+  BufferPool(const BufferPool&) = delete;
+  BufferPool& operator=(const BufferPool&) = delete;
+  std::shared_ptr<std::byte> take(std::size_t bytes);
+
+ private:
+  void give(void* p, std::size_t capacity);
+  std::mutex mutex_;
+  std::multimap<std::size_t, void*> free_;
+  std::size_t cached_ = 0, capBytes_;
+};
+class BufferPoolScope {
+ public:
+  explicit BufferPoolScope(std::shared_ptr<BufferPool> pool);
+  ~BufferPoolScope();
+  BufferPoolScope(const BufferPoolScope&) = delete;
+  BufferPoolScope& operator=(const BufferPoolScope&) = delete;
+
+ private:
+  std::shared_ptr<BufferPool> previous_;
+};
 
 // Threads for the kernels' parallel loops (set by the runner from EvalOptions::threads; 0 = every core).
 void setThreads(int threads);

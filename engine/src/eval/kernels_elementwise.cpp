@@ -2,8 +2,11 @@
 // with numpy broadcasting, Where, Clip, Cast, variadic Sum/Mean/Max/Min.
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <limits>
 
+#include "eval/fast_math.h"
 #include "eval/kernel.h"
 
 namespace graft::eval {
@@ -384,7 +387,20 @@ UNARY_FLOAT(coshK, std::cosh(x))
 UNARY_FLOAT(asinhK, std::asinh(x))
 UNARY_FLOAT(acoshK, std::acosh(x))
 UNARY_FLOAT(atanhK, std::atanh(x))
-UNARY_FLOAT(erfK, std::erf(x))
+Status erfK(Context& ctx) {
+  if (ctx.input(0).dtype() == kFloat) {
+    const Array& a = ctx.input(0);
+    Array out = Array::uninitialized(kFloat, a.shape());
+    const float* x = a.data<float>();
+    float* y = out.data<float>();
+    parallelFor(a.size(), kParallelThreshold, [&](std::int64_t s, std::int64_t e) {
+      for (std::int64_t i = s; i < e; ++i) y[i] = fastErf(x[i]);
+    });
+    ctx.setOutput(0, out);
+    return Status::ok();
+  }
+  return unaryFloat(ctx, [](auto x) { return std::erf(x); });
+}
 UNARY_FLOAT(ceilK, std::ceil(x))
 UNARY_FLOAT(floorK, std::floor(x))
 UNARY_FLOAT(roundK, std::nearbyint(x))

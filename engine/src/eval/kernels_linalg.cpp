@@ -333,7 +333,9 @@ Status convTyped(Context& ctx, const Array& x, const Array& w, const Array* bias
   bool pointwise = g.kernelSize == 1 && std::all_of(g.strides.begin(), g.strides.end(), [](auto s) { return s == 1; }) &&
                    std::all_of(g.padBegin.begin(), g.padBegin.end(), [](auto p) { return p == 0; }) &&
                    std::all_of(g.padEnd.begin(), g.padEnd.end(), [](auto p) { return p == 0; });
-  std::vector<T> col(pointwise ? 0 : static_cast<std::size_t>(kdim * g.outSize));
+  // im2col scratch (an Array so the evaluator's buffer pool recycles it; never zero-filled).
+  Array colArray = pointwise ? Array() : Array::uninitialized(x.dtype(), {kdim * g.outSize});
+  T* colData = pointwise ? nullptr : colArray.data<T>();
   const T* px = x.data<T>();
   const T* pw = w.data<T>();
   T* py = y.data<T>();
@@ -342,8 +344,8 @@ Status convTyped(Context& ctx, const Array& x, const Array& w, const Array* bias
       const T* xin = px + (n * C + gi * cg) * g.inSize;
       const T* cols = xin;
       if (!pointwise) {
-        im2col<T>(xin, cg, g, col.data());
-        cols = col.data();
+        im2col<T>(xin, cg, g, colData);
+        cols = colData;
       }
       T* yout = py + (n * M + gi * mg) * g.outSize;
       gemm<T>(false, false, mg, g.outSize, kdim, pw + gi * mg * kdim, cols, yout, false, T(1));

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 
+#include "eval/fast_math.h"
 #include "eval/kernel.h"
 
 namespace graft::eval {
@@ -236,10 +237,15 @@ Status softmaxK(Context& ctx) {
         double sum = 0;
         if (op == Sm::Softmax && inner == 1) {
           // Rows along the last axis (attention scores): one exp per element, in the element type.
-          for (std::int64_t k = 0; k < dim; ++k) {
-            T e = static_cast<T>(std::exp(p[k] - m));
-            q[k] = e;
-            sum += static_cast<double>(e);
+          if constexpr (std::is_same_v<T, float>) {
+            for (std::int64_t k = 0; k < dim; ++k) q[k] = fastExp(p[k] - m);  // vectorizes
+            for (std::int64_t k = 0; k < dim; ++k) sum += static_cast<double>(q[k]);
+          } else {
+            for (std::int64_t k = 0; k < dim; ++k) {
+              T e = static_cast<T>(std::exp(p[k] - m));
+              q[k] = e;
+              sum += static_cast<double>(e);
+            }
           }
           T scale = static_cast<T>(1.0 / sum);
           for (std::int64_t k = 0; k < dim; ++k) q[k] = static_cast<T>(q[k] * scale);

@@ -96,6 +96,8 @@ struct Evaluator::Impl {
   std::unordered_map<const Graph*, Plan> plans;
   EvalStats stats;
   std::size_t liveBytes = 0;
+  // Freed activations kept for reuse within and across runs (at most 64 MiB idle).
+  std::shared_ptr<BufferPool> buffers = std::make_shared<BufferPool>(std::size_t(64) << 20);
   const EvalOptions* options = nullptr;
 
   Result<const Plan*> plan(const Graph& g) {
@@ -268,6 +270,7 @@ Result<NamedArrays> Evaluator::run(const NamedArrays& inputs, const EvalOptions&
   auto start = std::chrono::steady_clock::now();
   setThreads(options.threads);
   Impl& im = *impl_;
+  BufferPoolScope pooled(im.buffers);
   im.stats = {};
   im.liveBytes = 0;
   im.options = &options;
