@@ -428,13 +428,14 @@ Status convTransposeTyped(Context& ctx, const Array& x, const Array& w, const Ar
   std::vector<std::int64_t> yShape{N, M};
   yShape.insert(yShape.end(), out.begin(), out.end());
   y = Array(x.dtype(), yShape);
-  std::vector<T> col(static_cast<std::size_t>(mg * kSize * inSize));
+  Array colArray = Array::uninitialized(x.dtype(), {mg * kSize * inSize});  // GEMM writes all of it
+  T* colData = colArray.data<T>();
   std::vector<std::int64_t> kidx(k), iidx(k);
   for (std::int64_t n = 0; n < N; ++n)
     for (std::int64_t gi = 0; gi < group; ++gi) {
       // col[mg*kSize, inSize] = W_g^T [mg*kSize, cg] * X_g [cg, inSize]
       gemm<T>(true, false, mg * kSize, inSize, cg, w.data<T>() + gi * cg * mg * kSize, x.data<T>() + (n * C + gi * cg) * inSize,
-              col.data(), false, T(1));
+              colData, false, T(1));
       T* yb = y.data<T>() + (n * M + gi * mg) * outSize;
       for (std::int64_t m = 0; m < mg; ++m)
         for (std::int64_t kp = 0; kp < kSize; ++kp) {
@@ -443,7 +444,7 @@ Status convTransposeTyped(Context& ctx, const Array& x, const Array& w, const Ar
             kidx[d] = rem % kernel[d];
             rem /= kernel[d];
           }
-          const T* row = col.data() + (m * kSize + kp) * inSize;
+          const T* row = colData + (m * kSize + kp) * inSize;
           std::fill(iidx.begin(), iidx.end(), 0);
           for (std::int64_t ip = 0; ip < inSize; ++ip) {
             std::int64_t off = 0;
