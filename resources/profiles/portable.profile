@@ -5,7 +5,11 @@
 #         Gemm, BatchNormalization, Conv); https://github.com/onnx/onnx/blob/main/docs/Changelog.md
 #  [contrib] https://github.com/microsoft/onnxruntime/blob/main/docs/ContribOperators.md (the com.microsoft
 #         ops this profile decomposes: Gelu, BiasGelu, FastGelu, QuickGelu, SkipLayerNormalization,
-#         FusedConv, FusedGemm are ONNX Runtime's, not ONNX's)
+#         SkipSimplifiedLayerNormalization, FusedConv, FusedGemm, FusedMatMul, Attention,
+#         MultiHeadAttention are ONNX Runtime's, not ONNX's; their definitions give the decompositions)
+#  [ortln] onnxruntime/contrib_ops/cpu/cpu_contrib_kernels.cc: ORT registers LayerNormalization and
+#         SimplifiedLayerNormalization as contrib kernels in the default domain since version 1, so
+#         models ORT optimized below opset 17 carry a LayerNormalization ONNX does not define yet
 profile portable
 description: "Standard ONNX only (any runtime): cleanup, standard fusions, contrib ops decomposed"
 domains: ai.onnx
@@ -19,13 +23,25 @@ apply: fuse.layernorm
 # [spec]: Gemm is standard (opset 13: C broadcasts unidirectionally to [M, N]).
 apply: fuse.matmul_add_gemm
 # [contrib]: decompose ONNX Runtime's fused ops into the standard ops they stand for.
-apply: split.fusedconv, split.fusedgemm, split.skip_layernorm
+apply: split.fusedconv, split.fusedgemm
 apply: inverse fuse.gelu_erf, inverse fuse.bias_gelu, inverse fuse.gelu_tanh, inverse fuse.bias_gelu_tanh
-apply: inverse fuse.silu_quickgelu
+# [contrib] QuickGelu: x * Sigmoid(alpha * x), any alpha (ORT's QuickGeluFusion also emits 1.702).
+apply: decompose.quickgelu
+# [contrib] FusedMatMul: alpha * op(A) op(B) (transA/transB transpose the last two dims).
+apply: decompose.fusedmatmul
+# [contrib] Attention (packed QKV, raw 2-D/3-D mask_index, unidirectional) and MultiHeadAttention
+# (separate 3-D Q/K/V): the scaled dot-product attention they define, in standard ops.
+apply: decompose.attention, decompose.multihead_attention
+# [contrib] Skip(Simplified)LayerNormalization: input + skip (+ bias), then the normalization
+# (LayerNormalization from opset 17 [spec], its primitive ops below). [ortln]: the same for
+# LayerNormalization below opset 17 and SimplifiedLayerNormalization (RMSNorm; ONNX's RMSNormalization is
+# opset 23, beyond libonnx 1.12).
+apply: decompose.skip_layernorm, decompose.skip_simplified_layernorm
+apply: decompose.layernorm, decompose.simplified_layernorm
 
-# [contrib]: contrib ops that have no inverse rule here stay non-portable.
-block op com.microsoft:Attention: "ONNX Runtime contrib op (docs/ContribOperators.md), not ONNX; no standard decomposition is applied"
-block op com.microsoft:MultiHeadAttention: "ONNX Runtime contrib op (docs/ContribOperators.md), not ONNX"
-block op com.microsoft:FusedMatMul: "ONNX Runtime contrib op (docs/ContribOperators.md), not ONNX"
+# [contrib]: what the decompositions above refuse stays non-portable and is reported (graft-cli match
+# --explain says why, e.g. a KV-cache past/present or a 1-D mask_index).
+block op com.microsoft:Attention: "ONNX Runtime contrib op (docs/ContribOperators.md), not ONNX; decompose.attention rewrites the forms without past/present state"
+block op com.microsoft:MultiHeadAttention: "ONNX Runtime contrib op (docs/ContribOperators.md), not ONNX; decompose.multihead_attention rewrites separate 3-D Q/K/V without past state"
 block op com.microsoft:EmbedLayerNormalization: "ONNX Runtime contrib op (docs/ContribOperators.md), not ONNX"
-block op SimplifiedLayerNormalization: "ONNX Runtime's default-domain contrib RMSNorm (onnxruntime/contrib_ops/cpu/cpu_contrib_kernels.cc); ONNX has RMSNormalization only from opset 23"
+block op SimplifiedLayerNormalization: "ONNX Runtime's default-domain contrib RMSNorm (onnxruntime/contrib_ops/cpu/cpu_contrib_kernels.cc); ONNX has RMSNormalization only from opset 23; decompose.simplified_layernorm rewrites it over the last axis"

@@ -13,6 +13,9 @@
 #            containing normalization layers, particularly if deploying with mixed precision, target the
 #            latest ONNX opset that contains the corresponding function ops, for example: opset 17 for
 #            LayerNormalization"
+#  [mha]     https://docs.nvidia.com/deeplearning/tensorrt/latest/inference-library/transformers-fused-attention.html
+#            ("Constructing an attention graph using primitive INetwork layers like IMatrixMultiplyLayer and
+#            ISoftMaxLayer" triggers attention fusion; Q or K must be scaled before the first BMM)
 #  [quant]   https://docs.nvidia.com/deeplearning/tensorrt/latest/inference-library/work-quantized-types.html
 #            (symmetric INT8/FP8 quantization: explicit Q/DQ with zero points of 0)
 profile tensorrt
@@ -26,9 +29,14 @@ apply: cleanup.*
 apply: fuse.layernorm
 # The parser knows standard ONNX ops only ([ops] lists no com.microsoft op): turn ONNX Runtime contrib
 # ops a model may carry back into standard ONNX.
-apply: split.fusedconv, split.fusedgemm, split.skip_layernorm
+# (Attention/MultiHeadAttention become the scaled-Q MatMul/Softmax/MatMul chain the builder fuses itself
+# [mha]; the Skip* norms become Add + LayerNormalization, which [ln] asks for.)
+apply: split.fusedconv, split.fusedgemm
 apply: inverse fuse.gelu_erf, inverse fuse.bias_gelu, inverse fuse.gelu_tanh, inverse fuse.bias_gelu_tanh
-apply: inverse fuse.silu_quickgelu
+apply: decompose.quickgelu, decompose.fusedmatmul
+apply: decompose.attention, decompose.multihead_attention
+apply: decompose.skip_layernorm, decompose.skip_simplified_layernorm
+apply: decompose.layernorm, decompose.simplified_layernorm
 
 # [fusion]: the builder fuses these itself ("Convolution and ReLU Activation", "Convolution and Scale"
 # (BatchNormalization is imported as a Scale layer), MatrixMultiply with bias/activation epilogues).
@@ -48,8 +56,8 @@ block op QLinearMatMul: "not supported (onnx-tensorrt docs/operators.md: QLinear
 block op DynamicQuantizeLinear: "not supported (onnx-tensorrt docs/operators.md: DynamicQuantizeLinear N); TensorRT quantizes with calibrated static scales"
 block op SequenceConstruct: "sequence types are not supported (onnx-tensorrt docs/operators.md: Sequence* N)"
 block op SplitToSequence: "sequence types are not supported (onnx-tensorrt docs/operators.md: SplitToSequence N)"
-block op com.microsoft:Attention: "ONNX Runtime contrib op: not an ONNX op, the TensorRT parser rejects it (no inverse rule; export the model without ORT fusions)"
-block op com.microsoft:MultiHeadAttention: "ONNX Runtime contrib op: not an ONNX op, the TensorRT parser rejects it"
+block op com.microsoft:Attention: "ONNX Runtime contrib op: not an ONNX op, the TensorRT parser rejects it (decompose.attention rewrites the forms without past/present state)"
+block op com.microsoft:MultiHeadAttention: "ONNX Runtime contrib op: not an ONNX op, the TensorRT parser rejects it (decompose.multihead_attention rewrites separate 3-D Q/K/V)"
 block op com.microsoft:LayerNormalization: "ONNX Runtime contrib op: use the opset-17 LayerNormalization"
 # [ops]: DequantizeLinear "x_zero_point must be zero", QuantizeLinear "y_zero_point must be 0" ([quant]:
 # TensorRT's quantization is symmetric).

@@ -7,6 +7,11 @@
 
 namespace graft {
 
-void registerFusionRules(RuleRegistry& registry) { library::registerLibraryRules(registry); }
+// The inverse direction (decompose.*) registers with the library: profiles name fusions and their
+// inverses side by side.
+void registerFusionRules(RuleRegistry& registry) {
+  library::registerLibraryRules(registry);
+  registerDecomposeRules(registry);
+}
 
 }  // namespace graft
