@@ -1,18 +1,20 @@
 // `graft-cli convert IN OUT`: load and save again, choosing where the weights go (inline in
 // the .onnx, or one external data file beside it). The save is atomic, so OUT may equal IN.
+#include <charconv>
 #include <filesystem>
 #include <iostream>
 
 #include "cli_util.h"
 #include "commands.h"
 #include "graft/io.h"
+#include "graft/rewrite.h"
 
 namespace graft::cli {
 namespace {
 
 const char* kUsage =
     "Usage: graft-cli convert IN OUT [--external-data [--threshold BYTES] [--data-file NAME]]\n"
-    "                                [--inline] [--progress]\n"
+    "                                [--inline] [--opset N] [--progress]\n"
     "\n"
     "Load IN and save it as OUT. Everything the model holds is kept (metadata, doc strings,\n"
     "functions, unknown fields). The write is atomic: OUT is replaced only once it is\n"
@@ -24,13 +26,14 @@ const char* kUsage =
     "  --threshold BYTES  smallest tensor that goes external (default 1024; accepts K, M, G)\n"
     "  --data-file NAME   name of the external data file in OUT's folder (default OUT's file\n"
     "                     name + \".data\")\n"
+    "  --opset N          convert to ai.onnx opset N first (ONNX's version converter, up or down)\n"
     "  --progress         show loading and saving progress on stderr\n"
     "  -h, --help         show this help\n"
     "\n"
     "Without --inline or --external-data, weights stay external when IN had external data or\n"
     "the model would exceed 2 GiB, and inline otherwise.\n"
     "\n"
-    "Exit codes: 0 written, 2 usage error, 3 cannot read IN or write OUT.\n";
+    "Exit codes: 0 written, 1 the opset conversion failed, 2 usage error, 3 cannot read IN or write OUT.\n";
 
 }  // namespace
 
@@ -40,6 +43,7 @@ int runConvert(std::vector<std::string> args) {
   cl.flag("--external-data");
   cl.option("--threshold");
   cl.option("--data-file");
+  cl.option("--opset");
   cl.flag("--progress");
   if (auto stop = cl.parse(args, {"IN", "OUT"})) return *stop;
   const std::string& in = cl.positionals()[0];
@@ -71,9 +75,27 @@ int runConvert(std::vector<std::string> args) {
     options.externalFile = name;
   }
 
+  std::int64_t opset = 0;
+  if (cl.has("--opset")) {
+    const std::string& v = cl.value("--opset");
+    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), opset);
+    if (ec != std::errc() || end != v.data() + v.size() || opset < 1)
+      return cl.usageError("--opset wants an ai.onnx opset number such as 17, not '" + v + "'");
+  }
+
   bool progress = cl.has("--progress");
   auto loaded = loadWithProgress(in, progress);
   if (!loaded) return reportError(loaded.status(), in);
+  if (opset) {
+    std::int64_t from = (*loaded)->opsetVersion("");
+    auto converted = convertOpset(**loaded, opset);
+    if (!converted) {
+      std::cerr << "graft-cli: " << in << ": " << converted.message() << "\n";
+      return 1;
+    }
+    *loaded = std::move(converted.value());
+    std::cout << "converted ai.onnx opset " << from << " to " << opset << "\n";
+  }
 
   ProgressFn saveProgress;
   if (progress) {

@@ -250,4 +250,8 @@ class Rewriter {
 // (undoes and redoes it on the same model to compare, so no copy is made).
 Status verifyChange(Model& model, const ChangeRecord& record, const ApplyOptions& options);
 
+// The model converted to ai.onnx opset `target` by ONNX's version converter (up or down), as a
+// new model with the same source folder; an error names the op the converter has no adapter for.
+Result<std::unique_ptr<Model>> convertOpset(const Model& model, std::int64_t target);
+
 }  // namespace graft

@@ -1,0 +1,52 @@
+// Converting a model to another ai.onnx opset with ONNX's own version converter (libonnx), for
+// profiles whose backend wants a newer opset than the exporter wrote (TensorRT's opset-17
+// LayerNormalization) and for `graft-cli convert --opset`.
+#include <iterator>
+
+#include <onnx/defs/schema.h>
+#include <onnx/version_converter/convert.h>
+
+#include "graft/io.h"
+#include "graft/rewrite.h"
+
+namespace graft {
+
+Result<std::unique_ptr<Model>> convertOpset(const Model& model, std::int64_t target) {
+  std::int64_t current = model.opsetVersion("");
+  if (current < 0) return Status(ErrorCode::InvalidArgument, "the model imports no ai.onnx opset, so there is nothing to convert");
+  const auto& ranges = onnx::OpSchemaRegistry::DomainToVersionRange::Instance().Map();
+  auto known = ranges.find("");
+  std::int64_t newest = known == ranges.end() ? 0 : known->second.second;
+  if (target < 1 || target > newest)
+    return Status(ErrorCode::Unsupported, "opset " + std::to_string(target) + " is outside what this build's ONNX library knows (ai.onnx 1 to " +
+                                              std::to_string(newest) + ")");
+  if (target == current) {
+    auto same = Model::fromProto(model.toProto());
+    if (same) same.value()->setSource(model.sourcePath(), model.sourceDir());
+    return same;
+  }
+  onnx::ModelProto converted;
+  try {
+    converted = onnx::version_conversion::ConvertVersion(model.toProto(), static_cast<int>(target));
+  } catch (const std::exception& e) {
+    // The converter throws for ops it has no adapter for (and for other domains' nodes); its text
+    // names the op and the step.
+    return Status(ErrorCode::Unsupported, "ONNX's version converter cannot take this model from opset " + std::to_string(current) +
+                                              " to " + std::to_string(target) + ": " + e.what());
+  }
+  // The converter leaves ir_version alone, but newer opsets come with newer IR rules (from IR 4,
+  // initializers need not be graph inputs, and its Pad adapter relies on that): raise it to the
+  // IR version ONNX released with the target opset (onnx/docs/Versioning.md), never lower it.
+  static constexpr std::int64_t kIrForOpset[] = {3, 3, 3, 3, 3, 3, 3, 3, 3, 4, 5, 6, 7, 7, 7, 8, 8, 8};  // index: opset
+  if (target < static_cast<std::int64_t>(std::size(kIrForOpset)) && converted.ir_version() < kIrForOpset[target])
+    converted.set_ir_version(kIrForOpset[target]);
+  // Rebuilt through io so external data is found beside the original model as before.
+  std::string bytes;
+  if (!converted.SerializeToString(&bytes)) return Status(ErrorCode::Invalid, "the converted model could not be serialized");
+  auto rebuilt = loadModelFromBytes(bytes, model.sourceDir());
+  if (!rebuilt) return Status(rebuilt.status().code(), "the converted model does not load: " + rebuilt.message());
+  rebuilt.value()->setSource(model.sourcePath(), model.sourceDir());
+  return rebuilt;
+}
+
+}  // namespace graft
