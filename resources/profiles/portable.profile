@@ -15,6 +15,9 @@ description: "Standard ONNX only (any runtime): cleanup, standard fusions, contr
 domains: ai.onnx
 rules: matmul.rules, activation.rules, gelu.rules, normalization.rules
 
+# First: ORT's optimizer writes LayerNormalization below opset 17 ([ortln]), which the onnx checker rejects,
+# and every rule is verified with the checker, so nothing else could apply before these are decomposed.
+apply: decompose.layernorm, decompose.simplified_layernorm
 apply: cleanup.*
 # [spec]: Conv/ConvTranspose/Gemm with folded weights are the same standard ops.
 apply: fuse.bn_conv, fuse.bn_convtranspose, fuse.bn_gemm
@@ -33,11 +36,10 @@ apply: decompose.fusedmatmul
 # (separate 3-D Q/K/V): the scaled dot-product attention they define, in standard ops.
 apply: decompose.attention, decompose.multihead_attention
 # [contrib] Skip(Simplified)LayerNormalization: input + skip (+ bias), then the normalization
-# (LayerNormalization from opset 17 [spec], its primitive ops below). [ortln]: the same for
-# LayerNormalization below opset 17 and SimplifiedLayerNormalization (RMSNorm; ONNX's RMSNormalization is
-# opset 23, beyond libonnx 1.12).
+# (LayerNormalization from opset 17 [spec], its primitive ops below). (decompose.layernorm and
+# decompose.simplified_layernorm, at the top, do the same for ORT's LayerNormalization below opset 17 and
+# SimplifiedLayerNormalization, RMSNorm: ONNX's RMSNormalization is opset 23, beyond libonnx 1.12.)
 apply: decompose.skip_layernorm, decompose.skip_simplified_layernorm
-apply: decompose.layernorm, decompose.simplified_layernorm
 
 # [contrib]: what the decompositions above refuse stays non-portable and is reported (graft-cli match
 # --explain says why, e.g. a KV-cache past/present or a 1-D mask_index).

@@ -24,6 +24,10 @@ opset: 17
 domains: ai.onnx
 rules: matmul.rules, activation.rules, gelu.rules, normalization.rules
 
+# First: ORT's optimizer writes LayerNormalization below opset 17 (onnxruntime/contrib_ops/cpu/
+# cpu_contrib_kernels.cc registers it in the default domain since version 1), which the onnx checker rejects,
+# and every rule is verified with the checker, so nothing else could apply before these are decomposed.
+apply: decompose.layernorm, decompose.simplified_layernorm
 apply: cleanup.*
 # [ln]: one LayerNormalization (opset 17) instead of its primitive ops, for accuracy in FP16.
 apply: fuse.layernorm
@@ -36,7 +40,6 @@ apply: inverse fuse.gelu_erf, inverse fuse.bias_gelu, inverse fuse.gelu_tanh, in
 apply: decompose.quickgelu, decompose.fusedmatmul
 apply: decompose.attention, decompose.multihead_attention
 apply: decompose.skip_layernorm, decompose.skip_simplified_layernorm
-apply: decompose.layernorm, decompose.simplified_layernorm
 
 # [fusion]: the builder fuses these itself ("Convolution and ReLU Activation", "Convolution and Scale"
 # (BatchNormalization is imported as a Scale layer), MatrixMultiply with bias/activation epilogues).
