@@ -1,6 +1,7 @@
 // pattern: rule files (parsing, file:line:column errors, load-nothing-on-error), the matcher
 // (commutative inputs, every condition kind, intermediate values), near-miss reasons, overlaps.
 #include <fstream>
+#include <stdexcept>
 
 #include "graft/pattern.h"
 #include "graft/rewrite.h"
@@ -400,6 +401,74 @@ g (float[4] x) => (float[4] y) {
 }
 )");
     QCOMPARE(matchWith(rules, *m).matches.size(), size_t(1));
+  }
+
+  void matchValuesReadLikeAMapInNameOrder() {
+    // Declared rules share one name table; C++ rules bind by name (m.values["x"] = v).
+    auto m = modelFromText(kGeluModel);
+    Value* x = m->graph().findValue("x");
+    Value* y = m->graph().findValue("y");
+    MatchValues values;
+    QVERIFY(values.empty());
+    values["y"] = y;
+    values["x"] = x;
+    values["y"] = y;  // binding a name again replaces, it does not add
+    QCOMPARE(values.size(), size_t(2));
+    std::vector<std::string> names;
+    for (const auto& [name, v] : values) names.push_back(name + "=" + v->name());
+    QCOMPARE(names, (std::vector<std::string>{"x=x", "y=y"}));
+    QCOMPARE(values.begin()->second, x);
+    QCOMPARE(values.at("y"), y);
+    QVERIFY(values.get("z") == nullptr);
+    QVERIFY(!values.contains("z"));
+    QVERIFY_THROWS_EXCEPTION(std::out_of_range, values.at("z"));
+    // A copy that binds another name leaves the shared table of the original alone.
+    MatchValues copy = values;
+    copy["w"] = x;
+    QCOMPARE(copy.size(), size_t(3));
+    QCOMPARE(values.size(), size_t(2));
+    QVERIFY(values.get("w") == nullptr);
+
+    auto rules = rulesFromText(kGeluRule);
+    auto rw = Rewriter::fromRules(rules);
+    auto report = rw.match(*m);
+    QCOMPARE(report.matches.size(), size_t(1));
+    const Match& match = report.matches[0];
+    names.clear();
+    for (const auto& [name, v] : match.values) names.push_back(name + "=" + v->name());
+    QCOMPARE(names, (std::vector<std::string>{"a=a", "d=d", "e=e", "half=half", "m=m", "one=one", "sqrt2=s2",
+                                              "x=x", "y=y"}));
+  }
+
+  void foldingFollowsChainsInOnePass() {
+    // One match run finds a whole chain of foldable nodes (each reads what the one before
+    // folds), in topological order; a node that also reads a computed value does not fold.
+    auto m = modelFromText(R"(<ir_version: 8, opset_import: ["" : 13]>
+g (float[2,3] x) => (float[2,3] y, int64[1] dims)
+<float[3] w = {1,2,3}, int64[1] zero = {0}>
+{
+  c = Constant <value = float[3] {1.0, 1.0, 1.0}> ()
+  early = Relu(x)
+  a = Add(w, c)
+  b = Mul(a, w)
+  n = Neg(b)
+  y0 = Add(early, n)
+  y = Relu(y0)
+  s = Shape(x)
+  g1 = Gather <axis = 0> (s, zero)
+  dims = Identity(g1)
+})");
+    auto ctx = MatchContext::create(m->graph());
+    QVERIFY(ctx.isOk());
+    auto found = [&](const char* rule) {
+      std::vector<Match> out;
+      RuleRegistry::instance().create(rule)->findMatches(**ctx, out, nullptr);
+      std::vector<std::string> outputs;
+      for (const auto& match : out) outputs.push_back(match.nodes[0]->output(0)->name());
+      return outputs;
+    };
+    QCOMPARE(found("cleanup.fold_constants"), (std::vector<std::string>{"a", "b", "n", "s", "g1", "dims"}));
+    QCOMPARE(found("cleanup.shape_chain"), (std::vector<std::string>{"s", "g1", "dims"}));
   }
 };
 

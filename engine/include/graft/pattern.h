@@ -7,7 +7,9 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include <onnx/onnx_pb.h>
@@ -85,6 +87,66 @@ struct PatternGraph {
   SourcePos pos;
 };
 
+// The values a match binds, by pattern value name, kept in name order. Slot-indexed: the
+// names are one table shared by every match of a rule (a profile finds tens of thousands of
+// matches on a large model, and a map per match dominated matching and freeing them); each
+// match holds only its Value pointers. Reads like a std::map<std::string, Value*>.
+class MatchValues {
+ public:
+  using Names = std::vector<std::string>;  // sorted, no duplicates
+  MatchValues() = default;
+  // `names` sorted; values parallel to it.
+  MatchValues(std::shared_ptr<const Names> names, std::vector<Value*> values)
+      : names_(std::move(names)), values_(std::move(values)) {}
+
+  size_t size() const { return values_.size(); }
+  bool empty() const { return values_.empty(); }
+  const std::string& name(size_t slot) const { return (*names_)[slot]; }
+  Value* value(size_t slot) const { return values_[slot]; }
+  // The value bound to `name`, or null when the name is not bound.
+  Value* get(std::string_view name) const {
+    size_t i = lowerBound(name);
+    return i < values_.size() && (*names_)[i] == name ? values_[i] : nullptr;
+  }
+  bool contains(std::string_view name) const {
+    size_t i = lowerBound(name);
+    return i < values_.size() && (*names_)[i] == name;
+  }
+  // Like std::map::at: throws std::out_of_range when `name` is not bound.
+  Value* at(std::string_view name) const;
+  // Binds `name` (C++ rules: m.values["x"] = v), keeping name order.
+  Value*& operator[](std::string_view name);
+
+  class const_iterator {
+   public:
+    using value_type = std::pair<const std::string&, Value*>;
+    struct Arrow {
+      value_type pair;
+      const value_type* operator->() const { return &pair; }
+    };
+    const_iterator(const MatchValues* m, size_t i) : m_(m), i_(i) {}
+    value_type operator*() const { return {m_->name(i_), m_->value(i_)}; }
+    Arrow operator->() const { return {**this}; }
+    const_iterator& operator++() {
+      ++i_;
+      return *this;
+    }
+    bool operator==(const const_iterator& o) const { return i_ == o.i_; }
+
+   private:
+    const MatchValues* m_;
+    size_t i_;
+  };
+  const_iterator begin() const { return {this, 0}; }
+  const_iterator end() const { return {this, values_.size()}; }
+
+ private:
+  size_t lowerBound(std::string_view name) const;
+
+  std::shared_ptr<const Names> names_;
+  std::vector<Value*> values_;
+};
+
 // A successful match: which graph node each pattern node matched and which value each
 // pattern value name is bound to. Node pointers are valid until the model is edited; the ids
 // stay valid (for the studio) and findNode() gets the node back.
@@ -94,7 +156,7 @@ struct Match {
   std::vector<Node*> nodes;      // parallel to the pattern's nodes (C++ rules: the nodes they touch)
   std::vector<NodeId> nodeIds;   // same, as ids
   Node* root = nullptr;          // the node producing the pattern's first output
-  std::map<std::string, Value*> values;
+  MatchValues values;
   std::map<std::string, onnx::AttributeProto> bindings;  // `let` results
   std::size_t order = 0;         // topological position of the root: the tie breaker
   std::string becomes;           // what it turns into ("LayerNormalization", "removed"), for lists
@@ -124,8 +186,16 @@ struct TypeTable {
   }
 };
 
+// The elements of a constant (initializer or Constant output) as numbers, with its dtype.
+struct ConstantNumbers {
+  std::int32_t dtype = 0;
+  std::vector<double> values;
+};
+
 // The indexed view of one graph the matcher works on: nodes by op type, topological
-// positions, value types. Build it once and run every rule on it.
+// positions, value types. Build it once and run every rule on it. Types and constants are
+// looked up once per value and then kept by value id, shared by every rule, so a context is
+// used by one thread at a time and the graph must not change while it lives.
 class MatchContext {
  public:
   // types may be null (conditions on shapes/dtypes then fall back to declared types).
@@ -139,6 +209,10 @@ class MatchContext {
   const onnx::TypeProto* type(const Value* value) const;
   // Constant value of a value (initializer or Constant node output), read lazily; null if none.
   const onnx::TensorProto* constantTensor(const Value* value) const;
+  // The numbers a constant holds (initializer that is not a graph input, or Constant output,
+  // as detail::constantArray reads it); null when the value is no numeric constant. Small
+  // constants (the scalars conditions compare) are read once and shared.
+  std::shared_ptr<const ConstantNumbers> constantNumbers(const Value* value) const;
   // Human name of a node for messages: its name, else "<OpType> producing <output>".
   static std::string label(const Node* node);
 
@@ -148,6 +222,9 @@ class MatchContext {
   std::vector<Node*> order_;
   std::vector<std::uint32_t> posById_;  // NodeId -> index in order_ (ids are dense)
   std::unordered_map<std::string, std::vector<Node*>> byOp_;
+  // Lazily filled caches, by value id (see type() and constantNumbers()).
+  mutable std::vector<const onnx::TypeProto*> typeById_;
+  mutable std::unordered_map<ValueId, std::shared_ptr<const ConstantNumbers>> constants_;
 };
 
 // Evaluates the number expressions rules use: 0.5, 1e-5, sqrt(2/pi), -1, 2^0.5 (pi, e, sqrt, exp, log).

@@ -1,9 +1,38 @@
 #include <algorithm>
 #include <cstdint>
+#include <stdexcept>
 
+#include "graft/eval.h"
 #include "graft/pattern.h"
+#include "rewrite/declared.h"  // detail::constantArray: the one reading of a constant value
 
 namespace graft {
+
+size_t MatchValues::lowerBound(std::string_view name) const {
+  if (!names_) return 0;
+  // Patterns bind a handful of values: a linear scan of the sorted names is as fast as a search.
+  size_t i = 0;
+  while (i < names_->size() && std::string_view((*names_)[i]) < name) ++i;
+  return i;
+}
+
+Value* MatchValues::at(std::string_view name) const {
+  size_t i = lowerBound(name);
+  if (i >= values_.size() || (*names_)[i] != name)
+    throw std::out_of_range("match binds no value named '" + std::string(name) + "'");
+  return values_[i];
+}
+
+Value*& MatchValues::operator[](std::string_view name) {
+  size_t i = lowerBound(name);
+  if (i < values_.size() && (*names_)[i] == name) return values_[i];
+  // A new name: the table may be shared with other matches, so this match gets its own copy.
+  auto names = names_ ? std::make_shared<Names>(*names_) : std::make_shared<Names>();
+  names->insert(names->begin() + static_cast<std::ptrdiff_t>(i), std::string(name));
+  names_ = std::move(names);
+  values_.insert(values_.begin() + static_cast<std::ptrdiff_t>(i), nullptr);
+  return values_[i];
+}
 
 Result<std::unique_ptr<MatchContext>> MatchContext::create(const Graph& graph, const TypeTable* types) {
   auto ctx = std::unique_ptr<MatchContext>(new MatchContext());
@@ -58,12 +87,48 @@ std::size_t MatchContext::position(const Node* node) const {
   return posById_[static_cast<size_t>(node->id())];
 }
 
+namespace {
+
+// Marks a value whose type was not looked up yet (null is a valid answer: no type known).
+const onnx::TypeProto* notLookedUp() {
+  static const onnx::TypeProto marker;
+  return &marker;
+}
+
+// Constants with more elements are converted on every call instead of kept: conditions compare
+// scalars and short lists, and a context must not double the memory of a model's weights.
+constexpr size_t kCachedConstantElements = 4096;
+
+}  // namespace
+
 const onnx::TypeProto* MatchContext::type(const Value* value) const {
   if (!value) return nullptr;
-  if (const auto* t = value->declaredType(); t && t->has_tensor_type() && t->tensor_type().has_shape()) return t;
-  if (types_)
-    if (const auto* t = types_->find(value->name())) return t;
-  return value->declaredType();
+  // Rules ask for the same values again and again (every candidate root's operands, in every
+  // rule): hashing the value's name into the type table each time showed up in profiles.
+  auto id = static_cast<size_t>(value->id());
+  if (id < typeById_.size() && typeById_[id] != notLookedUp()) return typeById_[id];
+  const onnx::TypeProto* found = value->declaredType();
+  if (!(found && found->has_tensor_type() && found->tensor_type().has_shape()) && types_)
+    if (const auto* t = types_->find(value->name())) found = t;
+  if (id >= typeById_.size()) typeById_.resize(std::max(id + 1, typeById_.size() * 2), notLookedUp());
+  typeById_[id] = found;
+  return found;
+}
+
+std::shared_ptr<const ConstantNumbers> MatchContext::constantNumbers(const Value* value) const {
+  if (!value) return nullptr;
+  if (auto it = constants_.find(value->id()); it != constants_.end()) return it->second;
+  std::shared_ptr<ConstantNumbers> numbers;
+  if (auto arr = detail::constantArray(value)) {
+    if (auto d = arrayToDoubles(*arr)) {
+      numbers = std::make_shared<ConstantNumbers>();
+      numbers->dtype = arr->dtype();
+      numbers->values = std::move(*d);
+    }
+  }
+  // Not constant (the common answer) is kept too, so asking again costs one lookup.
+  if (!numbers || numbers->values.size() <= kCachedConstantElements) constants_.emplace(value->id(), numbers);
+  return numbers;
 }
 
 const onnx::TensorProto* MatchContext::constantTensor(const Value* value) const {

@@ -209,18 +209,24 @@ namespace {
 class Matcher {
  public:
   Matcher(const DeclaredRule& rule, const MatchContext& ctx, bool explain) : explain_(explain), spec_(rule.spec()), c_(rule.compiled()), ctx_(ctx) {
-    // Pattern value names -> slots.
     std::set<std::string> ops;
     for (const auto& n : spec_.replacement.nodes) ops.insert(n.op_type());
     for (const auto& op : ops) becomes_ += (becomes_.empty() ? "" : " + ") + op;
-    for (const auto& i : spec_.pattern.inputs) placeholderSlot_.push_back(slot(i));
+    // Pattern value names -> slots, numbered in name order: a match's values are then the
+    // state's slots as they are, under one name table shared by all matches of this run.
+    std::set<std::string> names(spec_.pattern.inputs.begin(), spec_.pattern.inputs.end());
+    for (const auto& n : spec_.pattern.nodes)
+      for (const auto& o : n.output())
+        if (!o.empty()) names.insert(o);
+    for (const auto& name : names) slots_.emplace(name, static_cast<int>(slots_.size()));
+    slotNames_ = std::make_shared<const MatchValues::Names>(names.begin(), names.end());
+    for (const auto& i : spec_.pattern.inputs) placeholderSlot_.push_back(slotOf(i));
     for (const auto& n : spec_.pattern.nodes) {
       outputSlot_.emplace_back();
-      for (const auto& o : n.output()) outputSlot_.back().push_back(o.empty() ? -1 : slot(o));
+      for (const auto& o : n.output()) outputSlot_.back().push_back(o.empty() ? -1 : slotOf(o));
+      commutative_.push_back(isCommutative(n));
     }
     for (const auto& o : spec_.pattern.outputs) patternOutputSlot_.push_back(slotOf(o));
-    slotNames_.resize(slots_.size());
-    for (const auto& [name, s] : slots_) slotNames_[static_cast<size_t>(s)] = name;
     root_.nodes.assign(spec_.pattern.nodes.size(), nullptr);
     root_.values.assign(slots_.size(), nullptr);
   }
@@ -229,7 +235,6 @@ class Matcher {
   // pattern nodes come from nodes of the right op type (in some input order). Most roots of a
   // frequent op type fail here. Only used when no near miss has to be explained.
   bool plausible(const Node* n) const {
-    const auto& pn = spec_.pattern.nodes[static_cast<size_t>(c_.root)];
     const auto& ins = c_.inputs[static_cast<size_t>(c_.root)];
     auto fits = [&](bool swapped) {
       for (size_t j = 0; j < ins.size(); ++j) {
@@ -242,7 +247,7 @@ class Matcher {
       return true;
     };
     if (fits(false)) return true;
-    return ins.size() == 2 && isCommutative(pn) && fits(true);
+    return ins.size() == 2 && commutative_[static_cast<size_t>(c_.root)] && fits(true);
   }
 
   // Tries one root; on success fills `match`; otherwise `miss` holds the deepest failure.
@@ -262,13 +267,14 @@ class Matcher {
       match.nodeIds.reserve(match.nodes.size());
       for (Node* n : match.nodes) match.nodeIds.push_back(n->id());
       match.root = root;
-      for (const auto& [name, s] : slots_) match.values.emplace_hint(match.values.end(), name, result_.values[static_cast<size_t>(s)]);
+      match.values = MatchValues(slotNames_, result_.values);
       match.bindings = std::move(bindings_);
       match.order = ctx_.position(root);
       match.becomes = becomes_;
       match.nodeDelta = static_cast<int>(spec_.replacement.nodes.size()) - static_cast<int>(match.nodes.size());
       return true;
     }
+    if (!explain_) return false;  // nobody reads the miss: no label strings per failed root
     miss.rule = spec_.name;
     miss.root = root->id();
     miss.rootName = MatchContext::label(root);
@@ -290,20 +296,14 @@ class Matcher {
     std::vector<NodeId> partial;
   };
 
-  int slot(const std::string& name) {
-    auto it = slots_.find(name);
-    if (it != slots_.end()) return it->second;
-    int s = static_cast<int>(slots_.size());
-    slots_[name] = s;
-    return s;
-  }
   int slotOf(const std::string& name) const { return slots_.at(name); }
 
   std::map<std::string, int> slots_;
+  std::shared_ptr<const MatchValues::Names> slotNames_;  // by slot
   std::vector<int> placeholderSlot_;            // per pattern input
   std::vector<std::vector<int>> outputSlot_;    // per pattern node, per output (-1: unnamed)
   std::vector<int> patternOutputSlot_;          // per pattern output
-  std::vector<std::string> slotNames_;
+  std::vector<char> commutative_;               // per pattern node: inputs may be swapped
   St root_;                                     // reused for every root
   // Copies of the state per recursion depth, reused across candidates (no allocation per
   // step); a deque keeps references to shallower levels valid while it grows.
@@ -343,7 +343,7 @@ class Matcher {
       return true;
     }
     if (st.values[static_cast<size_t>(s)] == v) return true;
-    return fail(st, 0, [&] { return std::string("'" + slotNames_[static_cast<size_t>(s)] + "' must be one value, but " + describeNode(at) + " reads " + quoted(v) +
+    return fail(st, 0, [&] { return std::string("'" + (*slotNames_)[static_cast<size_t>(s)] + "' must be one value, but " + describeNode(at) + " reads " + quoted(v) +
                         " where the pattern has " + quoted(st.values[static_cast<size_t>(s)])); });
   }
 
@@ -412,7 +412,7 @@ class Matcher {
       if (!bindValue(st, outputSlot_[static_cast<size_t>(k)][static_cast<size_t>(o)], v, n)) return false;
     }
     // Input orders to try: as written, then swapped for commutative two-input ops.
-    const int orders = isCommutative(pn) ? 2 : 1;
+    const int orders = commutative_[static_cast<size_t>(k)] ? 2 : 1;
     for (int order = 0; order < orders; ++order) {
       St& next = scratch(st);
       bool ok = true;
@@ -556,29 +556,20 @@ class Matcher {
         }
         if (const auto* a = p->attribute("axes")) return attrNumbers(*a);
         if (Value* in = p->input(1)) {
-          auto arr = constantArray(in);
-          if (!arr) {
+          if (auto num = ctx_.constantNumbers(in)) return num->values;
+          if (!constantArray(in)) {  // not a constant at all (else: not numeric, said below)
             if (explain_) why = describeNode(p) + " takes its axes from " + quoted(in) + ", which " + notConstantWhy(in);
             return std::nullopt;
           }
-          auto d = arrayToDoubles(*arr);
-          if (d) return *d;
         }
         if (explain_) why = describeNode(p) + " has no axes (it reduces over all of them)";
         return std::nullopt;
       }
       case Condition::Term::Value: {
-        auto arr = constantArray(v);
-        if (!arr) {
-          if (explain_) why = name + " (" + quoted(v) + ") " + notConstantWhy(v);
-          return std::nullopt;
-        }
-        auto d = arrayToDoubles(*arr);
-        if (!d) {
-          if (explain_) why = name + " is not numeric";
-          return std::nullopt;
-        }
-        return *d;
+        // Read once per context and shared: many matches compare the same scalar constant.
+        if (auto num = ctx_.constantNumbers(v)) return num->values;
+        if (explain_) why = constantArray(v) ? name + " is not numeric" : name + " (" + quoted(v) + ") " + notConstantWhy(v);
+        return std::nullopt;
       }
       case Condition::Term::None: break;
     }
@@ -719,9 +710,9 @@ class Matcher {
     if (!nums) return std::nullopt;
     bool integral = b.term != Condition::Term::Value;
     if (b.term == Condition::Term::Value) {
-      auto arr = constantArray(val(st, b.value));
-      integral = arr && arr->dtype() != onnx::TensorProto::FLOAT && arr->dtype() != onnx::TensorProto::DOUBLE &&
-                 arr->dtype() != onnx::TensorProto::FLOAT16 && arr->dtype() != onnx::TensorProto::BFLOAT16;
+      auto num = ctx_.constantNumbers(val(st, b.value));
+      integral = num && num->dtype != onnx::TensorProto::FLOAT && num->dtype != onnx::TensorProto::DOUBLE &&
+                 num->dtype != onnx::TensorProto::FLOAT16 && num->dtype != onnx::TensorProto::BFLOAT16;
     }
     bool list = nums->size() != 1 || b.term == Condition::Term::Axes || b.term == Condition::Term::Shape;
     if (integral) {
@@ -833,10 +824,9 @@ Status applyReplacement(Graph& graph, const Match& match, RewriteContext& ctx, c
                         const std::vector<std::string>& patternOutputs) {
   std::map<std::string, Value*> env;
   for (const auto& i : repl.inputs) {
-    auto it = match.values.find(i);
-    if (it == match.values.end() || !it->second)
-      return {ErrorCode::Internal, "rule '" + match.rule + "': input '" + i + "' is not bound"};
-    env[i] = it->second;
+    Value* v = match.values.get(i);
+    if (!v) return {ErrorCode::Internal, "rule '" + match.rule + "': input '" + i + "' is not bound"};
+    env[i] = v;
   }
   // Pattern outputs keep their value names: the old value is renamed out of the way and its
   // consumers move to the new one.

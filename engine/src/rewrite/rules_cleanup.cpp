@@ -4,8 +4,8 @@
 #include <cstring>
 #include <map>
 #include <numeric>
+#include <queue>
 #include <unordered_map>
-#include <unordered_set>
 
 #include "eval/kernel.h"
 #include "graft/analysis.h"
@@ -219,7 +219,50 @@ class FoldRule : public CppRule {
       if (!knownIds[id]) ++knownCount;
       knownIds[id] = 1;
     };
-    for (Node* n : ctx.topoOrder()) {
+    // Only Shapes, nodes reading a constant, and (as folding goes on) nodes reading a folded
+    // value can fold: visit those, in topological order, instead of every node of the graph
+    // (touching 60,000 nodes to skip them was most of this rule's time). Every other node is
+    // skipped by the checks below anyway; a node whose inputs are all omitted would be too,
+    // short of `Optional`, which the evaluator does not run.
+    const auto& order = ctx.topoOrder();
+    std::vector<char> queued(order.size(), 0);
+    std::priority_queue<size_t, std::vector<size_t>, std::greater<>> todo;
+    auto visit = [&](const Node* n) {
+      size_t p = ctx.position(n);  // readers inside subgraphs have none: not folded here
+      if (p < order.size() && !queued[p]) {
+        queued[p] = 1;
+        todo.push(p);
+      }
+    };
+    auto visitReaders = [&](const Value* v) {
+      if (v)
+        for (const Use& u : v->uses()) visit(u.node);
+    };
+    for (Node* n : ctx.nodesOf("Shape")) visit(n);
+    if (!shapeOnly_) {
+      // Readers of every constant in scope: initializers, sparse initializers and Constant
+      // outputs of this graph and the graphs around it.
+      for (const Graph* g = &ctx.graph(); g; g = g->parentNode() ? &g->parentNode()->graph() : nullptr) {
+        for (const Value* v : g->initializers())
+          if (v->isConstant()) visitReaders(v);
+        for (const auto& sp : g->shell().sparse_initializer())
+          if (const Value* v = g->findValue(sp.values().name()); v && v->isConstant()) visitReaders(v);
+        auto constantReaders = [&](const Node& c) {
+          for (const Value* v : c.outputs())
+            if (v && v->isConstant()) visitReaders(v);
+        };
+        if (g == &ctx.graph()) {
+          for (const Node* c : ctx.nodesOf("Constant")) constantReaders(*c);
+        } else {
+          g->forEachNode([&](const Node& c) {
+            if (c.opType() == "Constant") constantReaders(c);
+          });
+        }
+      }
+    }
+    while (!todo.empty()) {
+      Node* n = order[todo.top()];
+      todo.pop();
       // Shape mode before the first foldable Shape: only Shape nodes can start a chain.
       if (shapeOnly_ && knownCount == 0 && n->opType() != "Shape") continue;
       // Cheap rejection first (most nodes read a computed value): any other node folds only
@@ -263,7 +306,10 @@ class FoldRule : public CppRule {
         }
       if (bytes > kMaxBytes) continue;
       for (const Value* v : n->outputs())
-        if (v) markKnown(v);
+        if (v) {
+          markKnown(v);
+          visitReaders(v);
+        }
       Match m = makeMatch(ctx, {n}, "constant", -1);
       m.payload = shapeDims;
       out.push_back(std::move(m));
@@ -331,22 +377,28 @@ class DeadNodes : public CppRule {
   DeadNodes() : CppRule("cleanup.dead_nodes", "Nodes whose outputs nothing reads", 2, {}) {}
   void findMatches(const MatchContext& ctx, std::vector<Match>& out, std::vector<NearMiss>*) const override {
     // Whole dead cones at once (a node is dead when all its consumers are dead), outputs first.
-    std::unordered_set<const Node*> dead;
+    // Dead flags by topological position (no hashing per use); readers inside subgraphs have
+    // no position and count as live.
     const auto& order = ctx.topoOrder();
-    for (auto it = order.rbegin(); it != order.rend(); ++it) {
-      Node* n = *it;
+    std::vector<char> dead(order.size(), 0);
+    auto isDead = [&](const Node* n) {
+      size_t p = ctx.position(n);
+      return p < order.size() && dead[p];
+    };
+    for (size_t i = order.size(); i-- > 0;) {
+      Node* n = order[i];
       if (!sideEffectFree(*n)) continue;
       bool used = false;
       for (const Value* v : n->outputs()) {
         if (!v) continue;
         if (v->isGraphOutput()) used = true;
         for (const Use& u : v->uses())
-          if (!dead.count(u.node)) used = true;
+          if (!isDead(u.node)) used = true;
       }
-      if (!used) dead.insert(n);
+      if (!used) dead[i] = 1;
     }
-    for (Node* n : order)
-      if (dead.count(n)) out.push_back(makeMatch(ctx, {n}, "removed", -1));
+    for (size_t i = 0; i < order.size(); ++i)
+      if (dead[i]) out.push_back(makeMatch(ctx, {order[i]}, "removed", -1));
   }
   Status apply(Graph& g, const Match& m, RewriteContext&) const override {
     // Consumers come later in topological order but are removed by their own matches; erase
@@ -450,6 +502,11 @@ class DuplicateConstants : public CppRule {
     bucket.emplace_back(&t, self);
     return nullptr;
   }
+  // "duplicate", "original": one name table for all matches (a model can have thousands).
+  static const std::shared_ptr<const MatchValues::Names>& names() {
+    static const auto table = std::make_shared<const MatchValues::Names>(MatchValues::Names{"duplicate", "original"});
+    return table;
+  }
   void findMatches(const MatchContext& ctx, std::vector<Match>& out, std::vector<NearMiss>*) const override {
     std::unordered_map<std::uint64_t, std::vector<std::pair<const onnx::TensorProto*, Value*>>> seen;
     auto candidate = [](const Value* v) {
@@ -466,8 +523,7 @@ class DuplicateConstants : public CppRule {
       Value* first = firstEqual(seen, p, v);
       if (!first) continue;
       Match m = makeMatch(ctx, {}, "shared with '" + first->name() + "'", 0);
-      m.values["duplicate"] = v;
-      m.values["original"] = first;
+      m.values = MatchValues(names(), {v, first});
       m.order = ctx.topoOrder().size();
       out.push_back(std::move(m));
     }
@@ -486,8 +542,7 @@ class DuplicateConstants : public CppRule {
       Node* first = firstEqual(constants, *a, n);
       if (!first) continue;
       Match m = makeMatch(ctx, {n}, "shared with '" + first->output(0)->name() + "'", -1);
-      m.values["duplicate"] = n->output(0);
-      m.values["original"] = first->output(0);
+      m.values = MatchValues(names(), {n->output(0), first->output(0)});
       out.push_back(std::move(m));
     }
   }
