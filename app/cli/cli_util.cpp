@@ -7,9 +7,11 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <iomanip>
 #include <iostream>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 
 namespace graft::cli {
 
@@ -18,8 +20,17 @@ namespace graft::cli {
 CommandLine::CommandLine(std::string command, std::string usage)
     : command_(std::move(command)), usage_(std::move(usage)) {}
 
-void CommandLine::flag(std::string name) { known_[std::move(name)] = false; }
-void CommandLine::option(std::string name) { known_[std::move(name)] = true; }
+void CommandLine::flag(std::string name) { known_[std::move(name)] = Kind::Flag; }
+void CommandLine::option(std::string name) { known_[std::move(name)] = Kind::Option; }
+void CommandLine::repeated(std::string name, bool commaSeparated) {
+  known_[std::move(name)] = commaSeparated ? Kind::RepeatedList : Kind::Repeated;
+}
+
+const std::vector<std::string>& CommandLine::values(const std::string& name) const {
+  static const std::vector<std::string> none;
+  auto it = repeatedGiven_.find(name);
+  return it == repeatedGiven_.end() ? none : it->second;
+}
 
 std::optional<int> CommandLine::parse(const std::vector<std::string>& args, size_t minPositionals,
                                       size_t maxPositionals) {
@@ -40,12 +51,16 @@ std::optional<int> CommandLine::parse(const std::vector<std::string>& args,
 std::optional<int> CommandLine::parseImpl(const std::vector<std::string>& args,
                                           const std::vector<std::string>& required, size_t maxPositionals) {
   // --help wins over every other mistake on the line, so a user can always get the usage.
-  for (const auto& a : args) {
+  // A repeated option's value is never taken for it (`--rules -h` names a rule file).
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
     if (a == "--") break;
     if (a == "-h" || a == "--help") {
       std::cout << usage_;
       return kExitOk;
     }
+    if (auto it = known_.find(a); it != known_.end() && (it->second == Kind::Repeated || it->second == Kind::RepeatedList))
+      ++i;
   }
   bool optionsEnded = false;
   for (size_t i = 0; i < args.size(); ++i) {
@@ -66,18 +81,37 @@ std::optional<int> CommandLine::parseImpl(const std::vector<std::string>& args,
     }
     auto it = known_.find(name);
     if (it == known_.end()) return usageError("unknown option '" + name + "'");
-    if (given_.count(name)) return usageError("option '" + name + "' given twice");
-    if (!it->second) {
+    const Kind kind = it->second;
+    if (kind == Kind::Flag) {
+      if (given_.count(name)) return usageError("option '" + name + "' given twice");
       if (inlineValue) return usageError("option '" + name + "' takes no value");
       given_[name] = "";
       continue;
     }
+    if (kind == Kind::Option && given_.count(name)) return usageError("option '" + name + "' given twice");
+    std::string value;
     if (inlineValue) {
-      given_[name] = *inlineValue;
+      value = *inlineValue;
     } else if (i + 1 < args.size()) {
-      given_[name] = args[++i];
+      value = args[++i];
     } else {
       return usageError("option '" + name + "' needs a value");
+    }
+    if (kind == Kind::Option) {
+      given_[name] = std::move(value);
+      continue;
+    }
+    auto& list = repeatedGiven_[name];
+    if (kind == Kind::Repeated) {
+      list.push_back(std::move(value));
+      continue;
+    }
+    for (size_t start = 0;;) {
+      size_t comma = value.find(',', start);
+      std::string part = value.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      if (!part.empty()) list.push_back(part);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
     }
   }
   if (positionals_.size() < required.size()) return usageError("missing " + required[positionals_.size()]);
@@ -90,6 +124,50 @@ int CommandLine::usageError(const std::string& message) const {
   std::cerr << "graft-cli: " << command_ << ": " << message << " (see 'graft-cli " << command_ << " --help')"
             << std::endl;
   return kExitUsage;
+}
+
+bool parseDims(const std::vector<std::string>& specs, std::map<std::string, std::int64_t>& dims, std::string& error) {
+  for (const auto& s : specs) {
+    auto eq = s.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      error = "--dim expects NAME=VALUE, got '" + s + "'";
+      return false;
+    }
+    try {
+      std::size_t used = 0;
+      long long v = std::stoll(s.substr(eq + 1), &used);
+      if (used != s.size() - eq - 1 || v <= 0) throw std::invalid_argument("");
+      dims[s.substr(0, eq)] = v;
+    } catch (const std::exception&) {
+      error = "--dim " + s + ": the value must be a positive integer";
+      return false;
+    }
+  }
+  return true;
+}
+
+ProgressFn stderrProgress(bool show) {
+  if (!show) return {};
+  return [](double f, std::string_view stage) {
+    std::cerr << "\r" << std::setw(3) << static_cast<int>(std::max(0.0, f) * 100) << "% " << std::string(stage).substr(0, 60)
+              << "\033[K" << std::flush;
+    if (f >= 1.0) std::cerr << "\n";
+    return true;
+  };
+}
+
+std::optional<Rewriter> makeRewriter(const CommandLine& cl, int& code) {
+  auto profile = findProfile(cl.value("--backend"));
+  if (!profile) {
+    code = reportError(profile.status());
+    return std::nullopt;
+  }
+  auto rw = Rewriter::create(*profile, cl.values("--rules"));
+  if (!rw) {
+    code = reportError(rw.status());
+    return std::nullopt;
+  }
+  return std::move(*rw);
 }
 
 // ---------------------------------------------------------------- errors

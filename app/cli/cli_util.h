@@ -13,7 +13,9 @@
 #include "graft/analysis.h"
 #include "graft/io.h"
 #include "graft/ir.h"
+#include "graft/progress.h"
 #include "graft/result.h"
+#include "graft/rewrite.h"
 
 namespace graft::cli {
 
@@ -25,14 +27,17 @@ enum ExitCode : int {
   kExitError = 3,    // could not read, parse or write (the message says what and where)
 };
 
-// Options of one subcommand. Accepts `--name value`, `--name=value` and `--` (end of options);
-// -h/--help anywhere prints the usage to stdout.
+// Options of one subcommand, parsed in one place for every command. Accepts `--name value`,
+// `--name=value` and `--` (end of options); -h/--help anywhere prints the usage to stdout.
 class CommandLine {
  public:
   CommandLine(std::string command, std::string usage);
 
   void flag(std::string name);    // --name
   void option(std::string name);  // --name VALUE
+  // --name VALUE, any number of times (--rules, --dim); with commaSeparated, each value is also
+  // split at commas ("--only a,b --only c" is a, b, c) and empty parts are dropped.
+  void repeated(std::string name, bool commaSeparated = false);
 
   // Parses args; `positionals` names the required arguments in order ("MODEL"; "IN", "OUT"),
   // for messages such as "missing the OUT argument". Returns an exit code when the command must
@@ -43,6 +48,8 @@ class CommandLine {
 
   bool has(const std::string& name) const { return given_.count(name) != 0; }
   const std::string& value(const std::string& name) const { return given_.at(name); }
+  // A repeated option's values in the order given (empty when it was not given).
+  const std::vector<std::string>& values(const std::string& name) const;
   const std::vector<std::string>& positionals() const { return positionals_; }
 
   // Prints "graft-cli: <command>: <message> (see 'graft-cli <command> --help')"; returns 2.
@@ -54,12 +61,25 @@ class CommandLine {
   std::optional<int> parseImpl(const std::vector<std::string>& args, const std::vector<std::string>& required,
                                size_t maxPositionals);
 
+  enum class Kind { Flag, Option, Repeated, RepeatedList };
+
   std::string command_;
   std::string usage_;
-  std::map<std::string, bool> known_;  // name -> takes a value
+  std::map<std::string, Kind> known_;
   std::map<std::string, std::string> given_;
+  std::map<std::string, std::vector<std::string>> repeatedGiven_;
   std::vector<std::string> positionals_;
 };
+
+// "batch=4" -> dims["batch"] = 4 for each --dim value; false with a message when one is malformed.
+bool parseDims(const std::vector<std::string>& specs, std::map<std::string, std::int64_t>& dims, std::string& error);
+
+// A progress callback drawing one updating line on stderr; empty when not shown (--progress).
+ProgressFn stderrProgress(bool show);
+
+// The rewriter for `--backend B` and the --rules files (match, optimize), or nullopt after
+// printing why not (`code` is then the exit code).
+std::optional<Rewriter> makeRewriter(const CommandLine& cl, int& code);
 
 // Collapses a (possibly multi-line) message into one line.
 std::string oneLine(std::string_view text);

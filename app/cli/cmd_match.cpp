@@ -9,38 +9,7 @@
 
 namespace graft::cli {
 
-std::vector<std::string> takeRepeated(std::vector<std::string>& args, const std::string& name);
-
-// Repeated options that may also be comma-separated ("--only a,b --only c").
-std::vector<std::string> takeList(std::vector<std::string>& args, const std::string& name) {
-  std::vector<std::string> out;
-  for (const auto& v : takeRepeated(args, name)) {
-    size_t start = 0;
-    for (;;) {
-      size_t comma = v.find(',', start);
-      std::string part = v.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-      if (!part.empty()) out.push_back(part);
-      if (comma == std::string::npos) break;
-      start = comma + 1;
-    }
-  }
-  return out;
-}
-
-// The rewriter for --backend and --rules, or an exit code after printing the error.
-std::optional<Rewriter> makeRewriter(const CommandLine& cl, const std::vector<std::string>& ruleFiles, int& code) {
-  auto profile = findProfile(cl.value("--backend"));
-  if (!profile) {
-    code = reportError(profile.status());
-    return std::nullopt;
-  }
-  auto rw = Rewriter::create(*profile, ruleFiles);
-  if (!rw) {
-    code = reportError(rw.status());
-    return std::nullopt;
-  }
-  return std::move(*rw);
-}
+namespace {
 
 std::string nodeNames(const Graph& g, const std::vector<NodeId>& ids) {
   std::string s;
@@ -50,8 +19,6 @@ std::string nodeNames(const Graph& g, const std::vector<NodeId>& ids) {
   }
   return s;
 }
-
-namespace {
 
 const char* kUsage =
     "Usage: graft-cli match MODEL --backend B [--rules FILE ...] [--explain] [--json]\n"
@@ -77,9 +44,9 @@ const char* kUsage =
 }  // namespace
 
 int runMatch(std::vector<std::string> args) {
-  auto ruleFiles = takeList(args, "--rules");
   CommandLine cl("match", kUsage);
   cl.option("--backend");
+  cl.repeated("--rules", true);
   cl.flag("--explain");
   cl.flag("--json");
   if (auto stop = cl.parse(args, {"MODEL"})) return *stop;
@@ -88,7 +55,7 @@ int runMatch(std::vector<std::string> args) {
   auto model = loadWithProgress(path, false);
   if (!model) return reportError(model.status(), path);
   int code = kExitOk;
-  auto rw = makeRewriter(cl, ruleFiles, code);
+  auto rw = makeRewriter(cl, code);
   if (!rw) return code;
   MatchOptions mo;
   mo.nearMisses = cl.has("--explain");

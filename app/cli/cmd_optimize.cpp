@@ -10,9 +10,6 @@
 
 namespace graft::cli {
 
-std::vector<std::string> takeList(std::vector<std::string>& args, const std::string& name);
-std::optional<Rewriter> makeRewriter(const CommandLine& cl, const std::vector<std::string>& ruleFiles, int& code);
-
 namespace {
 
 const char* kUsage =
@@ -51,11 +48,11 @@ std::map<std::string, int> opCounts(const Model& m) {
 }  // namespace
 
 int runOptimize(std::vector<std::string> args) {
-  auto ruleFiles = takeList(args, "--rules");
-  auto only = takeList(args, "--only");
-  auto skip = takeList(args, "--skip");
   CommandLine cl("optimize", kUsage);
   cl.option("--backend");
+  cl.repeated("--rules", true);
+  cl.repeated("--only", true);
+  cl.repeated("--skip", true);
   cl.option("--max-rounds");
   cl.flag("--no-verify");
   cl.flag("--json");
@@ -63,8 +60,8 @@ int runOptimize(std::vector<std::string> args) {
   if (!cl.has("--backend")) return cl.usageError("--backend is required (e.g. --backend onnxruntime-cpu)");
   ApplyOptions options;
   options.verify = !cl.has("--no-verify");
-  options.only = only;
-  options.skip = skip;
+  options.only = cl.values("--only");
+  options.skip = cl.values("--skip");
   if (cl.has("--max-rounds")) {
     try {
       options.maxIterations = std::stoi(cl.value("--max-rounds"));
@@ -78,9 +75,9 @@ int runOptimize(std::vector<std::string> args) {
   auto model = loadWithProgress(in, false);
   if (!model) return reportError(model.status(), in);
   int code = kExitOk;
-  auto rw = makeRewriter(cl, ruleFiles, code);
+  auto rw = makeRewriter(cl, code);
   if (!rw) return code;
-  for (const auto* list : {&only, &skip})
+  for (const auto* list : {&options.only, &options.skip})
     for (const auto& r : *list)
       if (!rw->findRule(r)) {
         std::string known;

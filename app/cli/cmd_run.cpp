@@ -37,49 +37,6 @@ const char* kUsage =
     "\n"
     "Exit codes: 0 success, 2 usage error, 3 the model or an input cannot be read or run.\n";
 
-}  // namespace
-
-// Pulls every `--name VALUE` / `--name=VALUE` out of args (CommandLine keeps one value per name).
-std::vector<std::string> takeRepeated(std::vector<std::string>& args, const std::string& name) {
-  std::vector<std::string> values, rest;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--") {
-      rest.insert(rest.end(), args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
-      break;
-    }
-    if (args[i] == name && i + 1 < args.size()) {
-      values.push_back(args[++i]);
-    } else if (args[i].rfind(name + "=", 0) == 0) {
-      values.push_back(args[i].substr(name.size() + 1));
-    } else {
-      rest.push_back(args[i]);
-    }
-  }
-  args = std::move(rest);
-  return values;
-}
-
-// "batch=4" -> dims["batch"] = 4; false (with a message) when malformed.
-bool parseDims(const std::vector<std::string>& specs, std::map<std::string, std::int64_t>& dims, std::string& error) {
-  for (const auto& s : specs) {
-    auto eq = s.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      error = "--dim expects NAME=VALUE, got '" + s + "'";
-      return false;
-    }
-    try {
-      std::size_t used = 0;
-      long long v = std::stoll(s.substr(eq + 1), &used);
-      if (used != s.size() - eq - 1 || v <= 0) throw std::invalid_argument("");
-      dims[s.substr(0, eq)] = v;
-    } catch (const std::exception&) {
-      error = "--dim " + s + ": the value must be a positive integer";
-      return false;
-    }
-  }
-  return true;
-}
-
 std::string safeFileName(const std::string& name) {
   std::string out = name;
   for (char& c : out)
@@ -87,18 +44,6 @@ std::string safeFileName(const std::string& name) {
   if (out.empty() || out == "." || out == "..") out = "_" + out;
   return out;
 }
-
-ProgressFn stderrProgress(bool show) {
-  if (!show) return {};
-  return [](double f, std::string_view stage) {
-    std::cerr << "\r" << std::setw(3) << static_cast<int>(std::max(0.0, f) * 100) << "% " << std::string(stage).substr(0, 60)
-              << "\033[K" << std::flush;
-    if (f >= 1.0) std::cerr << "\n";
-    return true;
-  };
-}
-
-namespace {
 
 std::string number(double v) {
   if (std::isnan(v)) return "nan";
@@ -110,9 +55,9 @@ std::string number(double v) {
 }  // namespace
 
 int runRun(std::vector<std::string> args) {
-  auto inputSpecs = takeRepeated(args, "--input");
-  auto dimSpecs = takeRepeated(args, "--dim");
   CommandLine cl("run", kUsage);
+  cl.repeated("--input");
+  cl.repeated("--dim");
   cl.option("--seed");
   cl.option("--output-dir");
   cl.option("--threads");
@@ -122,7 +67,7 @@ int runRun(std::vector<std::string> args) {
   const std::string& path = cl.positionals()[0];
   std::map<std::string, std::int64_t> dims;
   std::string error;
-  if (!parseDims(dimSpecs, dims, error)) return cl.usageError(error);
+  if (!parseDims(cl.values("--dim"), dims, error)) return cl.usageError(error);
   std::uint64_t seed = 0;
   int threads = 0;
   try {
@@ -138,7 +83,7 @@ int runRun(std::vector<std::string> args) {
 
   NamedArrays inputs;
   std::map<std::string, std::string> source;
-  for (const auto& spec : inputSpecs) {
+  for (const auto& spec : cl.values("--input")) {
     auto eq = spec.find('=');
     if (eq == std::string::npos || eq == 0) return cl.usageError("--input expects NAME=FILE, got '" + spec + "'");
     std::string name = spec.substr(0, eq), file = spec.substr(eq + 1);

@@ -12,10 +12,6 @@
 
 namespace graft::cli {
 
-std::vector<std::string> takeRepeated(std::vector<std::string>& args, const std::string& name);
-bool parseDims(const std::vector<std::string>& specs, std::map<std::string, std::int64_t>& dims, std::string& error);
-ProgressFn stderrProgress(bool show);
-
 namespace {
 
 const char* kUsage =
@@ -51,8 +47,8 @@ std::string num(double v) {
 }  // namespace
 
 int runVerify(std::vector<std::string> args) {
-  auto dimSpecs = takeRepeated(args, "--dim");
   CommandLine cl("verify", kUsage);
+  cl.repeated("--dim");
   cl.option("--seed");
   cl.option("--atol");
   cl.option("--rtol");
@@ -61,7 +57,7 @@ int runVerify(std::vector<std::string> args) {
   if (auto stop = cl.parse(args, 2, 2)) return *stop;
   VerifyOptions options;
   std::string error;
-  if (!parseDims(dimSpecs, options.dims, error)) return cl.usageError(error);
+  if (!parseDims(cl.values("--dim"), options.dims, error)) return cl.usageError(error);
   try {
     if (cl.has("--seed")) options.seed = std::stoull(cl.value("--seed"));
     if (cl.has("--atol")) options.atol = std::stod(cl.value("--atol"));
