@@ -1,7 +1,13 @@
 // Match and rewrite in the studio, offscreen: a model with Conv+BatchNormalization+Relu, the
 // onnxruntime-cpu backend chosen in the toolbar, the match listed in the dock and ringed on the
 // canvas, the preview's before/after, apply, undo, redo, and a save that keeps the provenance.
+#include <QAction>
 #include <QApplication>
+#include <QDir>
+#include <QFileInfo>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QProgressDialog>
 #include <QComboBox>
 #include <QLabel>
 #include <QPushButton>
@@ -12,10 +18,14 @@
 #include <QUndoView>
 #include <QtTest>
 
+#include <google/protobuf/util/message_differencer.h>
 #include <onnx/defs/parser.h>
 
+#include <atomic>
+#include <chrono>
 #include <fstream>
 #include <set>
+#include <thread>
 
 #include "canvas/graph_canvas.h"
 #include "canvas/graph_view.h"
@@ -68,6 +78,57 @@ convbn (float[1,3,8,8] input) => (float[1,4,8,8] output)
   for (int i = 0; i < proto.graph().node_size(); ++i) proto.mutable_graph()->mutable_node(i)->set_name(names[i]);
   std::ofstream f(path.toStdString(), std::ios::binary);
   return proto.SerializeToOstream(&f);
+}
+
+// `blocks` times Conv(1x1) -> BatchNormalization -> Relu: the onnxruntime-cpu profile has two
+// rewrites per block, so applying it takes a while.
+bool writeConvBnChain(const QString& path, int blocks) {
+  std::string inits, body, prev = "input";
+  for (int b = 0; b < blocks; ++b) {
+    const std::string k = std::to_string(b);
+    inits += (b ? ", " : "") + std::string("float[4,4,1,1] w") + k + " = {" + floats(16, 0.2f, 0.0f) + "}, float[4] s" + k +
+             " = {" + floats(4, 0.2f, 1.0f) + "}, float[4] o" + k + " = {" + floats(4, 0.1f, 0.0f) + "}, float[4] m" + k +
+             " = {" + floats(4, 0.05f, 0.0f) + "}, float[4] v" + k + " = {" + floats(4, 0.1f, 1.0f) + "}";
+    const std::string out = b + 1 == blocks ? "output" : "r" + k;
+    body += "  c" + k + " = Conv(" + prev + ", w" + k + ")\n  n" + k + " = BatchNormalization(c" + k + ", s" + k + ", o" + k +
+            ", m" + k + ", v" + k + ")\n  " + out + " = Relu(n" + k + ")\n";
+    prev = out;
+  }
+  const std::string text = "<ir_version: 8, opset_import: [\"\" : 13]>\nchain (float[1,4,4,4] input) => (float[1,4,4,4] output)\n<" +
+                           inits + ">\n{\n" + body + "}\n";
+  onnx::ModelProto proto;
+  onnx::OnnxParser parser(text.c_str());
+  if (!parser.Parse(proto).IsOK()) return false;
+  for (int i = 0; i < proto.graph().node_size(); ++i) {
+    auto* n = proto.mutable_graph()->mutable_node(i);
+    n->set_name("/blocks." + std::to_string(i / 3) + "/" + n->op_type());
+  }
+  std::ofstream f(path.toStdString(), std::ios::binary);
+  return proto.SerializeToOstream(&f);
+}
+
+bool sameProto(const graft::Model& m, const onnx::ModelProto& expected, std::string* report) {
+  google::protobuf::util::MessageDifferencer d;
+  d.ReportDifferencesToString(report);
+  return d.Compare(expected, m.toProto());
+}
+
+QByteArray fileBytes(const QString& path) {
+  QFile f(path);
+  return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+}
+
+// Opens `path` in `w`, chooses onnxruntime-cpu and waits for its matches.
+bool openAndMatch(MainWindow& w, const QString& path) {
+  QSignalSpy loaded(&w, &MainWindow::modelLoaded);
+  w.openFile(path);
+  if (!loaded.wait(20000) && loaded.isEmpty()) return false;
+  if (!w.chooseBackend(QStringLiteral("onnxruntime-cpu"))) return false;
+  graft::RewriteSession* session = w.rewriteSession();
+  QElapsedTimer t;
+  t.start();
+  while (!(session->reportCurrent() && !session->isBusy()) && t.elapsed() < 20000) QTest::qWait(20);
+  return session->reportCurrent();
 }
 
 std::set<std::string> nodeNames(const graft::Model& m) {
@@ -171,9 +232,29 @@ class TestGuiRewrite : public QObject {
     graft::RewritePreviewDialog* preview = w.previewDialog();
     QCOMPARE(preview->beforeNodeCount(), 2);
     QCOMPARE(preview->afterNodeCount(), 1);
-    QVERIFY(preview->removedNodes().contains(QStringLiteral("/features/bn/BatchNormalization")));
-    QCOMPARE(preview->removedNodes().size() + preview->changedNodes().size(), 2);
-    QCOMPARE(preview->addedNodes().size() + preview->changedNodes().size(), 1);
+    // The Conv stays a Conv with folded weights: changed, not removed and added again.
+    QCOMPARE(preview->removedNodes(), QStringList{QStringLiteral("/features/bn/BatchNormalization")});
+    QCOMPARE(preview->changedNodes().size(), 1);
+    QVERIFY(preview->addedNodes().isEmpty());
+    {
+      const graft::Node* conv = nullptr;
+      preview->afterCanvas()->document()->model->graph().forEachNode([&](const graft::Node& n) { conv = &n; });
+      QVERIFY(conv && conv->opType() == "Conv");
+      QCOMPARE(QString::fromStdString(graft::MatchContext::label(conv)), preview->changedNodes().front());
+      // Its new weight, which the rewrite made, is shown with its real shape, not as a scalar.
+      const graft::Value* w = conv->input(1);
+      QVERIFY(w && w->isInitializer() && w->name() != "conv_w");
+      QCOMPARE(std::vector<std::int64_t>(w->initializer()->proto().dims().begin(), w->initializer()->proto().dims().end()),
+               (std::vector<std::int64_t>{4, 3, 3, 3}));
+      auto after = preview->afterCanvas()->view()->overlay();
+      QVERIFY(after && after->outlines.count(conv->id()));
+      QCOMPARE(after->outlines.at(conv->id()).front().color, graft::RewritePreviewDialog::changedColor());
+      const graft::Node* oldConv = preview->beforeCanvas()->document()->model->graph().findNodeByName("/features/conv/Conv");
+      auto beforeOv = preview->beforeCanvas()->view()->overlay();
+      QVERIFY(oldConv && beforeOv->outlines.count(oldConv->id()));
+      QCOMPARE(beforeOv->outlines.at(oldConv->id()).front().color, graft::RewritePreviewDialog::changedColor());
+      QVERIFY(preview->findChild<QLabel*>(QStringLiteral("previewLegend"))->text().contains(QStringLiteral("changed (1)")));
+    }
     QCOMPARE(model.graph().nodeCount(), size_t(3));
     QCOMPARE(nodeNames(model), originalNames);
     QTRY_VERIFY_WITH_TIMEOUT(opBoxes(preview->beforeCanvas()) == 2 && opBoxes(preview->afterCanvas()) == 1, 20000);
@@ -285,6 +366,175 @@ class TestGuiRewrite : public QObject {
     for (const auto& m : session->report()->matches) found |= m.rule == "my_relu_to_clip";
     for (const auto& m : session->report()->overlapped) found |= m.rule == "my_relu_to_clip";
     QVERIFY(found);
+  }
+
+  void cancelStopsALongApplyMidway() {
+    QElapsedTimer clock;
+    clock.start();
+    QTemporaryDir tmp;
+    const QString path = tmp.filePath(QStringLiteral("chain.onnx"));
+    QVERIFY(writeConvBnChain(path, 40));
+    MainWindow w(MainWindow::Options{.useSettings = false, .errorDialogs = false});
+    w.show();
+    QVERIFY(openAndMatch(w, path));
+    graft::RewriteSession* session = w.rewriteSession();
+    graft::Model& model = *w.document()->model;
+    const onnx::ModelProto original = model.toProto();
+    QCOMPARE(model.graph().nodeCount(), size_t(120));
+
+    // A long apply: every step of the engine takes a little time (as on a large model).
+    std::atomic<int> steps{0};
+    session->applyOptions().progress = [&](double, std::string_view) {
+      ++steps;
+      std::this_thread::sleep_for(std::chrono::milliseconds(15));
+      return true;
+    };
+    // The user presses Cancel in the progress dialog once the bar has moved.
+    auto* progress = w.findChild<QProgressDialog*>(QStringLiteral("rewriteProgress"));
+    QVERIFY(progress);
+    int valueAtCancel = -1;
+    connect(session, &graft::RewriteSession::progressChanged, this, [&](double f, const QString&) {
+      if (valueAtCancel < 0 && steps.load() >= 20 && f > 0 && progress->maximum() > 0) {
+        valueAtCancel = progress->value();
+        auto* button = progress->findChild<QPushButton*>();
+        QVERIFY(button);
+        button->click();
+      }
+    });
+    QSignalSpy failed(session, &graft::RewriteSession::applyFailed);
+    w.rewritePanel()->applyAllButton()->click();
+    QTRY_VERIFY_WITH_TIMEOUT((!failed.isEmpty() || w.undoStack()->count() > 0) && !session->isBusy(), 60000);
+    qInfo("cancelled after %d engine steps, %lld ms", steps.load(), static_cast<long long>(clock.elapsed()));
+    QVERIFY2(valueAtCancel > 0, "the progress bar did not show the engine's progress");
+    QCOMPARE(failed.size(), 1);
+    // The engine stopped there: it did not run the remaining matches (2 per block, 80 in all).
+    QVERIFY2(failed.first().first().toString().contains(QStringLiteral("midway")), qPrintable(failed.first().first().toString()));
+    QVERIFY2(steps.load() < 70, qPrintable(QString::number(steps.load())));
+    QCOMPARE(w.undoStack()->count(), 0);
+    QVERIFY(!w.isWindowModified());
+    std::string report;
+    QVERIFY2(sameProto(model, original, &report), report.c_str());
+    QCOMPARE(w.nodeTableModel()->rowCount(), 120);
+
+    // Without Cancel the same apply goes through.
+    session->applyOptions().progress = nullptr;
+    QTRY_VERIFY_WITH_TIMEOUT(session->reportCurrent() && !session->isBusy(), 20000);
+    w.rewritePanel()->applyAllButton()->click();
+    QTRY_VERIFY_WITH_TIMEOUT(w.undoStack()->count() == 1 && !session->isBusy(), 60000);
+    QCOMPARE(model.graph().nodeCount(), size_t(40));
+  }
+
+  void saveRunsOnAWorkerAndACancelledSaveKeepsTheFile() {
+    QTemporaryDir tmp;
+    const QString path = tmp.filePath(QStringLiteral("convbn.onnx"));
+    QVERIFY(writeConvBnRelu(path));
+    MainWindow w(MainWindow::Options{.useSettings = false, .errorDialogs = false});
+    w.show();
+    QVERIFY(openAndMatch(w, path));
+    graft::RewriteSession* session = w.rewriteSession();
+    w.rewritePanel()->applyAllButton()->click();
+    QTRY_VERIFY_WITH_TIMEOUT(w.undoStack()->count() == 1 && !session->isBusy(), 30000);
+    QVERIFY(w.hasUnsavedChanges());
+    const QByteArray original = fileBytes(path);
+    QVERIFY(!original.isEmpty());
+
+    // Cancelled while writing: the file on disk is untouched, the changes still unsaved.
+    session->saveProgressHook() = [](double, std::string_view stage) { return stage != "Writing model"; };
+    QString error;
+    QVERIFY(!w.saveTo(path, &error));
+    QVERIFY2(error.contains(QStringLiteral("cancelled")) && error.contains(QStringLiteral("as it was")), qPrintable(error));
+    QCOMPARE(fileBytes(path), original);
+    QVERIFY(w.hasUnsavedChanges());
+    QVERIFY(w.isWindowModified());
+    QVERIFY(!QDir(tmp.path()).entryList(QDir::Files | QDir::Hidden).join(QLatin1Char(' ')).contains(QStringLiteral("graft-tmp")));
+
+    // A save that fails says so and changes nothing either.
+    session->saveProgressHook() = nullptr;
+    QVERIFY(!w.saveTo(tmp.filePath(QStringLiteral("no/such/folder/x.onnx")), &error));
+    QVERIFY2(error.contains(QStringLiteral("Could not save")), qPrintable(error));
+    QVERIFY(w.hasUnsavedChanges());
+
+    // File → Save: runs on the worker, the window keeps handling events meanwhile.
+    QSignalSpy saved(&w, &MainWindow::saved);
+    w.findChild<QAction*>(QStringLiteral("actionSave"))->trigger();
+    QVERIFY(w.isSaving() || !saved.isEmpty());
+    QTRY_COMPARE_WITH_TIMEOUT(saved.count(), 1, 20000);
+    QVERIFY(!w.hasUnsavedChanges());
+    QVERIFY(!w.isWindowModified());
+    QVERIFY(fileBytes(path) != original);
+    auto back = graft::loadModel(path.toStdString());
+    QVERIFY(back);
+    QCOMPARE((*back)->graph().nodeCount(), w.document()->model->graph().nodeCount());
+  }
+
+  void unsavedChangesAskSaveDiscardOrCancel() {
+    QTemporaryDir tmp;
+    const QString path = tmp.filePath(QStringLiteral("convbn.onnx"));
+    const QString other = tmp.filePath(QStringLiteral("other.onnx"));
+    QVERIFY(writeConvBnRelu(path));
+    QVERIFY(writeConvBnChain(other, 2));
+    MainWindow w(MainWindow::Options{.useSettings = false, .errorDialogs = false});
+    w.show();
+    QVERIFY(openAndMatch(w, path));
+    graft::RewriteSession* session = w.rewriteSession();
+    auto applyAll = [&] {
+      QTRY_VERIFY_WITH_TIMEOUT(session->reportCurrent() && !session->isBusy(), 20000);
+      const int before = w.undoStack()->count();
+      w.rewritePanel()->applyAllButton()->click();
+      QTRY_VERIFY_WITH_TIMEOUT(w.undoStack()->count() == before + 1 && !session->isBusy(), 30000);
+    };
+    QStringList asked;
+    MainWindow::UnsavedAnswer answer = MainWindow::UnsavedAnswer::Cancel;
+    w.setUnsavedChangesPrompt([&](const QString& file) {
+      asked << file;
+      return answer;
+    });
+
+    // Nothing changed yet: no question.
+    QVERIFY(!w.hasUnsavedChanges());
+    applyAll();
+    QVERIFY(w.hasUnsavedChanges());
+    const QByteArray original = fileBytes(path);
+
+    // Cancel keeps everything: the window stays open, the model and the history stay.
+    QVERIFY(!w.close());
+    QCOMPARE(asked, QStringList{QStringLiteral("convbn.onnx")});
+    QVERIFY(w.isVisible());
+    QCOMPARE(w.undoStack()->count(), 1);
+    QVERIFY(w.hasUnsavedChanges());
+    QSignalSpy loaded(&w, &MainWindow::modelLoaded);
+    w.openFile(other);
+    QCOMPARE(asked.size(), 2);
+    QTest::qWait(300);
+    QVERIFY(loaded.isEmpty() && !w.isLoading());
+    QCOMPARE(QFileInfo(QString::fromStdString(w.document()->path)).fileName(), QStringLiteral("convbn.onnx"));
+    QCOMPARE(fileBytes(path), original);
+
+    // Discard opens the other model without saving.
+    answer = MainWindow::UnsavedAnswer::Discard;
+    w.openFile(other);
+    QTRY_COMPARE_WITH_TIMEOUT(loaded.count(), 1, 20000);
+    QCOMPARE(asked.size(), 3);
+    QCOMPARE(QFileInfo(QString::fromStdString(w.document()->path)).fileName(), QStringLiteral("other.onnx"));
+    QCOMPARE(fileBytes(path), original);
+    QVERIFY(!w.hasUnsavedChanges());
+    QCOMPARE(w.undoStack()->count(), 0);
+
+    // Save writes the changes first, then closes.
+    QVERIFY(w.chooseBackend(QStringLiteral("onnxruntime-cpu")));
+    applyAll();
+    const size_t nodes = w.document()->model->graph().nodeCount();
+    QVERIFY(nodes < 6);
+    answer = MainWindow::UnsavedAnswer::Save;
+    QSignalSpy saved(&w, &MainWindow::saved);
+    w.close();
+    QTRY_VERIFY_WITH_TIMEOUT(!w.isVisible(), 20000);
+    QCOMPARE(asked.size(), 4);
+    QCOMPARE(saved.count(), 1);
+    auto back = graft::loadModel(other.toStdString());
+    QVERIFY(back);
+    QCOMPARE((*back)->graph().nodeCount(), nodes);
+    QVERIFY(!w.hasUnsavedChanges());
   }
 };
 

@@ -1,6 +1,7 @@
 // rewrite: applying declared and C++ rules, provenance and names, exact undo/redo through the
 // edit journal, verification that undoes a wrong rule, the fixed-point cap, inverse rules,
 // profiles, preview, and the generic cleanup rules on real models.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -62,6 +63,31 @@ const char* kLayerNormRule = R"(rule layernorm {
 )";
 
 Rewriter rewriterFor(const std::string& rulesText) { return Rewriter::fromRules(rulesFromText(rulesText)); }
+
+// `blocks` times Conv(1x1) -> BatchNormalization -> Relu in a chain, named like a PyTorch export:
+// the onnxruntime-cpu profile folds every BatchNormalization and fuses every Relu.
+std::unique_ptr<Model> convBnChain(int blocks) {
+  std::string inits, body;
+  auto vals = [](int n, float base) {
+    std::string s;
+    for (int i = 0; i < n; ++i) s += (i ? "," : "") + std::to_string(base + 0.05f * static_cast<float>((i * 7) % 5));
+    return s;
+  };
+  std::string prev = "x";
+  for (int b = 0; b < blocks; ++b) {
+    std::string k = std::to_string(b);
+    inits += (b ? ", " : "") + std::string("float[4,4,1,1] w") + k + " = {" + vals(16, 0.1f) + "}, float[4] s" + k + " = {" +
+             vals(4, 0.9f) + "}, float[4] o" + k + " = {" + vals(4, 0.0f) + "}, float[4] m" + k + " = {" + vals(4, 0.01f) +
+             "}, float[4] v" + k + " = {" + vals(4, 1.0f) + "}";
+    std::string out = b + 1 == blocks ? "y" : "r" + k;
+    body += "  c" + k + " = Conv(" + prev + ", w" + k + ")\n  n" + k + " = BatchNormalization(c" + k + ", s" + k + ", o" + k +
+            ", m" + k + ", v" + k + ")\n  " + out + " = Relu(n" + k + ")\n";
+    prev = out;
+  }
+  return modelFromText("<ir_version: 8, opset_import: [\"\" : 13]>\ng (float[1,4,3,3] x) => (float[1,4,3,3] y)\n<" +
+                           inits + ">\n{\n" + body + "}\n",
+                       "/features");
+}
 
 const Node* findOp(const Model& m, const std::string& op) {
   const Node* found = nullptr;
@@ -471,6 +497,126 @@ g (float[2,3,4] x) => (float[2,3,4] y, float[2,4,3] z)
     }
     QVERIFY(tried > 20);
     qInfo("cleanup changed %d of %d real models", changed, tried);
+  }
+
+  void cancellingAProfileApplyMidwayLeavesTheModelAsItWas() {
+    auto m = convBnChain(30);
+    const onnx::ModelProto original = m->toProto();
+    auto profile = findProfile(sourceDir() + "/resources/profiles/onnxruntime-cpu.profile");
+    QVERIFY2(profile.isOk(), profile.message().c_str());
+    auto rw = Rewriter::create(*profile);
+    QVERIFY2(rw.isOk(), rw.message().c_str());
+    QVERIFY(rw->match(*m).matches.size() >= 30);
+
+    // Cancel once the apply is well under way: some blocks are rewritten by then.
+    ApplyOptions o;
+    std::vector<double> seen;
+    size_t nodesAtCancel = 0;
+    o.progress = [&](double f, std::string_view) {
+      seen.push_back(f);
+      if (m->graph().nodeCount() <= 80) {  // ten BatchNormalizations folded, twenty to go
+        nodesAtCancel = m->graph().nodeCount();
+        return false;
+      }
+      return true;
+    };
+    auto rec = rw->applyAll(*m, o);
+    QVERIFY(!rec.isOk());
+    QCOMPARE(rec.status().code(), ErrorCode::Cancelled);
+    QVERIFY2(rec.message().find("cancelled") != std::string::npos, rec.message().c_str());
+    QCOMPARE(nodesAtCancel, size_t(80));  // midway: stopped at once
+    QVERIFY(seen.size() > 10);  // per match, not only per rule
+    QVERIFY(std::is_sorted(seen.begin(), seen.end()));
+    google::protobuf::util::MessageDifferencer diff;
+    std::string report;
+    diff.ReportDifferencesToString(&report);
+    QVERIFY2(diff.Compare(original, m->toProto()), report.c_str());
+
+    // The same apply, not cancelled, runs to the end and reports it.
+    seen.clear();
+    o.progress = [&](double f, std::string_view) {
+      seen.push_back(f);
+      return true;
+    };
+    auto done = rw->applyAll(*m, o);
+    QVERIFY2(done.isOk(), done.message().c_str());
+    QCOMPARE(m->graph().nodeCount(), size_t(30));
+    QVERIFY(std::is_sorted(seen.begin(), seen.end()));
+    QCOMPARE(seen.back(), 1.0);
+    QVERIFY(done->undo(*m).isOk());
+    report.clear();
+    QVERIFY2(diff.Compare(original, m->toProto()), report.c_str());
+  }
+
+  void cancellingARuleOrOneMatchUndoesIt() {
+    auto m = convBnChain(12);
+    const onnx::ModelProto original = m->toProto();
+    auto profile = findProfile(sourceDir() + "/resources/profiles/onnxruntime-cpu.profile");
+    QVERIFY(profile.isOk());
+    auto rw = Rewriter::create(*profile);
+    QVERIFY(rw.isOk());
+    ApplyOptions o;
+    int calls = 0;
+    size_t nodesAtCancel = 0;
+    o.progress = [&](double, std::string_view) {
+      if (++calls < 6) return true;
+      nodesAtCancel = m->graph().nodeCount();
+      return false;
+    };
+    auto rec = rw->applyRule(*m, "fuse.bn_conv", o);
+    QCOMPARE(rec.status().code(), ErrorCode::Cancelled);
+    QVERIFY(nodesAtCancel < 36);
+    QVERIFY(google::protobuf::util::MessageDifferencer::Equals(original, m->toProto()));
+
+    // One match: cancelled after the rewrite (while verifying) is undone too.
+    auto report = rw->match(*m);
+    QVERIFY(!report.matches.empty());
+    calls = 0;
+    o.progress = [&](double f, std::string_view) { return f < 0.5; };
+    auto one = rw->applyMatch(*m, report.matches[0], o);
+    QCOMPARE(one.status().code(), ErrorCode::Cancelled);
+    QVERIFY(google::protobuf::util::MessageDifferencer::Equals(original, m->toProto()));
+
+    // Matching stops between rules and says so.
+    MatchOptions mo;
+    mo.progress = [&](double f, std::string_view) { return f < 0.2; };
+    auto partial = rw->match(*m, mo);
+    QVERIFY(partial.cancelled);
+    QVERIFY(!rw->match(*m).cancelled);
+  }
+
+  void previewMarksAFoldedConvAsChangedWithItsNewWeight() {
+    auto m = convBnChain(1);
+    auto profile = findProfile(sourceDir() + "/resources/profiles/onnxruntime-cpu.profile");
+    QVERIFY(profile.isOk());
+    auto rw = Rewriter::create(*profile);
+    QVERIFY(rw.isOk());
+    auto report = rw->match(*m);
+    const Match* bn = nullptr;
+    for (const auto& mt : report.matches)
+      if (mt.rule == "fuse.bn_conv") bn = &mt;
+    QVERIFY(bn);
+    auto before = copyOf(*m);
+    auto pv = rw->preview(*m, *bn);
+    QVERIFY2(pv.isOk(), pv.message().c_str());
+    QVERIFY(sameModel(*m, *before));
+    // The Conv stays a Conv with new weights: changed, not removed and added.
+    QCOMPARE(pv->changedFrom, std::vector<std::string>{"/features/Conv"});
+    QCOMPARE(pv->changed.size(), size_t(1));
+    QCOMPARE(pv->removed, std::vector<std::string>{"/features/BatchNormalization"});
+    QVERIFY(pv->added.empty());
+    // The folded weight the rewrite made is described with its real shape in `after`.
+    QCOMPARE(pv->after.node_size(), 1);
+    const std::string w = pv->after.node(0).input(1);
+    QVERIFY(w != "w0");
+    bool found = false;
+    for (const auto& t : pv->after.initializer())
+      if (t.name() == w) {
+        found = true;
+        QCOMPARE(std::vector<std::int64_t>(t.dims().begin(), t.dims().end()), (std::vector<std::int64_t>{4, 4, 1, 1}));
+        QCOMPARE(t.data_type(), int(onnx::TensorProto_DataType_FLOAT));
+      }
+    QVERIFY2(found, w.c_str());
   }
 };
 

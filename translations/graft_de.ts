@@ -382,115 +382,143 @@
     </message>
     <message>
         <source>%1[*] — Graft</source>
-        <translation type="unfinished"></translation>
+        <translation>%1[*] — Graft</translation>
     </message>
     <message>
         <source>Backend</source>
-        <translation type="unfinished"></translation>
+        <translation>Backend</translation>
     </message>
     <message>
         <source>Backend: </source>
-        <translation type="unfinished"></translation>
+        <translation>Backend: </translation>
     </message>
     <message>
         <source>The backend whose rules are matched on the model; its profile says what it fuses and what blocks it</source>
-        <translation type="unfinished"></translation>
+        <translation>Das Backend, dessen Regeln im Modell gesucht werden; sein Profil sagt, was es fusioniert und was es blockiert</translation>
     </message>
     <message>
         <source>None</source>
-        <translation type="unfinished"></translation>
+        <translation>Keins</translation>
     </message>
     <message>
         <source>Load Profile File…</source>
-        <translation type="unfinished"></translation>
+        <translation>Profildatei laden…</translation>
     </message>
     <message>
         <source>Load Rule File…</source>
-        <translation type="unfinished"></translation>
+        <translation>Regeldatei laden…</translation>
     </message>
     <message>
         <source>Load Rule File</source>
-        <translation type="unfinished"></translation>
+        <translation>Regeldatei laden</translation>
     </message>
     <message>
         <source>Rule files (*.rules);;All files (*)</source>
-        <translation type="unfinished"></translation>
+        <translation>Regeldateien (*.rules);;Alle Dateien (*)</translation>
     </message>
     <message>
         <source>Could not load the rule file</source>
-        <translation type="unfinished"></translation>
+        <translation>Die Regeldatei konnte nicht geladen werden</translation>
     </message>
     <message>
         <source>Load Backend Profile</source>
-        <translation type="unfinished"></translation>
+        <translation>Backend-Profil laden</translation>
     </message>
     <message>
         <source>Backend profiles (*.profile);;All files (*)</source>
-        <translation type="unfinished"></translation>
+        <translation>Backend-Profile (*.profile);;Alle Dateien (*)</translation>
     </message>
     <message>
         <source>Could not load the profile</source>
-        <translation type="unfinished"></translation>
+        <translation>Das Profil konnte nicht geladen werden</translation>
     </message>
     <message>
         <source>Rewrite</source>
-        <translation type="unfinished"></translation>
+        <translation>Umschreiben</translation>
     </message>
     <message>
         <source>Opened model</source>
-        <translation type="unfinished"></translation>
+        <translation>Geöffnetes Modell</translation>
     </message>
     <message>
         <source>History</source>
-        <translation type="unfinished"></translation>
+        <translation>Verlauf</translation>
     </message>
     <message>
         <source>&amp;Undo</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Rückgängig</translation>
     </message>
     <message>
         <source>&amp;Redo</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Wiederherstellen</translation>
     </message>
     <message>
         <source>&amp;Undo %1</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 &amp;rückgängig machen</translation>
     </message>
     <message>
         <source>&amp;Redo %1</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 &amp;wiederherstellen</translation>
     </message>
     <message>
         <source>&amp;Save</source>
-        <translation type="unfinished"></translation>
+        <translation>&amp;Speichern</translation>
     </message>
     <message>
         <source>Save &amp;As…</source>
-        <translation type="unfinished"></translation>
+        <translation>Speichern &amp;unter…</translation>
     </message>
     <message>
         <source>The rewrite was not applied</source>
-        <translation type="unfinished"></translation>
+        <translation>Die Umschreibung wurde nicht angewendet</translation>
     </message>
     <message>
         <source>There is no model to save: open one first.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>A rewrite is still running; save when it has finished.</source>
-        <translation type="unfinished"></translation>
+        <translation>Es gibt kein Modell zum Speichern: Öffnen Sie zuerst eines.</translation>
     </message>
     <message>
         <source>Saved %1</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 gespeichert</translation>
     </message>
     <message>
         <source>Could not save the model</source>
-        <translation type="unfinished"></translation>
+        <translation>Das Modell konnte nicht gespeichert werden</translation>
     </message>
     <message>
         <source>Save Model As</source>
-        <translation type="unfinished"></translation>
+        <translation>Modell speichern unter</translation>
+    </message>
+    <message>
+        <source>analysing…</source>
+        <translation>wird analysiert…</translation>
+    </message>
+    <message>
+        <source>Unsaved Changes</source>
+        <translation>Ungespeicherte Änderungen</translation>
+    </message>
+    <message>
+        <source>%1 has rewrites that are not saved.</source>
+        <translation>%1 enthält Umschreibungen, die noch nicht gespeichert sind.</translation>
+    </message>
+    <message>
+        <source>Save them before going on, discard them, or cancel and keep working?</source>
+        <translation>Vorher speichern, verwerfen oder abbrechen und weiterarbeiten?</translation>
+    </message>
+    <message>
+        <source>Saving %1…</source>
+        <translation>%1 wird gespeichert…</translation>
+    </message>
+    <message>
+        <source>Saving was cancelled; %1 is as it was.</source>
+        <translation>Das Speichern wurde abgebrochen; %1 ist unverändert.</translation>
+    </message>
+    <message>
+        <source>Could not save the model; %1 is as it was.</source>
+        <translation>Das Modell konnte nicht gespeichert werden; %1 ist unverändert.</translation>
+    </message>
+    <message>
+        <source>A save is still running; try again when it has finished.</source>
+        <translation>Es wird noch gespeichert; versuchen Sie es danach erneut.</translation>
     </message>
 </context>
 <context>
@@ -743,6 +771,14 @@
         <source>unknown</source>
         <translation>unbekannt</translation>
     </message>
+    <message>
+        <source>Analysis</source>
+        <translation>Analyse</translation>
+    </message>
+    <message>
+        <source>analysing…</source>
+        <translation>wird analysiert…</translation>
+    </message>
 </context>
 <context>
     <name>graft::NodeDetailsPanel</name>
@@ -933,15 +969,15 @@
     <name>graft::RewritePanel</name>
     <message>
         <source>Rule / match</source>
-        <translation type="unfinished"></translation>
+        <translation>Regel / Treffer</translation>
     </message>
     <message>
         <source>Δ nodes</source>
-        <translation type="unfinished"></translation>
+        <translation>Δ Knoten</translation>
     </message>
     <message>
         <source>Becomes</source>
-        <translation type="unfinished"></translation>
+        <translation>Wird zu</translation>
     </message>
     <message>
         <source>Nodes</source>
@@ -949,15 +985,15 @@
     </message>
     <message>
         <source>Rule</source>
-        <translation type="unfinished"></translation>
+        <translation>Regel</translation>
     </message>
     <message>
         <source>At</source>
-        <translation type="unfinished"></translation>
+        <translation>Bei</translation>
     </message>
     <message>
         <source>Why not</source>
-        <translation type="unfinished"></translation>
+        <translation>Warum nicht</translation>
     </message>
     <message>
         <source>Node</source>
@@ -965,103 +1001,103 @@
     </message>
     <message>
         <source>Op</source>
-        <translation type="unfinished"></translation>
+        <translation>Op</translation>
     </message>
     <message>
         <source>Why it blocks</source>
-        <translation type="unfinished"></translation>
+        <translation>Warum es blockiert</translation>
     </message>
     <message>
         <source>Matches</source>
-        <translation type="unfinished"></translation>
+        <translation>Treffer</translation>
     </message>
     <message>
         <source>Blocks</source>
-        <translation type="unfinished"></translation>
+        <translation>Blockaden</translation>
     </message>
     <message>
         <source>Preview…</source>
-        <translation type="unfinished"></translation>
+        <translation>Vorschau…</translation>
     </message>
     <message>
         <source>Before and after of the selected match, without changing the model</source>
-        <translation type="unfinished"></translation>
+        <translation>Vorher und nachher für den gewählten Treffer, ohne das Modell zu ändern</translation>
     </message>
     <message>
         <source>Apply</source>
-        <translation type="unfinished"></translation>
+        <translation>Anwenden</translation>
     </message>
     <message>
         <source>Apply the selected match (undoable)</source>
-        <translation type="unfinished"></translation>
+        <translation>Den gewählten Treffer anwenden (rückgängig machbar)</translation>
     </message>
     <message>
         <source>Apply Rule</source>
-        <translation type="unfinished"></translation>
+        <translation>Regel anwenden</translation>
     </message>
     <message>
         <source>Apply every match of the selected rule (undoable)</source>
-        <translation type="unfinished"></translation>
+        <translation>Jeden Treffer der gewählten Regel anwenden (rückgängig machbar)</translation>
     </message>
     <message>
         <source>Apply Profile</source>
-        <translation type="unfinished"></translation>
+        <translation>Profil anwenden</translation>
     </message>
     <message>
         <source>Apply the whole profile to a fixed point (undoable)</source>
-        <translation type="unfinished"></translation>
+        <translation>Das ganze Profil bis zum Fixpunkt anwenden (rückgängig machbar)</translation>
     </message>
     <message>
         <source>Matching…</source>
-        <translation type="unfinished"></translation>
+        <translation>Muster werden gesucht…</translation>
     </message>
     <message>
         <source>&lt;b&gt;Why not %1:&lt;/b&gt; %2</source>
-        <translation type="unfinished"></translation>
+        <translation>&lt;b&gt;Warum nicht %1:&lt;/b&gt; %2</translation>
     </message>
     <message>
         <source>&lt;b&gt;Backend will fuse:&lt;/b&gt; %1 (left alone)</source>
-        <translation type="unfinished"></translation>
+        <translation>&lt;b&gt;Backend fusioniert selbst:&lt;/b&gt; %1 (bleibt unverändert)</translation>
     </message>
     <message>
         <source>&lt;b&gt;%1&lt;/b&gt; → %2 (%3 nodes)</source>
-        <translation type="unfinished"></translation>
+        <translation>&lt;b&gt;%1&lt;/b&gt; → %2 (%3 Knoten)</translation>
     </message>
     <message>
         <source>&lt;b&gt;&lt;span style=&quot;color:%1&quot;&gt;Blocks:&lt;/span&gt;&lt;/b&gt; %2</source>
-        <translation type="unfinished"></translation>
+        <translation>&lt;b&gt;&lt;span style="color:%1"&gt;Blockiert:&lt;/span&gt;&lt;/b&gt; %2</translation>
     </message>
     <message>
         <source>Choose a backend in the toolbar to see what its rules match.</source>
-        <translation type="unfinished"></translation>
+        <translation>Wählen Sie in der Werkzeugleiste ein Backend, um zu sehen, was seine Regeln finden.</translation>
     </message>
     <message>
         <source>Open a model to match %1.</source>
-        <translation type="unfinished"></translation>
+        <translation>Öffnen Sie ein Modell, um die Regeln von %1 darauf zu suchen.</translation>
     </message>
     <message>
         <source>Backend will fuse (%1)</source>
-        <translation type="unfinished"></translation>
+        <translation>Backend fusioniert selbst (%1)</translation>
     </message>
     <message>
         <source>left alone</source>
-        <translation type="unfinished"></translation>
+        <translation>bleibt unverändert</translation>
     </message>
     <message>
         <source>blocks</source>
-        <translation type="unfinished"></translation>
+        <translation>blockiert</translation>
     </message>
     <message>
         <source>backend will fuse</source>
-        <translation type="unfinished"></translation>
+        <translation>Backend fusioniert selbst</translation>
     </message>
     <message>
         <source>why not (hover)</source>
-        <translation type="unfinished"></translation>
+        <translation>warum nicht (Maus darüber)</translation>
     </message>
     <message>
         <source>%1: %2 in %3 · %4 · %5 · %6</source>
-        <translation type="unfinished"></translation>
+        <translation>%1: %2 in %3 · %4 · %5 · %6</translation>
     </message>
     <message numerus="yes">
         <source>%n match(es)</source>
@@ -1072,78 +1108,78 @@
     </message>
     <message numerus="yes">
         <source>%n rule(s)</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>%n Regel</numerusform>
+            <numerusform>%n Regeln</numerusform>
         </translation>
     </message>
     <message numerus="yes">
         <source>%n block(s)</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>%n Blockade</numerusform>
+            <numerusform>%n Blockaden</numerusform>
         </translation>
     </message>
     <message numerus="yes">
         <source>%n backend fusion(s)</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>%n Backend-Fusion</numerusform>
+            <numerusform>%n Backend-Fusionen</numerusform>
         </translation>
     </message>
     <message numerus="yes">
         <source>%n near miss(es)</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>%n Beinahe-Treffer</numerusform>
+            <numerusform>%n Beinahe-Treffer</numerusform>
         </translation>
     </message>
     <message>
         <source>Matches (%1)</source>
-        <translation type="unfinished"></translation>
+        <translation>Treffer (%1)</translation>
     </message>
     <message>
         <source>Why not (%1)</source>
-        <translation type="unfinished"></translation>
+        <translation>Warum nicht (%1)</translation>
     </message>
     <message>
         <source>Blocks (%1)</source>
-        <translation type="unfinished"></translation>
+        <translation>Blockaden (%1)</translation>
     </message>
 </context>
 <context>
     <name>graft::RewritePreviewDialog</name>
     <message>
         <source>Preview: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Vorschau: %1</translation>
     </message>
     <message>
         <source>removed by the rewrite</source>
-        <translation type="unfinished"></translation>
+        <translation>durch die Umschreibung entfernt</translation>
     </message>
     <message>
         <source>added by the rewrite</source>
-        <translation type="unfinished"></translation>
+        <translation>durch die Umschreibung hinzugefügt</translation>
     </message>
     <message>
         <source>changed by the rewrite</source>
-        <translation type="unfinished"></translation>
+        <translation>durch die Umschreibung geändert</translation>
     </message>
     <message>
         <source>removed (%1)</source>
-        <translation type="unfinished"></translation>
+        <translation>entfernt (%1)</translation>
     </message>
     <message>
         <source>added (%1)</source>
-        <translation type="unfinished"></translation>
+        <translation>hinzugefügt (%1)</translation>
     </message>
     <message>
         <source>changed (%1)</source>
-        <translation type="unfinished"></translation>
+        <translation>geändert (%1)</translation>
     </message>
     <message>
         <source>Nothing is committed until you apply.</source>
-        <translation type="unfinished"></translation>
+        <translation>Nichts wird übernommen, bevor Sie anwenden.</translation>
     </message>
     <message numerus="yes">
         <source>%n node(s)</source>
@@ -1154,66 +1190,89 @@
     </message>
     <message>
         <source>Before</source>
-        <translation type="unfinished"></translation>
+        <translation>Vorher</translation>
     </message>
     <message>
         <source>After</source>
-        <translation type="unfinished"></translation>
+        <translation>Nachher</translation>
     </message>
     <message>
         <source>Apply This Rewrite</source>
-        <translation type="unfinished"></translation>
+        <translation>Diese Umschreibung anwenden</translation>
     </message>
 </context>
 <context>
     <name>graft::RewriteSession</name>
     <message>
         <source>%1 nodes</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 Knoten</translation>
     </message>
     <message>
         <source>Matching</source>
-        <translation type="unfinished"></translation>
+        <translation>Muster werden gesucht</translation>
     </message>
     <message>
         <source>The list of matches is out of date; wait for matching to finish and try again.</source>
-        <translation type="unfinished"></translation>
+        <translation>Die Trefferliste ist veraltet; warten Sie, bis die Suche fertig ist, und versuchen Sie es erneut.</translation>
     </message>
     <message>
         <source>Apply %1 at %2</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 bei %2 anwenden</translation>
     </message>
     <message>
         <source>Apply all matches of %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Alle Treffer von %1 anwenden</translation>
     </message>
     <message>
         <source>Apply profile %1</source>
-        <translation type="unfinished"></translation>
+        <translation>Profil %1 anwenden</translation>
     </message>
     <message>
         <source>Preparing the preview</source>
-        <translation type="unfinished"></translation>
+        <translation>Vorschau wird vorbereitet</translation>
     </message>
     <message>
         <source>Undoing</source>
-        <translation type="unfinished"></translation>
+        <translation>Wird rückgängig gemacht</translation>
     </message>
     <message>
         <source>Redoing</source>
-        <translation type="unfinished"></translation>
+        <translation>Wird wiederhergestellt</translation>
     </message>
     <message>
         <source>Analysing the model</source>
-        <translation type="unfinished"></translation>
+        <translation>Modell wird analysiert</translation>
     </message>
     <message>
         <source>Cancelled; the model is unchanged.</source>
-        <translation type="unfinished"></translation>
+        <translation>Abgebrochen; das Modell ist unverändert.</translation>
     </message>
     <message>
         <source>Nothing to apply: no match changed the graph.</source>
-        <translation type="unfinished"></translation>
+        <translation>Nichts anzuwenden: Kein Treffer hat den Graphen verändert.</translation>
+    </message>
+    <message>
+        <source>There is no model to save: open one first.</source>
+        <translation>Es gibt kein Modell zum Speichern: Öffnen Sie zuerst eines.</translation>
+    </message>
+    <message>
+        <source>Saving %1</source>
+        <translation>%1 wird gespeichert</translation>
+    </message>
+    <message>
+        <source>Cancelled midway; what was already rewritten is undone, the model is unchanged.</source>
+        <translation>Mittendrin abgebrochen; bereits Umgeschriebenes wurde rückgängig gemacht, das Modell ist unverändert.</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n rewrite(s)</source>
+        <translation>
+            <numerusform>%n Umschreibung</numerusform>
+            <numerusform>%n Umschreibungen</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Another model was opened while saving.</source>
+        <translation>Während des Speicherns wurde ein anderes Modell geöffnet.</translation>
     </message>
 </context>
 <context>
@@ -1340,6 +1399,13 @@
         <translation>
             <numerusform>%n Verwendung</numerusform>
             <numerusform>%n Verwendungen</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n tensor(s)</source>
+        <translation>
+            <numerusform>%n Tensor</numerusform>
+            <numerusform>%n Tensoren</numerusform>
         </translation>
     </message>
 </context>

@@ -100,30 +100,30 @@
     </message>
     <message numerus="yes">
         <source>%n rule(s)</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>%n rule</numerusform>
+            <numerusform>%n rules</numerusform>
         </translation>
     </message>
     <message numerus="yes">
         <source>%n block(s)</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>%n block</numerusform>
+            <numerusform>%n blocks</numerusform>
         </translation>
     </message>
     <message numerus="yes">
         <source>%n backend fusion(s)</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>%n backend fusion</numerusform>
+            <numerusform>%n backend fusions</numerusform>
         </translation>
     </message>
     <message numerus="yes">
         <source>%n near miss(es)</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>%n near miss</numerusform>
+            <numerusform>%n near misses</numerusform>
         </translation>
     </message>
 </context>
@@ -134,6 +134,16 @@
         <translation>
             <numerusform>%n node</numerusform>
             <numerusform>%n nodes</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>graft::RewriteSession</name>
+    <message numerus="yes">
+        <source>%n rewrite(s)</source>
+        <translation>
+            <numerusform>%n rewrite</numerusform>
+            <numerusform>%n rewrites</numerusform>
         </translation>
     </message>
 </context>
@@ -161,6 +171,13 @@
         <translation>
             <numerusform>%n use</numerusform>
             <numerusform>%n uses</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n tensor(s)</source>
+        <translation>
+            <numerusform>%n tensor</numerusform>
+            <numerusform>%n tensors</numerusform>
         </translation>
     </message>
 </context>

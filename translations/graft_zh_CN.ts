@@ -376,115 +376,143 @@
     </message>
     <message>
         <source>%1[*] — Graft</source>
-        <translation type="unfinished"></translation>
+        <translation>%1[*] — Graft</translation>
     </message>
     <message>
         <source>Backend</source>
-        <translation type="unfinished"></translation>
+        <translation>后端</translation>
     </message>
     <message>
         <source>Backend: </source>
-        <translation type="unfinished"></translation>
+        <translation>后端：</translation>
     </message>
     <message>
         <source>The backend whose rules are matched on the model; its profile says what it fuses and what blocks it</source>
-        <translation type="unfinished"></translation>
+        <translation>在模型上匹配其规则的后端；其配置文件说明它会融合什么、什么会阻碍它</translation>
     </message>
     <message>
         <source>None</source>
-        <translation type="unfinished"></translation>
+        <translation>无</translation>
     </message>
     <message>
         <source>Load Profile File…</source>
-        <translation type="unfinished"></translation>
+        <translation>加载配置文件…</translation>
     </message>
     <message>
         <source>Load Rule File…</source>
-        <translation type="unfinished"></translation>
+        <translation>加载规则文件…</translation>
     </message>
     <message>
         <source>Load Rule File</source>
-        <translation type="unfinished"></translation>
+        <translation>加载规则文件</translation>
     </message>
     <message>
         <source>Rule files (*.rules);;All files (*)</source>
-        <translation type="unfinished"></translation>
+        <translation>规则文件 (*.rules);;所有文件 (*)</translation>
     </message>
     <message>
         <source>Could not load the rule file</source>
-        <translation type="unfinished"></translation>
+        <translation>无法加载规则文件</translation>
     </message>
     <message>
         <source>Load Backend Profile</source>
-        <translation type="unfinished"></translation>
+        <translation>加载后端配置文件</translation>
     </message>
     <message>
         <source>Backend profiles (*.profile);;All files (*)</source>
-        <translation type="unfinished"></translation>
+        <translation>后端配置文件 (*.profile);;所有文件 (*)</translation>
     </message>
     <message>
         <source>Could not load the profile</source>
-        <translation type="unfinished"></translation>
+        <translation>无法加载配置文件</translation>
     </message>
     <message>
         <source>Rewrite</source>
-        <translation type="unfinished"></translation>
+        <translation>改写</translation>
     </message>
     <message>
         <source>Opened model</source>
-        <translation type="unfinished"></translation>
+        <translation>打开的模型</translation>
     </message>
     <message>
         <source>History</source>
-        <translation type="unfinished"></translation>
+        <translation>历史</translation>
     </message>
     <message>
         <source>&amp;Undo</source>
-        <translation type="unfinished"></translation>
+        <translation>撤销(&amp;U)</translation>
     </message>
     <message>
         <source>&amp;Redo</source>
-        <translation type="unfinished"></translation>
+        <translation>重做(&amp;R)</translation>
     </message>
     <message>
         <source>&amp;Undo %1</source>
-        <translation type="unfinished"></translation>
+        <translation>撤销 %1(&amp;U)</translation>
     </message>
     <message>
         <source>&amp;Redo %1</source>
-        <translation type="unfinished"></translation>
+        <translation>重做 %1(&amp;R)</translation>
     </message>
     <message>
         <source>&amp;Save</source>
-        <translation type="unfinished"></translation>
+        <translation>保存(&amp;S)</translation>
     </message>
     <message>
         <source>Save &amp;As…</source>
-        <translation type="unfinished"></translation>
+        <translation>另存为(&amp;A)…</translation>
     </message>
     <message>
         <source>The rewrite was not applied</source>
-        <translation type="unfinished"></translation>
+        <translation>改写未应用</translation>
     </message>
     <message>
         <source>There is no model to save: open one first.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>A rewrite is still running; save when it has finished.</source>
-        <translation type="unfinished"></translation>
+        <translation>没有可保存的模型：请先打开一个。</translation>
     </message>
     <message>
         <source>Saved %1</source>
-        <translation type="unfinished"></translation>
+        <translation>已保存 %1</translation>
     </message>
     <message>
         <source>Could not save the model</source>
-        <translation type="unfinished"></translation>
+        <translation>无法保存模型</translation>
     </message>
     <message>
         <source>Save Model As</source>
-        <translation type="unfinished"></translation>
+        <translation>模型另存为</translation>
+    </message>
+    <message>
+        <source>analysing…</source>
+        <translation>正在分析…</translation>
+    </message>
+    <message>
+        <source>Unsaved Changes</source>
+        <translation>未保存的更改</translation>
+    </message>
+    <message>
+        <source>%1 has rewrites that are not saved.</source>
+        <translation>%1 有尚未保存的改写。</translation>
+    </message>
+    <message>
+        <source>Save them before going on, discard them, or cancel and keep working?</source>
+        <translation>继续之前保存它们、放弃它们，还是取消并继续工作？</translation>
+    </message>
+    <message>
+        <source>Saving %1…</source>
+        <translation>正在保存 %1…</translation>
+    </message>
+    <message>
+        <source>Saving was cancelled; %1 is as it was.</source>
+        <translation>已取消保存；%1 保持原样。</translation>
+    </message>
+    <message>
+        <source>Could not save the model; %1 is as it was.</source>
+        <translation>无法保存模型；%1 保持原样。</translation>
+    </message>
+    <message>
+        <source>A save is still running; try again when it has finished.</source>
+        <translation>仍在保存；请在完成后重试。</translation>
     </message>
 </context>
 <context>
@@ -734,6 +762,14 @@
         <source>unknown</source>
         <translation>未知</translation>
     </message>
+    <message>
+        <source>Analysis</source>
+        <translation>分析</translation>
+    </message>
+    <message>
+        <source>analysing…</source>
+        <translation>正在分析…</translation>
+    </message>
 </context>
 <context>
     <name>graft::NodeDetailsPanel</name>
@@ -923,15 +959,15 @@
     <name>graft::RewritePanel</name>
     <message>
         <source>Rule / match</source>
-        <translation type="unfinished"></translation>
+        <translation>规则 / 匹配</translation>
     </message>
     <message>
         <source>Δ nodes</source>
-        <translation type="unfinished"></translation>
+        <translation>Δ 节点</translation>
     </message>
     <message>
         <source>Becomes</source>
-        <translation type="unfinished"></translation>
+        <translation>变为</translation>
     </message>
     <message>
         <source>Nodes</source>
@@ -939,15 +975,15 @@
     </message>
     <message>
         <source>Rule</source>
-        <translation type="unfinished"></translation>
+        <translation>规则</translation>
     </message>
     <message>
         <source>At</source>
-        <translation type="unfinished"></translation>
+        <translation>位置</translation>
     </message>
     <message>
         <source>Why not</source>
-        <translation type="unfinished"></translation>
+        <translation>为何未匹配</translation>
     </message>
     <message>
         <source>Node</source>
@@ -955,103 +991,103 @@
     </message>
     <message>
         <source>Op</source>
-        <translation type="unfinished"></translation>
+        <translation>算子</translation>
     </message>
     <message>
         <source>Why it blocks</source>
-        <translation type="unfinished"></translation>
+        <translation>阻碍原因</translation>
     </message>
     <message>
         <source>Matches</source>
-        <translation type="unfinished"></translation>
+        <translation>匹配</translation>
     </message>
     <message>
         <source>Blocks</source>
-        <translation type="unfinished"></translation>
+        <translation>阻碍</translation>
     </message>
     <message>
         <source>Preview…</source>
-        <translation type="unfinished"></translation>
+        <translation>预览…</translation>
     </message>
     <message>
         <source>Before and after of the selected match, without changing the model</source>
-        <translation type="unfinished"></translation>
+        <translation>所选匹配改写前后的对比，不修改模型</translation>
     </message>
     <message>
         <source>Apply</source>
-        <translation type="unfinished"></translation>
+        <translation>应用</translation>
     </message>
     <message>
         <source>Apply the selected match (undoable)</source>
-        <translation type="unfinished"></translation>
+        <translation>应用所选匹配（可撤销）</translation>
     </message>
     <message>
         <source>Apply Rule</source>
-        <translation type="unfinished"></translation>
+        <translation>应用规则</translation>
     </message>
     <message>
         <source>Apply every match of the selected rule (undoable)</source>
-        <translation type="unfinished"></translation>
+        <translation>应用所选规则的全部匹配（可撤销）</translation>
     </message>
     <message>
         <source>Apply Profile</source>
-        <translation type="unfinished"></translation>
+        <translation>应用配置文件</translation>
     </message>
     <message>
         <source>Apply the whole profile to a fixed point (undoable)</source>
-        <translation type="unfinished"></translation>
+        <translation>把整个配置文件应用到不动点（可撤销）</translation>
     </message>
     <message>
         <source>Matching…</source>
-        <translation type="unfinished"></translation>
+        <translation>正在匹配…</translation>
     </message>
     <message>
         <source>&lt;b&gt;Why not %1:&lt;/b&gt; %2</source>
-        <translation type="unfinished"></translation>
+        <translation>&lt;b&gt;%1 为何未匹配：&lt;/b&gt;%2</translation>
     </message>
     <message>
         <source>&lt;b&gt;Backend will fuse:&lt;/b&gt; %1 (left alone)</source>
-        <translation type="unfinished"></translation>
+        <translation>&lt;b&gt;后端会自行融合：&lt;/b&gt;%1（保持不动）</translation>
     </message>
     <message>
         <source>&lt;b&gt;%1&lt;/b&gt; → %2 (%3 nodes)</source>
-        <translation type="unfinished"></translation>
+        <translation>&lt;b&gt;%1&lt;/b&gt; → %2（%3 个节点）</translation>
     </message>
     <message>
         <source>&lt;b&gt;&lt;span style=&quot;color:%1&quot;&gt;Blocks:&lt;/span&gt;&lt;/b&gt; %2</source>
-        <translation type="unfinished"></translation>
+        <translation>&lt;b&gt;&lt;span style="color:%1"&gt;阻碍：&lt;/span&gt;&lt;/b&gt;%2</translation>
     </message>
     <message>
         <source>Choose a backend in the toolbar to see what its rules match.</source>
-        <translation type="unfinished"></translation>
+        <translation>在工具栏中选择一个后端，查看其规则匹配到什么。</translation>
     </message>
     <message>
         <source>Open a model to match %1.</source>
-        <translation type="unfinished"></translation>
+        <translation>打开一个模型以匹配 %1 的规则。</translation>
     </message>
     <message>
         <source>Backend will fuse (%1)</source>
-        <translation type="unfinished"></translation>
+        <translation>后端会自行融合（%1）</translation>
     </message>
     <message>
         <source>left alone</source>
-        <translation type="unfinished"></translation>
+        <translation>保持不动</translation>
     </message>
     <message>
         <source>blocks</source>
-        <translation type="unfinished"></translation>
+        <translation>阻碍</translation>
     </message>
     <message>
         <source>backend will fuse</source>
-        <translation type="unfinished"></translation>
+        <translation>后端会自行融合</translation>
     </message>
     <message>
         <source>why not (hover)</source>
-        <translation type="unfinished"></translation>
+        <translation>为何未匹配（悬停查看）</translation>
     </message>
     <message>
         <source>%1: %2 in %3 · %4 · %5 · %6</source>
-        <translation type="unfinished"></translation>
+        <translation>%1：%3 中 %2 · %4 · %5 · %6</translation>
     </message>
     <message numerus="yes">
         <source>%n match(es)</source>
@@ -1061,74 +1097,74 @@
     </message>
     <message numerus="yes">
         <source>%n rule(s)</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>%n 条规则</numerusform>
         </translation>
     </message>
     <message numerus="yes">
         <source>%n block(s)</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>%n 处阻碍</numerusform>
         </translation>
     </message>
     <message numerus="yes">
         <source>%n backend fusion(s)</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>%n 处后端融合</numerusform>
         </translation>
     </message>
     <message numerus="yes">
         <source>%n near miss(es)</source>
-        <translation type="unfinished">
-            <numerusform></numerusform>
+        <translation>
+            <numerusform>%n 个差点匹配</numerusform>
         </translation>
     </message>
     <message>
         <source>Matches (%1)</source>
-        <translation type="unfinished"></translation>
+        <translation>匹配（%1）</translation>
     </message>
     <message>
         <source>Why not (%1)</source>
-        <translation type="unfinished"></translation>
+        <translation>为何未匹配（%1）</translation>
     </message>
     <message>
         <source>Blocks (%1)</source>
-        <translation type="unfinished"></translation>
+        <translation>阻碍（%1）</translation>
     </message>
 </context>
 <context>
     <name>graft::RewritePreviewDialog</name>
     <message>
         <source>Preview: %1</source>
-        <translation type="unfinished"></translation>
+        <translation>预览：%1</translation>
     </message>
     <message>
         <source>removed by the rewrite</source>
-        <translation type="unfinished"></translation>
+        <translation>被改写删除</translation>
     </message>
     <message>
         <source>added by the rewrite</source>
-        <translation type="unfinished"></translation>
+        <translation>由改写添加</translation>
     </message>
     <message>
         <source>changed by the rewrite</source>
-        <translation type="unfinished"></translation>
+        <translation>被改写修改</translation>
     </message>
     <message>
         <source>removed (%1)</source>
-        <translation type="unfinished"></translation>
+        <translation>删除（%1）</translation>
     </message>
     <message>
         <source>added (%1)</source>
-        <translation type="unfinished"></translation>
+        <translation>添加（%1）</translation>
     </message>
     <message>
         <source>changed (%1)</source>
-        <translation type="unfinished"></translation>
+        <translation>修改（%1）</translation>
     </message>
     <message>
         <source>Nothing is committed until you apply.</source>
-        <translation type="unfinished"></translation>
+        <translation>在应用之前不会提交任何更改。</translation>
     </message>
     <message numerus="yes">
         <source>%n node(s)</source>
@@ -1138,66 +1174,88 @@
     </message>
     <message>
         <source>Before</source>
-        <translation type="unfinished"></translation>
+        <translation>之前</translation>
     </message>
     <message>
         <source>After</source>
-        <translation type="unfinished"></translation>
+        <translation>之后</translation>
     </message>
     <message>
         <source>Apply This Rewrite</source>
-        <translation type="unfinished"></translation>
+        <translation>应用此改写</translation>
     </message>
 </context>
 <context>
     <name>graft::RewriteSession</name>
     <message>
         <source>%1 nodes</source>
-        <translation type="unfinished"></translation>
+        <translation>%1 个节点</translation>
     </message>
     <message>
         <source>Matching</source>
-        <translation type="unfinished"></translation>
+        <translation>正在匹配</translation>
     </message>
     <message>
         <source>The list of matches is out of date; wait for matching to finish and try again.</source>
-        <translation type="unfinished"></translation>
+        <translation>匹配列表已过时；请等待匹配完成后重试。</translation>
     </message>
     <message>
         <source>Apply %1 at %2</source>
-        <translation type="unfinished"></translation>
+        <translation>在 %2 处应用 %1</translation>
     </message>
     <message>
         <source>Apply all matches of %1</source>
-        <translation type="unfinished"></translation>
+        <translation>应用 %1 的全部匹配</translation>
     </message>
     <message>
         <source>Apply profile %1</source>
-        <translation type="unfinished"></translation>
+        <translation>应用配置文件 %1</translation>
     </message>
     <message>
         <source>Preparing the preview</source>
-        <translation type="unfinished"></translation>
+        <translation>正在准备预览</translation>
     </message>
     <message>
         <source>Undoing</source>
-        <translation type="unfinished"></translation>
+        <translation>正在撤销</translation>
     </message>
     <message>
         <source>Redoing</source>
-        <translation type="unfinished"></translation>
+        <translation>正在重做</translation>
     </message>
     <message>
         <source>Analysing the model</source>
-        <translation type="unfinished"></translation>
+        <translation>正在分析模型</translation>
     </message>
     <message>
         <source>Cancelled; the model is unchanged.</source>
-        <translation type="unfinished"></translation>
+        <translation>已取消；模型未改变。</translation>
     </message>
     <message>
         <source>Nothing to apply: no match changed the graph.</source>
-        <translation type="unfinished"></translation>
+        <translation>没有可应用的内容：没有匹配改变图。</translation>
+    </message>
+    <message>
+        <source>There is no model to save: open one first.</source>
+        <translation>没有可保存的模型：请先打开一个。</translation>
+    </message>
+    <message>
+        <source>Saving %1</source>
+        <translation>正在保存 %1</translation>
+    </message>
+    <message>
+        <source>Cancelled midway; what was already rewritten is undone, the model is unchanged.</source>
+        <translation>已中途取消；已完成的改写均已撤销，模型未改变。</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n rewrite(s)</source>
+        <translation>
+            <numerusform>%n 处改写</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Another model was opened while saving.</source>
+        <translation>保存期间打开了另一个模型。</translation>
     </message>
 </context>
 <context>
@@ -1321,6 +1379,12 @@
         <source>%n use(s)</source>
         <translation>
             <numerusform>%n 处使用</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n tensor(s)</source>
+        <translation>
+            <numerusform>%n 个张量</numerusform>
         </translation>
     </message>
 </context>

@@ -344,6 +344,12 @@ void MainWindow::createStatusBar() {
 }
 
 void MainWindow::openFile(const QString& path) {
+  if (isSaving()) {  // opens once the save has succeeded
+    afterSave_ = [this, path] { openFile(path); };
+    return;
+  }
+  // Opening another model (or reloading this one) would drop unsaved rewrites: ask first.
+  if (!settleUnsavedChanges([this, path] { openFile(path); })) return;
   const QString absolute = QFileInfo(path).absoluteFilePath();
   progressLabel_->setText(tr("Opening %1…").arg(QFileInfo(path).fileName()));
   progressBar_->setRange(0, 1000);
@@ -612,6 +618,15 @@ void MainWindow::dropEvent(QDropEvent* event) {
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
+  if (isSaving()) {  // closes once the save has succeeded
+    if (!afterSave_) afterSave_ = [this] { close(); };
+    event->ignore();
+    return;
+  }
+  if (!settleUnsavedChanges([this] { close(); })) {
+    event->ignore();
+    return;
+  }
   loader_->cancel();
   if (options_.useSettings) {
     QSettings settings;

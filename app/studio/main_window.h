@@ -10,6 +10,7 @@
 #include <QString>
 #include <QStringList>
 
+#include <functional>
 #include <memory>
 
 #include "model_document.h"
@@ -97,8 +98,20 @@ class MainWindow : public QMainWindow {
   // Chooses a backend profile by name or path (as the toolbar does); false with a message if it fails.
   bool chooseBackend(const QString& nameOrPath, QString* error = nullptr);
   bool loadRuleFile(const QString& path, QString* error = nullptr);
-  // Writes the open model (atomically, through graft::saveModel); the undo stack becomes clean.
+  // Starts saving the open model on a worker (atomically, through graft::saveModel), with progress
+  // and Cancel; ends in saved() (the undo stack becomes clean) or saveFailed() (the file at `path`
+  // is as it was).
+  void startSave(const QString& path);
+  bool isSaving() const;
+  // startSave, waiting for the result with the event loop running (for scripts and tests).
   bool saveTo(const QString& path, QString* error = nullptr);
+  // Rewrites not written to disk yet (the undo stack is not at its clean state).
+  bool hasUnsavedChanges() const;
+  // Closing the window or opening another model with unsaved changes asks what to do. The
+  // default asks with a message box; tests set a prompt that answers without a modal loop.
+  enum class UnsavedAnswer { Save, Discard, Cancel };
+  using UnsavedChangesPrompt = std::function<UnsavedAnswer(const QString& fileName)>;
+  void setUnsavedChangesPrompt(UnsavedChangesPrompt prompt);
   // The preview dialog opened last (nullptr once closed).
   RewritePreviewDialog* previewDialog() const;
 
@@ -109,6 +122,8 @@ class MainWindow : public QMainWindow {
   void loadFailed(const QString& path, const QString& message);
   void loadCancelled(const QString& path);
   void loadProgress(double fraction, const QString& stage);
+  void saved(const QString& path);
+  void saveFailed(const QString& path, const QString& message);
 
  protected:
   void dragEnterEvent(QDragEnterEvent* event) override;
@@ -141,6 +156,11 @@ class MainWindow : public QMainWindow {
   void updateSummary();
   void save();
   void saveAs();
+  void onSaveFinished(const QString& path, bool ok, bool cancelled, const QString& message);
+  UnsavedAnswer askAboutUnsavedChanges();
+  // True: nothing unsaved, or the user discards it; go on. False: stop here (Cancel, or a save
+  // was started and `then` runs once it has succeeded).
+  bool settleUnsavedChanges(std::function<void()> then);
 
   Options options_;
   std::shared_ptr<ModelDocument> document_;
@@ -187,6 +207,10 @@ class MainWindow : public QMainWindow {
   QProgressDialog* editProgress_ = nullptr;
   QObject* inputBlocker_ = nullptr;
   QPointer<QDialog> preview_;
+  QString savingPath_;
+  QString lastSaveError_;
+  std::function<void()> afterSave_;
+  UnsavedChangesPrompt unsavedPrompt_;
   int focusMatch_ = -1;
 };
 

@@ -4,6 +4,7 @@
 #include <QApplication>
 #include <QComboBox>
 #include <QDockWidget>
+#include <QEventLoop>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QKeyEvent>
@@ -161,8 +162,8 @@ void MainWindow::createRewrite() {
     undoAction_->setText(stack->canUndo() ? tr("&Undo %1").arg(stack->undoText()) : tr("&Undo"));
     redoAction_->setText(stack->canRedo() ? tr("&Redo %1").arg(stack->redoText()) : tr("&Redo"));
     history_->setEnabled(free);
-    saveAction_->setEnabled(free && document_);
-    saveAsAction_->setEnabled(free && document_);
+    saveAction_->setEnabled(free && document_ && !isSaving());
+    saveAsAction_->setEnabled(free && document_ && !isSaving());
   };
   saveAction_ = new QAction(QIcon::fromTheme(QStringLiteral("document-save")), tr("&Save"), this);
   saveAction_->setObjectName(QStringLiteral("actionSave"));
@@ -220,8 +221,9 @@ void MainWindow::createRewrite() {
     editProgress_->setRange(0, 0);
     editProgress_->setValue(0);
   });
+  connect(rewrite_, &RewriteSession::saveFinished, this, &MainWindow::onSaveFinished);
   connect(rewrite_, &RewriteSession::progressChanged, this, [this](double f, const QString& what) {
-    if (!rewrite_->isEditing()) return;
+    if (!rewrite_->isEditing() && !isSaving()) return;
     editProgress_->setLabelText(what + QStringLiteral("…"));
     if (f < 0) {
       editProgress_->setRange(0, 0);
@@ -340,41 +342,131 @@ void MainWindow::onRewriteDocumentChanged() {
   updateSummary();
 }
 
+bool MainWindow::hasUnsavedChanges() const {
+  return document_ && rewrite_ && !rewrite_->undoStack()->isClean();
+}
+
+void MainWindow::setUnsavedChangesPrompt(UnsavedChangesPrompt prompt) { unsavedPrompt_ = std::move(prompt); }
+
+MainWindow::UnsavedAnswer MainWindow::askAboutUnsavedChanges() {
+  const QString name = document_ ? QFileInfo(QString::fromStdString(document_->path)).fileName() : QString();
+  if (unsavedPrompt_) return unsavedPrompt_(name);
+  QMessageBox box(QMessageBox::Question, tr("Unsaved Changes"),
+                  tr("%1 has rewrites that are not saved.").arg(name),
+                  QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel, this);
+  box.setObjectName(QStringLiteral("unsavedChangesBox"));
+  box.setInformativeText(tr("Save them before going on, discard them, or cancel and keep working?"));
+  box.setDefaultButton(QMessageBox::Save);
+  switch (box.exec()) {
+    case QMessageBox::Save: return UnsavedAnswer::Save;
+    case QMessageBox::Discard: return UnsavedAnswer::Discard;
+    default: return UnsavedAnswer::Cancel;
+  }
+}
+
+bool MainWindow::settleUnsavedChanges(std::function<void()> then) {
+  if (!hasUnsavedChanges()) return true;
+  switch (askAboutUnsavedChanges()) {
+    case UnsavedAnswer::Discard:
+      return true;
+    case UnsavedAnswer::Cancel:
+      return false;
+    case UnsavedAnswer::Save:
+      // Goes on only once the save has succeeded; a failed or cancelled save keeps everything.
+      afterSave_ = std::move(then);
+      startSave(QString::fromStdString(document_->path));
+      return false;
+  }
+  return false;
+}
+
+bool MainWindow::isSaving() const { return !savingPath_.isEmpty(); }
+
+void MainWindow::startSave(const QString& path) {
+  if (!document_ || !document_->model) {
+    onSaveFinished(path, false, false, tr("There is no model to save: open one first."));
+    return;
+  }
+  if (isSaving()) return;
+  savingPath_ = path;
+  editProgress_->setLabelText(tr("Saving %1…").arg(QFileInfo(path).fileName()));
+  editProgress_->setRange(0, 0);
+  editProgress_->setValue(0);  // shown after its minimum duration, if the save takes that long
+  saveAction_->setEnabled(false);
+  saveAsAction_->setEnabled(false);
+  rewrite_->save(path);
+}
+
+void MainWindow::onSaveFinished(const QString& path, bool ok, bool cancelled, const QString& message) {
+  if (path != savingPath_ && !savingPath_.isEmpty()) return;
+  savingPath_.clear();
+  editProgress_->reset();
+  editProgress_->hide();
+  saveAction_->setEnabled(document_ && !rewrite_->isBusy());
+  saveAsAction_->setEnabled(document_ && !rewrite_->isBusy());
+  std::function<void()> then = std::move(afterSave_);
+  afterSave_ = nullptr;
+  const QString absolute = QFileInfo(path).absoluteFilePath();
+  if (!ok) {
+    const QString text = cancelled ? tr("Saving was cancelled; %1 is as it was.").arg(absolute)
+                                   : tr("Could not save the model; %1 is as it was.").arg(absolute);
+    lastSaveError_ = cancelled ? text : text + QStringLiteral("\n") + message;
+    spdlog::warn("{}", lastSaveError_.toStdString());
+    statusBar()->showMessage(text, 12000);
+    if (!cancelled && options_.errorDialogs) {
+      auto* box = new QMessageBox(QMessageBox::Warning, tr("Could not save the model"), text, QMessageBox::Ok, this);
+      box->setObjectName(QStringLiteral("saveErrorBox"));
+      box->setInformativeText(message);
+      box->setAttribute(Qt::WA_DeleteOnClose);
+      box->setTextInteractionFlags(Qt::TextSelectableByMouse);
+      box->open();
+    }
+    emit saveFailed(path, lastSaveError_);
+    return;
+  }
+  lastSaveError_.clear();
+  if (document_ && absolute != QFileInfo(QString::fromStdString(document_->path)).absoluteFilePath()) {
+    document_->path = absolute.toStdString();
+    updateTitle();
+    addRecentFile(absolute);
+  }
+  setWindowModified(false);
+  statusBar()->showMessage(tr("Saved %1").arg(absolute), 6000);
+  spdlog::info("Saved {}", absolute.toStdString());
+  emit saved(absolute);
+  if (then) then();
+}
+
 bool MainWindow::saveTo(const QString& path, QString* error) {
   if (!document_ || !document_->model) {
     if (error) *error = tr("There is no model to save: open one first.");
     return false;
   }
-  if (rewrite_->isBusy()) {
-    if (error) *error = tr("A rewrite is still running; save when it has finished.");
+  if (isSaving()) {
+    if (error) *error = tr("A save is still running; try again when it has finished.");
     return false;
   }
-  QApplication::setOverrideCursor(Qt::WaitCursor);
-  auto saved = saveModel(*document_->model, path.toStdString());
-  QApplication::restoreOverrideCursor();
-  if (!saved) {
-    const QString message = QString::fromStdString(saved.message());
-    spdlog::error("{}", saved.message());
+  // The same worker as File → Save; this waits for it with the event loop running.
+  QEventLoop loop;
+  bool ok = false;
+  auto done = connect(this, &MainWindow::saved, &loop, [&] {
+    ok = true;
+    loop.quit();
+  });
+  auto failed = connect(this, &MainWindow::saveFailed, &loop, [&](const QString&, const QString& message) {
     if (error) *error = message;
-    return false;
-  }
-  const QString absolute = QFileInfo(path).absoluteFilePath();
-  if (absolute != QFileInfo(QString::fromStdString(document_->path)).absoluteFilePath()) {
-    document_->path = absolute.toStdString();
-    updateTitle();
-  }
-  rewrite_->undoStack()->setClean();
-  setWindowModified(false);
-  statusBar()->showMessage(tr("Saved %1").arg(absolute), 6000);
-  spdlog::info("Saved {}", absolute.toStdString());
-  return true;
+    loop.quit();
+  });
+  startSave(path);
+  if (isSaving()) loop.exec();
+  disconnect(done);
+  disconnect(failed);
+  return ok;
 }
 
 void MainWindow::save() {
   if (!document_) return;
-  QString error;
-  if (!saveTo(QString::fromStdString(document_->path), &error) && options_.errorDialogs)
-    QMessageBox::warning(this, tr("Could not save the model"), error);
+  startSave(QString::fromStdString(document_->path));
 }
 
 void MainWindow::saveAs() {
@@ -382,8 +474,7 @@ void MainWindow::saveAs() {
   QString path = QFileDialog::getSaveFileName(this, tr("Save Model As"), QString::fromStdString(document_->path),
                                               tr("ONNX models (*.onnx);;All files (*)"));
   if (path.isEmpty()) return;
-  QString error;
-  if (!saveTo(path, &error) && options_.errorDialogs) QMessageBox::warning(this, tr("Could not save the model"), error);
+  startSave(path);
 }
 
 }  // namespace graft

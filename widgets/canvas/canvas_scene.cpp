@@ -200,7 +200,9 @@ QString ScenePainter::valueLabel(const LayoutScene::Edge& e) const {
     const auto& v = values[e.values[0]];
     return v.type.empty() ? QStringLiteral("?") : QString::fromStdString(v.type);
   }
-  return QCoreApplication::translate("graft::ScenePainter", "%n tensor(s)", nullptr, static_cast<int>(e.values.size()));
+  // A plain int argument: lupdate does not see a translate() whose count is a cast.
+  const int count = static_cast<int>(e.values.size());
+  return QCoreApplication::translate("graft::ScenePainter", "%n tensor(s)", nullptr, count);
 }
 
 void ScenePainter::paintOverview(QPainter& p) const {

@@ -7,9 +7,7 @@
 #include <QSplitter>
 #include <QVBoxLayout>
 
-#include <google/protobuf/util/message_differencer.h>
-
-#include <map>
+#include <set>
 
 #include "canvas/graph_canvas.h"
 
@@ -17,14 +15,10 @@ namespace graft {
 
 namespace {
 
-std::string keyOf(const onnx::NodeProto& n) {
-  if (!n.name().empty()) return n.name();
-  return n.op_type() + " producing " + (n.output_size() ? n.output(0) : std::string());
-}
-
-// The region as a model of its own. Weights it reads come back as initializers (dims and
-// dtype only: the canvas shows them as badges, and the bytes are not needed to draw), values
-// get the types the open model's inference found, so edges carry their shapes.
+// The region as a model of its own. Weights it reads are initializers (dims and dtype only:
+// the canvas shows them as badges, and the bytes are not needed to draw; the engine lists them,
+// the ones the rewrite made included), values get the types the open model's inference found,
+// so edges carry their shapes.
 std::shared_ptr<ModelDocument> regionDocument(const onnx::GraphProto& region, const ModelDocument& source) {
   onnx::ModelProto proto = source.model->shell();
   onnx::GraphProto& graph = *proto.mutable_graph();
@@ -32,7 +26,10 @@ std::shared_ptr<ModelDocument> regionDocument(const onnx::GraphProto& region, co
   graph.set_name("preview");
   const Graph& g = source.model->graph();
   google::protobuf::RepeatedPtrField<onnx::ValueInfoProto> inputs;
+  std::set<std::string> weights;
+  for (const auto& t : region.initializer()) weights.insert(t.name());
   for (const auto& in : region.input()) {
+    if (weights.count(in.name())) continue;  // described by the engine
     const Value* v = g.findValue(in.name());
     if (!v || v->isInitializer()) {
       onnx::TensorProto* t = graph.add_initializer();
@@ -41,7 +38,7 @@ std::shared_ptr<ModelDocument> regionDocument(const onnx::GraphProto& region, co
         t->set_data_type(v->initializer()->dataType());
         for (auto d : v->initializer()->proto().dims()) t->add_dims(d);
       } else {
-        // Made by the rewrite (a folded weight): its shape is not known here.
+        // Made by the rewrite, from an engine that does not describe it: shape unknown.
         t->set_data_type(onnx::TensorProto_DataType_FLOAT);
       }
       continue;
@@ -84,43 +81,48 @@ RewritePreviewDialog::RewritePreviewDialog(const Preview& preview, const ModelDo
   setWindowTitle(tr("Preview: %1").arg(title));
   setAttribute(Qt::WA_DeleteOnClose);
 
-  // What happens to each node, by name: only before = removed, only after = added, both = changed.
-  std::map<std::string, const onnx::NodeProto*> before, after;
-  for (const auto& n : preview.before.node()) before[keyOf(n)] = &n;
-  for (const auto& n : preview.after.node()) after[keyOf(n)] = &n;
+  // What the engine says the rewrite does to each node (by label): removed, added, or changed
+  // (edited in place, or replaced by a node of the same op on the same data).
+  auto list = [](const std::vector<std::string>& v) {
+    QStringList out;
+    for (const auto& s : v) out << QString::fromStdString(s);
+    return out;
+  };
+  removed_ = list(preview.removed);
+  added_ = list(preview.added);
+  changed_ = list(preview.changed);
+  const QStringList changedFrom = list(preview.changedFrom);
   auto overlayFor = [&](const ModelDocument* doc, bool isBefore) {
     auto ov = std::make_shared<CanvasOverlay>();
     if (!doc) return ov;
     doc->model->graph().forEachNode([&](const Node& n) {
-      std::string key = n.name().empty() ? n.opType() + " producing " + (n.outputs().empty() || !n.outputs()[0]
-                                                                              ? std::string()
-                                                                              : n.outputs()[0]->name())
-                                         : n.name();
-      const auto& other = isBefore ? after : before;
-      auto it = other.find(key);
-      QColor c = it == other.end() ? (isBefore ? removedColor() : addedColor()) : changedColor();
-      if (it != other.end() &&
-          google::protobuf::util::MessageDifferencer::Equals(*it->second, *(isBefore ? before : after)[key]))
+      const QString key = QString::fromStdString(MatchContext::label(&n));
+      QColor c;
+      QString note;
+      if ((isBefore ? changedFrom : changed_).contains(key)) {
+        c = changedColor();
+        note = tr("changed by the rewrite");
+      } else if (isBefore && removed_.contains(key)) {
+        c = removedColor();
+        note = tr("removed by the rewrite");
+      } else if (!isBefore && added_.contains(key)) {
+        c = addedColor();
+        note = tr("added by the rewrite");
+      } else {
         return;  // kept as it was
+      }
       ov->outlines[n.id()].push_back({c, Qt::SolidLine});
-      ov->notes[n.id()] = c == removedColor() ? tr("removed by the rewrite")
-                          : c == addedColor() ? tr("added by the rewrite")
-                                              : tr("changed by the rewrite");
+      ov->notes[n.id()] = note;
     });
     return ov;
   };
-  for (const auto& [k, n] : before) {
-    if (!after.count(k)) removed_ << QString::fromStdString(k);
-    else if (!google::protobuf::util::MessageDifferencer::Equals(*n, *after[k])) changed_ << QString::fromStdString(k);
-  }
-  for (const auto& [k, n] : after)
-    if (!before.count(k)) added_ << QString::fromStdString(k);
 
   beforeDoc_ = regionDocument(preview.before, source);
   afterDoc_ = regionDocument(preview.after, source);
 
   auto* layout = new QVBoxLayout(this);
   auto* legend = new QLabel(this);
+  legend->setObjectName(QStringLiteral("previewLegend"));
   legend->setTextFormat(Qt::RichText);
   legend->setText(chip(removedColor(), tr("removed (%1)").arg(removed_.size())) + QStringLiteral(" &nbsp; ") +
                   chip(addedColor(), tr("added (%1)").arg(added_.size())) + QStringLiteral(" &nbsp; ") +

@@ -9,6 +9,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "graft/io.h"
+
 #include <algorithm>
 
 namespace graft {
@@ -39,7 +41,8 @@ class RewriteCommand : public QUndoCommand {
 };
 
 QString summaryOf(const ChangeRecord& rec) {
-  QString s = QCoreApplication::translate("graft::RewriteSession", "%n rewrite(s)", nullptr, static_cast<int>(rec.applied));
+  const int applied = static_cast<int>(rec.applied);  // a cast as the count hides the call from lupdate
+  QString s = QCoreApplication::translate("graft::RewriteSession", "%n rewrite(s)", nullptr, applied);
   s += QStringLiteral(" · ") +
        QCoreApplication::translate("graft::RewriteSession", "%1 nodes").arg(rec.nodeDelta > 0 ? QStringLiteral("+%1").arg(rec.nodeDelta)
                                                                                                : QString::number(rec.nodeDelta));
@@ -78,6 +81,10 @@ void RewriteSession::setDocument(std::shared_ptr<ModelDocument> document) {
   if (cancel_) cancel_->store(true);
   watcher_->waitForFinished();
   stack_->clear();
+  // The job that was running reports back later; its result belongs to the old document.
+  ++generation_;
+  matchQueued_ = false;
+  analysisQueued_ = false;
   document_ = std::move(document);
   report_.reset();
   reportRevision_ = 0;
@@ -210,21 +217,30 @@ void RewriteSession::apply(Scope scope, int matchIndex, const QString& rule) {
   }
   auto doc = document_;
   auto rw = rewriter_;
-  ApplyOptions options = options_;
+  const ApplyOptions baseOptions = options_;
   const std::string ruleName = rule.toStdString();
   enqueue(
-      [doc, rw, scope, match, ruleName, options, label](const std::shared_ptr<std::atomic<bool>>& cancel,
-                                                        const std::shared_ptr<std::atomic<double>>& progress) {
+      [doc, rw, scope, match, ruleName, baseOptions, label](const std::shared_ptr<std::atomic<bool>>& cancel,
+                                                            const std::shared_ptr<std::atomic<double>>& progress) {
         RewriteJobResult r;
         r.kind = RewriteJobResult::Kind::Apply;
         r.label = label;
         Model& model = *doc->model;
         progress->store(-1);
+        // The engine asks between matches, so Cancel stops it midway (and it undoes its edits).
+        ApplyOptions options = baseOptions;
+        auto outer = baseOptions.progress;
+        options.progress = [progress, cancel, outer](double f, std::string_view stage) {
+          progress->store(f);
+          return !cancel->load() && (!outer || outer(f, stage));
+        };
         Result<ChangeRecord> rec = scope == Scope::Match  ? rw->applyMatch(model, *match, options)
                                    : scope == Scope::Rule ? rw->applyRule(model, ruleName, options)
                                                           : rw->applyAll(model, options);
         if (!rec) {
           r.status = rec.status();
+          r.cancelled = rec.status().code() == ErrorCode::Cancelled;
+          r.stoppedMidway = r.cancelled;
           return r;
         }
         if (cancel->load()) {
@@ -266,6 +282,33 @@ void RewriteSession::requestPreview(int matchIndex) {
         return r;
       },
       true, tr("Preparing the preview"));
+}
+
+void RewriteSession::save(const QString& path) {
+  if (!document_ || !document_->model) {
+    emit saveFinished(path, false, false, tr("There is no model to save: open one first."));
+    return;
+  }
+  auto doc = document_;
+  ProgressFn hook = saveHook_;
+  enqueue(
+      [doc, path, hook](const std::shared_ptr<std::atomic<bool>>& cancel,
+                        const std::shared_ptr<std::atomic<double>>& progress) {
+        RewriteJobResult r;
+        r.kind = RewriteJobResult::Kind::Save;
+        r.label = path;
+        r.revision = doc->model->revision();
+        auto saved = saveModel(*doc->model, path.toStdString(), {}, [&](double f, std::string_view stage) {
+          progress->store(f);
+          return !cancel->load() && (!hook || hook(f, stage));
+        });
+        if (!saved) {
+          r.status = saved.status();
+          r.cancelled = saved.status().code() == ErrorCode::Cancelled;
+        }
+        return r;
+      },
+      false, tr("Saving %1").arg(QFileInfo(path).fileName()));
 }
 
 void RewriteSession::cancel() {
@@ -310,6 +353,7 @@ void RewriteSession::startNext() {
   if (running_ || queue_.empty()) return;
   running_ = std::make_unique<Pending>(std::move(queue_.front()));
   queue_.erase(queue_.begin());
+  running_->generation = generation_;
   cancel_ = std::make_shared<std::atomic<bool>>(false);
   progress_ = std::make_shared<std::atomic<double>>(-1.0);
   if (running_->edits) {
@@ -329,6 +373,15 @@ void RewriteSession::finished() {
   std::unique_ptr<Pending> done = std::move(running_);
   const bool edited = done && done->edits;
   editing_ = false;
+  if (done && done->generation != generation_) {
+    // Started on a document that has been replaced since: only let the views go again.
+    if (edited) emit editFinished();
+    if (r.kind == RewriteJobResult::Kind::Save)
+      emit saveFinished(r.label, false, true, tr("Another model was opened while saving."));
+    if (!running_ && !queue_.empty()) startNext();
+    if (!isBusy()) emit busyChanged(false);
+    return;
+  }
   switch (r.kind) {
     case RewriteJobResult::Kind::Match:
       matchQueued_ = false;
@@ -352,7 +405,9 @@ void RewriteSession::finished() {
       if (edited) emit editFinished();
       rematch();  // even a failed apply was undone, which leaves a new revision
       if (r.cancelled) {
-        emit applyFailed(tr("Cancelled; the model is unchanged."));
+        if (r.stoppedMidway) spdlog::info("{}", r.status.message());
+        emit applyFailed(r.stoppedMidway ? tr("Cancelled midway; what was already rewritten is undone, the model is unchanged.")
+                                         : tr("Cancelled; the model is unchanged."));
         break;
       }
       if (!r.record) {
@@ -371,6 +426,11 @@ void RewriteSession::finished() {
         spdlog::info("{}: {}", r.label.toStdString(), summary.toStdString());
         emit applied(summary);
       }
+      break;
+    case RewriteJobResult::Kind::Save:
+      // Edits wait in the queue behind a save, so the stack is still at what was written.
+      if (r.status) stack_->setClean();
+      emit saveFinished(r.label, r.status.isOk(), r.cancelled, QString::fromStdString(r.status.message()));
       break;
     case RewriteJobResult::Kind::Preview:
       if (edited) emit editFinished();

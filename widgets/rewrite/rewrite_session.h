@@ -23,16 +23,17 @@ namespace graft {
 
 // Everything a worker job hands back to the GUI thread.
 struct RewriteJobResult {
-  enum class Kind { Match, Analysis, Apply, Preview } kind = Kind::Match;
+  enum class Kind { Match, Analysis, Apply, Preview, Save } kind = Kind::Match;
   Status status;
   std::uint64_t revision = 0;                // model revision the job saw (Match)
   std::shared_ptr<MatchReport> report;       // Match
   std::shared_ptr<ModelDocument> analysis;   // Analysis / Apply: the re-run analyses
   std::optional<ChangeRecord> record;        // Apply
   std::optional<Preview> preview;            // Preview
-  QString label;                             // Apply: the command's text; Preview: the match
+  QString label;                             // Apply: the command's text; Preview: the match; Save: the path
   std::uint64_t revisionAfter = 0;            // Preview: the revision its apply+undo left
   bool cancelled = false;
+  bool stoppedMidway = false;  // Apply: the engine saw the cancel and undid its partial work
 };
 
 class RewriteSession : public QObject {
@@ -70,7 +71,12 @@ class RewriteSession : public QObject {
   void requestPreview(int matchIndex);
   bool isBusy() const { return running_ != nullptr || !queue_.empty(); }
   bool isEditing() const { return editing_; }
-  // Cancels the running apply: what it did is undone when it comes back.
+  // Saves the model (atomically, graft::saveModel) on a worker, after the jobs queued before it;
+  // ends in saveFinished. A failed or cancelled save leaves the file at `path` as it was.
+  void save(const QString& path);
+  // Also asked by every save's progress (tests cancel through it: return false).
+  ProgressFn& saveProgressHook() { return saveHook_; }
+  // Cancels the running job; an apply stops at the next match and undoes what it did.
   void cancel();
   ApplyOptions& applyOptions() { return options_; }
 
@@ -92,6 +98,8 @@ class RewriteSession : public QObject {
   void previewReady(const graft::Preview& preview, int matchIndex);
   void previewFailed(const QString& message);
   void progressChanged(double fraction, const QString& stage);
+  // ok: written and the undo stack marked clean; else `message` says why (cancelled: the user's Cancel).
+  void saveFinished(const QString& path, bool ok, bool cancelled, const QString& message);
 
  private:
   using Job = std::function<RewriteJobResult(const std::shared_ptr<std::atomic<bool>>& cancel,
@@ -100,6 +108,7 @@ class RewriteSession : public QObject {
     Job job;
     bool edits = false;
     QString what;
+    std::uint64_t generation = 0;  // setDocument() count when it started
   };
   void enqueue(Job job, bool edits, const QString& what);
   void startNext();
@@ -115,6 +124,7 @@ class RewriteSession : public QObject {
   std::shared_ptr<MatchReport> report_;
   std::uint64_t reportRevision_ = 0;
   ApplyOptions options_;
+  ProgressFn saveHook_;
 
   QFutureWatcher<RewriteJobResult>* watcher_ = nullptr;
   std::unique_ptr<Pending> running_;
@@ -122,6 +132,7 @@ class RewriteSession : public QObject {
   std::shared_ptr<std::atomic<bool>> cancel_;
   std::shared_ptr<std::atomic<double>> progress_;
   bool editing_ = false;
+  std::uint64_t generation_ = 0;
   bool analysisQueued_ = false;
   bool matchQueued_ = false;
   QTimer* progressTimer_ = nullptr;

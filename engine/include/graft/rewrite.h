@@ -14,6 +14,7 @@
 
 #include "graft/ir.h"
 #include "graft/pattern.h"
+#include "graft/progress.h"
 #include "graft/result.h"
 
 namespace graft {
@@ -149,6 +150,8 @@ struct MatchOptions {
   bool inferTypes = true;   // run shape inference for shape/dtype/rank conditions
   // Types computed earlier (the studio caches inference between edits); used instead of inferring.
   const TypeTable* types = nullptr;
+  // Called between rules; returning false stops matching (the report says `cancelled`).
+  ProgressFn progress = nullptr;
 };
 
 struct MatchReport {
@@ -158,6 +161,7 @@ struct MatchReport {
   std::vector<NearMiss> nearMisses;
   std::vector<BlockerHit> blocks;
   std::vector<std::string> warnings;
+  bool cancelled = false;  // MatchOptions::progress asked to stop: the lists are incomplete
 };
 
 // ----------------------------------------------------------------------------- applying
@@ -208,13 +212,21 @@ struct ApplyOptions {
   int maxIterations = 16;   // fixed point cap (whole profile)
   std::vector<std::string> only, skip;  // rule names
   std::map<std::string, std::int64_t> dims;  // symbolic dims for the numeric check
+  // Called per match and per round; returning false cancels: everything the call did is undone
+  // and it returns ErrorCode::Cancelled (the model is exactly as before the call).
+  ProgressFn progress = nullptr;
 };
 
 // Before and after of the region a match touches, for a side-by-side preview.
 struct Preview {
-  onnx::GraphProto before;  // matched nodes, with boundary inputs/outputs as graph inputs/outputs
-  onnx::GraphProto after;   // replacement nodes, same boundary
-  std::vector<std::string> removed, added;  // node names
+  // Matched nodes, with boundary inputs/outputs as graph inputs/outputs; the weights they read
+  // are also listed as initializers with dtype and dims only (no data).
+  onnx::GraphProto before;
+  onnx::GraphProto after;  // replacement and kept nodes, same boundary; new weights with their real shape
+  // Node labels (MatchContext::label). A node edited in place, or replaced by a node of the same
+  // op on the same data (e.g. Conv after folding BatchNormalization), is neither removed nor
+  // added but changed: `changed` names it in `after`, `changedFrom` (same order) in `before`.
+  std::vector<std::string> removed, added, changed, changedFrom;
 };
 
 // Drives a profile (or any list of rules) over a model.

@@ -183,6 +183,10 @@ std::string nodeList(const std::vector<Node*>& nodes) {
   return s;
 }
 
+Status cancelled(const std::string& what) {
+  return {ErrorCode::Cancelled, "applying " + what + " was cancelled; the model is unchanged"};
+}
+
 bool ruleWanted(const std::string& name, const ApplyOptions& o) {
   if (!o.only.empty() && std::find(o.only.begin(), o.only.end(), name) == o.only.end()) return false;
   return std::find(o.skip.begin(), o.skip.end(), name) == o.skip.end();
@@ -400,7 +404,15 @@ MatchReport Rewriter::match(const Model& model, const MatchOptions& options) con
     return report;
   }
   std::vector<Match> all;
-  for (const auto& r : rules_) r->findMatches(**ctx, all, options.nearMisses ? &report.nearMisses : nullptr);
+  for (size_t i = 0; i < rules_.size(); ++i) {
+    if (!reportProgress(options.progress, static_cast<double>(i) / static_cast<double>(rules_.size()),
+                        rules_[i]->name())) {
+      report.cancelled = true;
+      report.warnings.push_back("matching was cancelled");
+      return report;
+    }
+    rules_[i]->findMatches(**ctx, all, options.nearMisses ? &report.nearMisses : nullptr);
+  }
   resolveOverlaps(all, report.matches, &report.overlapped);
   // What the backend fuses itself is reported, and not offered as a rewrite.
   std::vector<Match> fused;
@@ -489,6 +501,7 @@ Result<ChangeRecord> Rewriter::applyMatch(Model& model, const Match& match, cons
   if (!rule) return Status(ErrorCode::NotFound, "rule '" + match.rule + "' is not part of this rewriter");
   if (!nodesAlive(model.graph(), match))
     return Status(ErrorCode::InvalidArgument, "the match of '" + match.rule + "' is stale: the graph changed since it was found");
+  if (!reportProgress(options.progress, 0.0, match.rule)) return cancelled("'" + match.rule + "'");
   auto rec = journaled(model, [&](ChangeRecord& r) {
     RewriteContext ctx(match.rule, match.nodes);
     if (auto st = (*rule)->apply(model.graph(), match, ctx); !st) return st;
@@ -498,6 +511,10 @@ Result<ChangeRecord> Rewriter::applyMatch(Model& model, const Match& match, cons
     return Status::ok();
   });
   if (!rec) return Status(rec.status().code(), "rule '" + match.rule + "' at " + nodeList(match.nodes) + ": " + rec.message());
+  if (!reportProgress(options.progress, 0.5, "verifying")) {
+    (void)rec->undo(model);
+    return cancelled("'" + match.rule + "'");
+  }
   if (options.verify) {
     if (auto st = verifyChange(model, *rec, options); !st) {
       (void)rec->undo(model);
@@ -505,14 +522,29 @@ Result<ChangeRecord> Rewriter::applyMatch(Model& model, const Match& match, cons
                                             " was undone: " + st.message());
     }
   }
+  if (!reportProgress(options.progress, 1.0, match.rule)) {
+    (void)rec->undo(model);
+    return cancelled("'" + match.rule + "'");
+  }
   return rec;
 }
 
 namespace {
 
+// Where a round of matches reports its progress: [from, from + span] of the whole call.
+struct ProgressSpan {
+  const ProgressFn* fn = nullptr;
+  double from = 0, span = 1;
+  bool report(double within, std::string_view stage) const {
+    return !fn || reportProgress(*fn, from + span * within, stage);
+  }
+};
+
 // Applies every chosen match of `rules` found on the current graph; returns how many applied.
+// A cancel from `progress` returns ErrorCode::Cancelled with the round's edits still in the
+// journal (the caller undoes them).
 Result<size_t> applyRound(Model& model, const std::vector<std::shared_ptr<const Rule>>& rules, bool types,
-                          std::vector<std::string>& appliedRules) {
+                          std::vector<std::string>& appliedRules, const ProgressSpan& progress = {}) {
   std::unique_ptr<TypeTable> table;
   if (types) table = typesFor(model);
   auto ctx = MatchContext::create(model.graph(), table.get());
@@ -521,7 +553,10 @@ Result<size_t> applyRound(Model& model, const std::vector<std::shared_ptr<const 
   for (const auto& r : rules) r->findMatches(**ctx, all, nullptr);
   resolveOverlaps(all, chosen, nullptr);
   size_t applied = 0;
-  for (const auto& m : chosen) {
+  for (size_t k = 0; k < chosen.size(); ++k) {
+    const Match& m = chosen[k];
+    if (!progress.report(static_cast<double>(k) / static_cast<double>(chosen.size()), m.rule))
+      return Status(ErrorCode::Cancelled, "cancelled while applying '" + m.rule + "'");
     if (!nodesAlive(model.graph(), m)) continue;  // an earlier rewrite took part of it: next round
     const std::shared_ptr<const Rule>* rule = nullptr;
     for (const auto& r : rules)
@@ -546,13 +581,18 @@ Result<ChangeRecord> Rewriter::applyRule(Model& model, const std::string& ruleNa
   auto rec = journaled(model, [&](ChangeRecord& r) {
     r.rule = ruleName;
     std::vector<std::string> appliedRules;
-    auto n = applyRound(model, one, needsTypes(one), appliedRules);
+    auto n = applyRound(model, one, needsTypes(one), appliedRules, ProgressSpan{&options.progress, 0.0, 0.8});
     if (!n) return n.status();
     r.applied = *n;
     r.rules = appliedRules;
     return Status::ok();
   });
+  if (!rec && rec.status().code() == ErrorCode::Cancelled) return cancelled("'" + ruleName + "'");
   if (!rec) return rec;
+  if (!reportProgress(options.progress, 0.8, "verifying")) {
+    (void)rec->undo(model);
+    return cancelled("'" + ruleName + "'");
+  }
   if (options.verify && rec->applied) {
     if (auto st = verifyChange(model, *rec, options); !st) {
       (void)rec->undo(model);
@@ -565,6 +605,10 @@ Result<ChangeRecord> Rewriter::applyRule(Model& model, const std::string& ruleNa
                                             }() + ") was undone: " + st.message());
     }
   }
+  if (!reportProgress(options.progress, 1.0, ruleName)) {
+    (void)rec->undo(model);
+    return cancelled("'" + ruleName + "'");
+  }
   return rec;
 }
 
@@ -575,12 +619,13 @@ Result<ChangeRecord> Rewriter::applyAll(Model& model, const ApplyOptions& option
   std::optional<NamedArrays> reference;
   std::string whyNot;
   std::vector<std::string> warnings;
+  if (!reportProgress(options.progress, 0.0, "computing reference outputs")) return cancelled("the profile");
   if (options.verify) {
     reference = referenceOutputs(model, options, whyNot);
     if (!reference)
       warnings.push_back("outputs not compared (the reference evaluator cannot run this model: " + whyNot + ")");
   }
-  return journaled(model, [&](ChangeRecord& total) -> Status {
+  auto rec = journaled(model, [&](ChangeRecord& total) -> Status {
     total.warnings = warnings;
     bool types = needsTypes(active);
     int iteration = 0;
@@ -597,17 +642,31 @@ Result<ChangeRecord> Rewriter::applyAll(Model& model, const ApplyOptions& option
         break;
       }
       size_t appliedThisRound = 0;
+      // The number of rounds is not known ahead: the first gets most of the bar, each later
+      // one half of what is left.
+      const double roundFrom = iteration == 0 ? 0.0 : 1.0 - 0.15 * std::pow(0.5, iteration - 1);
+      const double roundTo = 1.0 - 0.15 * std::pow(0.5, iteration);
+      const size_t rulesThisRound = active.size();
+      size_t ruleIndex = 0;
       // One rule at a time, each in its own journal, so a rule that breaks the model is undone alone.
-      for (auto it = active.begin(); it != active.end();) {
+      for (auto it = active.begin(); it != active.end(); ++ruleIndex) {
         std::vector<std::shared_ptr<const Rule>> one = {*it};
         EditJournal* outer = model.activeJournal();
         model.endJournal();
         auto sub = std::make_shared<EditJournal>();
         (void)model.beginJournal(sub.get());
         std::vector<std::string> appliedRules;
-        auto n = applyRound(model, one, types, appliedRules);
+        const double step = (roundTo - roundFrom) / static_cast<double>(std::max<size_t>(rulesThisRound, 1));
+        ProgressSpan span{&options.progress, roundFrom + step * static_cast<double>(ruleIndex), step};
+        auto n = applyRound(model, one, types, appliedRules, span);
         model.endJournal();
         Status bad = n ? Status::ok() : n.status();
+        // Cancelled: this rule's edits go now, the earlier ones when the whole journal is undone.
+        if (bad.code() == ErrorCode::Cancelled || (n && *n && !span.report(1.0, "verifying"))) {
+          model.undoJournal(*sub);
+          (void)model.beginJournal(outer);
+          return cancelled("the profile");
+        }
         if (n && *n && options.verify) {
           bad = structuralCheck(model);
           if (bad && reference) {
@@ -640,6 +699,11 @@ Result<ChangeRecord> Rewriter::applyAll(Model& model, const ApplyOptions& option
     }
     return Status::ok();
   });
+  if (rec && !reportProgress(options.progress, 1.0, "done")) {
+    (void)rec->undo(model);
+    return cancelled("the profile");
+  }
+  return rec;
 }
 
 Result<Preview> Rewriter::preview(Model& model, const Match& match) const {
@@ -647,7 +711,7 @@ Result<Preview> Rewriter::preview(Model& model, const Match& match) const {
   if (!rule) return Status(ErrorCode::NotFound, "rule '" + match.rule + "' is not part of this rewriter");
   if (!nodesAlive(model.graph(), match))
     return Status(ErrorCode::InvalidArgument, "the match of '" + match.rule + "' is stale: the graph changed since it was found");
-  auto region = [](const std::vector<Node*>& nodes, onnx::GraphProto& g) {
+  auto region = [&model](const std::vector<Node*>& nodes, onnx::GraphProto& g) {
     std::unordered_set<const Node*> in(nodes.begin(), nodes.end());
     std::set<std::string> inputs, outputs;
     for (const Node* n : nodes) {
@@ -668,23 +732,69 @@ Result<Preview> Rewriter::preview(Model& model, const Match& match) const {
       }
       *g.add_node() = std::move(p);
     }
-    for (const auto& i : inputs) g.add_input()->set_name(i);
+    for (const auto& i : inputs) {
+      g.add_input()->set_name(i);
+      // Weights as dtype and dims only (no bytes): the rewrite's new ones are gone once it is
+      // undone, and a view still wants their real shape.
+      const Value* v = model.graph().findValue(i);
+      if (v && v->isInitializer()) {
+        onnx::TensorProto* t = g.add_initializer();
+        t->set_name(i);
+        t->set_data_type(v->initializer()->dataType());
+        for (auto d : v->initializer()->proto().dims()) t->add_dims(d);
+      }
+    }
     for (const auto& o : outputs) g.add_output()->set_name(o);
   };
+  auto alive = [&model](const Node* n) { return model.graph().findNode(n->id()) == n; };
   Preview pv;
   region(match.nodes, pv.before);
-  for (const Node* n : match.nodes) pv.removed.push_back(MatchContext::label(n));
+  std::vector<std::string> labels;  // taken now: a removed node may lose its outputs
+  for (const Node* n : match.nodes) labels.push_back(MatchContext::label(n));
   auto rec = journaled(model, [&](ChangeRecord&) {
     RewriteContext ctx(match.rule, match.nodes);
-    if (auto st = (*rule)->apply(model.graph(), match, ctx); !st) return st;
-    std::vector<Node*> created;
-    for (Node* n : ctx.created())
-      if (model.graph().findNode(n->id()) == n) created.push_back(n);
-    region(created, pv.after);
-    for (const Node* n : created) pv.added.push_back(MatchContext::label(n));
-    return Status::ok();
+    return (*rule)->apply(model.graph(), match, ctx);
   });
   if (!rec) return rec.status();
+  // After: the nodes the rewrite made, and the matched nodes it kept (edited or not).
+  std::vector<Node*> after;
+  std::unordered_set<NodeId> matchedIds(match.nodeIds.begin(), match.nodeIds.end());
+  for (Node* n : match.nodes)
+    if (alive(n)) after.push_back(n);
+  std::vector<Node*> created;
+  for (NodeId id : rec->addedIds)
+    if (Node* n = model.graph().findNode(id); n && !matchedIds.count(id)) created.push_back(n);
+  after.insert(after.end(), created.begin(), created.end());
+  region(after, pv.after);
+  for (NodeId id : rec->changedIds)
+    if (matchedIds.count(id))
+      if (const Node* n = model.graph().findNode(id)) {
+        pv.changed.push_back(MatchContext::label(n));
+        pv.changedFrom.push_back(MatchContext::label(n));
+      }
+  // A removed node and a new node of the same op on the same data (same name, a shared output,
+  // or the same first input) are one node that changed, e.g. a Conv with folded weights.
+  std::vector<bool> paired(match.nodes.size(), false);
+  for (const Node* c : created) {
+    bool isChange = false;
+    for (size_t i = 0; i < match.nodes.size() && !isChange; ++i) {
+      if (paired[i] || alive(match.nodes[i])) continue;
+      const onnx::NodeProto& old = pv.before.node(static_cast<int>(i));
+      if (old.op_type() != c->opType() || old.domain() != c->domain()) continue;
+      bool same = !old.name().empty() && old.name() == c->name();
+      for (const Value* v : c->outputs())
+        for (const auto& o : old.output()) same |= v && !o.empty() && v->name() == o;
+      if (!c->inputs().empty() && c->inputs()[0] && old.input_size() > 0)
+        same |= !old.input(0).empty() && c->inputs()[0]->name() == old.input(0);
+      if (!same) continue;
+      paired[i] = isChange = true;
+      pv.changed.push_back(MatchContext::label(c));
+      pv.changedFrom.push_back(labels[i]);
+    }
+    if (!isChange) pv.added.push_back(MatchContext::label(c));
+  }
+  for (size_t i = 0; i < match.nodes.size(); ++i)
+    if (!paired[i] && !alive(match.nodes[i])) pv.removed.push_back(labels[i]);
   (void)rec->undo(model);
   return pv;
 }

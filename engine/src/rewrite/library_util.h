@@ -119,12 +119,9 @@ inline void dropIfUnused(Graph& g, Value* v, int depth = 0) {
 
 // Makes sure the model imports `domain` (version 1), which nodes of that domain need.
 inline void ensureDomain(Graph& g, const std::string& domain) {
-  auto& shell = g.model().mutableShell();
-  for (const auto& imp : shell.opset_import())
-    if (imp.domain() == domain) return;
-  auto* imp = shell.add_opset_import();
-  imp->set_domain(domain);
-  imp->set_version(1);
+  // Through the model, not its shell: the import is journaled, so undoing (or cancelling) the
+  // rewrite removes it again.
+  if (g.model().opsetVersion(domain) < 0) g.model().setOpsetImport(domain, 1);
 }
 
 inline onnx::AttributeProto intAttr(const std::string& name, std::int64_t v) {
