@@ -1,5 +1,6 @@
 #include "rewrite/rewrite_panel.h"
 
+#include <QEvent>
 #include <QGridLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -273,6 +274,21 @@ void RewritePanel::rebuild() {
   tabs_->setTabText(1, tr("Why not (%1)").arg(report->nearMisses.size()));
   tabs_->setTabText(2, tr("Blocks (%1)").arg(report->blocks.size()));
   updateButtons();
+}
+
+// A dock does not give word-wrapped labels the height their wrapped text needs (it lays out
+// without height-for-width), so a long summary (German, narrow dock) was cut off. Each label
+// gets at least the height of its text at the current width.
+void RewritePanel::fitLabels() {
+  for (QLabel* label : {summary_, legend_}) {
+    const int h = label->heightForWidth(label->width());
+    if (h > 0 && label->minimumHeight() != h) label->setMinimumHeight(h);
+  }
+}
+
+bool RewritePanel::event(QEvent* event) {
+  if (event->type() == QEvent::LayoutRequest || event->type() == QEvent::Resize) fitLabels();
+  return QWidget::event(event);
 }
 
 int RewritePanel::currentMatch() const {

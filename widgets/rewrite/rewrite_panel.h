@@ -50,7 +50,11 @@ class RewritePanel : public QWidget {
   // A match, blocker or near miss was chosen: select these nodes and bring them into view.
   void nodesActivated(const std::vector<graft::NodeId>& nodes, int match);
 
+ protected:
+  bool event(QEvent* event) override;
+
  private:
+  void fitLabels();
   void rebuild();
   void updateButtons();
   void onCurrentChanged(QTreeWidgetItem* item);
