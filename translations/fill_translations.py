@@ -369,7 +369,7 @@ T = {
     "blocks": ("blockiert", "阻碍"),
     "backend will fuse": ("Backend fusioniert selbst", "后端会自行融合"),
     "why not (hover)": ("warum nicht (Maus darüber)", "为何未匹配（悬停查看）"),
-    "%1: %2 in %3 · %4 · %5 · %6": ("%1: %2 in %3 · %4 · %5 · %6", "%1：%3 中 %2 · %4 · %5 · %6"),
+    "%1: %2 in %3 · %4 · %5 · %6": ("%1: %2 in %3 · %4 · %5 · %6", "%1：%3中 %2 · %4 · %5 · %6"),
     "%n rule(s)": (["%n Regel", "%n Regeln"], ["%n 条规则"]),
     "%n block(s)": (["%n Blockade", "%n Blockaden"], ["%n 处阻碍"]),
     "%n backend fusion(s)": (["%n Backend-Fusion", "%n Backend-Fusionen"], ["%n 处后端融合"]),

@@ -1087,7 +1087,7 @@
     </message>
     <message>
         <source>%1: %2 in %3 · %4 · %5 · %6</source>
-        <translation>%1：%3 中 %2 · %4 · %5 · %6</translation>
+        <translation>%1：%3中 %2 · %4 · %5 · %6</translation>
     </message>
     <message numerus="yes">
         <source>%n match(es)</source>
