@@ -603,6 +603,51 @@ g (float[2,3] x, float s) => (float[2,3] y, float[2,3] z)
     QCOMPARE(readProto(out).graph().node_size(), 4);
   }
 
+  // A decomposed LayerNorm exported at opset 13: the tensorrt profile targets opset 17, so
+  // optimize converts the model first and the opset-17 LayerNormalization fusion can apply;
+  // --keep-opset leaves it at 13, where the fusion does not exist.
+  void optimizeConvertsToTheProfilesOpset() {
+    const char* text = R"(<ir_version: 7, opset_import: ["" : 13]>
+g (float[2,8] x) => (float[2,8] y)
+<float[8] gamma = {1.0, 0.5, 2.0, 1.5, 1.0, 0.25, 1.0, 3.0}, float[8] beta = {0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7},
+ float two = {2.0}, float eps = {0.00001}>
+{
+  m = ReduceMean <axes = [-1]> (x)
+  d = Sub(x, m)
+  p = Pow(d, two)
+  v = ReduceMean <axes = [-1]> (p)
+  e = Add(v, eps)
+  s = Sqrt(e)
+  n = Div(d, s)
+  g1 = Mul(n, gamma)
+  y = Add(g1, beta)
+})";
+    onnx::ModelProto m;
+    onnx::OnnxParser parser(text);
+    QVERIFY(parser.Parse(m).IsOK());
+    QString in = tmp("ln13.onnx");
+    std::ofstream(in.toStdString(), std::ios::binary) << m.SerializeAsString();
+    QString out = tmp("ln13_trt.onnx");
+    Run r = runCli({"optimize", in, out, "--backend", "tensorrt", "--json"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    json j = json::parse(r.out.toStdString());
+    QCOMPARE(j["opset"]["before"].get<int>(), 13);
+    QCOMPARE(j["opset"]["after"].get<int>(), 17);
+    std::map<std::string, int> after;
+    for (const auto& o : j["ops"]) after[o["op"].get<std::string>()] = o["after"].get<int>();
+    QCOMPARE(after["LayerNormalization"], 1);
+    QCOMPARE(j["node_count"]["after"].get<int>(), 1);
+    QCOMPARE(runCli({"verify", in, out}).exitCode, 0);
+    Run textRun = runCli({"optimize", in, out, "--backend", "tensorrt"});
+    QVERIFY2(textRun.out.contains("converted ai.onnx opset 13 to 17 (the profile's opset)"), qPrintable(textRun.out));
+
+    Run kept = runCli({"optimize", in, out, "--backend", "tensorrt", "--keep-opset", "--json"});
+    QCOMPARE(kept.exitCode, 0);
+    json k = json::parse(kept.out.toStdString());
+    QCOMPARE(k["opset"]["after"].get<int>(), 13);
+    for (const auto& o : k["ops"]) QVERIFY(o["op"] != "LayerNormalization" || o["after"].get<int>() == 0);
+  }
+
   void optimizeProvenanceIsSaved() {
     QString out = tmp("rewrite_prov.onnx");
     Run r = runCli({"optimize", rewriteModel(), out, "--backend", testRules("test.profile"), "--only", "double_neg"});

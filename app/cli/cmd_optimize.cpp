@@ -6,6 +6,7 @@
 
 #include "cli_util.h"
 #include "commands.h"
+#include "graft/eval.h"
 #include "graft/rewrite.h"
 
 namespace graft::cli {
@@ -14,7 +15,7 @@ namespace {
 
 const char* kUsage =
     "Usage: graft-cli optimize MODEL OUT --backend B [--rules FILE ...] [--only RULE ...] [--skip RULE ...]\n"
-    "                          [--no-verify] [--max-rounds N] [--json]\n"
+    "                          [--no-verify] [--max-rounds N] [--keep-opset] [--json]\n"
     "\n"
     "Apply the rules of backend profile B to MODEL until nothing matches (at most N rounds), and\n"
     "save the result to OUT. After each rule the model must pass the onnx checker and shape\n"
@@ -22,6 +23,9 @@ const char* kUsage =
     "seeded random inputs; a rule that fails is undone, skipped and reported. Prints node counts\n"
     "per op type and file sizes before and after. Every node a rule creates records the rule in\n"
     "its doc string (\"graft: rule NAME ...\").\n"
+    "When the profile names a newer ai.onnx opset than MODEL imports (tensorrt: 17), MODEL is first\n"
+    "converted to it with ONNX's version converter and checked to compute the same; if that fails,\n"
+    "MODEL keeps its opset and a warning says why.\n"
     "\n"
     "Options:\n"
     "  --backend B     a profile name or a path to a .profile file\n"
@@ -30,8 +34,10 @@ const char* kUsage =
     "  --skip RULE     do not apply these rules (repeatable or comma-separated)\n"
     "  --no-verify     skip the checks after each rule (faster; not recommended)\n"
     "  --max-rounds N  fixed-point cap (default 16)\n"
+    "  --keep-opset    never convert MODEL to the profile's opset\n"
     "  --json          print {format_version, input, output, backend, applied, rules, node_count:\n"
-    "                  {before, after}, file_bytes: {before, after}, ops: [{op, before, after}], warnings}\n"
+    "                  {before, after}, file_bytes: {before, after}, opset: {before, after}, ops: [{op, before, after}],\n"
+    "                  warnings}\n"
     "  -h, --help      show this help\n"
     "\n"
     "Exit codes: 0 saved, 2 usage error, 3 the model, profile or a rule file could not be read,\n"
@@ -55,6 +61,7 @@ int runOptimize(std::vector<std::string> args) {
   cl.repeated("--skip", true);
   cl.option("--max-rounds");
   cl.flag("--no-verify");
+  cl.flag("--keep-opset");
   cl.flag("--json");
   if (auto stop = cl.parse(args, {"MODEL", "OUT"})) return *stop;
   if (!cl.has("--backend")) return cl.usageError("--backend is required (e.g. --backend onnxruntime-cpu)");
@@ -88,8 +95,33 @@ int runOptimize(std::vector<std::string> args) {
   std::uint64_t bytesBefore = std::filesystem::file_size(in, ec);
   auto before = opCounts(**model);
   std::size_t nodesBefore = (*model)->graph().nodeCount();
+  std::int64_t opsetBefore = (*model)->opsetVersion("");
+  std::string converted;  // "converted ai.onnx opset 13 to 17 ..." for the report
+  std::vector<std::string> notes;
+  std::int64_t target = rw->profile().opset;
+  if (target > opsetBefore && opsetBefore > 0 && !cl.has("--keep-opset")) {
+    // The profile's rules may need the newer opset (LayerNormalization at 17): convert first, and
+    // keep the conversion only when it computes what the model computed.
+    auto up = convertOpset(**model, target);
+    std::string why;
+    if (!up) {
+      why = up.message();
+    } else if (options.verify) {
+      auto same = verifyModels(**model, *up.value());
+      if (!same) why = "it could not be checked: " + same.message();
+      else if (same->comparable && !same->withinTolerance) why = "the converted model computes different outputs";
+    }
+    if (why.empty()) {
+      *model = std::move(up.value());
+      converted = "converted ai.onnx opset " + std::to_string(opsetBefore) + " to " + std::to_string(target) + " (the profile's opset)";
+    } else {
+      notes.push_back("kept ai.onnx opset " + std::to_string(opsetBefore) + " (the profile asks for " + std::to_string(target) +
+                      "): " + why);
+    }
+  }
   auto rec = rw->applyAll(**model, options);
   if (!rec) return reportError(rec.status(), in);
+  rec->warnings.insert(rec->warnings.begin(), notes.begin(), notes.end());
   auto saved = saveModel(**model, out);
   if (!saved) return reportError(saved.status(), out);
   std::uint64_t bytesAfter = saved->modelBytes + saved->externalBytes;
@@ -109,6 +141,7 @@ int runOptimize(std::vector<std::string> args) {
     j["rules"] = rec->rules;
     j["node_count"] = {{"before", nodesBefore}, {"after", nodesAfter}};
     j["file_bytes"] = {{"before", bytesBefore}, {"after", bytesAfter}};
+    j["opset"] = {{"before", opsetBefore}, {"after", (*model)->opsetVersion("")}};
     j["ops"] = nlohmann::json::array();
     for (const auto& op : ops) {
       int b = before.count(op) ? before[op] : 0, a = after.count(op) ? after[op] : 0;
@@ -124,7 +157,9 @@ int runOptimize(std::vector<std::string> args) {
     std::cout << " by ";
     for (size_t i = 0; i < rec->rules.size(); ++i) std::cout << (i ? ", " : "") << rec->rules[i];
   }
-  std::cout << ")\n\n";
+  std::cout << ")\n";
+  if (!converted.empty()) std::cout << converted << "\n";
+  std::cout << "\n";
   std::vector<std::vector<std::string>> rows{{"op", "before", "after", "change"}};
   for (const auto& op : ops) {
     int b = before.count(op) ? before[op] : 0, a = after.count(op) ? after[op] : 0;
