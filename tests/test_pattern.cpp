@@ -470,6 +470,25 @@ g (float[2,3] x) => (float[2,3] y, int64[1] dims)
     QCOMPARE(found("cleanup.fold_constants"), (std::vector<std::string>{"a", "b", "n", "s", "g1", "dims"}));
     QCOMPARE(found("cleanup.shape_chain"), (std::vector<std::string>{"s", "g1", "dims"}));
   }
+
+  void deadConesAreFoundWhole() {
+    // A node is dead when all its readers are: the whole unused cone, in topological order.
+    auto m = modelFromText(R"(<ir_version: 8, opset_import: ["" : 13]>
+g (float[2,3] x) => (float[2,3] y)
+{
+  d1 = Neg(x)
+  y = Relu(x)
+  d2 = Abs(d1)
+  d3 = Add(d1, d2)
+})");
+    auto ctx = MatchContext::create(m->graph());
+    QVERIFY(ctx.isOk());
+    std::vector<Match> out;
+    RuleRegistry::instance().create("cleanup.dead_nodes")->findMatches(**ctx, out, nullptr);
+    std::vector<std::string> outputs;
+    for (const auto& match : out) outputs.push_back(match.nodes[0]->output(0)->name());
+    QCOMPARE(outputs, (std::vector<std::string>{"d1", "d2", "d3"}));
+  }
 };
 
 QTEST_GUILESS_MAIN(TestPattern)

@@ -377,10 +377,12 @@ class DeadNodes : public CppRule {
   DeadNodes() : CppRule("cleanup.dead_nodes", "Nodes whose outputs nothing reads", 2, {}) {}
   void findMatches(const MatchContext& ctx, std::vector<Match>& out, std::vector<NearMiss>*) const override {
     // Whole dead cones at once (a node is dead when all its consumers are dead), outputs first.
-    // Dead flags by topological position (no hashing per use); readers inside subgraphs have
-    // no position and count as live.
+    // Dead flags by topological position; readers inside subgraphs have no position and count
+    // as live. Until a first dead node is found any reader means "used", so the readers (most
+    // of a large graph) are not even looked at.
     const auto& order = ctx.topoOrder();
     std::vector<char> dead(order.size(), 0);
+    size_t deadCount = 0;
     auto isDead = [&](const Node* n) {
       size_t p = ctx.position(n);
       return p < order.size() && dead[p];
@@ -393,9 +395,16 @@ class DeadNodes : public CppRule {
         if (!v) continue;
         if (v->isGraphOutput()) used = true;
         for (const Use& u : v->uses())
-          if (!isDead(u.node)) used = true;
+          if (deadCount == 0 || !isDead(u.node)) {
+            used = true;
+            break;
+          }
+        if (used) break;
       }
-      if (!used) dead[i] = 1;
+      if (!used) {
+        dead[i] = 1;
+        ++deadCount;
+      }
     }
     for (size_t i = 0; i < order.size(); ++i)
       if (dead[i]) out.push_back(makeMatch(ctx, {order[i]}, "removed", -1));
