@@ -475,6 +475,21 @@ struct NormPlan {
   double eps = 1e-5;
 };
 
+// What every normalization decomposition reads first: the element type (float types only) and
+// epsilon (the op's default when absent). Null after telling `fail` why.
+template <typename Fail>
+std::shared_ptr<NormPlan> startNormPlan(const MatchContext& ctx, const Node* n, double defaultEps, Fail&& fail) {
+  auto plan = std::make_shared<NormPlan>();
+  plan->dtype = elemTypeOf(ctx, n->input(0));
+  if (!isFloatType(plan->dtype)) {
+    fail("the input type is unknown or not float/float16/double");
+    return nullptr;
+  }
+  const auto* e = n->attribute("epsilon");
+  plan->eps = e ? e->f() : defaultEps;
+  return plan;
+}
+
 // The normalization axis must be the last one (what every transformer uses).
 std::string lastAxisOnly(const MatchContext& ctx, const Node* n) {
   const auto* a = n->attribute("axis");
@@ -514,14 +529,8 @@ class DecomposeSkipNormRule : public LibraryRule {
         fail("it has no gamma");
         continue;
       }
-      auto plan = std::make_shared<NormPlan>();
-      plan->dtype = elemTypeOf(ctx, n->input(0));
-      if (!isFloatType(plan->dtype)) {
-        fail("the input type is unknown or not float/float16/double");
-        continue;
-      }
-      const auto* e = n->attribute("epsilon");
-      plan->eps = e ? e->f() : 1e-12;  // ORT's default for the Skip* ops (contrib_defs.cc)
+      auto plan = startNormPlan(ctx, n, 1e-12, fail);  // ORT's default epsilon for the Skip* ops (contrib_defs.cc)
+      if (!plan) continue;
       const bool op17 = !simplified_ && ctx.graph().model().opsetVersion("") >= 17;
       out.push_back(singleNodeMatch(*this, ctx, n, op17 ? "Add + LayerNormalization" : "Add + normalization over standard ops",
                                     op17 ? 1 : 8, plan));
@@ -594,14 +603,8 @@ class DecomposeNormRule : public LibraryRule {
         fail("it has no scale");
         continue;
       }
-      auto plan = std::make_shared<NormPlan>();
-      plan->dtype = elemTypeOf(ctx, n->input(0));
-      if (!isFloatType(plan->dtype)) {
-        fail("the input type is unknown or not float/float16/double");
-        continue;
-      }
-      const auto* e = n->attribute("epsilon");
-      plan->eps = e ? e->f() : 1e-5;
+      auto plan = startNormPlan(ctx, n, 1e-5, fail);
+      if (!plan) continue;
       const bool toStd = !simplified_ && opset >= 17;
       out.push_back(singleNodeMatch(*this, ctx, n, toStd ? "LayerNormalization (opset 17)" : "normalization over standard ops",
                                     toStd ? 0 : (simplified_ ? 6 : 8), plan));
