@@ -166,6 +166,23 @@ inline NearMiss nearMiss(const std::string& rule, const Node* root, std::vector<
   return m;
 }
 
+// A match of a C++ rule over `nodes` (all it removes or rewrites), found from `root` and ordered by
+// the root's topological position like every other match.
+inline Match ruleMatch(const Rule& rule, const MatchContext& ctx, std::vector<Node*> nodes, Node* root, std::string becomes,
+                       int nodeDelta, std::shared_ptr<void> payload = nullptr) {
+  Match m;
+  m.rule = rule.name();
+  m.benefit = rule.benefit();
+  for (Node* n : nodes) m.nodeIds.push_back(n->id());
+  m.nodes = std::move(nodes);
+  m.root = root;
+  m.order = ctx.position(root);
+  m.becomes = std::move(becomes);
+  m.nodeDelta = nodeDelta;
+  m.payload = std::move(payload);
+  return m;
+}
+
 // Base for the library's C++ rules: name, description, benefit and backends as data.
 class LibraryRule : public Rule {
  public:

@@ -357,18 +357,9 @@ class AttentionRule : public LibraryRule {
       plan->output = ctxR->id();
       for (Node* n : nodes) plan->remove.push_back(n->id());
 
-      Match m;
-      m.rule = name_;
-      m.benefit = benefit_;
-      m.nodes = nodes;
-      for (Node* n : nodes) m.nodeIds.push_back(n->id());
-      m.root = ctxR;
-      m.order = ctx.position(ctxR);
-      m.becomes = "com.microsoft:Attention";
-      m.nodeDelta = 1 - static_cast<int>(nodes.size());
+      Match m = ruleMatch(*this, ctx, nodes, ctxR, "com.microsoft:Attention", 1 - static_cast<int>(nodes.size()), plan);
       m.values["x"] = qb.x;
       m.values["y"] = ctxR->output(0);
-      m.payload = plan;
       out.push_back(std::move(m));
     }
   }
@@ -749,18 +740,9 @@ class CausalAttentionRule : public LibraryRule {
       plan->b = bias->id();
       plan->output = ctxR->id();
       for (Node* n : owned) plan->remove.push_back(n->id());
-      Match m;
-      m.rule = name_;
-      m.benefit = benefit_;
-      m.nodes = owned;
-      for (Node* n : owned) m.nodeIds.push_back(n->id());
-      m.root = ctxR;
-      m.order = ctx.position(ctxR);
-      m.becomes = "com.microsoft:Attention";
-      m.nodeDelta = 1 - static_cast<int>(owned.size());
+      Match m = ruleMatch(*this, ctx, owned, ctxR, "com.microsoft:Attention", 1 - static_cast<int>(owned.size()), plan);
       m.values["x"] = mm->input(0);
       m.values["y"] = ctxR->output(0);
-      m.payload = plan;
       out.push_back(std::move(m));
     }
   }

@@ -89,21 +89,12 @@ class FoldBatchNormRule : public LibraryRule {
                                          MatchContext::label(bn) + ": " + why));
         continue;
       }
-      Match m;
-      m.rule = name_;
-      m.benefit = benefit();
-      m.nodes = {prod, bn};
-      m.nodeIds = {prod->id(), bn->id()};
-      m.root = bn;
-      m.order = ctx.position(bn);
-      m.becomes = producerOp(kind_);
-      m.nodeDelta = -1;
-      m.values["x"] = prod->input(0);
-      m.values["y"] = bn->output(0);
       auto plan = std::make_shared<FoldPlan>();
       plan->producer = prod->id();
       plan->bn = bn->id();
-      m.payload = plan;
+      Match m = ruleMatch(*this, ctx, {prod, bn}, bn, producerOp(kind_), -1, plan);
+      m.values["x"] = prod->input(0);
+      m.values["y"] = bn->output(0);
       out.push_back(std::move(m));
     }
   }

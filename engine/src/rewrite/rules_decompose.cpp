@@ -201,17 +201,7 @@ Node* matchedNode(Graph& g, const Match& m) { return m.nodeIds.empty() ? nullptr
 
 Match singleNodeMatch(const Rule& r, const MatchContext& ctx, Node* n, std::string becomes, int delta,
                       std::shared_ptr<void> payload) {
-  Match m;
-  m.rule = r.name();
-  m.benefit = r.benefit();
-  m.nodes = {n};
-  m.nodeIds = {n->id()};
-  m.root = n;
-  m.order = ctx.position(n);
-  m.becomes = std::move(becomes);
-  m.nodeDelta = delta;
-  m.payload = std::move(payload);
-  return m;
+  return ruleMatch(r, ctx, {n}, n, std::move(becomes), delta, std::move(payload));
 }
 
 // ------------------------------------------------------------------------------------- attention

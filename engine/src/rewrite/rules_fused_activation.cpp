@@ -94,18 +94,9 @@ class FuseActivationRule : public LibraryRule {
           const auto* b = act->attribute("beta");
           plan->params = {a ? a->f() : 0.2f, b ? b->f() : 0.5f};
         }
-        Match m;
-        m.rule = name_;
-        m.benefit = benefit_;
-        m.nodes = {op, act};
-        m.nodeIds = {op->id(), act->id()};
-        m.root = act;
-        m.order = ctx.position(act);
-        m.becomes = gemm_ ? "com.microsoft:FusedGemm" : "com.microsoft:FusedConv";
-        m.nodeDelta = -1;
+        Match m = ruleMatch(*this, ctx, {op, act}, act, gemm_ ? "com.microsoft:FusedGemm" : "com.microsoft:FusedConv", -1, plan);
         m.values["x"] = op->input(0);
         m.values["y"] = act->output(0);
-        m.payload = plan;
         out.push_back(std::move(m));
       }
   }
@@ -180,16 +171,7 @@ class SplitFusedActivationRule : public LibraryRule {
         if (misses) misses->push_back(nearMiss(name_, n, {n->id()}, 1, "FusedConv with a Z (sum) input has no standard form here"));
         continue;
       }
-      Match m;
-      m.rule = name_;
-      m.benefit = benefit_;
-      m.nodes = {n};
-      m.nodeIds = {n->id()};
-      m.root = n;
-      m.order = ctx.position(n);
-      m.becomes = std::string(gemm_ ? "Gemm" : "Conv") + " + " + act;
-      m.nodeDelta = 1;
-      out.push_back(std::move(m));
+      out.push_back(ruleMatch(*this, ctx, {n}, n, std::string(gemm_ ? "Gemm" : "Conv") + " + " + act, 1));
     }
   }
 
