@@ -102,7 +102,7 @@ void ModelPropertiesPanel::setDocument(std::shared_ptr<const ModelDocument> docu
     QString value = QString::number(op.version());
     int known = maxKnownOpset(op.domain());
     if (known > 0 && op.version() > known)
-      value += QLatin1Char(' ') + tr("(newer than the bundled onnx library, which knows up to %1)").arg(known);
+      value += QLatin1Char(' ') + tr("(newer than Graft knows, up to %1)").arg(known);
     else if (known <= 0 && !op.domain().empty() && op.domain() != "ai.onnx")
       value += QLatin1Char(' ') + tr("(custom domain)");
     add(opsets, displayDomain(op.domain()), value);

@@ -49,7 +49,7 @@ std::optional<std::vector<std::int64_t>> staticShape(const onnx::TypeProto& type
 // ---------------------------------------------------------------- schemas
 
 struct OpDoc {
-  bool known = false;          // the bundled onnx library has a schema for it
+  bool known = false;          // a schema is registered for it (the onnx library's, or Graft's for opsets 18-26)
   std::string opType, domain;  // domain "" is the default ONNX domain
   int sinceVersion = 0;
   bool deprecated = false;
@@ -69,14 +69,14 @@ struct OpDoc {
     std::vector<std::string> allowed;
   };
   std::vector<TypeConstraint> typeConstraints;
-  // Why known is false: "custom domain 'com.example'", "opset 21 is newer than the library (max 17)".
+  // Why known is false: "custom domain 'com.example'", "opset 27 is newer than Graft knows (max 26)".
   std::string note;
 };
 
 // The schema for op_type in domain at the given opset version (the model's import).
 OpDoc describeOp(const std::string& opType, const std::string& domain, std::int64_t opsetVersion);
 OpDoc describeNode(const Node& node);
-// Highest opset version the bundled onnx library knows for a domain ("" = ai.onnx).
+// Highest opset version known for a domain ("" = ai.onnx: 26 with Graft's own schemas, see schema.h).
 int maxKnownOpset(const std::string& domain);
 
 // ---------------------------------------------------------------- statistics

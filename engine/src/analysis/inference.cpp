@@ -13,6 +13,7 @@
 
 #include "analysis/util.h"
 #include "graft/analysis.h"
+#include "graft/schema.h"
 
 namespace graft {
 
@@ -338,6 +339,7 @@ Result<InferenceResult> inferShapes(const Model& model, const ProgressFn& progre
   auto cancelled = [] { return Result<InferenceResult>(ErrorCode::Cancelled, "Shape inference was cancelled."); };
   if (!reportProgress(progress, 0.0, "Preparing shape inference")) return cancelled();
 
+  schema::ensureRegistered();
   InferenceResult result;
   std::set<std::string> unimported;
   onnx::ModelProto proto;
@@ -387,7 +389,7 @@ Result<InferenceResult> inferShapes(const Model& model, const ProgressFn& progre
     result.problems.push_back(
         {Diagnostic::Severity::Warning, "", "",
          "opset " + std::to_string(version) + " of " + domainLabel(domain) +
-             " is newer than the onnx library knows (up to " + std::to_string(maxKnownOpset(domain)) +
+             " is newer than Graft knows (up to " + std::to_string(maxKnownOpset(domain)) +
              "): shapes were inferred with the newest schemas it has and may be missing or wrong for ops that "
              "changed since"});
   }
@@ -634,7 +636,7 @@ Result<InferenceResult> inferShapes(const Model& model, const ProgressFn& progre
               cleanOnnxMessage(*error) + ")");
     else if (newer)
       add(Diagnostic::Severity::Warning, "not inferred because opset " + std::to_string(version) + " of " +
-                                             domainLabel(domain) + " is newer than the library (up to " +
+                                             domainLabel(domain) + " is newer than Graft knows (up to " +
                                              std::to_string(maxKnown) + "): " + cleanOnnxMessage(*error));
     else if (auto inner = n.attribute_size() ? locateInSubgraphs(n, runner, schemaFor) : std::nullopt)
       add(Diagnostic::Severity::Error, "shape inference failed " + *inner);

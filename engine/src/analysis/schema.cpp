@@ -8,6 +8,7 @@
 
 #include "analysis/util.h"
 #include "graft/analysis.h"
+#include "graft/schema.h"
 
 namespace graft {
 namespace analysis_detail {
@@ -164,6 +165,7 @@ void fillFromSchema(OpDoc& doc, const onnx::OpSchema& schema) {
 }  // namespace
 
 int maxKnownOpset(const std::string& domain) {
+  schema::ensureRegistered();
   const auto& map = onnx::OpSchemaRegistry::DomainToVersionRange::Instance().Map();
   auto it = map.find(normalizeDomain(domain));
   return it == map.end() ? 0 : it->second.second;
@@ -186,7 +188,7 @@ OpDoc describeOp(const std::string& opType, const std::string& domain, std::int6
       // The newest schema the library has may still describe the op correctly; show it, but
       // do not claim the library knows this opset.
       doc.note =
-          "opset " + std::to_string(opsetVersion) + " is newer than the library (max " + std::to_string(maxKnown) + ")";
+          "opset " + std::to_string(opsetVersion) + " is newer than Graft knows (max " + std::to_string(maxKnown) + ")";
       if (schema) {
         fillFromSchema(doc, *schema);
         doc.note += "; shown: the schema of opset " + std::to_string(schema->since_version());

@@ -9,6 +9,7 @@
 
 #include "analysis/util.h"
 #include "graft/analysis.h"
+#include "graft/schema.h"
 
 namespace graft {
 
@@ -76,9 +77,36 @@ CheckerMessage splitCheckerMessage(const std::string& what) {
   return m;
 }
 
+// The library's check_tensor rejects element types it does not know (float8 … int2, data_type
+// 17–26) unless their data is in raw_data; ONNX stores them in int32_data otherwise (one value,
+// or for 4- and 2-bit types one packed byte, per entry). Such a tensor is checked for having
+// enough entries and then checked by the library as raw data.
+void checkTensor(const onnx::TensorProto& t, const onnx::checker::CheckerContext& ctx) {
+  if (t.data_type() < 17 || t.data_type() > 26 || t.has_raw_data() ||
+      t.data_location() == onnx::TensorProto::EXTERNAL) {
+    onnx::checker::check_tensor(t, ctx);
+    return;
+  }
+  std::int64_t n = 1;
+  for (auto d : t.dims()) n = d < 0 ? 0 : n * d;
+  const int bits = t.data_type() == 21 || t.data_type() == 22 || t.data_type() == 23 ? 4
+                   : t.data_type() >= 25                                              ? 2
+                                                                                      : 8;
+  const std::int64_t entries = (n * bits + 7) / 8;
+  if (t.int32_data_size() < (bits == 8 ? n : entries) && t.int32_data_size() != n)
+    throw std::runtime_error("tensor '" + t.name() + "' of " + schema::elementTypeString(t.data_type()) + " has " +
+                             std::to_string(t.int32_data_size()) + " int32_data entries for " + std::to_string(n) +
+                             " elements");
+  onnx::TensorProto copy = t;
+  copy.clear_int32_data();
+  copy.set_raw_data(std::string(static_cast<size_t>(entries), '\0'));
+  onnx::checker::check_tensor(copy, ctx);
+}
+
 }  // namespace
 
 ValidationResult validateModel(const Model& model) {
+  schema::ensureRegistered();
   ValidationResult result;
   auto add = [&](Sev sev, std::string node, std::string op, std::string message) {
     if (sev == Sev::Error) result.valid = false;
@@ -102,22 +130,24 @@ ValidationResult validateModel(const Model& model) {
   });
   const auto imports = opsetImports(proto);
 
+  // IR versions 9 to 13 add element types, fields the checks here do not read (node overloads,
+  // metadata on nodes and graphs) and nothing that changes a rule the library's checker applies, so
+  // such models are checked by it as IR 8 without a word. Past 13, Graft cannot know; it says so.
   const std::int64_t irVersion = proto.ir_version();
   const std::int64_t checkerIr = onnx::Version::IR_VERSION;
-  if (irVersion > checkerIr) {
+  if (irVersion > schema::kMaxIrVersion)
     add(Sev::Warning, "", "",
-        "IR version " + std::to_string(irVersion) + " is newer than the onnx checker knows (up to " +
-            std::to_string(checkerIr) + "); the model was checked as if it were IR version " +
-            std::to_string(checkerIr));
-    proto.set_ir_version(checkerIr);
-  }
+        "IR version " + std::to_string(irVersion) + " is newer than Graft knows (up to " +
+            std::to_string(schema::kMaxIrVersion) + "); the model was checked as if it were IR version " +
+            std::to_string(schema::kMaxIrVersion));
+  if (irVersion > checkerIr) proto.set_ir_version(checkerIr);
   std::set<std::string> newerDomains;
   for (const auto& [domain, version] : imports) {
     if (!domainKnownToLibrary(domain) || version <= maxKnownOpset(domain)) continue;
     newerDomains.insert(domain);
     add(Sev::Warning, "", "",
         "cannot check ops of opset " + std::to_string(version) + " of " + domainLabel(domain) +
-            " (library knows up to " + std::to_string(maxKnownOpset(domain)) +
+            " (Graft knows up to " + std::to_string(maxKnownOpset(domain)) +
             "); they were checked against the newest schemas it has, and what fails there is a warning");
   }
 
@@ -185,7 +215,7 @@ ValidationResult validateModel(const Model& model) {
         }
         if (newerDomains.count(domain))
           addNode(Sev::Warning, "cannot check against opset " + std::to_string(imports.at(domain)) +
-                                    " (library knows up to " + std::to_string(maxKnownOpset(domain)) + "): " + message);
+                                    " (Graft knows up to " + std::to_string(maxKnownOpset(domain)) + "): " + message);
         else
           addNode(Sev::Error, message);
       }
@@ -199,6 +229,44 @@ ValidationResult validateModel(const Model& model) {
                                 "produced exactly once)");
       }
       lex.add(out);
+    }
+  }
+
+  // ---- what Graft's schemas of opsets 18–26 state beyond the checker's reach: input types within
+  // the type constraints, attribute values within their allowed set, and the shape rules their
+  // inference enforces (scale sizes, head counts, …). Needs the types, so inference runs first.
+  if (imports.count("") && imports.at("") > schema::kLibraryMaxOnnxOpset) {
+    const int opset = imports.at("");
+    std::set<std::string> graftNodes;
+    for (int i = 0; i < g.node_size(); ++i) {
+      const auto& n = g.node(i);
+      if (!n.domain().empty()) continue;
+      const auto* s = onnx::OpSchemaRegistry::Schema(n.op_type(), opset, "");
+      if (s && schema::isGraftSchema(s->Name(), "", s->SinceVersion())) graftNodes.insert(nodeLabel(n, static_cast<size_t>(i)));
+    }
+    if (!graftNodes.empty()) {
+      auto inferred = inferShapes(model);
+      if (inferred.isOk()) {
+        const auto& types = inferred->types;
+        auto typeOf = [&](const std::string& name) -> const onnx::TypeProto* {
+          auto it = types.find(name);
+          return it == types.end() ? nullptr : &it->second;
+        };
+        for (int i = 0; i < g.node_size(); ++i) {
+          const auto& n = g.node(i);
+          const std::string label = nodeLabel(n, static_cast<size_t>(i));
+          if (!graftNodes.count(label)) continue;
+          for (auto& message : schema::checkNodeRules(n, opset, typeOf)) {
+            nodesWithProblems.insert(label);
+            add(Sev::Error, label, n.op_type(), std::move(message));
+          }
+        }
+        for (const auto& p : inferred->problems)
+          if (p.severity == Sev::Error && graftNodes.count(p.node) && p.message.rfind("shape inference failed", 0) == 0) {
+            nodesWithProblems.insert(p.node);
+            add(Sev::Error, p.node, p.opType, p.message);
+          }
+      }
     }
   }
 
@@ -216,7 +284,7 @@ ValidationResult validateModel(const Model& model) {
       // External data of a model built in memory has no folder to be found in; io checks it at load.
       if (t->proto().data_location() == onnx::TensorProto::EXTERNAL && model.sourceDir().empty()) continue;
       try {
-        onnx::checker::check_tensor(t->proto(), ctx);
+        checkTensor(t->proto(), ctx);
       } catch (const std::exception& e) {
         add(Sev::Error, "", "", "initializer '" + v->name() + "': " + splitCheckerMessage(e.what()).base);
       }

@@ -12,6 +12,7 @@
 #include <onnx/defs/schema.h>
 
 #include "graft/eval.h"
+#include "graft/schema.h"
 #include "pattern/text.h"
 
 namespace graft::detail {
@@ -129,6 +130,7 @@ std::optional<onnx::AttributeProto> attributeOf(const Node* n, const std::string
   if (const auto* a = n->attribute(name)) return *a;
   std::int64_t opset = n->graph().model().opsetVersion(n->domain());
   if (opset < 0) opset = 1000;
+  schema::ensureRegistered();
   const auto* schema = onnx::OpSchemaRegistry::Schema(n->opType(), static_cast<int>(opset), n->domain());
   if (!schema) return std::nullopt;
   auto it = schema->attributes().find(name);

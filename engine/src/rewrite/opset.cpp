@@ -8,18 +8,26 @@
 
 #include "graft/io.h"
 #include "graft/rewrite.h"
+#include "graft/schema.h"
 
 namespace graft {
+
+// Conversions that start or end past opset 17, which the library's converter does not know
+// (opset_convert.cpp).
+Result<std::unique_ptr<Model>> convertOpsetBeyondLibrary(const Model& model, std::int64_t current, std::int64_t target);
 
 Result<std::unique_ptr<Model>> convertOpset(const Model& model, std::int64_t target) {
   std::int64_t current = model.opsetVersion("");
   if (current < 0) return Status(ErrorCode::InvalidArgument, "the model imports no ai.onnx opset, so there is nothing to convert");
+  schema::ensureRegistered();
   const auto& ranges = onnx::OpSchemaRegistry::DomainToVersionRange::Instance().Map();
   auto known = ranges.find("");
   std::int64_t newest = known == ranges.end() ? 0 : known->second.second;
   if (target < 1 || target > newest)
-    return Status(ErrorCode::Unsupported, "opset " + std::to_string(target) + " is outside what this build's ONNX library knows (ai.onnx 1 to " +
+    return Status(ErrorCode::Unsupported, "opset " + std::to_string(target) + " is outside what Graft knows (ai.onnx 1 to " +
                                               std::to_string(newest) + ")");
+  if ((target > schema::kLibraryMaxOnnxOpset || current > schema::kLibraryMaxOnnxOpset) && target != current)
+    return convertOpsetBeyondLibrary(model, current, target);
   if (target == current) {
     auto same = Model::fromProto(model.toProto());
     if (same) same.value()->setSource(model.sourcePath(), model.sourceDir());

@@ -8,6 +8,7 @@
 #include <onnx/defs/parser.h>
 #include <onnx/defs/schema.h>
 
+#include "graft/schema.h"
 #include "pattern/text.h"
 #include "rewrite/declared.h"
 
@@ -83,7 +84,9 @@ Result<PatternGraph> parsePatternBody(const std::string& signature, const Source
     g.nodePos.push_back(posOf(body, bodyPos, n.output_size() ? n.output(0) : n.op_type()));
   }
   if (g.nodes.empty()) return text::Cursor::error(bodyPos, "the body has no nodes");
-  // Ops of the standard domain must exist (a typo would otherwise never match).
+  // Ops of the standard domain must exist (a typo would otherwise never match); Graft's schemas
+  // of opsets 18-26 count (a rule may produce Gelu-20).
+  schema::ensureRegistered();
   for (size_t i = 0; i < g.nodes.size(); ++i) {
     const auto& n = g.nodes[i];
     if ((n.domain().empty() || n.domain() == "ai.onnx") &&
