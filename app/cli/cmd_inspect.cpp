@@ -298,8 +298,8 @@ void printHuman(std::ostream& out, const Report& r) {
   std::string compute = humanCount(s.flops, "FLOPs") + ", " + humanCount(s.macs, "MACs");
   if (s.flops >= 1000) compute += " (" + withThousands(s.flops) + " FLOPs)";
   if (s.nodesWithUnknownCost)
-    compute += "; " + withThousands(s.nodesWithUnknownCost) + " node" + (s.nodesWithUnknownCost == 1 ? "" : "s") +
-               " not counted";
+    compute += "; unknown for " + withThousands(s.nodesWithUnknownCost) + " node" +
+               (s.nodesWithUnknownCost == 1 ? "" : "s");
   if (s.nodesWithSymbolicDims) compute += "; symbolic dims (e.g. batch) counted as 1";
   line(out, "Compute", compute);
   if (s.activationBytes) line(out, "Activations", humanBytes(s.activationBytes) + " (static shapes only)");

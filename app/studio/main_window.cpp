@@ -464,7 +464,9 @@ void MainWindow::updateSummary() {
   const Statistics& s = document_->statistics;
   QString flops = s.nodesWithUnknownCost == 0 ? tr("%1 FLOPs").arg(formatCompact(s.flops))
                   : s.flops == 0                ? tr("FLOPs unknown")
-                                                : tr("at least %1 FLOPs").arg(formatCompact(s.flops));
+                                                : tr("%1 FLOPs, unknown for %n node(s)", nullptr,
+                                                     static_cast<int>(s.nodesWithUnknownCost))
+                                                      .arg(formatCompact(s.flops));
   QString summary = tr("%n node(s)", nullptr, static_cast<int>(s.nodeCount)) + QStringLiteral(" · ") +
                     tr("%1 parameters").arg(formatCompact(s.parameters)) + QStringLiteral(" · ") + flops;
   const int problems = properties_->problemCount();

@@ -650,6 +650,11 @@ Result<InferenceResult> inferShapes(const Model& model, const ProgressFn& progre
          std::to_string(upstreamGaps) + (upstreamGaps == 1 ? " node was" : " nodes were") +
              " not inferred because their inputs have no type (they follow the nodes reported above)"});
 
+  // The onnx library leaves shapes after Shape -> Gather -> Concat -> Reshape chains unknown
+  // when a dim is symbolic; carry the symbols through (symbolic.cpp).
+  if (!reportProgress(progress, 0.97, "Inferring symbolic shapes")) return cancelled();
+  const std::size_t completed = inferSymbolicShapes(g, types, defaultOpset);
+
   result.complete = true;
   for (const auto& n : g.node())
     if (!outputsTyped(n)) {
@@ -660,8 +665,8 @@ Result<InferenceResult> inferShapes(const Model& model, const ProgressFn& progre
   auto ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
   const auto finished = std::chrono::steady_clock::now();
   spdlog::debug(
-      "shape inference: {} types, {} problems, complete={} (copy {:.0f} ms, onnx {:.0f} ms, per node {:.0f} ms)",
-      types.size(), result.problems.size(), result.complete, ms(started, copied), ms(copied, inferred),
+      "shape inference: {} types ({} completed symbolically), {} problems, complete={} (copy {:.0f} ms, onnx {:.0f} ms, per node {:.0f} ms)",
+      types.size(), completed, result.problems.size(), result.complete, ms(started, copied), ms(copied, inferred),
       ms(inferred, finished));
   // Nodes set aside above were reported with the reason; the placeholder domain is ours.
   std::erase_if(result.problems, [](const Diagnostic& d) { return d.message.find(kSkipped) != std::string::npos; });

@@ -19,7 +19,10 @@
 //  - Elementwise unary, binary and activation ops: 1 per output element (variadic Sum/Max/Min/Mean:
 //    inputs - 1 per output element); reductions: 1 per input element.
 //  - Data movement (Reshape, Transpose, Gather, Concat, Cast, ...) is known to cost 0 FLOPs.
-//  - ONNX Runtime's com.microsoft FusedConv/FusedGemm/FusedMatMul count as the op they fuse.
+//  - ONNX Runtime's com.microsoft FusedConv/FusedGemm/FusedMatMul count as the op they fuse;
+//    Attention as its QKV projection plus both attention products (softmax 4 per score);
+//    SkipLayerNormalization 8 per element, EmbedLayerNormalization 9, Gelu variants 1.
+//  - Symbolic dims (batch, sequence) count as 1, so totals are per unit of each.
 // Anything else, or a node whose shapes are not static, has an unknown cost.
 #include <algorithm>
 #include <cstdlib>
@@ -75,7 +78,7 @@ std::optional<Shape> symbolicAsOne(const onnx::TypeProto& t) {
     if (d.has_dim_value() && d.dim_value() >= 0)
       s.push_back(d.dim_value());
     else if (d.has_dim_param() && !d.dim_param().empty())
-      s.push_back(1);
+      s.push_back(dimParamWithSymbolsAsOne(d.dim_param()).value_or(1));
     else
       return std::nullopt;
   }
@@ -178,6 +181,21 @@ std::optional<NodeCost> matMulCost(const Node& node, const TypeMap& types, size_
     batch = mul(batch, static_cast<std::uint64_t>(std::max(da, db)));
   }
   return macCost(mul(mul(batch, m), mul(n, k)));
+}
+
+// ONNX Runtime's Attention: input [B, S, in], weights [in, 3*hidden]. The QKV projection,
+// then Q*K^T and softmax(..)*V over all heads (2 * B * S * S * hidden MACs), softmax as above.
+std::optional<NodeCost> attentionCost(const Node& node, const TypeMap& types) {
+  auto x = shapeOf(node.input(0), types);
+  auto w = shapeOf(node.input(1), types);
+  if (!x || !w || x->size() != 3 || w->size() != 2) return std::nullopt;
+  const auto b = static_cast<std::uint64_t>((*x)[0]), s = static_cast<std::uint64_t>((*x)[1]);
+  const auto in = static_cast<std::uint64_t>((*w)[0]), qkv = static_cast<std::uint64_t>((*w)[1]);
+  std::uint64_t heads = static_cast<std::uint64_t>(std::max<std::int64_t>(attrInt(node, "num_heads", 1), 1));
+  const std::uint64_t macs = add(mul(mul(b, s), mul(in, qkv)), mul(mul(2, mul(b, s)), mul(s, qkv / 3)));
+  NodeCost c = macCost(macs);
+  c.flops = add(c.flops, mul(4, mul(mul(b, heads), mul(s, s))));
+  return c;
 }
 
 const std::set<std::string>& unaryOps() {
@@ -392,6 +410,16 @@ NodeCost nodeCostImpl(const Node& node, const std::unordered_map<std::string, on
       cost = gemmCost(node, types);
     else if (op == "FusedMatMul")
       cost = matMulCost(node, types, 0, 1, true);
+    else if (op == "Gelu" || op == "FastGelu" || op == "BiasGelu" || op == "QuickGelu" || op == "BiasAdd")
+      cost = perOutput(1);
+    else if (op == "SkipLayerNormalization" || op == "SkipSimplifiedLayerNormalization")
+      cost = perInput(8);  // the skip addition, then a LayerNormalization
+    else if (op == "LayerNormalization" || op == "SimplifiedLayerNormalization")
+      cost = perInput(7);
+    else if (op == "EmbedLayerNormalization")
+      cost = perOutput(9);  // word + position (+ segment) embeddings added, then normalized
+    else if (op == "Attention")
+      cost = attentionCost(node, types);
   }
   return cost.value_or(NodeCost{});
 }

@@ -5,6 +5,7 @@
 #include <onnx/onnx_pb.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -41,6 +42,16 @@ Model::ExportOptions analysisExport();
 
 // Opset imports of a ModelProto keyed by normalized domain.
 std::unordered_map<std::string, int> opsetImports(const onnx::ModelProto& model);
+
+// Symbolic shape inference (symbolic.cpp): completes the types onnx inferred for a graph
+// whose nodes are in topological order, carrying named dims through shape computations.
+// Returns how many values it typed or completed.
+std::size_t inferSymbolicShapes(const onnx::GraphProto& graph, std::unordered_map<std::string, onnx::TypeProto>& types,
+                                int opset);
+
+// A dim param as symbolic inference writes it ("2*sequence+1") evaluated with every symbol
+// as 1; other names are 1. Used to count costs per unit of each dynamic dim.
+std::optional<std::int64_t> dimParamWithSymbolsAsOne(const std::string& param);
 
 // Removes onnx's "[ShapeInferenceError] " style prefixes and trailing whitespace.
 std::string cleanOnnxMessage(std::string message);
