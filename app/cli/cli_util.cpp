@@ -1,5 +1,7 @@
 #include "cli_util.h"
 
+#include "graft/numbers.h"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -327,9 +329,7 @@ std::string withThousands(std::uint64_t n) {
 
 namespace {
 std::string fixed(double v, int decimals) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
-  return buf;
+  return graft::formatFixed(v, decimals);
 }
 }  // namespace
 

@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "graft/eval.h"
 #include "graft/io.h"
+#include "graft/numbers.h"
 
 namespace graft::cli {
 
@@ -60,10 +61,15 @@ int runVerify(std::vector<std::string> args) {
   if (!parseDims(cl.values("--dim"), options.dims, error)) return cl.usageError(error);
   try {
     if (cl.has("--seed")) options.seed = std::stoull(cl.value("--seed"));
-    if (cl.has("--atol")) options.atol = std::stod(cl.value("--atol"));
-    if (cl.has("--rtol")) options.rtol = std::stod(cl.value("--rtol"));
   } catch (const std::exception&) {
     return cl.usageError("--seed takes an integer, --atol and --rtol take numbers");
+  }
+  // '.' is the decimal point whatever the locale ("--atol 1e-4", "--rtol 0.001").
+  for (auto [flag, slot] : {std::pair{"--atol", &options.atol}, std::pair{"--rtol", &options.rtol}}) {
+    if (!cl.has(flag)) continue;
+    auto v = graft::parseNumber(cl.value(flag));
+    if (!v) return cl.usageError("--seed takes an integer, --atol and --rtol take numbers");
+    *slot = *v;
   }
   options.progress = stderrProgress(cl.has("--progress"));
   const std::string& pa = cl.positionals()[0];

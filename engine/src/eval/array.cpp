@@ -1,5 +1,6 @@
 // Array storage, element types, conversions to and from TensorProto and .npy files.
 #include <algorithm>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -361,6 +362,17 @@ Status castFrom(const S* s, Array& out, std::int64_t n) {
   return Status::ok();
 }
 
+// strtod's reading of a string (leading spaces, a number, anything after it ignored, 0 when
+// there is none) with '.' as the decimal point whatever the C locale says.
+double parseLeadingNumber(const std::string& s) {
+  std::size_t i = 0;
+  while (i < s.size() && std::isspace(static_cast<unsigned char>(s[i]))) ++i;
+  if (i < s.size() && s[i] == '+') ++i;
+  double v = 0;
+  auto r = std::from_chars(s.data() + i, s.data() + s.size(), v);
+  return r.ec == std::errc() ? v : 0.0;
+}
+
 std::string formatNumber(double v) {
   if (std::isnan(v)) return "NaN";
   if (std::isinf(v)) return v > 0 ? "INF" : "-INF";
@@ -391,7 +403,7 @@ Result<Array> castArray(const Array& a, std::int32_t dtype) {
       else if (lower == "-inf" || lower == "-infinity")
         vals[static_cast<std::size_t>(i)] = -std::numeric_limits<double>::infinity();
       else
-        vals[static_cast<std::size_t>(i)] = std::strtod(s.c_str(), nullptr);
+        vals[static_cast<std::size_t>(i)] = parseLeadingNumber(s);
     }
     if (dtype == kFloat) {
       for (std::int64_t i = 0; i < n; ++i) out.data<float>()[i] = static_cast<float>(vals[static_cast<std::size_t>(i)]);

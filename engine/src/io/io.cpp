@@ -1,6 +1,7 @@
 // Loading and saving (see graft/io.h). The model file and its external data are mapped,
 // never read whole into a second buffer; saves go through temporary files and rename.
 #include "graft/io.h"
+#include "graft/numbers.h"
 
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -42,7 +43,7 @@ std::string humanBytes(std::uint64_t n) {
   if (u == 0)
     std::snprintf(buf, sizeof buf, "%llu bytes", static_cast<unsigned long long>(n));
   else
-    std::snprintf(buf, sizeof buf, "%.1f %s", v, units[u]);
+    std::snprintf(buf, sizeof buf, "%s %s", formatFixed(v, 1).c_str(), units[u]);
   return buf;
 }
 

@@ -1,6 +1,8 @@
 // Lays out expanded groups one at a time with Graphviz dot and composes them into a scene.
 // A group's layout depends only on its boxes' sizes, its edges and its ports, so it is cached
 // under that structure: repeated layers and groups untouched by an edit are laid out once.
+#include <locale.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstring>
@@ -12,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "graft/layout.h"
+#include "graft/numbers.h"
 
 namespace graft {
 
@@ -32,10 +35,28 @@ GVC_t* graphvizContext() {
 
 char* cs(const char* s) { return const_cast<char*>(s); }
 
+// Switches the calling thread (only) to the C locale for as long as it lives.
+class CNumericLocale {
+ public:
+  CNumericLocale() : c_(newlocale(LC_ALL_MASK, "C", static_cast<locale_t>(nullptr))) {
+    if (c_) previous_ = uselocale(c_);
+  }
+  ~CNumericLocale() {
+    if (!c_) return;
+    uselocale(previous_);
+    freelocale(c_);
+  }
+  CNumericLocale(const CNumericLocale&) = delete;
+  CNumericLocale& operator=(const CNumericLocale&) = delete;
+
+ private:
+  locale_t c_;
+  locale_t previous_ = LC_GLOBAL_LOCALE;
+};
+
 std::string inches(double points) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.4f", points / 72.0);
-  return buf;
+  // Graphviz parses attributes with '.' whatever the locale; printf would write "0,5000" under de_DE.
+  return formatFixed(points / 72.0, 4);
 }
 
 void appendInt(std::string& s, std::int64_t v) { s.append(reinterpret_cast<const char*>(&v), sizeof v); }
@@ -291,6 +312,10 @@ Result<std::shared_ptr<const LayoutEngine::GroupLayout>> LayoutEngine::layoutGro
   } else {
     auto start = std::chrono::steady_clock::now();
     std::lock_guard lock(graphvizMutex());
+    // Graphviz reads "0.5" with atof, which follows the C locale the studio takes from the
+    // user (QApplication calls setlocale): under de_DE every size read as 0 and the nodes piled
+    // up. This thread uses the C locale while Graphviz runs.
+    CNumericLocale cLocale;
     GVC_t* gvc = graphvizContext();
     Agraph_t* g = agopen(cs("g"), Agdirected, nullptr);
     agattr(g, AGRAPH, cs("rankdir"), cs("TB"));

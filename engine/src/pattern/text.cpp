@@ -1,5 +1,7 @@
 #include "pattern/text.h"
 
+#include "graft/numbers.h"
+
 #include <cctype>
 #include <cmath>
 #include <map>
@@ -15,9 +17,7 @@ std::string SourcePos::str() const {
 std::string Literal::str() const {
   auto num = [](double v) {
     if (std::floor(v) == v && std::fabs(v) < 1e15) return std::to_string(static_cast<long long>(v));
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%g", v);
-    return std::string(buf);
+    return formatGeneral(v);
   };
   switch (kind) {
     case Kind::Number: return num(number);
@@ -140,11 +140,9 @@ class ExprParser {
           i_ = save;
         }
       }
-      try {
-        return std::stod(std::string(s_.substr(start, i_ - start)));
-      } catch (...) {
-        return fail("'" + std::string(s_.substr(start, i_ - start)) + "' is not a number");
-      }
+      // Not std::stod: it reads the C locale's decimal point, and under de_DE "0.5" stops at ".".
+      if (auto v = parseNumber(s_.substr(start, i_ - start))) return *v;
+      return fail("'" + std::string(s_.substr(start, i_ - start)) + "' is not a number");
     }
     if (i_ < s_.size() && std::isalpha(static_cast<unsigned char>(s_[i_]))) {
       size_t start = i_;
