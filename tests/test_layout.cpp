@@ -88,6 +88,90 @@ class TestLayout : public QObject {
     QCOMPARE(grouping.groups[grouping.byPath.at("/h.1")].nodeCount, 10);  // 9 ops + Constant_7
   }
 
+  void foldedConstantsBecomeBadgesOfTheirReaders() {
+    auto model = makeDecoder(2);
+    int constants = 0, sized = 0;
+    model->graph().forEachNode([&](const Node& n) { constants += n.opType() == "Constant"; });
+    QVERIFY(constants >= 2);
+    auto plain = snapshotGraph(model->graph(), fixedSize);
+    SnapshotOptions fold;
+    fold.foldConstants = true;
+    auto folded = snapshotGraph(model->graph(), [&](const Node& n) { ++sized; return fixedSize(n); }, {}, fold);
+    QCOMPARE(folded->nodes.size() + static_cast<size_t>(constants), plain->nodes.size());
+    QCOMPARE(sized + constants, static_cast<int>(model->graph().nodeCount()));
+    for (const auto& n : folded->nodes) QVERIFY(n.opType != "Constant");
+    // The constant's tensor is still read by the layer: a badge (no producer), not an edge.
+    bool found = false;
+    for (const auto& v : folded->values)
+      if (v.name == "scale") {
+        found = true;
+        QVERIFY(v.initializer);
+        QCOMPARE(v.producer, -1);
+        QVERIFY(!v.consumers.empty());
+      }
+    QVERIFY(found);
+    LayoutEngine engine;
+    engine.setGraph(folded);
+    auto scene = engine.layout(engine.allPaths());
+    QVERIFY2(scene, scene.message().c_str());
+  }
+
+  void shapeComputationsCollapseToOneBoxPerChain() {
+    // x -> Shape -> Gather -> Unsqueeze -> Concat(.., [-1]) -> Reshape(x, target) -> Relu: the
+    // chain is four nodes; collapsed, it is one box between x and the Reshape.
+    onnx::ModelProto m;
+    m.set_ir_version(8);
+    m.add_opset_import()->set_version(13);
+    auto& g = *m.mutable_graph();
+    g.set_name("g");
+    addTensorValue(g.add_input(), "x", {2, 3, 4});
+    auto ints = [&](const std::string& name, std::vector<std::int64_t> v) {
+      auto* t = g.add_initializer();
+      t->set_name(name);
+      t->set_data_type(onnx::TensorProto::INT64);
+      if (v.size() != 1 || name != "zero") t->add_dims(static_cast<std::int64_t>(v.size()));
+      for (auto x : v) t->add_int64_data(x);
+    };
+    ints("zero", {0});
+    ints("axes", {0});
+    ints("rest", {-1});
+    addNode(g, "Shape", "shape", {"x"}, {"s"});
+    addNode(g, "Gather", "gather", {"s", "zero"}, {"b"});
+    addNode(g, "Unsqueeze", "unsqueeze", {"b", "axes"}, {"b1"});
+    addNode(g, "Concat", "concat", {"b1", "rest"}, {"target"})->add_attribute()->set_name("axis");
+    g.mutable_node(3)->mutable_attribute(0)->set_type(onnx::AttributeProto::INT);
+    addNode(g, "Reshape", "reshape", {"x", "target"}, {"y"});
+    addNode(g, "Relu", "relu", {"y"}, {"z"});
+    addTensorValue(g.add_output(), "z", {2, 12});
+    auto model = Model::fromProto(m);
+    QVERIFY2(model, model.message().c_str());
+    const Graph& graph = model.value()->graph();
+    auto chains = shapeComputations(graph);
+    QCOMPARE(chains.size(), size_t(1));
+    QCOMPARE(chains[0].size(), size_t(4));
+    QCOMPARE(chains[0].back()->name(), std::string("concat"));
+
+    SnapshotOptions options;
+    options.collapseShapeComputations = true;
+    auto snap = snapshotGraph(graph, fixedSize, {}, options);
+    auto plain = snapshotGraph(graph, fixedSize);
+    QCOMPARE(snap->nodes.size() + 3, plain->nodes.size());
+    const int box = nodeIndex(*snap, "concat");
+    QVERIFY(box >= 0);
+    QCOMPARE(snap->nodes[box].collapsed, 4);
+    QCOMPARE(nodeIndex(*snap, "gather"), -1);
+    // It reads x and hands the target shape to the Reshape.
+    auto valueName = [&](int v) { return snap->values[static_cast<size_t>(v)].name; };
+    bool readsX = false, givesTarget = false;
+    for (int v : snap->nodes[box].inputs) readsX = readsX || (v >= 0 && valueName(v) == "x");
+    for (int v : snap->nodes[box].outputs) givesTarget = givesTarget || (v >= 0 && valueName(v) == "target");
+    QVERIFY(readsX && givesTarget);
+    LayoutEngine engine;
+    engine.setGraph(snap);
+    auto scene = engine.layout(engine.allPaths());
+    QVERIFY2(scene, scene.message().c_str());
+  }
+
   void collapsedGroupsAreSingleBoxes() {
     auto model = makeDecoder(4);
     LayoutEngine engine;

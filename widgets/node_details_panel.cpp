@@ -34,7 +34,7 @@ void NodeDetailsPanel::setDocument(std::shared_ptr<const ModelDocument> document
 
 void NodeDetailsPanel::showHint() {
   setHtml(QStringLiteral("<p style='margin:12px'><i>%1</i></p>")
-              .arg(esc(document_ ? tr("Select a node in the table to see its inputs, outputs, attributes and "
+              .arg(esc(document_ ? tr("Select a node in the graph or the table to see its inputs, outputs, attributes and "
                                       "the documentation of its op.")
                                  : tr("Open a model to see its nodes here."))));
 }
@@ -98,7 +98,8 @@ void NodeDetailsPanel::showNode(const Node* node) {
         const onnx::TypeProto* t = doc.typeOf(v->name());
         type = t ? esc(formatType(*t)) : QStringLiteral("<i>%1</i>").arg(esc(tr("unknown")));
       }
-      html += QStringLiteral("<tr><td>%1&nbsp;&nbsp;</td><td>%2&nbsp;&nbsp;</td><td><tt>%3</tt></td></tr>")
+      // A type is one token: "float32[batch,sequence,768]" must not break at its commas.
+      html += QStringLiteral("<tr><td>%1&nbsp;&nbsp;</td><td>%2&nbsp;&nbsp;</td><td style='white-space:nowrap'><tt>%3</tt></td></tr>")
                   .arg(esc(formal), name, type);
     }
     html += QStringLiteral("</table>");
@@ -154,7 +155,10 @@ void NodeDetailsPanel::showNode(const Node* node) {
   cursor.movePosition(QTextCursor::End);
   // Its own block: inserted into a non-empty one, the heading would run on after its text.
   if (!cursor.block().text().isEmpty()) cursor.insertBlock();
-  cursor.insertMarkdown(markdown);
+  // Without HTML: the docs write types as Tensor<T>, which HTML mode took for a tag and
+  // swallowed with the rest of the text ("Relu takes one input data (Tensor").
+  cursor.insertMarkdown(markdown, QTextDocument::MarkdownFeatures(QTextDocument::MarkdownDialectGitHub |
+                                                                  QTextDocument::MarkdownNoHTML));
   moveCursor(QTextCursor::Start);
   ensureCursorVisible();
 }

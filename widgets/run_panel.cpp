@@ -23,7 +23,19 @@ RunPanel::RunPanel(QWidget* parent) : QWidget(parent), shared_(std::make_shared<
   auto* outer = new QVBoxLayout(this);
   outer->setContentsMargins(4, 4, 4, 4);
 
+  // Run and Cancel first: the panel is wider than a narrow dock (the viewer wants ~560 px)
+  // and scrolls; buttons at the right end were cut off there.
   auto* row = new QHBoxLayout;
+  runButton_ = new QPushButton(tr("Run"), this);
+  runButton_->setObjectName(QStringLiteral("runButton"));
+  connect(runButton_, &QPushButton::clicked, this, &RunPanel::run);
+  row->addWidget(runButton_);
+  cancelButton_ = new QPushButton(tr("Cancel"), this);
+  cancelButton_->setObjectName(QStringLiteral("runCancelButton"));
+  cancelButton_->setEnabled(false);
+  connect(cancelButton_, &QPushButton::clicked, this, &RunPanel::cancel);
+  row->addWidget(cancelButton_);
+  row->addSpacing(12);
   row->addWidget(new QLabel(tr("Seed"), this));
   seed_ = new QSpinBox(this);
   seed_->setObjectName(QStringLiteral("runSeed"));
@@ -36,15 +48,6 @@ RunPanel::RunPanel(QWidget* parent) : QWidget(parent), shared_(std::make_shared<
   connect(loadButton_, &QPushButton::clicked, this, &RunPanel::chooseInputFiles);
   row->addWidget(loadButton_);
   row->addStretch();
-  runButton_ = new QPushButton(tr("Run"), this);
-  runButton_->setObjectName(QStringLiteral("runButton"));
-  connect(runButton_, &QPushButton::clicked, this, &RunPanel::run);
-  row->addWidget(runButton_);
-  cancelButton_ = new QPushButton(tr("Cancel"), this);
-  cancelButton_->setObjectName(QStringLiteral("runCancelButton"));
-  cancelButton_->setEnabled(false);
-  connect(cancelButton_, &QPushButton::clicked, this, &RunPanel::cancel);
-  row->addWidget(cancelButton_);
   outer->addLayout(row);
 
   inputsLabel_ = new QLabel(this);

@@ -21,7 +21,9 @@
 
 #include "canvas/graph_canvas.h"
 #include "main_window.h"
+#include "graft/numbers.h"
 #include "model_loader.h"
+#include "rewrite/rewrite_session.h"
 #include "studio_setup.h"
 
 namespace {
@@ -40,7 +42,7 @@ double secondsSinceProcessStart() {
   std::string field;
   for (int i = 3; i <= 22 && fields >> field; ++i) {
   }
-  const double started = std::stod(field) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  const double started = graft::parseNumber(field).value_or(0) / static_cast<double>(sysconf(_SC_CLK_TCK));
   timespec now{};
   clock_gettime(CLOCK_BOOTTIME, &now);
   return static_cast<double>(now.tv_sec) + static_cast<double>(now.tv_nsec) * 1e-9 - started;
@@ -48,7 +50,24 @@ double secondsSinceProcessStart() {
 
 }  // namespace
 
+// --help, --version and --export-graph need no screen: without a display they run on the
+// offscreen platform instead of aborting in QApplication ("could not connect to display").
+void chooseHeadlessPlatform(int argc, char* argv[]) {
+  if (qEnvironmentVariableIsSet("QT_QPA_PLATFORM") || qEnvironmentVariableIsSet("DISPLAY") ||
+      qEnvironmentVariableIsSet("WAYLAND_DISPLAY"))
+    return;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "-h" || a == "--help" || a == "-v" || a == "--version" || a == "--help-all" ||
+        a.rfind("--export-graph", 0) == 0 || a.rfind("--screenshot", 0) == 0) {
+      qputenv("QT_QPA_PLATFORM", "offscreen");
+      return;
+    }
+  }
+}
+
 int main(int argc, char* argv[]) {
+  chooseHeadlessPlatform(argc, argv);
   QApplication app(argc, argv);
   QApplication::setOrganizationName(QStringLiteral("Graft"));
   QApplication::setOrganizationDomain(QStringLiteral("graft.io"));
@@ -81,9 +100,14 @@ int main(int argc, char* argv[]) {
                             QCoreApplication::translate("main", "Open the graph with groups expanded: 'all' opens "
                                                                 "every group."),
                             QStringLiteral("all"));
+  QCommandLineOption exportGraph(QStringLiteral("export-graph"),
+                                 QCoreApplication::translate("main", "Open the model without showing a window, write "
+                                                                 "the graph alone to <file> (SVG or PNG by its "
+                                                                 "suffix) and exit."),
+                                 QStringLiteral("file"));
   QCommandLineOption verbose(QStringLiteral("verbose"),
                              QCoreApplication::translate("main", "Log debug messages too."));
-  parser.addOptions({screenshot, size, select, expand, verbose});
+  parser.addOptions({screenshot, exportGraph, size, select, expand, verbose});
   parser.process(app);
 
   graft::setupLogging(parser.isSet(verbose));
@@ -100,8 +124,17 @@ int main(int argc, char* argv[]) {
     if (parser.isSet(expand)) window.graphCanvas()->setAutoExpandLimit(std::numeric_limits<int>::max());
   };
 
-  if (parser.isSet(screenshot)) {
-    const QString out = parser.value(screenshot);
+  if (parser.isSet(screenshot) && parser.isSet(exportGraph)) {
+    fail(QCoreApplication::translate("main", "--screenshot and --export-graph cannot be used together."));
+    return 2;
+  }
+  if (parser.isSet(exportGraph) && model.isEmpty()) {
+    fail(QCoreApplication::translate("main", "--export-graph needs a model to open."));
+    return 2;
+  }
+  if (parser.isSet(screenshot) || parser.isSet(exportGraph)) {
+    const bool graphOnly = parser.isSet(exportGraph);
+    const QString out = graphOnly ? parser.value(exportGraph) : parser.value(screenshot);
     const QStringList wh = parser.value(size).split(QLatin1Char('x'));
     const int width = wh.size() == 2 ? wh[0].toInt() : 0;
     const int height = wh.size() == 2 ? wh[1].toInt() : 0;
@@ -122,6 +155,18 @@ int main(int argc, char* argv[]) {
       rendering = true;
       // After the events already queued (the scene handed to the view, log lines) are handled.
       QTimer::singleShot(0, &window, [&] {
+        if (graphOnly) {
+          // The graph alone: no match rings, whenever the matching happens to finish.
+          window.graphCanvas()->setOverlay(nullptr);
+          QString error;
+          if (!window.graphCanvas()->exportGraph(out, graft::GraphCanvas::ExportArea::Whole, &error)) {
+            fail(error);
+            QApplication::exit(1);
+            return;
+          }
+          QApplication::exit(0);
+          return;
+        }
         QImage image = window.grab().toImage();
         // Time from process start to the first complete frame, and the peak resident memory by
         // then; with GRAFT_FRAME_TIMING=1 also as a line on stderr for the startup benchmark.
@@ -131,7 +176,7 @@ int main(int argc, char* argv[]) {
         spdlog::info("screenshot: first complete frame {:.3f} s after process start, peak RSS {} MiB", seconds,
                      usage.ru_maxrss / 1024);
         if (qEnvironmentVariableIntValue("GRAFT_FRAME_TIMING"))
-          std::fprintf(stderr, "graft-timing first_frame_s=%.4f peak_rss_kib=%ld\n", seconds,
+          std::fprintf(stderr, "graft-timing first_frame_s=%s peak_rss_kib=%ld\n", graft::formatFixed(seconds, 4).c_str(),
                        static_cast<long>(usage.ru_maxrss));
         if (!image.save(out, "PNG")) {
           fail(QCoreApplication::translate("main", "Could not write %1.").arg(QDir::toNativeSeparators(out)));
@@ -151,15 +196,19 @@ int main(int argc, char* argv[]) {
         QApplication::exit(1);
         return;
       }
-      // The graph is laid out off the GUI thread; paint once it is complete.
+      // The graph is laid out off the GUI thread, and (for the window) the rules are matched
+      // off it too: paint once both are complete, so the Match panel shows its list, not
+      // "Matching…".
       graft::GraphCanvas* canvas = window.graphCanvas();
-      if (!canvas->isLayoutRunning()) {
+      graft::RewriteSession* session = window.rewriteSession();
+      auto tryRender = [&, canvas, session] {
+        if (canvas->isLayoutRunning()) return;
+        if (!graphOnly && session && session->isBusy()) return;
         render();
-        return;
-      }
-      QObject::connect(canvas, &graft::GraphCanvas::layoutFinished, &window, [&, canvas] {
-        if (!canvas->isLayoutRunning()) render();
-      });
+      };
+      QObject::connect(canvas, &graft::GraphCanvas::layoutFinished, &window, tryRender);
+      if (session) QObject::connect(session, &graft::RewriteSession::busyChanged, &window, tryRender);
+      tryRender();
       QObject::connect(canvas, &graft::GraphCanvas::layoutFailed, &window, [&](const QString& message) {
         fail(message);
         QApplication::exit(1);

@@ -34,6 +34,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <utility>
 #include <cstdio>
 
 #include "format.h"
@@ -42,6 +43,7 @@
 #include "model_properties_panel.h"
 #include "node_details_panel.h"
 #include "node_table_model.h"
+#include "rewrite/rewrite_panel.h"
 #include "rewrite/rewrite_session.h"
 #include "run_panel.h"
 #include "canvas/graph_view.h"
@@ -106,7 +108,7 @@ MainWindow::MainWindow(Options options, QWidget* parent) : QMainWindow(parent), 
   if (options_.useSettings) {
     QSettings settings;
     restoreGeometry(settings.value(kGeometryKey).toByteArray());
-    restoreState(settings.value(kStateKey).toByteArray());
+    docksSized_ = restoreState(settings.value(kStateKey).toByteArray());
   }
 }
 
@@ -269,6 +271,8 @@ void MainWindow::createActions() {
   reloadAction_->setShortcut(QKeySequence::Refresh);
   reloadAction_->setEnabled(false);
   file->addSeparator();
+  createExportMenu(file);
+  file->addSeparator();
   QAction* quit = file->addAction(QIcon::fromTheme(QStringLiteral("application-exit")), tr("&Quit"), this, &QWidget::close);
   quit->setShortcut(QKeySequence::Quit);
   quit->setMenuRole(QAction::QuitRole);
@@ -301,12 +305,17 @@ void MainWindow::createActions() {
   view->addAction(nodeDock_->toggleViewAction());
   view->addAction(runDock_->toggleViewAction());
   view->addAction(logDock_->toggleViewAction());
+  createViewActions(view);
 
   QMenu* help = menuBar()->addMenu(tr("&Help"));
+  QAction* keys = help->addAction(tr("&Keyboard Shortcuts"), this, &MainWindow::showShortcuts);
+  keys->setObjectName(QStringLiteral("actionShortcuts"));
+  keys->setShortcut(QKeySequence::HelpContents);
   QAction* about = help->addAction(tr("&About Graft"), this, [this] {
     QMessageBox::about(this, tr("About Graft"),
-                       tr("<h3>Graft %1</h3><p>A desktop studio for ONNX models: inspect, match, rewrite, quantize "
-                          "and diff.</p><p>Built with Qt %2 and onnx.</p>")
+                       tr("<h3>Graft %1</h3><p>A desktop studio for ONNX models: inspect the graph, run it on the "
+                          "CPU, match a backend's rules and rewrite with verification, export the graph.</p>"
+                          "<p>Built with Qt %2 and onnx.</p>")
                            .arg(QStringLiteral(GRAFT_VERSION), QString::fromLatin1(qVersion())));
   });
   about->setMenuRole(QAction::AboutRole);
@@ -401,6 +410,7 @@ void MainWindow::endLoading() {
 
 void MainWindow::onLoaded(std::shared_ptr<ModelDocument> document) {
   endLoading();
+  pendingSelection_.clear();
   std::shared_ptr<ModelDocument> old = std::move(document_);
   document_ = std::move(document);
   std::shared_ptr<const ModelDocument> doc = document_;
@@ -414,6 +424,7 @@ void MainWindow::onLoaded(std::shared_ptr<ModelDocument> document) {
   table_->setUpdatesEnabled(true);
   stack_->setCurrentWidget(tabs_);
   reloadAction_->setEnabled(true);
+  exportMenu_->setEnabled(true);
   // A large model takes a while to free; that happens on a worker, not here.
   if (old) (void)QtConcurrent::run([old = std::move(old)]() mutable { old.reset(); });
 
@@ -425,10 +436,12 @@ void MainWindow::onLoaded(std::shared_ptr<ModelDocument> document) {
   table_->resizeColumnToContents(NodeTableModel::OpTypeColumn);
   table_->setColumnWidth(NodeTableModel::OpTypeColumn,
                          std::clamp(table_->columnWidth(NodeTableModel::OpTypeColumn), 90, 220));
-  if (proxy_->rowCount() > 0) table_->selectRow(0);
+  // Nothing is pre-selected: the first node in order is usually off screen, and a selection
+  // the user did not make only moves the view and the Node panel for no reason.
 
   updateSummary();
   // Rewrites edit the model, which the background analysis is still reading.
+  rewritePanel_->setAnalysing(document_->analysisPending);
   rewrite_->setDocument(document_->analysisPending ? nullptr : document_);
   emit modelLoaded(path);
 }
@@ -450,7 +463,9 @@ void MainWindow::onAnalysed(std::shared_ptr<ModelDocument> document, std::shared
   table_->setColumnWidth(NodeTableModel::OpTypeColumn,
                          std::clamp(table_->columnWidth(NodeTableModel::OpTypeColumn), 90, 220));
   updateSummary();
+  rewritePanel_->setAnalysing(false);
   rewrite_->setDocument(document_);
+  if (!pendingSelection_.isEmpty()) selectNode(std::exchange(pendingSelection_, QString()));
   emit modelAnalysed(QString::fromStdString(document_->path));
 }
 
@@ -508,6 +523,22 @@ void MainWindow::onCancelled(const QString& path) {
 bool MainWindow::selectNode(const QString& name) {
   if (!document_) return false;
   const std::string wanted = name.toStdString();
+  if (document_->rows.empty() && document_->analysisPending && document_->model) {
+    // A large model is shown before its analysis (and table rows) exist: find the node in the
+    // graph itself, select it on the canvas now and in the table once the analysis is in.
+    const Node* found = nullptr;
+    int stored = 0;
+    document_->model->graph().forEachNode([&](const Node& n) {
+      const bool named = !n.name().empty() ? n.name() == wanted : n.opType() + " #" + std::to_string(stored) == wanted;
+      if (!found && named) found = &n;
+      ++stored;
+    });
+    if (!found) return false;
+    pendingSelection_ = name;
+    canvas_->selectNode(found);
+    details_->showNode(found);
+    return true;
+  }
   for (const NodeRow& row : document_->rows) {
     if (row.node->name() == wanted || row.displayName == wanted) {
       QModelIndex index = proxy_->mapFromSource(tableModel_->index(row.index, NodeTableModel::NameColumn));
@@ -679,6 +710,17 @@ QString MainWindow::tensorAtCanvasPoint(QPointF viewportPos) const {
   }
   if (bestValue < 0) return {};
   return QString::fromStdString(scene->lg().values[static_cast<std::size_t>(bestValue)].name);
+}
+
+void MainWindow::showEvent(QShowEvent* event) {
+  QMainWindow::showEvent(event);
+  if (docksSized_) return;
+  docksSized_ = true;
+  // Rule names, match locations and block reasons need room; a wide window gives the docks
+  // some of it (at 1600 px: about 420 left and 380 right) rather than all to the graph.
+  const int w = width();
+  resizeDocks({modelDock_, nodeDock_}, {std::clamp(w * 26 / 100, 300, 480), std::clamp(w * 24 / 100, 340, 460)},
+              Qt::Horizontal);
 }
 
 bool MainWindow::eventFilter(QObject* watched, QEvent* event) {

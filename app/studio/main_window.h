@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 
+#include "canvas/graph_canvas.h"
 #include "model_document.h"
 
 class QAction;
@@ -33,8 +34,6 @@ class QTableView;
 class QTimer;
 
 namespace graft {
-
-class GraphCanvas;
 
 class LogView;
 class ModelLoader;
@@ -87,6 +86,15 @@ class MainWindow : public QMainWindow {
   QString tensorAtCanvasPoint(QPointF viewportPos) const;
   QPushButton* cancelButton() const { return cancelButton_; }
 
+  // ---- export (main_window_export.cpp)
+  // Writes the graph (SVG or PNG by suffix) for `area`; asks for a file when `path` is empty.
+  // Returns the path written, or "" (cancelled, or failed with a message).
+  QString exportGraphAs(GraphCanvas::ExportArea area, const QString& path = QString());
+  // ---- view (main_window_view.cpp): Help → Keyboard Shortcuts. Tests set a hook that gets the
+  // dialog instead of it running modally.
+  void showShortcuts();
+  void setShortcutsHook(std::function<void(QDialog*)> hook) { shortcutsHook_ = std::move(hook); }
+
   // ---- match and rewrite (main_window_rewrite.cpp)
   RewriteSession* rewriteSession() const { return rewrite_; }
   RewritePanel* rewritePanel() const { return rewritePanel_; }
@@ -131,6 +139,7 @@ class MainWindow : public QMainWindow {
   void dropEvent(QDropEvent* event) override;
   void closeEvent(QCloseEvent* event) override;
   bool eventFilter(QObject* watched, QEvent* event) override;
+  void showEvent(QShowEvent* event) override;
 
  private:
   void createCentral();
@@ -151,6 +160,8 @@ class MainWindow : public QMainWindow {
   void updateTitle();
   void showColumnMenu(const QPoint& pos);
   static QString onnxPathFrom(const QMimeData* mime);
+  void createExportMenu(QMenu* file);
+  void createViewActions(QMenu* view);
   void createRewrite();  // toolbar chooser, rewrite and history docks, undo/redo, save
   void onRewriteDocumentChanged();
   void updateSummary();
@@ -212,6 +223,10 @@ class MainWindow : public QMainWindow {
   std::function<void()> afterSave_;
   UnsavedChangesPrompt unsavedPrompt_;
   int focusMatch_ = -1;
+  QString pendingSelection_;
+  QMenu* exportMenu_ = nullptr;
+  bool docksSized_ = false;  // sized for the window once (unless restored from settings)
+  std::function<void(QDialog*)> shortcutsHook_;  // selectNode before the table rows existed (large models)
 };
 
 }  // namespace graft

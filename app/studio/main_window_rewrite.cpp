@@ -152,7 +152,12 @@ void MainWindow::createRewrite() {
   undoAction_->setShortcut(QKeySequence::Undo);
   redoAction_ = new QAction(QIcon::fromTheme(QStringLiteral("edit-redo")), tr("&Redo"), this);
   redoAction_->setObjectName(QStringLiteral("actionRedo"));
-  redoAction_->setShortcuts({QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Z), QKeySequence::Redo});
+  // The platform's Redo keys plus Ctrl+Shift+Z, once: where Redo already is Ctrl+Shift+Z, listing
+  // it twice registered an ambiguous shortcut that did nothing.
+  QList<QKeySequence> redoKeys = QKeySequence::keyBindings(QKeySequence::Redo);
+  if (!redoKeys.contains(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Z)))
+    redoKeys.prepend(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Z));
+  redoAction_->setShortcuts(redoKeys);
   connect(undoAction_, &QAction::triggered, stack, &QUndoStack::undo);
   connect(redoAction_, &QAction::triggered, stack, &QUndoStack::redo);
   auto syncUndo = [this, stack] {
@@ -242,7 +247,15 @@ void MainWindow::createRewrite() {
   connect(rewrite_, &RewriteSession::matchesChanged, this, [this] {
     focusMatch_ = -1;
     const MatchReport* report = rewrite_->report();
-    canvas_->setOverlay(report && rewrite_->reportCurrent() ? RewritePanel::makeOverlay(*report) : nullptr);
+    canvas_->setOverlay(report && rewrite_->reportCurrent()
+                            ? RewritePanel::makeOverlay(*report, -1, QColor(), rewritePanel_->overlayFilter())
+                            : nullptr);
+  });
+  connect(rewritePanel_, &RewritePanel::overlayFilterChanged, this, [this] {
+    const MatchReport* report = rewrite_->report();
+    if (!report || !rewrite_->reportCurrent()) return;
+    canvas_->setOverlay(RewritePanel::makeOverlay(*report, focusMatch_, palette().highlight().color(),
+                                                  rewritePanel_->overlayFilter()));
   });
   connect(rewrite_, &RewriteSession::applied, this, [this](const QString& summary) {
     statusBar()->showMessage(summary, 8000);
@@ -282,7 +295,8 @@ void MainWindow::createRewrite() {
   connect(rewritePanel_, &RewritePanel::nodesActivated, this, [this](const std::vector<NodeId>& nodes, int match) {
     if (!document_ || nodes.empty() || !rewrite_->reportCurrent()) return;
     focusMatch_ = match;
-    canvas_->setOverlay(RewritePanel::makeOverlay(*rewrite_->report(), match, palette().highlight().color()));
+    canvas_->setOverlay(
+        RewritePanel::makeOverlay(*rewrite_->report(), match, palette().highlight().color(), rewritePanel_->overlayFilter()));
     if (const Node* n = document_->model->graph().findNode(nodes.front())) {
       tabs_->setCurrentWidget(canvas_);
       canvas_->selectNode(n);
@@ -429,6 +443,7 @@ void MainWindow::onSaveFinished(const QString& path, bool ok, bool cancelled, co
     document_->path = absolute.toStdString();
     updateTitle();
     addRecentFile(absolute);
+    properties_->setDocument(document_);  // its Name and Folder rows name the file
   }
   setWindowModified(false);
   statusBar()->showMessage(tr("Saved %1").arg(absolute), 6000);
@@ -471,8 +486,13 @@ void MainWindow::save() {
 
 void MainWindow::saveAs() {
   if (!document_) return;
-  QString path = QFileDialog::getSaveFileName(this, tr("Save Model As"), QString::fromStdString(document_->path),
-                                              tr("ONNX models (*.onnx);;All files (*)"));
+  // A new name beside the original, so Save As does not offer to overwrite what was opened.
+  const QFileInfo current(QString::fromStdString(document_->path));
+  QString proposed = current.absolutePath() + QLatin1Char('/') + current.completeBaseName() + QStringLiteral("-rewritten.onnx");
+  for (int n = 2; QFileInfo::exists(proposed) && n < 100; ++n)
+    proposed = current.absolutePath() + QLatin1Char('/') + current.completeBaseName() +
+               QStringLiteral("-rewritten-%1.onnx").arg(n);
+  QString path = QFileDialog::getSaveFileName(this, tr("Save Model As"), proposed, tr("ONNX models (*.onnx);;All files (*)"));
   if (path.isEmpty()) return;
   startSave(path);
 }

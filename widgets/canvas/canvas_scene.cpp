@@ -383,8 +383,16 @@ void ScenePainter::paintNode(QPainter& p, int nb, double scale, const PaintState
   QRectF opRect(r.left() + padX, y, r.width() - 2 * padX - (d->subgraph ? 12 : 0), opLine);
   p.drawText(opRect, Qt::AlignCenter, QFontMetricsF(fonts_.op).elidedText(d->op, Qt::ElideRight, opRect.width()));
   if (d->subgraph) {
-    p.setFont(fonts_.attrs);
-    p.drawText(QRectF(r.right() - padX - 12, y, 12, opLine), Qt::AlignCenter, QStringLiteral("\u2398"));
+    // Two stacked boxes: "has a body inside". Drawn, not a glyph: U+2398 is in no font a
+    // desktop can be assumed to have, and showed as a missing-glyph box.
+    const QRectF mark(r.right() - padX - 11, y + opLine / 2 - 5, 11, 10);
+    p.save();
+    p.setPen(QPen(p.pen().color(), 1.0));
+    p.setBrush(Qt::NoBrush);
+    p.drawRect(QRectF(mark.left() + 3, mark.top(), 8, 7));
+    p.setBrush(palette_.background);
+    p.drawRect(QRectF(mark.left(), mark.top() + 3, 8, 7));
+    p.restore();
   }
   y += opLine;
   if (scale < Lod::full) return;
@@ -495,7 +503,7 @@ void ScenePainter::paintEdge(QPainter& p, int ei, double scale, const PaintState
     }
   }
   // Labels: only where they are readable, and not on the short connectors inside groups.
-  if (scale >= Lod::full && e.arrow && e.points.size() >= 4) {
+  if (state.edgeLabels && scale >= Lod::full && e.arrow && e.points.size() >= 4) {
     size_t seg = (e.points.size() - 1) / 3 / 2;  // middle Bezier segment
     const LayoutPoint* q = &e.points[seg * 3];
     auto at = [&](double t) {

@@ -22,6 +22,9 @@ struct CanvasGraph {
   std::shared_ptr<const LayoutGraph> layout;
   std::vector<NodeDisplay> display;
   bool showNames = false;
+  bool foldConstants = false;
+  bool collapseShapes = false;
+  std::unordered_map<NodeId, NodeId> standsFor;  // node in a collapsed shape computation -> its box's node
 };
 
 // Items of a scene in cells of a uniform grid, so a frame or a click looks at a few cells.
@@ -89,6 +92,7 @@ struct PaintState {
   int selectedGroup = -1;       // grouping index
   std::unordered_set<int> marked;  // find results (node indices)
   int hoverNode = -1;
+  bool edgeLabels = true;  // tensor names/types beside edges (View → Edge Labels)
   // The overlay resolved for the scene shown (by LayoutGraph node / grouping index); owned by the view.
   const std::unordered_map<int, std::vector<NodeOutline>>* nodeOutlines = nullptr;
   const std::unordered_map<int, std::vector<NodeOutline>>* groupOutlines = nullptr;

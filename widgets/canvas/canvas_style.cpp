@@ -102,7 +102,8 @@ CanvasFonts::CanvasFonts() {
   name.setItalic(true);
 }
 
-NodeDisplayBuilder::NodeDisplayBuilder(bool showNames) : showNames_(showNames) {
+NodeDisplayBuilder::NodeDisplayBuilder(bool showNames, bool foldConstants)
+    : showNames_(showNames), foldConstants_(foldConstants) {
   // Per-character advances: measuring 60,000 strings with QFontMetrics each time is too slow
   // for the snapshot, and boxes need only to be about right (they have padding).
   QFontMetricsF op(fonts_.op), attrs(fonts_.attrs), badge(fonts_.badge);
@@ -217,7 +218,9 @@ NodeDisplay NodeDisplayBuilder::build(const Node& node) {
   int shown = 0;
   for (size_t i = 0; i < node.inputs().size(); ++i) {
     const Value* v = node.inputs()[i];
-    if (!v || !v->initializer()) continue;
+    if (!v) continue;
+    const Node* constant = foldConstants_ && v->producer() && isFoldableConstant(*v->producer()) ? v->producer() : nullptr;
+    if (!v->initializer() && !constant) continue;
     if (shown >= 3) {
       ++d.hiddenBadges;
       continue;
@@ -226,7 +229,11 @@ NodeDisplay NodeDisplayBuilder::build(const Node& node) {
     Badge b;
     b.label = i < names.size() ? QString::fromStdString(names[i]) : QStringLiteral("in%1").arg(i);
     if (b.label.size() > 8) b.label = b.label.left(7) + QChar(0x2026);
-    b.shape = shapeText(v->initializer()->dims());
+    if (v->initializer()) {
+      b.shape = shapeText(v->initializer()->dims());
+    } else if (const auto* a = constant->attribute("value"); a && a->has_t()) {
+      b.shape = shapeText(std::vector<std::int64_t>(a->t().dims().begin(), a->t().dims().end()));
+    }
     d.badges.push_back(b);
     ++shown;
   }

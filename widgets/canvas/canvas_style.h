@@ -58,7 +58,8 @@ struct NodeDisplay {
 // exactly the room the drawing needs. Lives on the GUI thread (fonts, schemas).
 class NodeDisplayBuilder {
  public:
-  explicit NodeDisplayBuilder(bool showNames);
+  // foldConstants: inputs made by Constant nodes get badges like weights (SnapshotOptions).
+  explicit NodeDisplayBuilder(bool showNames, bool foldConstants = false);
   NodeDisplay build(const Node& node);
   LayoutSize sizeOf(const NodeDisplay& display) const;
 
@@ -70,6 +71,7 @@ class NodeDisplayBuilder {
   double width(const QString& text, bool bold) const;
 
   bool showNames_;
+  bool foldConstants_ = false;
   CanvasFonts fonts_;
   std::array<double, 128> advance_{};
   std::array<double, 128> advanceBold_{};

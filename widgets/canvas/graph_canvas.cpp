@@ -251,6 +251,7 @@ void GraphCanvas::ensureSnapshot(Level& lv) {
   if (!document_ || !document_->model) return;
   const std::uint64_t revision = document_->model->revision();
   if (lv.canvasGraph && lv.canvasGraph->layout->revision == revision && lv.canvasGraph->showNames == showNames_ &&
+      lv.canvasGraph->foldConstants == foldConstants_ && lv.canvasGraph->collapseShapes == collapseShapes_ &&
       lv.typesRevision == typesRevision_)
     return;
   lv.typesRevision = typesRevision_;
@@ -258,11 +259,28 @@ void GraphCanvas::ensureSnapshot(Level& lv) {
   auto cg = std::make_shared<CanvasGraph>();
   cg->graph = lv.graph;
   cg->showNames = showNames_;
-  NodeDisplayBuilder builder(showNames_);
+  cg->foldConstants = foldConstants_;
+  cg->collapseShapes = collapseShapes_;
+  NodeDisplayBuilder builder(showNames_, foldConstants_);
   std::vector<NodeDisplay> byOrder;
   byOrder.reserve(lv.graph->nodeCount());
+  // Shape computations collapsed to one box: the box of a chain's last node says so.
+  std::unordered_map<NodeId, int> chainSize;
+  if (collapseShapes_)
+    for (const auto& chain : shapeComputations(*lv.graph)) {
+      chainSize[chain.back()->id()] = static_cast<int>(chain.size());
+      for (const Node* m : chain) cg->standsFor[m->id()] = chain.back()->id();
+    }
   auto sizer = [&](const Node& node) {
-    byOrder.push_back(builder.build(node));
+    NodeDisplay d = builder.build(node);
+    if (auto it = chainSize.find(node.id()); it != chainSize.end()) {
+      d.op = tr("shape computation");
+      d.attrs = tr("%n node(s)", nullptr, it->second);
+      d.category = OpCategory::Shape;
+      d.badges.clear();
+      d.hiddenBadges = 0;
+    }
+    byOrder.push_back(std::move(d));
     return builder.sizeOf(byOrder.back());
   };
   const ModelDocument* doc = document_.get();
@@ -272,7 +290,10 @@ void GraphCanvas::ensureSnapshot(Level& lv) {
     if (&v.graph() == mainGraph) return doc->typeOf(v.name());
     return v.declaredType();
   };
-  cg->layout = snapshotGraph(*lv.graph, sizer, typeOf);
+  SnapshotOptions options;
+  options.foldConstants = foldConstants_;
+  options.collapseShapeComputations = collapseShapes_;
+  cg->layout = snapshotGraph(*lv.graph, sizer, typeOf, options);
   // The sizer ran once per op, in the snapshot's node order.
   cg->display.resize(cg->layout->nodes.size());
   size_t k = 0;
@@ -539,6 +560,31 @@ void GraphCanvas::setGroupExpanded(const std::string& path, bool expanded) {
   requestLayout(true);
 }
 
+namespace {
+
+QRectF rectOf(const LayoutRect& r) { return {r.x, r.y, r.width, r.height}; }
+
+// Where a LayoutGraph node is drawn in a scene: its own box, or the collapsed group hiding it.
+QRectF shownRect(const CanvasScene& scene, int node) {
+  if (node < 0) return {};
+  auto vis = scene.layout.visibleFor(node, scene.grouping());
+  if (vis.nodeBox >= 0) return rectOf(scene.layout.nodes[static_cast<size_t>(vis.nodeBox)].rect);
+  if (vis.groupBox >= 0) return rectOf(scene.layout.groups[static_cast<size_t>(vis.groupBox)].rect);
+  return {};
+}
+
+// A node inside group g (its first, or the first of its first child group that has one).
+int firstNodeOf(const LayoutGrouping& grouping, int g) {
+  for (int depth = 0; g >= 0 && depth < 64; ++depth) {
+    const auto& group = grouping.groups[static_cast<size_t>(g)];
+    if (!group.nodes.empty()) return group.nodes.front();
+    g = group.children.empty() ? -1 : group.children.front();
+  }
+  return -1;
+}
+
+}  // namespace
+
 void GraphCanvas::expandAll() {
   if (levels_.empty()) return;
   Level& lv = level();
@@ -546,7 +592,29 @@ void GraphCanvas::expandAll() {
   if (!scene) return;
   lv.initialized = true;
   for (size_t g = 1; g < scene->grouping().groups.size(); ++g) lv.expanded.insert(scene->grouping().groups[g].path);
-  requestLayout(true);
+  // Everything moves when every group opens; the scene point that was in the middle of the
+  // view is empty space afterwards. Keep one node where it is on screen: the selected one, else
+  // the one (or the group) in the middle of the view.
+  int anchor = lv.selected;
+  const QPointF middle(view_->viewport()->width() / 2.0, view_->viewport()->height() / 2.0);
+  if (anchor < 0) {
+    const QPointF at = view_->mapToScene(middle);
+    if (int box = scene->nodeAt(at); box >= 0) anchor = scene->layout.nodes[static_cast<size_t>(box)].node;
+    else if (int gb = scene->groupAt(at); gb >= 0) anchor = firstNodeOf(scene->grouping(), scene->layout.groups[static_cast<size_t>(gb)].group);
+  }
+  const QRectF before = shownRect(*scene, anchor);
+  if (before.isNull()) {
+    requestLayout(true);
+    return;
+  }
+  const QPointF onScreen = view_->mapFromScene(before.center());
+  requestLayout(true, [this, anchor, onScreen, middle] {
+    const CanvasScene* now = currentScene();
+    if (!now) return;
+    const QRectF after = shownRect(*now, anchor);
+    if (after.isNull()) return;
+    view_->centerOn(after.center() + (middle - onScreen) / view_->scale());
+  });
 }
 
 void GraphCanvas::collapseAll() {
@@ -570,6 +638,18 @@ void GraphCanvas::toggleGroup(int group) {
 void GraphCanvas::selectGroup(int group) {
   view_->paintState().selectedGroup = group;
   view_->refresh();
+}
+
+void GraphCanvas::setFoldConstants(bool fold) {
+  if (fold == foldConstants_) return;
+  foldConstants_ = fold;
+  requestLayout(true);
+}
+
+void GraphCanvas::setCollapseShapeComputations(bool collapse) {
+  if (collapse == collapseShapes_) return;
+  collapseShapes_ = collapse;
+  requestLayout(true);
 }
 
 void GraphCanvas::setShowNodeNames(bool show) {
@@ -682,6 +762,12 @@ bool GraphCanvas::selectNode(const Node* node) {
   Level& lv = level();
   ensureSnapshot(lv);
   int index = lv.canvasGraph->layout->findNode(node->id());
+  // A folded Constant is a badge on its reader: show the reader.
+  if (index < 0 && lv.canvasGraph->foldConstants && isFoldableConstant(*node))
+    index = lv.canvasGraph->layout->findNode(node->outputs()[0]->uses().front().node->id());
+  // A node inside a collapsed shape computation is shown by the chain's box.
+  if (auto it = lv.canvasGraph->standsFor.find(node->id()); index < 0 && it != lv.canvasGraph->standsFor.end())
+    index = lv.canvasGraph->layout->findNode(it->second);
   if (index < 0) return false;
   if (changedLevel) {
     // The new level needs its first layout; select once it is there.
@@ -928,10 +1014,51 @@ bool GraphCanvas::activateFindResult(int row) {
 
 // ---------------------------------------------------------------- export
 
-QImage GraphCanvas::renderImage(int maxSide) const {
+QRectF GraphCanvas::exportRect(ExportArea area) const {
   const CanvasScene* scene = currentScene();
   if (!scene) return {};
-  QRectF b = scene->bounds().adjusted(-16, -16, 16, 16);
+  const QRectF whole = scene->bounds().adjusted(-16, -16, 16, 16);
+  switch (area) {
+    case ExportArea::Whole:
+      return whole;
+    case ExportArea::Visible:
+      return view_->visibleSceneRect().intersected(whole);
+    case ExportArea::Selection: {
+      const PaintState& state = view_->paintState();
+      QRectF r;
+      const auto& layout = scene->layout;
+      if (state.selectedNode >= 0 && state.selectedNode < static_cast<int>(layout.nodeBox.size())) {
+        const int box = layout.nodeBox[static_cast<size_t>(state.selectedNode)];
+        if (box >= 0) {
+          const auto& b = layout.nodes[static_cast<size_t>(box)].rect;
+          r = QRectF(b.x, b.y, b.width, b.height);
+        }
+      } else if (state.selectedGroup >= 0 && state.selectedGroup < static_cast<int>(layout.groupBox.size())) {
+        const int box = layout.groupBox[static_cast<size_t>(state.selectedGroup)];
+        if (box >= 0) {
+          const auto& b = layout.groups[static_cast<size_t>(box)].rect;
+          r = QRectF(b.x, b.y, b.width, b.height);
+        }
+      }
+      // Some room around the box, so the edges into and out of it show where they go.
+      return r.isEmpty() ? QRectF() : r.adjusted(-60, -60, 60, 60).intersected(whole);
+    }
+  }
+  return {};
+}
+
+namespace {
+QString nothingToExport(GraphCanvas::ExportArea area) {
+  return area == GraphCanvas::ExportArea::Selection
+             ? GraphCanvas::tr("There is no selection to export: click a node or a group first.")
+             : GraphCanvas::tr("There is no graph to export: open a model first.");
+}
+}  // namespace
+
+QImage GraphCanvas::renderImage(int maxSide, ExportArea area) const {
+  const CanvasScene* scene = currentScene();
+  const QRectF b = exportRect(area);
+  if (!scene || b.isEmpty()) return {};
   double s = std::min(2.0, maxSide / std::max(b.width(), b.height()));
   QImage image(QSize(std::max(1, static_cast<int>(b.width() * s)), std::max(1, static_cast<int>(b.height() * s))),
                QImage::Format_ARGB32_Premultiplied);
@@ -945,10 +1072,10 @@ QImage GraphCanvas::renderImage(int maxSide) const {
   return image;
 }
 
-bool GraphCanvas::exportPng(const QString& path, QString* error) const {
-  QImage image = renderImage();
+bool GraphCanvas::exportPng(const QString& path, QString* error, ExportArea area) const {
+  QImage image = renderImage(8192, area);
   if (image.isNull()) {
-    if (error) *error = tr("There is no graph to export: open a model first.");
+    if (error) *error = nothingToExport(area);
     return false;
   }
   if (!image.save(path, "PNG")) {
@@ -958,19 +1085,21 @@ bool GraphCanvas::exportPng(const QString& path, QString* error) const {
   return true;
 }
 
-bool GraphCanvas::exportSvg(const QString& path, QString* error) const {
+bool GraphCanvas::exportSvg(const QString& path, QString* error, ExportArea area) const {
   const CanvasScene* scene = currentScene();
-  if (!scene) {
-    if (error) *error = tr("There is no graph to export: open a model first.");
+  const QRectF b = exportRect(area);
+  if (!scene || b.isEmpty()) {
+    if (error) *error = nothingToExport(area);
     return false;
   }
-  QRectF b = scene->bounds().adjusted(-16, -16, 16, 16);
+  // QSvgGenerator writes numbers with '.', whatever the locale; the description is not
+  // translated so that the same graph gives the same file under any language.
   QSvgGenerator svg;
   svg.setFileName(path);
   svg.setSize(b.size().toSize());
   svg.setViewBox(QRectF(QPointF(0, 0), b.size()));
   svg.setTitle(QFileInfo(QString::fromStdString(document_ ? document_->path : std::string())).fileName());
-  svg.setDescription(tr("Graph exported by Graft"));
+  svg.setDescription(QStringLiteral("Graph exported by Graft"));
   QPainter p;
   if (!p.begin(&svg)) {
     if (error) *error = tr("Could not write %1: check that the folder exists and is writable.").arg(path);
@@ -987,6 +1116,11 @@ bool GraphCanvas::exportSvg(const QString& path, QString* error) const {
     return false;
   }
   return true;
+}
+
+bool GraphCanvas::exportGraph(const QString& path, ExportArea area, QString* error) const {
+  return path.endsWith(QStringLiteral(".svg"), Qt::CaseInsensitive) ? exportSvg(path, error, area)
+                                                                     : exportPng(path, error, area);
 }
 
 // ---------------------------------------------------------------- events

@@ -62,6 +62,12 @@ class GraphCanvas : public QWidget, private ModelObserver {
   // Graphs with at most this many nodes open with every group expanded (default 300).
   void setAutoExpandLimit(int nodes) { autoExpandLimit_ = nodes; }
   void setShowNodeNames(bool show);
+  // Constant nodes drawn as badges on their readers (on by default; View → Fold Constants).
+  void setFoldConstants(bool fold);
+  bool foldConstants() const { return foldConstants_; }
+  // Each chain of shape arithmetic drawn as one box (View → Collapse Shape Computations).
+  void setCollapseShapeComputations(bool collapse);
+  bool collapseShapeComputations() const { return collapseShapes_; }
   bool showNodeNames() const { return showNames_; }
 
   // ---- subgraphs (If/Loop/Scan bodies open in place)
@@ -78,11 +84,18 @@ class GraphCanvas : public QWidget, private ModelObserver {
   bool activateFindResult(int row);
   const std::vector<const Node*>& findResults() const { return findResults_; }
 
-  // ---- export (the whole graph at the current expansion)
-  bool exportSvg(const QString& path, QString* error = nullptr) const;
-  bool exportPng(const QString& path, QString* error = nullptr) const;
+  // ---- export (the graph at the current expansion: all of it, what the view shows, or the
+  // selected node or group with a margin)
+  enum class ExportArea { Whole, Visible, Selection };
+  bool exportSvg(const QString& path, QString* error = nullptr, ExportArea area = ExportArea::Whole) const;
+  bool exportPng(const QString& path, QString* error = nullptr, ExportArea area = ExportArea::Whole) const;
+  // SVG or PNG by the file's suffix (.svg, else PNG).
+  bool exportGraph(const QString& path, ExportArea area, QString* error = nullptr) const;
+  // The scene rectangle an export of `area` covers; empty when there is nothing to export
+  // (no graph, or no selection for ExportArea::Selection).
+  QRectF exportRect(ExportArea area) const;
   // The whole scene as an image, at most maxSide pixels on the long side.
-  QImage renderImage(int maxSide = 8192) const;
+  QImage renderImage(int maxSide = 8192, ExportArea area = ExportArea::Whole) const;
 
   // ---- overlays from tools (rewrite matches, blockers): rings and tooltip notes by node id
   void setOverlay(std::shared_ptr<const CanvasOverlay> overlay);
@@ -175,6 +188,8 @@ class GraphCanvas : public QWidget, private ModelObserver {
   Model* observed_ = nullptr;
   std::vector<Level> levels_;
   bool showNames_ = false;
+  bool foldConstants_ = true;
+  bool collapseShapes_ = false;
   std::uint64_t typesRevision_ = 0;
   int autoExpandLimit_ = 300;
   bool refreshScheduled_ = false;

@@ -96,6 +96,18 @@ double GraphView::minScale() const { return std::min(0.05, fitScale() * 0.5); }
 
 void GraphView::fitToView() {
   if (!scene_) return;
+  if (fitScale() < kMinFitScale) {
+    // All of a deep graph would be a one-pixel line (blank at 60k nodes): zoom out only as far
+    // as boxes still show, around the part in view; the minimap gives the whole.
+    const QPointF c = mapToScene(QPointF(viewport()->width() / 2.0, viewport()->height() / 2.0));
+    scale_ = kMinFitScale;
+    updateScrollBars();
+    const QRectF b = scene_->bounds();
+    centerOn(QPointF(b.width() * scale_ <= viewport()->width() ? b.center().x() : c.x(), c.y()));
+    emit viewChanged();
+    viewport()->update();
+    return;
+  }
   // Fit, but never blow a small graph up beyond 100%: text would look oversized.
   scale_ = std::clamp(std::min(1.0, fitScale()), minScale(), kMaxScale);
   updateScrollBars();

@@ -34,6 +34,8 @@ class GraphView : public QAbstractScrollArea {
   // graph's inputs (top), as wide as fits, between kReadableScale and 100%.
   void showStart();
   static constexpr double kReadableScale = 0.85;
+  // Fit stops here: below it a large graph is a line of specks.
+  static constexpr double kMinFitScale = 0.1;
   void zoomToActualSize();  // 100%
   void zoomBy(double factor);
   void centerOn(QPointF scenePoint);

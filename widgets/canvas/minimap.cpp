@@ -21,9 +21,14 @@ Minimap::Minimap(GraphView* view, QWidget* parent) : QWidget(parent), view_(view
   hide();
 }
 
+void Minimap::setAllowed(bool allowed) {
+  allowed_ = allowed;
+  sync();
+}
+
 void Minimap::sync() {
   const auto& scene = view_->scene();
-  if (!scene || scene->overview.isNull()) {
+  if (!allowed_ || !scene || scene->overview.isNull()) {
     hide();
     return;
   }

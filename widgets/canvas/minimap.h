@@ -15,6 +15,9 @@ class Minimap : public QWidget {
   explicit Minimap(GraphView* view, QWidget* parent);
   // Follows the view: size, position in the corner, shown only when the graph does not fit.
   void sync();
+  // View → Minimap: off keeps it hidden whatever the graph's size.
+  void setAllowed(bool allowed);
+  bool isAllowed() const { return allowed_; }
 
  protected:
   void paintEvent(QPaintEvent* event) override;
@@ -26,6 +29,7 @@ class Minimap : public QWidget {
   void moveViewTo(QPointF widgetPos);
 
   GraphView* view_;
+  bool allowed_ = true;
 };
 
 }  // namespace graft

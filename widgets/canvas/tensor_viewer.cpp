@@ -1,6 +1,11 @@
 #include "canvas/tensor_viewer.h"
 
+#include <QFileDialog>
 #include <QFormLayout>
+#include <QHBoxLayout>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QRegularExpression>
 #include <QHeaderView>
 #include <QLabel>
 #include <QPainter>
@@ -226,6 +231,14 @@ TensorViewer::TensorViewer(QWidget* parent) : QWidget(parent) {
   outer->addLayout(form);
   histogram_ = new HistogramView(this);
   outer->addWidget(histogram_);
+  saveNpy_ = new QPushButton(tr("Save .npy…"), this);
+  saveNpy_->setObjectName(QStringLiteral("tensorSaveNpy"));
+  saveNpy_->setToolTip(tr("Write these values to a NumPy .npy file"));
+  connect(saveNpy_, &QPushButton::clicked, this, &TensorViewer::chooseNpyFile);
+  auto* saveRow = new QHBoxLayout;
+  saveRow->addWidget(saveNpy_);
+  saveRow->addStretch();
+  outer->addLayout(saveRow);
   values_ = new QTableWidget(0, 2, this);
   values_->setObjectName(QStringLiteral("tensorValues"));
   values_->setHorizontalHeaderLabels({tr("Index"), tr("Value")});
@@ -239,6 +252,33 @@ TensorViewer::TensorViewer(QWidget* parent) : QWidget(parent) {
 }
 
 TensorViewer::~TensorViewer() { watcher_->waitForFinished(); }
+
+bool TensorViewer::saveNpy(const QString& path, QString* error) const {
+  if (!exporter_) {
+    if (error) *error = tr("There are no values to save: show a weight, a constant or a computed tensor first.");
+    return false;
+  }
+  auto array = exporter_();
+  if (!array) {
+    if (error) *error = QString::fromStdString(array.message());
+    return false;
+  }
+  if (auto st = writeNpy(path.toStdString(), array.value()); !st) {
+    if (error) *error = QString::fromStdString(st.message());
+    return false;
+  }
+  return true;
+}
+
+void TensorViewer::chooseNpyFile() {
+  QString name = title_->text();
+  name.replace(QRegularExpression(QStringLiteral("[^A-Za-z0-9_.-]+")), QStringLiteral("_"));
+  const QString path = QFileDialog::getSaveFileName(this, tr("Save Values"), name + QStringLiteral(".npy"),
+                                                    tr("NumPy arrays (*.npy)"));
+  if (path.isEmpty()) return;
+  QString error;
+  if (!saveNpy(path, &error)) QMessageBox::warning(this, tr("Save Values"), error);
+}
 
 bool TensorViewer::isComputing() const { return watcher_->isRunning(); }
 
@@ -255,6 +295,8 @@ QString TensorViewer::fieldText(const QString& field) const {
 
 void TensorViewer::clear() {
   ++token_;
+  exporter_ = nullptr;
+  if (saveNpy_) saveNpy_->setEnabled(false);
   title_->setText(tr("Tensor"));
   hint_->show();
   for (auto& [name, label] : fields_) label->clear();
@@ -289,6 +331,10 @@ void TensorViewer::showValue(const Value* value) {
       raw = holder->proto.raw_data();
     }
     showProto(QString::fromStdString(value->name()), holder->proto, raw, holder, location);
+    // A copy of the tensor (it shares the mapped file), so an edit of the model meanwhile is harmless.
+    auto tensor = std::make_shared<Tensor>(*t);
+    exporter_ = [tensor] { return arrayFromTensor(*tensor); };
+    saveNpy_->setEnabled(true);
     return;
   }
   if (const Node* producer = value->producer(); producer && producer->opType() == "Constant") {
@@ -296,6 +342,8 @@ void TensorViewer::showValue(const Value* value) {
       auto copy = std::make_shared<onnx::TensorProto>(a->t());
       std::string_view r = copy->raw_data();
       showProto(QString::fromStdString(value->name()), *copy, r, copy, tr("Constant node %1").arg(QString::fromStdString(producer->name())));
+      exporter_ = [copy] { return arrayFromProto(*copy); };
+      saveNpy_->setEnabled(true);
       return;
     }
   }
@@ -317,6 +365,8 @@ void TensorViewer::showArray(const QString& name, const Array& array, const QStr
   };
   auto holder = std::make_shared<Holder>();
   holder->array = array;
+  exporter_ = [array] { return Result<Array>(array); };
+  saveNpy_->setEnabled(true);
   holder->proto.set_data_type(array.dtype());
   for (auto d : array.shape()) holder->proto.add_dims(d);
   std::string_view raw(static_cast<const char*>(array.raw()), array.bytes());

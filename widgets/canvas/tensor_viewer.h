@@ -6,6 +6,7 @@
 #include <QWidget>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "graft/ir.h"
 
 class QLabel;
+class QPushButton;
 class QTableWidget;
 
 namespace graft {
@@ -56,6 +58,10 @@ class TensorViewer : public QWidget {
   bool isComputing() const;
   const TensorStats& stats() const { return stats_; }
   QString fieldText(const QString& field) const;  // the text shown for "Min", "Shape", ...
+  // Writes the values shown to a NumPy .npy file; false with a message when nothing is shown
+  // or the file cannot be written. The "Save .npy…" button asks for the file.
+  bool saveNpy(const QString& path, QString* error = nullptr) const;
+  bool canSave() const { return static_cast<bool>(exporter_); }
 
  signals:
   void statsReady();
@@ -66,6 +72,10 @@ class TensorViewer : public QWidget {
   void setField(const QString& field, const QString& text);
   void onStats();
 
+  void chooseNpyFile();
+
+  std::function<Result<Array>()> exporter_;  // the values shown, as an array (on demand)
+  QPushButton* saveNpy_ = nullptr;
   std::vector<std::pair<QString, QLabel*>> fields_;
   QLabel* title_ = nullptr;
   QLabel* hint_ = nullptr;

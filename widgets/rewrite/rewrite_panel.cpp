@@ -1,15 +1,19 @@
 #include "rewrite/rewrite_panel.h"
 
+#include <QCheckBox>
 #include <QEvent>
 #include <QGridLayout>
 #include <QHeaderView>
 #include <QLabel>
 #include <QPushButton>
+#include <QStyledItemDelegate>
 #include <QTabWidget>
 #include <QTreeWidget>
+#include <QUrl>
 #include <QVBoxLayout>
 
 #include <map>
+#include <tuple>
 
 #include "rewrite/rewrite_session.h"
 
@@ -34,6 +38,19 @@ QString nodeList(const std::vector<Node*>& nodes, int max = 4) {
   return names.join(QStringLiteral(", "));
 }
 
+// Scope paths ("/encoder/layer.3/attention/self/MatMul") say the most at their end: elide
+// them at the start, not in the middle.
+class ElideStartDelegate : public QStyledItemDelegate {
+ public:
+  using QStyledItemDelegate::QStyledItemDelegate;
+
+ protected:
+  void initStyleOption(QStyleOptionViewItem* option, const QModelIndex& index) const override {
+    QStyledItemDelegate::initStyleOption(option, index);
+    option->textElideMode = Qt::ElideLeft;
+  }
+};
+
 QString delta(int d) { return d > 0 ? QStringLiteral("+%1").arg(d) : QString::number(d); }
 
 QString chip(const QColor& c, const QString& glyph = QStringLiteral("\u25A0")) {
@@ -52,7 +69,24 @@ RewritePanel::RewritePanel(RewriteSession* session, QWidget* parent) : QWidget(p
   legend_->setObjectName(QStringLiteral("rewriteLegend"));
   legend_->setWordWrap(true);
   legend_->setTextFormat(Qt::RichText);
+  // Each legend entry is a link: a click shows or hides that rule's rings on the graph.
+  legend_->setTextInteractionFlags(Qt::LinksAccessibleByMouse | Qt::LinksAccessibleByKeyboard);
+  legend_->setToolTip(tr("Click an entry to show or hide it on the graph"));
+  connect(legend_, &QLabel::linkActivated, this, [this](const QString& link) {
+    const std::string rule = QUrl::fromPercentEncoding(link.mid(5).toUtf8()).toStdString();  // "rule:<name>"
+    setRuleShown(rule, filter_.hidden.count(rule) != 0);
+  });
+  overlaySwitch_ = new QCheckBox(tr("Show on graph"), this);
+  overlaySwitch_->setObjectName(QStringLiteral("rewriteOverlaySwitch"));
+  overlaySwitch_->setChecked(true);
+  overlaySwitch_->setToolTip(tr("Rings around matches, blockers and near misses on the graph"));
+  connect(overlaySwitch_, &QCheckBox::toggled, this, [this](bool on) {
+    filter_.enabled = on;
+    updateLegend();
+    emit overlayFilterChanged();
+  });
   layout->addWidget(summary_);
+  layout->addWidget(overlaySwitch_);
   layout->addWidget(legend_);
 
   tabs_ = new QTabWidget(this);
@@ -73,11 +107,18 @@ RewritePanel::RewritePanel(RewriteSession* session, QWidget* parent) : QWidget(p
   matches_->header()->resizeSection(0, 190);
   matches_->header()->resizeSection(1, 56);
   matches_->header()->resizeSection(2, 130);
+  matches_->setTextElideMode(Qt::ElideRight);
+  auto* elideStart = new ElideStartDelegate(this);
+  matches_->setItemDelegateForColumn(3, elideStart);
   whyNot_ = makeTree({tr("Rule"), tr("At"), tr("Why not")}, "rewriteWhyNot");
+  whyNot_->setTextElideMode(Qt::ElideRight);
+  whyNot_->setItemDelegateForColumn(1, elideStart);
   whyNot_->setRootIsDecorated(false);
   whyNot_->header()->resizeSection(0, 140);
   whyNot_->header()->resizeSection(1, 160);
   blocks_ = makeTree({tr("Node"), tr("Op"), tr("Why it blocks")}, "rewriteBlocks");
+  blocks_->setTextElideMode(Qt::ElideRight);
+  blocks_->setItemDelegateForColumn(0, elideStart);
   blocks_->setRootIsDecorated(false);
   blocks_->header()->resizeSection(0, 160);
   blocks_->header()->resizeSection(1, 90);
@@ -125,19 +166,23 @@ RewritePanel::RewritePanel(RewriteSession* session, QWidget* parent) : QWidget(p
 }
 
 std::shared_ptr<CanvasOverlay> RewritePanel::makeOverlay(const MatchReport& report, int focusMatch,
-                                                         const QColor& focusColor) {
+                                                         const QColor& focusColor, const OverlayFilter& filter) {
   auto ov = std::make_shared<CanvasOverlay>();
+  if (!filter.enabled) return ov;
+  auto shown = [&](const std::string& key) { return filter.hidden.count(key) == 0; };
   auto note = [&](NodeId id, const QString& html) {
     QString& n = ov->notes[id];
     if (!n.isEmpty()) n += QStringLiteral("<br>");
     n += html;
   };
   for (const auto& nm : report.nearMisses) {
+    if (!shown("@whynot")) break;
     ov->outlines[nm.root].push_back({kWhyNotColor, Qt::DotLine});
     note(nm.root, tr("<b>Why not %1:</b> %2")
                       .arg(QString::fromStdString(nm.rule).toHtmlEscaped(), QString::fromStdString(nm.reason).toHtmlEscaped()));
   }
   for (const auto& m : report.backendFuses) {
+    if (!shown("@fuse")) break;
     for (NodeId id : m.nodeIds) ov->outlines[id].push_back({kFuseColor, Qt::DashLine});
     if (!m.nodeIds.empty())
       note(m.root ? m.root->id() : m.nodeIds.front(),
@@ -145,7 +190,8 @@ std::shared_ptr<CanvasOverlay> RewritePanel::makeOverlay(const MatchReport& repo
   }
   for (size_t i = 0; i < report.matches.size(); ++i) {
     const Match& m = report.matches[i];
-    QColor c = RewriteSession::colorOf(m.rule);
+    if (!shown(m.rule) && static_cast<int>(i) != focusMatch) continue;
+    QColor c = RewriteSession::colorOf(m.rule, &report);
     for (NodeId id : m.nodeIds) {
       auto& rings = ov->outlines[id];
       rings.insert(rings.begin(), NodeOutline{c, Qt::SolidLine});
@@ -156,6 +202,7 @@ std::shared_ptr<CanvasOverlay> RewritePanel::makeOverlay(const MatchReport& repo
     }
   }
   for (const auto& b : report.blocks) {
+    if (!shown("@blocks")) break;
     auto& rings = ov->outlines[b.node];
     rings.insert(rings.begin(), NodeOutline{kBlockColor, Qt::SolidLine});
     note(b.node, tr("<b><span style=\"color:%1\">Blocks:</span></b> %2")
@@ -172,6 +219,45 @@ std::shared_ptr<CanvasOverlay> RewritePanel::makeOverlay(const MatchReport& repo
   return ov;
 }
 
+void RewritePanel::setRuleShown(const std::string& rule, bool shown) {
+  if (shown) filter_.hidden.erase(rule);
+  else filter_.hidden.insert(rule);
+  updateLegend();
+  emit overlayFilterChanged();
+}
+
+void RewritePanel::updateLegend() {
+  const MatchReport* report = session_->report();
+  if (!report || !session_->rewriter()) {
+    legend_->clear();
+    return;
+  }
+  std::set<std::string> rules;
+  for (const auto& m : report->matches) rules.insert(m.rule);
+  QStringList legend;
+  auto entry = [&](const std::string& key, const QColor& c, const QString& text, const QString& glyph) {
+    const bool on = filter_.enabled && filter_.hidden.count(key) == 0;
+    // Hidden entries are struck through and grey, and still clickable to bring them back.
+    const QString label = on ? text.toHtmlEscaped() : QStringLiteral("<s>%1</s>").arg(text.toHtmlEscaped());
+    legend << QStringLiteral("<a href=\"rule:%1\" style=\"text-decoration:none; color:%2\">%3&nbsp;%4</a>")
+                  .arg(QString::fromLatin1(QUrl::toPercentEncoding(QString::fromStdString(key))),
+                       on ? palette().color(QPalette::WindowText).name() : palette().color(QPalette::PlaceholderText).name(),
+                       chip(on ? c : palette().color(QPalette::PlaceholderText), glyph), label);
+  };
+  for (const auto& rule : rules)
+    entry(rule, RewriteSession::colorOf(rule, report), QString::fromStdString(rule), QStringLiteral("\u25A0"));
+  entry("@blocks", kBlockColor, tr("blocks"), QStringLiteral("\u25A0"));
+  entry("@fuse", kFuseColor, tr("backend will fuse"), QStringLiteral("\u2505"));
+  entry("@whynot", kWhyNotColor, tr("why not (hover)"), QStringLiteral("\u2509"));
+  legend_->setText(legend.join(QStringLiteral(" &nbsp; ")));
+}
+
+void RewritePanel::setAnalysing(bool analysing) {
+  if (analysing_ == analysing) return;
+  analysing_ = analysing;
+  rebuild();
+}
+
 void RewritePanel::rebuild() {
   matches_->clear();
   whyNot_->clear();
@@ -184,7 +270,9 @@ void RewritePanel::rebuild() {
     return;
   }
   if (!report) {
-    summary_->setText(session_->document() ? tr("Matching…") : tr("Open a model to match %1.").arg(session_->profileName()));
+    summary_->setText(session_->document() ? tr("Matching…")
+                      : analysing_       ? tr("Analysing the model; %1 is matched when that is done.").arg(session_->profileName())
+                                         : tr("Open a model to match %1.").arg(session_->profileName()));
     legend_->clear();
     updateButtons();
     return;
@@ -192,9 +280,8 @@ void RewritePanel::rebuild() {
   // Matches grouped by rule, rules by how much they remove.
   std::map<std::string, std::vector<int>> byRule;
   for (size_t i = 0; i < report->matches.size(); ++i) byRule[report->matches[i].rule].push_back(static_cast<int>(i));
-  QStringList legend;
   for (const auto& [rule, indices] : byRule) {
-    const QColor c = RewriteSession::colorOf(rule);
+    const QColor c = RewriteSession::colorOf(rule, report);
     int total = 0;
     for (int i : indices) total += report->matches[static_cast<size_t>(i)].nodeDelta;
     auto* top = new QTreeWidgetItem(matches_);
@@ -219,7 +306,6 @@ void RewritePanel::rebuild() {
       item->setData(0, kIndexRole, i);
       item->setData(0, kRuleRole, QString::fromStdString(rule));
     }
-    legend << chip(c) + QStringLiteral("&nbsp;") + QString::fromStdString(rule).toHtmlEscaped();
   }
   if (!report->backendFuses.empty()) {
     auto* top = new QTreeWidgetItem(matches_);
@@ -230,7 +316,13 @@ void RewritePanel::rebuild() {
     for (size_t i = 0; i < report->backendFuses.size(); ++i) {
       const Match& m = report->backendFuses[i];
       auto* item = new QTreeWidgetItem(top);
-      item->setText(0, QString::fromStdString(m.rule));
+      // Where, not only what: the node the fusion starts at (the rule is in the tooltip too).
+      const QString where = QString::fromStdString(m.root ? MatchContext::label(m.root)
+                                                          : (m.nodes.empty() ? std::string() : MatchContext::label(m.nodes.front())));
+      item->setText(0, where.isEmpty() ? QString::fromStdString(m.rule)
+                                       : tr("%1 at %2").arg(QString::fromStdString(m.rule), where));
+      item->setToolTip(0, item->text(0));
+      item->setToolTip(3, nodeList(m.nodes, 50));
       item->setText(2, QString::fromStdString(m.becomes));
       item->setText(3, nodeList(m.nodes));
       item->setData(0, kKindRole, FuseItem);
@@ -259,10 +351,13 @@ void RewritePanel::rebuild() {
     item->setData(0, kIndexRole, static_cast<int>(i));
   }
   if (byRule.size() <= 3) matches_->expandAll();
-  legend << chip(kBlockColor) + QStringLiteral("&nbsp;") + tr("blocks");
-  legend << chip(kFuseColor, QStringLiteral("\u2505")) + QStringLiteral("&nbsp;") + tr("backend will fuse");
-  legend << chip(kWhyNotColor, QStringLiteral("\u2509")) + QStringLiteral("&nbsp;") + tr("why not (hover)");
-  legend_->setText(legend.join(QStringLiteral(" &nbsp; ")));
+  // Columns as wide as what they hold (within reason), so rule names and "Becomes" read whole.
+  for (auto [tree, column, cap] : {std::tuple{matches_, 0, 300}, std::tuple{matches_, 2, 220}, std::tuple{whyNot_, 0, 220},
+                                   std::tuple{whyNot_, 1, 240}, std::tuple{blocks_, 0, 240}, std::tuple{blocks_, 1, 140}}) {
+    tree->resizeColumnToContents(column);
+    tree->setColumnWidth(column, std::min(tree->columnWidth(column), cap));
+  }
+  updateLegend();
   summary_->setText(tr("%1: %2 in %3 · %4 · %5 · %6")
                         .arg(session_->profileName(),
                              tr("%n match(es)", nullptr, static_cast<int>(report->matches.size())),

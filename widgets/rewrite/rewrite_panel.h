@@ -6,11 +6,13 @@
 #include <QWidget>
 
 #include <memory>
+#include <set>
 #include <vector>
 
 #include "canvas/canvas_scene.h"
 #include "graft/rewrite.h"
 
+class QCheckBox;
 class QLabel;
 class QPushButton;
 class QTabWidget;
@@ -21,6 +23,13 @@ namespace graft {
 
 class RewriteSession;
 
+// What the graph shows of a match report: everything, or nothing (the switch), less the rules
+// (or "@blocks", "@fuse", "@whynot") turned off in the legend.
+struct RewriteOverlayFilter {
+  bool enabled = true;
+  std::set<std::string> hidden;
+};
+
 class RewritePanel : public QWidget {
   Q_OBJECT
 
@@ -30,8 +39,17 @@ class RewritePanel : public QWidget {
   // Rings per rule, red for blockers, dashed for "backend will fuse", dotted for near misses,
   // and tooltip notes with the reasons. focusMatch (an index into report.matches) is drawn in
   // the selection colour on top.
+  using OverlayFilter = RewriteOverlayFilter;
   static std::shared_ptr<CanvasOverlay> makeOverlay(const MatchReport& report, int focusMatch = -1,
-                                                    const QColor& focusColor = QColor());
+                                                    const QColor& focusColor = QColor(),
+                                                    const OverlayFilter& filter = OverlayFilter());
+  const OverlayFilter& overlayFilter() const { return filter_; }
+  QCheckBox* overlaySwitch() const { return overlaySwitch_; }
+  // Shows or hides one rule's rings (as a click on its legend entry does).
+  void setRuleShown(const std::string& rule, bool shown);
+
+  // A model is open but still being analysed (large models): say so instead of "Open a model".
+  void setAnalysing(bool analysing);
 
   int currentMatch() const;  // index into the report's matches, -1 if none is selected
   QString currentRule() const;
@@ -47,6 +65,7 @@ class RewritePanel : public QWidget {
   QPushButton* applyAllButton() const { return applyAll_; }
 
  signals:
+  void overlayFilterChanged();
   // A match, blocker or near miss was chosen: select these nodes and bring them into view.
   void nodesActivated(const std::vector<graft::NodeId>& nodes, int match);
 
@@ -54,12 +73,17 @@ class RewritePanel : public QWidget {
   bool event(QEvent* event) override;
 
  private:
+  bool analysing_ = false;
   void fitLabels();
   void rebuild();
   void updateButtons();
   void onCurrentChanged(QTreeWidgetItem* item);
 
+  void updateLegend();
+
   RewriteSession* session_;
+  OverlayFilter filter_;
+  QCheckBox* overlaySwitch_ = nullptr;
   QLabel* summary_ = nullptr;
   QLabel* legend_ = nullptr;
   QTabWidget* tabs_ = nullptr;

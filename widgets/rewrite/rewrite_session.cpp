@@ -1,5 +1,8 @@
 #include "rewrite/rewrite_session.h"
 
+#include <iterator>
+#include <set>
+
 #include <QCoreApplication>
 #include <QFileInfo>
 #include <QTimer>
@@ -169,14 +172,33 @@ bool RewriteSession::reportCurrent() const {
   return report_ && document_ && document_->model && reportRevision_ == document_->model->revision();
 }
 
-QColor RewriteSession::colorOf(const std::string& rule) {
-  // Hues spread by the golden angle from a hash of the name: stable across runs and sessions.
-  std::uint32_t h = 2166136261u;
-  for (unsigned char c : rule) h = (h ^ c) * 16777619u;
-  const int hue = static_cast<int>((h % 360u + (h >> 9) % 7u * 137u) % 360u);
-  // Keep clear of the blockers' red.
-  const int safeHue = (hue < 20 || hue > 340) ? (hue + 40) % 360 : hue;
-  return QColor::fromHsv(safeHue, 200, 215);
+QColor RewriteSession::colorOf(const std::string& rule, const MatchReport* report) {
+  // Told apart at a glance, and away from blue (selection), red (blocks), orange (why not) and
+  // slate (backend will fuse). A hash of the name gave two rules of one profile the same magenta.
+  static const QColor kPalette[] = {
+      QColor(44, 160, 44),   QColor(148, 103, 189), QColor(227, 119, 194), QColor(188, 189, 34),
+      QColor(128, 0, 0),     QColor(140, 86, 75),   QColor(0, 128, 96),    QColor(75, 0, 130),
+      QColor(230, 180, 0),   QColor(190, 0, 120),   QColor(120, 200, 120), QColor(0, 100, 140),
+  };
+  constexpr std::size_t kCount = sizeof kPalette / sizeof kPalette[0];
+  std::size_t index = 0;
+  bool found = false;
+  if (report) {
+    std::set<std::string> names;
+    for (const auto& m : report->matches) names.insert(m.rule);
+    if (auto it = names.find(rule); it != names.end()) {
+      index = static_cast<std::size_t>(std::distance(names.begin(), it));
+      found = true;
+    }
+  }
+  if (!found) {
+    std::uint32_t h = 2166136261u;
+    for (unsigned char c : rule) h = (h ^ c) * 16777619u;
+    index = h % kCount;
+  }
+  // Past the palette, the same hues a shade darker.
+  const QColor c = kPalette[index % kCount];
+  return index < kCount ? c : c.darker(100 + 35 * static_cast<int>(index / kCount));
 }
 
 void RewriteSession::rematch() {

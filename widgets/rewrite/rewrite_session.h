@@ -62,8 +62,11 @@ class RewriteSession : public QObject {
   void rematch();
   const MatchReport* report() const { return report_.get(); }
   bool reportCurrent() const;
-  // A stable colour per rule name, readable on light and dark canvases.
-  static QColor colorOf(const std::string& rule);
+  // A colour per rule name, readable on light and dark canvases, never the selection's blue
+  // nor the red, orange and grey of blocks, near misses and backend fusions. With a report,
+  // the rules it matched get distinct colours from a fixed palette (by sorted name); without,
+  // a colour from the name's hash.
+  static QColor colorOf(const std::string& rule, const MatchReport* report = nullptr);
 
   // Applies on a worker (the window blocks input meanwhile); ends in applied() or applyFailed().
   void apply(Scope scope, int matchIndex = -1, const QString& rule = {});

@@ -58,6 +58,7 @@ struct LayoutGraph {
     std::vector<int> outputs;  // value indices; -1 for an omitted optional output
     LayoutSize size;           // box size from the caller's NodeSizer
     bool hasSubgraphs = false;
+    int collapsed = 0;         // nodes of a shape computation this box stands for (0: itself only)
   };
   struct Value {
     std::string name;
@@ -82,10 +83,27 @@ using NodeSizer = std::function<LayoutSize(const Node& node)>;
 // The type to label a value's edges with (inferred or declared), or nullptr.
 using TypeLookup = std::function<const onnx::TypeProto*(const Value& value)>;
 
+struct SnapshotOptions {
+  // Constant nodes become badges on their readers, as weights are (Netron's default): an
+  // exported transformer has hundreds of them, each a box and an edge of its own otherwise.
+  bool foldConstants = false;
+  // Each chain of shape arithmetic (shapeComputations) becomes one box.
+  bool collapseShapeComputations = false;
+};
+
+// The shape bookkeeping exporters write (Shape -> Gather -> Unsqueeze -> Concat feeding a
+// Reshape's target shape): nodes that compute only from tensor shapes and constants, grouped
+// into connected chains, each in topological order. The last node of a chain stands for it.
+std::vector<std::vector<const Node*>> shapeComputations(const Graph& graph);
+
+// A Constant node that foldConstants draws as a badge: plain ai.onnx Constant with readers,
+// whose output is not a graph output.
+bool isFoldableConstant(const Node& node);
+
 // Copies what layout needs out of `graph`. Must run on the thread that edits the model;
-// linear in the graph's size and cheap (no layout).
+// linear in the graph's size and cheap (no layout). The sizer is not called for folded nodes.
 std::shared_ptr<const LayoutGraph> snapshotGraph(const Graph& graph, const NodeSizer& sizer,
-                                                 const TypeLookup& typeOf = {});
+                                                 const TypeLookup& typeOf = {}, const SnapshotOptions& options = {});
 
 // ---------------------------------------------------------------- grouping
 

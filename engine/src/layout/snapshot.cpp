@@ -49,8 +49,75 @@ int LayoutGraph::findNode(NodeId id) const {
   return -1;
 }
 
+std::vector<std::vector<const Node*>> shapeComputations(const Graph& graph) {
+  // Ops that shape arithmetic is made of; a node is part of it when it reads at least one
+  // shape value and nothing else but shape values, constants and weights.
+  static const std::unordered_set<std::string> kArith = {
+      "Gather", "Unsqueeze", "Squeeze", "Concat", "Slice", "Cast", "Add", "Sub", "Mul", "Div", "Equal", "Where",
+      "Reshape", "Identity", "Floor", "Ceil", "Max", "Min", "ReduceProd", "Neg", "Mod", "Less", "Greater", "Not",
+      "ConstantOfShape", "Sqrt", "Size"};
+  auto topo = graph.topologicalOrder();
+  if (!topo) return {};
+  std::unordered_map<const Node*, int> member;  // node -> chain (union-find root index)
+  std::vector<int> parent;
+  auto find = [&](int x) {
+    while (parent[static_cast<size_t>(x)] != x) x = parent[static_cast<size_t>(x)] = parent[static_cast<size_t>(parent[static_cast<size_t>(x)])];
+    return x;
+  };
+  auto isConstantInput = [](const Value* v) {
+    return v->isInitializer() || (v->producer() && v->producer()->opType() == "Constant" && v->producer()->inputs().empty());
+  };
+  for (Node* n : topo.value()) {
+    const bool standard = n->domain().empty() || n->domain() == "ai.onnx";
+    if (!standard || !n->subgraphs().empty()) continue;
+    std::vector<int> chains;
+    bool ok = true;
+    if (n->opType() == "Shape" || n->opType() == "Size") {
+      // Reads a real tensor, but only its shape: starts a chain.
+    } else if (kArith.count(n->opType())) {
+      for (const Value* v : n->inputs()) {
+        if (!v || isConstantInput(v)) continue;
+        auto it = v->producer() ? member.find(v->producer()) : member.end();
+        if (it == member.end()) {
+          ok = false;
+          break;
+        }
+        chains.push_back(it->second);
+      }
+      ok = ok && !chains.empty();
+    } else {
+      ok = false;
+    }
+    if (!ok) continue;
+    int self = static_cast<int>(parent.size());
+    parent.push_back(self);
+    for (int c : chains) parent[static_cast<size_t>(find(c))] = self;
+    member[n] = self;
+  }
+  std::unordered_map<int, size_t> slot;
+  std::vector<std::vector<const Node*>> out;
+  for (Node* n : topo.value()) {
+    auto it = member.find(n);
+    if (it == member.end()) continue;
+    const int root = find(it->second);
+    auto [s, inserted] = slot.try_emplace(root, out.size());
+    if (inserted) out.emplace_back();
+    out[s->second].push_back(n);
+  }
+  // A lone Shape (or a single op) is no chain worth a box of its own.
+  std::erase_if(out, [](const auto& chain) { return chain.size() < 2; });
+  return out;
+}
+
+bool isFoldableConstant(const Node& node) {
+  if (node.opType() != "Constant" || !(node.domain().empty() || node.domain() == "ai.onnx")) return false;
+  if (!node.inputs().empty() || node.outputs().size() != 1 || !node.outputs()[0]) return false;
+  const Value* v = node.outputs()[0];
+  return !v->isGraphOutput() && !v->uses().empty();
+}
+
 std::shared_ptr<const LayoutGraph> snapshotGraph(const Graph& graph, const NodeSizer& sizer,
-                                                 const TypeLookup& typeOf) {
+                                                 const TypeLookup& typeOf, const SnapshotOptions& options) {
   auto out = std::make_shared<LayoutGraph>();
   out->graph = &graph;
   out->revision = graph.model().revision();
@@ -62,6 +129,26 @@ std::shared_ptr<const LayoutGraph> snapshotGraph(const Graph& graph, const NodeS
     out->orderError = topo.message();
     order = graph.nodes();
   }
+  // Shape computations: one box per chain, standing at the chain's last node.
+  std::unordered_map<const Node*, const std::vector<const Node*>*> chainOfRep;
+  std::vector<std::vector<const Node*>> chains;
+  if (options.collapseShapeComputations) {
+    chains = shapeComputations(graph);
+    std::unordered_set<const Node*> hidden;
+    for (const auto& c : chains) {
+      chainOfRep[c.back()] = &c;
+      for (size_t k = 0; k + 1 < c.size(); ++k) hidden.insert(c[k]);
+    }
+    std::erase_if(order, [&](Node* n) { return hidden.count(n) != 0; });
+  }
+  std::unordered_set<const Value*> folded;
+  if (options.foldConstants) {
+    std::erase_if(order, [&](Node* n) {
+      if (!isFoldableConstant(*n)) return false;
+      folded.insert(n->outputs()[0]);
+      return true;
+    });
+  }
 
   std::unordered_map<const Value*, int> valueIndex;
   valueIndex.reserve(order.size() * 2);
@@ -72,7 +159,7 @@ std::shared_ptr<const LayoutGraph> snapshotGraph(const Graph& graph, const NodeS
       LayoutGraph::Value lv;
       lv.name = v->name();
       lv.id = v->id();
-      lv.initializer = v->isInitializer() || v->isSparseInitializer();
+      lv.initializer = v->isInitializer() || v->isSparseInitializer() || folded.count(v) != 0;
       if (typeOf) {
         if (const onnx::TypeProto* t = typeOf(*v)) {
           lv.type = formatType(*t);
@@ -126,6 +213,10 @@ std::shared_ptr<const LayoutGraph> snapshotGraph(const Graph& graph, const NodeS
     for (size_t k = 0; k < order[i]->outputs().size(); ++k) {
       if (Value* v = order[i]->outputs()[k]) out->values[indexOf(v)].producer = static_cast<int>(firstOp + i);
     }
+    if (auto c = chainOfRep.find(order[i]); c != chainOfRep.end())
+      for (const Node* m : *c->second)
+        for (Value* v : m->outputs())
+          if (v) out->values[indexOf(v)].producer = static_cast<int>(firstOp + i);
   }
   for (size_t i = 0; i < order.size(); ++i) {
     const Node& node = *order[i];
@@ -137,6 +228,31 @@ std::shared_ptr<const LayoutGraph> snapshotGraph(const Graph& graph, const NodeS
     n.domain = node.domain();
     n.hasSubgraphs = !node.subgraphs().empty();
     int self = static_cast<int>(out->nodes.size());
+    if (auto c = chainOfRep.find(&node); c != chainOfRep.end()) {
+      // The chain's box reads what its nodes read from outside it, and shows the values
+      // that leave it; the values inside it are not drawn.
+      const auto& members = *c->second;
+      std::unordered_set<const Node*> inChain(members.begin(), members.end());
+      std::unordered_set<const Value*> seenIn;
+      for (const Node* m : members)
+        for (Value* v : m->inputs()) {
+          if (!v || (v->producer() && inChain.count(v->producer())) || !seenIn.insert(v).second) continue;
+          int vi = indexOf(v);
+          n.inputs.push_back(vi);
+          out->values[vi].consumers.push_back(self);
+        }
+      for (const Node* m : members)
+        for (Value* v : m->outputs()) {
+          if (!v) continue;
+          bool leaves = v->isGraphOutput();
+          for (const Use& u : v->uses()) leaves = leaves || !inChain.count(u.node);
+          if (leaves) n.outputs.push_back(indexOf(v));
+        }
+      n.collapsed = static_cast<int>(members.size());
+      n.size = sizer ? sizer(node) : LayoutSize{90, 36};
+      out->nodes.push_back(std::move(n));
+      continue;
+    }
     for (Value* v : node.inputs()) {
       int vi = indexOf(v);
       n.inputs.push_back(vi);
