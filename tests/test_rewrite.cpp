@@ -423,6 +423,34 @@ g (float[3] x) => (float[3] y) {
     QVERIFY2(rec.isOk(), rec.message().c_str());
   }
 
+  void previewCountsWhatApplyRemovesAndShowsTheCheck() {
+    // The LayerNorm's 2 and epsilon come from Constant nodes only the match reads: the rewrite
+    // leaves them without readers, Apply removes them, and the preview counted only the match.
+    std::string text = kLayerNormModel;
+    text.replace(text.find("<float two = {2.0}, float eps = {0.00001}, "), std::string("<float two = {2.0}, float eps = {0.00001}, ").size(), "<");
+    text.replace(text.find("{\n  mean"), 2, "{\n  two = Constant <value = float {2.0}> ()\n  eps = Constant <value = float {0.00001}> ()\n ");
+    auto m = modelFromText(text.c_str(), "/h.0/ln_1");
+    const int nodesBefore = static_cast<int>(m->graph().nodeCount());
+    QCOMPARE(nodesBefore, 12);
+    auto rw = rewriterFor(kLayerNormRule);
+    auto rep = rw.match(*m);
+    QCOMPARE(rep.matches.size(), size_t(1));
+    auto pv = rw.preview(*m, rep.matches[0]);
+    QVERIFY2(pv.isOk(), pv.message().c_str());
+    QCOMPARE(static_cast<int>(m->graph().nodeCount()), nodesBefore);
+    QVERIFY(pv->verification.structural);
+    QVERIFY(pv->verification.numeric);
+    QCOMPARE(pv->verification.inputSets, 1);
+    QVERIFY(pv->verification.maxAbsDiff < 1e-4);
+    auto rec = rw.applyMatch(*m, rep.matches[0]);
+    QVERIFY2(rec.isOk(), rec.message().c_str());
+    const int removed = nodesBefore + static_cast<int>(pv->added.size()) - static_cast<int>(m->graph().nodeCount());
+    QCOMPARE(static_cast<int>(pv->removed.size()), removed);
+    QCOMPARE(pv->before.node_size(), static_cast<int>(pv->removed.size()) + static_cast<int>(pv->changedFrom.size()));
+    QVERIFY(rec->verification.numeric);
+    QVERIFY(rec->verification.maxAbsDiff < 1e-4);
+  }
+
   void cleanupProfileOnGeneratedModel() {
     auto m = modelFromText(R"(<ir_version: 8, opset_import: ["" : 13]>
 g (float[2,3,4] x) => (float[2,3,4] y, float[2,4,3] z)

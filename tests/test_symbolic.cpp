@@ -129,6 +129,39 @@ class TestSymbolic : public QObject {
     QCOMPARE(typeOf(r.value(), "positions"), std::string("int64[sequence]"));
   }
 
+  void recurrentLayersAreCosted() {
+    // LSTM: X [seq 5, batch 2, input 8], W [1, 4*16, 8], R [1, 4*16, 16]:
+    // 5 * 2 * (64*8 + 64*16) = 15,360 MACs (the LSTM panel read "FLOPs unknown").
+    onnx::ModelProto proto;
+    proto.set_ir_version(8);
+    proto.add_opset_import()->set_version(14);
+    auto& g = *proto.mutable_graph();
+    g.set_name("g");
+    auto input = [&](const std::string& name, std::vector<std::int64_t> dims) {
+      auto* v = g.add_input();
+      v->set_name(name);
+      auto* t = v->mutable_type()->mutable_tensor_type();
+      t->set_elem_type(onnx::TensorProto::FLOAT);
+      for (auto d : dims) t->mutable_shape()->add_dim()->set_dim_value(d);
+    };
+    input("x", {5, 2, 8});
+    input("w", {1, 64, 8});
+    input("r", {1, 64, 16});
+    auto* n = addNode(g, "LSTM", {"x", "w", "r"}, {"y"});
+    auto* h = n->add_attribute();
+    h->set_name("hidden_size");
+    h->set_type(onnx::AttributeProto::INT);
+    h->set_i(16);
+    g.add_output()->set_name("y");
+    auto model = Model::fromProto(proto);
+    QVERIFY2(model, model.message().c_str());
+    auto r = inferShapes(*model.value());
+    QVERIFY2(r, r.message().c_str());
+    Statistics s = computeStatistics(*model.value(), &r.value());
+    QCOMPARE(s.nodesWithUnknownCost, size_t(0));
+    QCOMPARE(s.macs, std::uint64_t(15360));
+  }
+
   void exportedTransformersHaveEveryNodeCosted_data() {
     QTest::addColumn<QString>("name");
     for (const char* name : {"vit_b16", "bert", "gpt"}) QTest::newRow(name) << QString(name);

@@ -1,5 +1,7 @@
 #include "format.h"
 
+#include "graft/rewrite.h"
+
 #include <QCoreApplication>
 #include <QLocale>
 #include <QStringList>
@@ -106,6 +108,17 @@ QString formatAttributeValue(const onnx::AttributeProto& a) {
 
 QString displayDomain(const std::string& domain) {
   return domain.empty() ? QStringLiteral("ai.onnx") : QString::fromStdString(domain);
+}
+
+QString formatVerification(const Verification& v) {
+  auto tr = [](const char* text) { return QCoreApplication::translate("graft::Format", text); };
+  if (v.numeric)
+    return QCoreApplication::translate("graft::Format", "Verified: max abs diff %1 on %n input set(s)", nullptr, v.inputSets)
+        .arg(QString::number(v.maxAbsDiff, 'g', 3));
+  if (v.structural)
+    return tr("Checked by the onnx checker and shape inference; outputs not compared") +
+           (v.note.empty() ? QString() : QStringLiteral(" (") + QString::fromStdString(v.note) + QStringLiteral(")"));
+  return v.note.empty() ? tr("Not verified") : QString::fromStdString(v.note);
 }
 
 }  // namespace graft

@@ -23,4 +23,8 @@ QString formatAttributeValue(const onnx::AttributeProto& attribute);
 // "" -> "ai.onnx" so the default domain has a visible name.
 QString displayDomain(const std::string& domain);
 
+struct Verification;
+// "Verified: max abs diff 2.4e-07 on 1 input set" / "Checked (checker, shapes); not run: …".
+QString formatVerification(const Verification& verification);
+
 }  // namespace graft

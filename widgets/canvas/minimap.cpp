@@ -39,7 +39,11 @@ void Minimap::sync() {
     return;
   }
   // Tall graphs (decoders) get a narrow, tall overview; it never covers much of the view.
-  double s = std::min(kMaxSide / std::max(1.0, b.width()), 2.0 * kMaxSide / std::max(1.0, b.height()));
+  // Never more than a sixth of the view's width or a third of its height: it covers content.
+  QWidget* port = view_->viewport();
+  const double side = std::min<double>(kMaxSide, port->width() / 6.0);
+  const double tall = std::min<double>(2.0 * side, port->height() / 3.0);
+  double s = std::min(side / std::max(1.0, b.width()), tall / std::max(1.0, b.height()));
   QSize size(std::max(24, static_cast<int>(b.width() * s)) + 6, std::max(24, static_cast<int>(b.height() * s)) + 6);
   QWidget* vp = view_->viewport();
   QPoint corner = vp->mapTo(parentWidget(), QPoint(vp->width(), vp->height()));

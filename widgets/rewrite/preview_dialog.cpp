@@ -1,5 +1,7 @@
 #include "rewrite/preview_dialog.h"
 
+#include "format.h"
+
 #include <QDialogButtonBox>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -129,6 +131,11 @@ RewritePreviewDialog::RewritePreviewDialog(const Preview& preview, const ModelDo
                   chip(changedColor(), tr("changed (%1)").arg(changed_.size())) + QStringLiteral(" &nbsp; ") +
                   tr("Nothing is committed until you apply."));
   layout->addWidget(legend);
+  auto* verified = new QLabel(formatVerification(preview.verification), this);
+  verified->setObjectName(QStringLiteral("previewVerification"));
+  verified->setWordWrap(true);
+  verified->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  layout->addWidget(verified);
 
   auto* split = new QSplitter(Qt::Horizontal, this);
   auto side = [&](const QString& heading, std::shared_ptr<ModelDocument> doc, bool isBefore) {

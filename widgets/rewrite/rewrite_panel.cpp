@@ -238,7 +238,9 @@ void RewritePanel::updateLegend() {
   auto entry = [&](const std::string& key, const QColor& c, const QString& text, const QString& glyph) {
     const bool on = filter_.enabled && filter_.hidden.count(key) == 0;
     // Hidden entries are struck through and grey, and still clickable to bring them back.
-    const QString label = on ? text.toHtmlEscaped() : QStringLiteral("<s>%1</s>").arg(text.toHtmlEscaped());
+    // One entry never breaks across lines: only the gaps between entries wrap.
+    const QString escaped = text.toHtmlEscaped().replace(QLatin1Char(' '), QStringLiteral("&nbsp;"));
+    const QString label = on ? escaped : QStringLiteral("<s>%1</s>").arg(escaped);
     legend << QStringLiteral("<a href=\"rule:%1\" style=\"text-decoration:none; color:%2\">%3&nbsp;%4</a>")
                   .arg(QString::fromLatin1(QUrl::toPercentEncoding(QString::fromStdString(key))),
                        on ? palette().color(QPalette::WindowText).name() : palette().color(QPalette::PlaceholderText).name(),

@@ -1,5 +1,7 @@
 #include "rewrite/rewrite_session.h"
 
+#include "format.h"
+
 #include <iterator>
 #include <set>
 
@@ -54,6 +56,8 @@ QString summaryOf(const ChangeRecord& rec) {
     for (const auto& r : rec.rules) rules << QString::fromStdString(r);
     s += QStringLiteral(" · ") + rules.join(QStringLiteral(", "));
   }
+  // The history says how each step was checked, as the preview did.
+  if (rec.verification.numeric || rec.verification.structural) s += QStringLiteral(" · ") + formatVerification(rec.verification);
   return s;
 }
 
@@ -177,7 +181,7 @@ QColor RewriteSession::colorOf(const std::string& rule, const MatchReport* repor
   // slate (backend will fuse). A hash of the name gave two rules of one profile the same magenta.
   static const QColor kPalette[] = {
       QColor(44, 160, 44),   QColor(148, 103, 189), QColor(227, 119, 194), QColor(188, 189, 34),
-      QColor(128, 0, 0),     QColor(140, 86, 75),   QColor(0, 128, 96),    QColor(75, 0, 130),
+      QColor(90, 90, 0),     QColor(140, 86, 75),   QColor(0, 128, 96),    QColor(75, 0, 130),
       QColor(230, 180, 0),   QColor(190, 0, 120),   QColor(120, 200, 120), QColor(0, 100, 140),
   };
   constexpr std::size_t kCount = sizeof kPalette / sizeof kPalette[0];

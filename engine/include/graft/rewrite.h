@@ -189,6 +189,16 @@ inline constexpr const char* kProvenancePrefix = "graft: rule ";
 std::string provenanceOf(const Node& node);
 
 // One applied rewrite (or a batch of them): what changed, and the journal that undoes it.
+// What the check of an applied rewrite found (ApplyOptions::verify): the onnx checker and
+// shape inference on the result, then the outputs before and after on random inputs.
+struct Verification {
+  bool structural = false;  // the checker and shape inference accept the result
+  bool numeric = false;     // outputs were compared on the reference evaluator
+  double maxAbsDiff = 0;    // the largest |before - after| over every output element
+  int inputSets = 0;        // random input sets the outputs were compared on
+  std::string note;         // why there was no numeric comparison
+};
+
 struct ChangeRecord {
   std::string rule;                   // "" for a batch over several rules
   std::vector<std::string> rules;     // every rule applied in this record, in order
@@ -199,6 +209,7 @@ struct ChangeRecord {
   std::int64_t nodeDelta = 0;         // node count after - before
   std::size_t applied = 0;            // matches applied
   std::vector<std::string> warnings;  // e.g. the fixed-point cap
+  Verification verification;
   std::shared_ptr<EditJournal> journal;  // undo()/redo() replay it; cheap: only touched objects
 
   Status undo(Model& model) const;
@@ -226,7 +237,11 @@ struct Preview {
   // Node labels (MatchContext::label). A node edited in place, or replaced by a node of the same
   // op on the same data (e.g. Conv after folding BatchNormalization), is neither removed nor
   // added but changed: `changed` names it in `after`, `changedFrom` (same order) in `before`.
+  // `removed` includes nodes the rewrite leaves without readers (a Constant only the match
+  // read), so the counts are those Apply will report; they are in `before` too.
   std::vector<std::string> removed, added, changed, changedFrom;
+  // The same check Apply makes, run on the previewed result.
+  Verification verification;
 };
 
 // Drives a profile (or any list of rules) over a model.
@@ -260,7 +275,8 @@ class Rewriter {
 
 // Checker + inference + (where the evaluator runs) equal outputs before/after `record`
 // (undoes and redoes it on the same model to compare, so no copy is made).
-Status verifyChange(Model& model, const ChangeRecord& record, const ApplyOptions& options);
+Status verifyChange(Model& model, const ChangeRecord& record, const ApplyOptions& options,
+                    Verification* found = nullptr);
 
 // The model converted to ai.onnx opset `target` by ONNX's version converter (up or down), as a
 // new model with the same source folder; an error names the op the converter has no adapter for.

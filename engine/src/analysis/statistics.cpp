@@ -9,6 +9,7 @@
 //      ConvTranspose: N * C * prod(input spatial) * (M / group) * prod(kernel)
 //      Gemm:          M * N * K after transA/transB
 //      MatMul:        prod(broadcast batch dims) * M * N * K (1-D operands promoted as numpy does)
+//      LSTM/GRU/RNN:  seq * batch * (prod(W) + prod(R))  (every step, every direction)
 //  - Pooling: one FLOP per window element per output (MaxPool/AveragePool/LpPool: output elements
 //    * prod(kernel_shape); global pooling: input elements).
 //  - Normalization, per element of the input: BatchNormalization 4 (subtract mean, divide by the
@@ -77,8 +78,9 @@ std::optional<Shape> symbolicAsOne(const onnx::TypeProto& t) {
   for (const auto& d : t.tensor_type().shape().dim()) {
     if (d.has_dim_value() && d.dim_value() >= 0)
       s.push_back(d.dim_value());
-    else if (d.has_dim_param() && !d.dim_param().empty())
+    else if (d.has_dim_param() && !d.dim_param().empty() && d.dim_param().rfind("unk__", 0) != 0)
       s.push_back(dimParamWithSymbolsAsOne(d.dim_param()).value_or(1));
+    // onnx names dims it could not infer "unk__N": unknown, not a batch to count as 1.
     else
       return std::nullopt;
   }
@@ -196,6 +198,21 @@ std::optional<NodeCost> attentionCost(const Node& node, const TypeMap& types) {
   NodeCost c = macCost(macs);
   c.flops = add(c.flops, mul(4, mul(mul(b, heads), mul(s, s))));
   return c;
+}
+
+// LSTM, GRU, RNN: X [seq, batch, input] (layout 0), W [dirs, gates*hidden, input], R [dirs,
+// gates*hidden, hidden]: every step multiplies the input by W and the state by R, per direction.
+// The gate nonlinearities and the elementwise state update are not counted (like bias adds).
+std::optional<NodeCost> recurrentCost(const Node& node, const TypeMap& types) {
+  auto x = shapeOf(node.input(0), types);
+  auto w = shapeOf(node.input(1), types);
+  auto r = shapeOf(node.input(2), types);
+  if (!x || !w || !r || x->size() != 3 || w->size() != 3 || r->size() != 3) return std::nullopt;
+  const bool batchFirst = attrInt(node, "layout", 0) != 0;
+  const auto seq = static_cast<std::uint64_t>(batchFirst ? (*x)[1] : (*x)[0]);
+  const auto batch = static_cast<std::uint64_t>(batchFirst ? (*x)[0] : (*x)[1]);
+  const std::uint64_t perStep = add(product(*w), product(*r));  // dirs * gates*hidden * (input + hidden)
+  return macCost(mul(mul(seq, batch), perStep));
 }
 
 const std::set<std::string>& unaryOps() {
@@ -380,6 +397,8 @@ NodeCost nodeCostImpl(const Node& node, const std::unordered_map<std::string, on
       cost = matMulCost(node, types, 0, 1);
     } else if (op == "QLinearMatMul") {
       cost = matMulCost(node, types, 0, 3);
+    } else if (op == "LSTM" || op == "GRU" || op == "RNN") {
+      cost = recurrentCost(node, types);
     } else if (op == "MaxPool" || op == "AveragePool" || op == "LpPool") {
       if (auto k = attrInts(node, "kernel_shape"); k && nonNegative(*k)) cost = perOutput(product(*k));
     } else if (op == "GlobalAveragePool" || op == "GlobalMaxPool" || op == "GlobalLpPool") {

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <map>
@@ -152,7 +153,29 @@ struct Info {
   std::int32_t elem = 0;
   // The content of a small integer tensor (rank 0 or 1), flattened; nullopt when unknown.
   std::optional<std::vector<Dim>> value;
+  // The content of a small floating-point tensor whose every element is known (the scale and
+  // padding arithmetic of image transforms: Cast, Div, Ceil on constants).
+  std::optional<std::vector<double>> fvalue;
 };
+
+std::optional<std::vector<double>> floatData(const onnx::TensorProto& t) {
+  if (t.data_location() == onnx::TensorProto::EXTERNAL) return std::nullopt;
+  std::int64_t count = 1;
+  for (auto d : t.dims()) count *= d;
+  if (count > 64) return std::nullopt;
+  try {
+    switch (t.data_type()) {
+      case onnx::TensorProto::FLOAT: {
+        auto v = onnx::ParseData<float>(&t);
+        return std::vector<double>(v.begin(), v.end());
+      }
+      case onnx::TensorProto::DOUBLE: return onnx::ParseData<double>(&t);
+      default: return std::nullopt;
+    }
+  } catch (...) {
+    return std::nullopt;
+  }
+}
 
 std::optional<std::vector<std::int64_t>> intData(const onnx::TensorProto& t) {
   if (t.data_location() == onnx::TensorProto::EXTERNAL) return std::nullopt;
@@ -182,6 +205,7 @@ class SymbolicPass {
       info.shape = SymShape();
       for (auto d : t.dims()) info.shape->push_back(Poly::constant(d));
       if (auto v = intData(t)) info.value = toDims(*v);
+      info.fvalue = floatData(t);
       infos_[t.name()] = std::move(info);
     }
   }
@@ -204,6 +228,7 @@ class SymbolicPass {
         Info merged = fromTypes(name);
         if (!merged.elem) merged.elem = mine.elem;
         merged.value = std::move(mine.value);
+        merged.fvalue = std::move(mine.fvalue);
         infos_[name] = std::move(merged);
       }
     }
@@ -373,6 +398,31 @@ class SymbolicPass {
     out.value = std::move(r);
   }
 
+  // The same on fully known floating-point values.
+  void floatArith(const onnx::NodeProto& n, Info& out) {
+    const Info& a = in(n, 0);
+    const Info& b = in(n, 1);
+    if (!a.fvalue || !b.fvalue) return;
+    const auto& va = *a.fvalue;
+    const auto& vb = *b.fvalue;
+    const std::size_t count = std::max(va.size(), vb.size());
+    if ((va.size() != count && va.size() != 1) || (vb.size() != count && vb.size() != 1)) return;
+    std::vector<double> r;
+    const std::string& op = n.op_type();
+    for (std::size_t i = 0; i < count; ++i) {
+      const double x = va[va.size() == 1 ? 0 : i], y = vb[vb.size() == 1 ? 0 : i];
+      if (op == "Add") r.push_back(x + y);
+      else if (op == "Sub") r.push_back(x - y);
+      else if (op == "Mul") r.push_back(x * y);
+      else if (op == "Div") r.push_back(x / y);
+      else if (op == "Max") r.push_back(std::max(x, y));
+      else if (op == "Min") r.push_back(std::min(x, y));
+      else if (op == "Pow") r.push_back(std::pow(x, y));
+      else return;
+    }
+    out.fvalue = std::move(r);
+  }
+
   SymShape shapeFromValue(const std::vector<Dim>& v) { return SymShape(v.begin(), v.end()); }
 
   // One slice dim. Symbolic ends are taken to be within the input (torch slices a causal mask
@@ -442,6 +492,11 @@ class SymbolicPass {
         out.shape = SymShape();
         for (auto d : a->t().dims()) out.shape->push_back(Poly::constant(d));
         if (auto v = intData(a->t())) out.value = toDims(*v);
+        out.fvalue = floatData(a->t());
+      } else if (const auto* af = attr(n, "value_float")) {
+        out.elem = onnx::TensorProto::FLOAT;
+        out.shape = SymShape();
+        out.fvalue = std::vector<double>{af->f()};
       } else if (const auto* ai = attr(n, "value_int")) {
         out.elem = onnx::TensorProto::INT64;
         out.shape = SymShape();
@@ -471,10 +526,44 @@ class SymbolicPass {
     } else if (op == "Cast") {
       same(0);
       out.elem = static_cast<std::int32_t>(attrInt(n, "to", 0));
-      out.value = in(n, 0).value;
+      const Info& x = in(n, 0);
+      const bool toFloat = out.elem == onnx::TensorProto::FLOAT || out.elem == onnx::TensorProto::DOUBLE ||
+                           out.elem == onnx::TensorProto::FLOAT16;
+      if (toFloat) {
+        out.fvalue = x.fvalue;
+        if (!out.fvalue && x.value) {  // known integers (a shape) as floats
+          std::vector<double> f;
+          for (const auto& d : *x.value) {
+            auto c = d ? d->asConstant() : std::nullopt;
+            if (!c) return;
+            f.push_back(static_cast<double>(*c));
+          }
+          out.fvalue = std::move(f);
+        }
+      } else {
+        out.value = x.value;
+        if (!out.value && x.fvalue) {  // float to integer truncates toward zero
+          std::vector<Dim> v;
+          for (double f : *x.fvalue) {
+            if (!std::isfinite(f) || std::fabs(f) > 9e15) return;
+            v.push_back(Poly::constant(static_cast<std::int64_t>(f)));
+          }
+          out.value = std::move(v);
+        }
+      }
     } else if (kUnary.count(op)) {
       same(0);
-      if (op == "Identity") out.value = in(n, 0).value;
+      if (const Info& x = in(n, 0); x.fvalue && (op == "Ceil" || op == "Floor" || op == "Sqrt" || op == "Neg" || op == "Abs")) {
+        std::vector<double> r;
+        for (double f : *x.fvalue)
+          r.push_back(op == "Ceil" ? std::ceil(f) : op == "Floor" ? std::floor(f) : op == "Sqrt" ? std::sqrt(f)
+                                                                      : op == "Neg" ? -f : std::fabs(f));
+        outs[0].fvalue = std::move(r);
+      }
+      if (op == "Identity") {
+        out.value = in(n, 0).value;
+        out.fvalue = in(n, 0).fvalue;
+      }
       if (op == "LayerNormalization" && outs.size() > 1) {
         // Mean and inverse std dev: the input's shape with the normalized dims as 1.
         const Info& x = in(n, 0);
@@ -511,6 +600,7 @@ class SymbolicPass {
         }
       } else if (n.input_size() == 2) {
         valueArith(n, out);
+        floatArith(n, out);
       }
     } else if (op == "MatMul" || op == "MatMulInteger" || op == "FusedMatMul") {
       const Info& a = in(n, 0);
@@ -595,6 +685,7 @@ class SymbolicPass {
       for (size_t i = 0; i < rank; ++i) r.push_back(inserted[i] ? Dim(Poly::constant(1)) : (from < x.shape->size() ? (*x.shape)[from++] : std::nullopt));
       out.shape = r;
       out.value = x.value;
+      out.fvalue = x.fvalue;
     } else if (op == "Squeeze") {
       const Info& x = in(n, 0);
       out.elem = x.elem;
@@ -615,6 +706,7 @@ class SymbolicPass {
       }
       out.shape = r;
       out.value = x.value;
+      out.fvalue = x.fvalue;
     } else if (op == "Concat") {
       const Info& first = in(n, 0);
       out.elem = first.elem;
@@ -811,6 +903,19 @@ class SymbolicPass {
         else if (keep) r.push_back(Poly::constant(1));
       }
       out.shape = r;
+      // Reducing a known vector whole (torchvision: the largest image size of a batch).
+      const bool whole = std::all_of(reduced.begin(), reduced.end(), [](bool b) { return b; });
+      if (whole && x.fvalue && !x.fvalue->empty() && (op == "ReduceMax" || op == "ReduceMin"))
+        out.fvalue = std::vector<double>{op == "ReduceMax" ? *std::max_element(x.fvalue->begin(), x.fvalue->end())
+                                                           : *std::min_element(x.fvalue->begin(), x.fvalue->end())};
+      if (whole && x.value && !x.value->empty() && (op == "ReduceMax" || op == "ReduceMin")) {
+        std::vector<std::int64_t> c;
+        for (const auto& d : *x.value)
+          if (auto k = d ? d->asConstant() : std::nullopt) c.push_back(*k);
+        if (c.size() == x.value->size())
+          out.value = std::vector<Dim>{Poly::constant(op == "ReduceMax" ? *std::max_element(c.begin(), c.end())
+                                                                          : *std::min_element(c.begin(), c.end()))};
+      }
     } else if (op == "Pad") {
       const Info& x = in(n, 0);
       out.elem = x.elem;
@@ -840,6 +945,21 @@ class SymbolicPass {
       }
     } else if (op == "Einsum") {
       inferEinsum(n, out);
+    } else if (op == "Resize" && has(n, 3)) {
+      // Sizes given (torchvision's transforms compute them from the input's shape).
+      const Info& x = in(n, 0);
+      const Info& sizes = in(n, 3);
+      out.elem = x.elem;
+      if (!x.shape || !sizes.value) return;
+      if (auto axes = attrInts(n, "axes")) {
+        if (axes->size() != sizes.value->size()) return;
+        SymShape s = *x.shape;
+        for (size_t i = 0; i < axes->size(); ++i)
+          if (auto a = normAxis((*axes)[i], s.size())) s[static_cast<size_t>(*a)] = (*sizes.value)[i];
+        out.shape = s;
+      } else if (sizes.value->size() == x.shape->size()) {
+        out.shape = shapeFromValue(*sizes.value);
+      }
     }
   }
 

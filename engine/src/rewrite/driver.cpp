@@ -447,7 +447,8 @@ std::optional<NamedArrays> referenceOutputs(const Model& model, const ApplyOptio
   return std::move(*out);
 }
 
-Status compareOutputs(const NamedArrays& before, const NamedArrays& after, const ApplyOptions& o) {
+Status compareOutputs(const NamedArrays& before, const NamedArrays& after, const ApplyOptions& o,
+                      double* maxAbsDiff = nullptr) {
   for (const auto& [name, a] : before) {
     auto it = after.find(name);
     if (it == after.end()) return {ErrorCode::Invalid, "output '" + name + "' is gone"};
@@ -459,6 +460,7 @@ Status compareOutputs(const NamedArrays& before, const NamedArrays& after, const
     for (size_t i = 0; i < da->size(); ++i) {
       double x = (*da)[i], y = (*db)[i];
       if (std::isnan(x) && std::isnan(y)) continue;
+      if (maxAbsDiff && std::isfinite(x) && std::isfinite(y)) *maxAbsDiff = std::max(*maxAbsDiff, std::fabs(x - y));
       if (!(std::fabs(x - y) <= o.atol + o.rtol * std::fabs(x)))
         return {ErrorCode::Invalid, "output '" + name + "' differs at element " + std::to_string(i) + ": " +
                                         std::to_string(x) + " before, " + std::to_string(y) + " after"};
@@ -484,16 +486,30 @@ Status structuralCheck(const Model& model) {
 
 }  // namespace
 
-Status verifyChange(Model& model, const ChangeRecord& record, const ApplyOptions& options) {
+Status verifyChange(Model& model, const ChangeRecord& record, const ApplyOptions& options, Verification* found) {
+  Verification local;
+  Verification& v = found ? *found : local;
   if (auto st = structuralCheck(model); !st) return st;
+  v.structural = true;
   std::string why;
   auto after = referenceOutputs(model, options, why);
-  if (!after) return Status::ok();  // the evaluator cannot run this model: structure checks only
+  if (!after) {  // the evaluator cannot run this model: structure checks only
+    v.note = "the reference evaluator cannot run the result: " + why;
+    return Status::ok();
+  }
   if (auto st = record.undo(model); !st) return st;
   auto before = referenceOutputs(model, options, why);
   if (auto st = record.redo(model); !st) return st;
-  if (!before) return Status::ok();
-  return compareOutputs(*before, *after, options);
+  if (!before) {
+    v.note = "the reference evaluator cannot run the model: " + why;
+    return Status::ok();
+  }
+  double diff = 0;
+  auto st = compareOutputs(*before, *after, options, &diff);
+  v.numeric = true;
+  v.inputSets = 1;
+  v.maxAbsDiff = std::max(v.maxAbsDiff, diff);
+  return st;
 }
 
 Result<ChangeRecord> Rewriter::applyMatch(Model& model, const Match& match, const ApplyOptions& options) const {
@@ -516,7 +532,7 @@ Result<ChangeRecord> Rewriter::applyMatch(Model& model, const Match& match, cons
     return cancelled("'" + match.rule + "'");
   }
   if (options.verify) {
-    if (auto st = verifyChange(model, *rec, options); !st) {
+    if (auto st = verifyChange(model, *rec, options, &rec->verification); !st) {
       (void)rec->undo(model);
       return Status(ErrorCode::Invalid, "rule '" + match.rule + "' at " + nodeList(match.nodes) +
                                             " was undone: " + st.message());
@@ -594,7 +610,7 @@ Result<ChangeRecord> Rewriter::applyRule(Model& model, const std::string& ruleNa
     return cancelled("'" + ruleName + "'");
   }
   if (options.verify && rec->applied) {
-    if (auto st = verifyChange(model, *rec, options); !st) {
+    if (auto st = verifyChange(model, *rec, options, &rec->verification); !st) {
       (void)rec->undo(model);
       return Status(ErrorCode::Invalid, "rule '" + ruleName + "' (" + std::to_string(rec->applied) +
                                             " matches, nodes " + [&] {
@@ -627,6 +643,7 @@ Result<ChangeRecord> Rewriter::applyAll(Model& model, const ApplyOptions& option
   }
   auto rec = journaled(model, [&](ChangeRecord& total) -> Status {
     total.warnings = warnings;
+    if (options.verify && !reference) total.verification.note = "the reference evaluator cannot run this model: " + whyNot;
     bool types = needsTypes(active);
     int iteration = 0;
     for (;; ++iteration) {
@@ -669,10 +686,20 @@ Result<ChangeRecord> Rewriter::applyAll(Model& model, const ApplyOptions& option
         }
         if (n && *n && options.verify) {
           bad = structuralCheck(model);
+          total.verification.structural = static_cast<bool>(bad);
           if (bad && reference) {
             std::string why;
             auto now = referenceOutputs(model, options, why);
-            if (now) bad = compareOutputs(*reference, *now, options);
+            double diff = 0;
+            if (now) bad = compareOutputs(*reference, *now, options, &diff);
+            if (now && bad) {
+              // Every rule is compared with the outputs before the whole apply, on one input set.
+              total.verification.numeric = true;
+              total.verification.inputSets = 1;
+              total.verification.maxAbsDiff = std::max(total.verification.maxAbsDiff, diff);
+            } else if (!now) {
+              total.verification.note = "the reference evaluator cannot run the result: " + why;
+            }
           }
         }
         if (!bad) {
@@ -751,11 +778,38 @@ Result<Preview> Rewriter::preview(Model& model, const Match& match) const {
   region(match.nodes, pv.before);
   std::vector<std::string> labels;  // taken now: a removed node may lose its outputs
   for (const Node* n : match.nodes) labels.push_back(MatchContext::label(n));
+  // Nodes upstream of the match that it alone reads (a Constant, a Cast of one): the rewrite
+  // can leave them without readers, and Apply then counts them as removed; so does the preview.
+  std::vector<Node*> upstream;
+  {
+    std::unordered_set<const Node*> seen(match.nodes.begin(), match.nodes.end());
+    std::vector<Node*> frontier(match.nodes.begin(), match.nodes.end());
+    for (int depth = 0; depth < 3 && !frontier.empty(); ++depth) {
+      std::vector<Node*> next;
+      for (const Node* n : frontier)
+        for (const Value* v : n->inputs())
+          if (v && v->producer() && seen.insert(v->producer()).second) next.push_back(v->producer());
+      upstream.insert(upstream.end(), next.begin(), next.end());
+      frontier = std::move(next);
+    }
+  }
+  std::vector<std::string> upstreamLabels;
+  for (const Node* n : upstream) upstreamLabels.push_back(MatchContext::label(n));
   auto rec = journaled(model, [&](ChangeRecord&) {
     RewriteContext ctx(match.rule, match.nodes);
     return (*rule)->apply(model.graph(), match, ctx);
   });
   if (!rec) return rec.status();
+  std::vector<Node*> orphaned;
+  for (size_t i = 0; i < upstream.size(); ++i)
+    if (!alive(upstream[i])) {
+      orphaned.push_back(upstream[i]);
+      pv.removed.push_back(upstreamLabels[i]);
+    }
+  // The check Apply makes, on the same result; a failure is what Apply would refuse.
+  ApplyOptions checkOptions;
+  if (auto st = verifyChange(model, *rec, checkOptions, &pv.verification); !st)
+    pv.verification.note = "Apply would undo this rewrite: " + st.message();
   // After: the nodes the rewrite made, and the matched nodes it kept (edited or not).
   std::vector<Node*> after;
   std::unordered_set<NodeId> matchedIds(match.nodeIds.begin(), match.nodeIds.end());
@@ -796,6 +850,14 @@ Result<Preview> Rewriter::preview(Model& model, const Match& match) const {
   for (size_t i = 0; i < match.nodes.size(); ++i)
     if (!paired[i] && !alive(match.nodes[i])) pv.removed.push_back(labels[i]);
   (void)rec->undo(model);
+  if (!orphaned.empty()) {
+    // The before side shows them too (they are alive again after the undo); matched nodes keep
+    // their positions first, which `changedFrom` pairing above relied on.
+    std::vector<Node*> shown(match.nodes.begin(), match.nodes.end());
+    shown.insert(shown.end(), orphaned.begin(), orphaned.end());
+    pv.before.Clear();
+    region(shown, pv.before);
+  }
   return pv;
 }
 
