@@ -8,6 +8,7 @@
 #include <QtTest>
 
 #include <clocale>
+#include <future>
 #include <filesystem>
 
 #include "graft/eval.h"
@@ -27,12 +28,15 @@ namespace {
 // Fractional sizes, so rounding or a lost decimal part shows in the positions.
 LayoutSize sizer(const Node& n) { return {40.5 + 6.25 * static_cast<double>(n.opType().size()), 30.75}; }
 
+
+
+
 struct Placed {
   std::vector<std::array<double, 4>> rects;
   bool operator==(const Placed& o) const { return rects == o.rects; }
 };
 
-Placed layoutOf(const Model& model) {
+Placed layoutHere(const Model& model) {
   LayoutEngine engine;
   engine.setGraph(snapshotGraph(model.graph(), sizer));
   auto scene = engine.layout(engine.allPaths());
@@ -41,6 +45,11 @@ Placed layoutOf(const Model& model) {
   for (const auto& n : scene->nodes) p.rects.push_back({n.rect.x, n.rect.y, n.rect.width, n.rect.height});
   for (const auto& g : scene->groups) p.rects.push_back({g.rect.x, g.rect.y, g.rect.width, g.rect.height});
   return p;
+}
+
+Placed layoutOf(const Model& model) {
+  // On a worker thread, as the studio lays out.
+  return std::async(std::launch::async, [&model] { return layoutHere(model); }).get();
 }
 
 bool anyOverlap(const Placed& p) {
