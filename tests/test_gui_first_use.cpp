@@ -139,6 +139,19 @@ class TestGuiFirstUse : public QObject {
     QVERIFY2(image.size() != QSize(1000, 700), "that is the window, not the graph");
   }
 
+  void helpWorksWithoutADisplay() {
+    // It aborted in QApplication ("could not connect to display") before printing anything.
+    QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    for (const char* var : {"QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY"}) env.remove(var);
+    p.setProcessEnvironment(env);
+    p.start(QStringLiteral(GRAFT_STUDIO_PATH), {"--help"});
+    QVERIFY(p.waitForFinished(60000));
+    QCOMPARE(p.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(p.exitCode(), 0);
+    QVERIFY(p.readAllStandardOutput().contains("--export-graph"));
+  }
+
   void exportGraphExitCodesAreThoseOfScreenshot() {
     const QString out = dir_.filePath("x.svg");
     QCOMPARE(runGraft({"--export-graph", out, dir_.filePath("missing.onnx")}).exitCode, 1);
