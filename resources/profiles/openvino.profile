@@ -14,10 +14,15 @@
 #           Multiply folded into Convolution weights), conv_bias_fusion.hpp
 #  [supported] https://docs.openvino.ai/2025/documentation/compatibility-and-support/supported-operations.html
 #  [dyn]    https://docs.openvino.ai/latest/openvino_docs_OV_UG_DynamicShapes.html
+#  [onnxops] github.com/openvinotoolkit/openvino src/frontends/onnx/docs/supported_ops.md ("ONNX Operations
+#           Supported by OpenVINO ONNX Frontend": the Defined Version column reaches opset 23, e.g. Gelu 20,
+#           GroupNormalization 21, RMSNormalization 23)
 profile openvino
 description: "Intel OpenVINO via its ONNX frontend: standard ONNX (ORT contrib ops are read too), transformations fuse the rest"
 domains: ai.onnx, com.microsoft
 rules: matmul.rules, activation.rules, gelu.rules, normalization.rules
+# [onnxops]: the newest opset whose operator versions the frontend defines.
+opset: 23
 
 apply: cleanup.*
 # LayerNormalization (opset 17) is read by the frontend ([fe] layer_normalization.cpp) and maps to MVN directly.

@@ -28,6 +28,11 @@ apply: fuse.matmul_add_gemm
 # [contrib]: decompose ONNX Runtime's fused ops into the standard ops they stand for.
 apply: split.fusedconv, split.fusedgemm
 apply: inverse fuse.gelu_erf, inverse fuse.bias_gelu, inverse fuse.gelu_tanh, inverse fuse.bias_gelu_tanh
+# [spec] Gelu (opset 20, approximate none|tanh) and RMSNormalization (opset 23) are standard ONNX: from those
+# opsets the written-out forms (and the contrib ops decomposed above) become one standard op; below them the
+# rules do not apply (they need the opset).
+apply: fuse.gelu_erf.onnx, fuse.gelu_erf_half_first.onnx, fuse.gelu_tanh.onnx
+apply: fuse.rmsnorm.onnx
 # [contrib] QuickGelu: x * Sigmoid(alpha * x), any alpha (ORT's QuickGeluFusion also emits 1.702).
 apply: decompose.quickgelu
 # [contrib] FusedMatMul: alpha * op(A) op(B) (transA/transB transpose the last two dims).
@@ -38,7 +43,7 @@ apply: decompose.attention, decompose.multihead_attention
 # [contrib] Skip(Simplified)LayerNormalization: input + skip (+ bias), then the normalization
 # (LayerNormalization from opset 17 [spec], its primitive ops below). (decompose.layernorm and
 # decompose.simplified_layernorm, at the top, do the same for ORT's LayerNormalization below opset 17 and
-# SimplifiedLayerNormalization, RMSNorm: ONNX's RMSNormalization is opset 23, beyond libonnx 1.12.)
+# SimplifiedLayerNormalization, RMSNorm; at opset 23 fuse.rmsnorm.onnx above makes that ONNX's RMSNormalization.)
 apply: decompose.skip_layernorm, decompose.skip_simplified_layernorm
 
 # [contrib]: what the decompositions above refuse stays non-portable and is reported (graft-cli match
@@ -46,4 +51,4 @@ apply: decompose.skip_layernorm, decompose.skip_simplified_layernorm
 block op com.microsoft:Attention: "ONNX Runtime contrib op (docs/ContribOperators.md), not ONNX; decompose.attention rewrites the forms without past/present state"
 block op com.microsoft:MultiHeadAttention: "ONNX Runtime contrib op (docs/ContribOperators.md), not ONNX; decompose.multihead_attention rewrites separate 3-D Q/K/V without past state"
 block op com.microsoft:EmbedLayerNormalization: "ONNX Runtime contrib op (docs/ContribOperators.md), not ONNX"
-block op SimplifiedLayerNormalization: "ONNX Runtime's default-domain contrib RMSNorm (onnxruntime/contrib_ops/cpu/cpu_contrib_kernels.cc); ONNX has RMSNormalization only from opset 23; decompose.simplified_layernorm rewrites it over the last axis"
+block op SimplifiedLayerNormalization: "ONNX Runtime's default-domain contrib RMSNorm (onnxruntime/contrib_ops/cpu/cpu_contrib_kernels.cc); ONNX has RMSNormalization only from opset 23; decompose.simplified_layernorm rewrites it over the last axis (and fuse.rmsnorm.onnx makes it RMSNormalization at opset 23)"

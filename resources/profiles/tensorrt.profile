@@ -16,11 +16,16 @@
 #  [mha]     https://docs.nvidia.com/deeplearning/tensorrt/latest/inference-library/transformers-fused-attention.html
 #            ("Constructing an attention graph using primitive INetwork layers like IMatrixMultiplyLayer and
 #            ISoftMaxLayer" triggers attention fusion; Q or K must be scaled before the first BMM)
+#  [opset]   https://docs.nvidia.com/deeplearning/tensorrt/latest/reference/onnx-opset-guide.html ("Supported ONNX
+#            and Opset Versions": TensorRT 11.x, ONNX package 1.20.0, maximum opset 25, backward support to 9;
+#            "Export ... to the latest opset your exporter supports"); TensorRT 11.5 release notes: "Added support
+#            for ONNX opset 25"
 #  [quant]   https://docs.nvidia.com/deeplearning/tensorrt/latest/inference-library/work-quantized-types.html
 #            (symmetric INT8/FP8 quantization: explicit Q/DQ with zero points of 0)
 profile tensorrt
 description: "NVIDIA TensorRT via its ONNX parser: standard ONNX, builder-side fusions"
-opset: 17
+# [opset]: the newest opset the parser takes (LayerNormalization, [ln], is in it since 17).
+opset: 25
 domains: ai.onnx
 rules: matmul.rules, activation.rules, gelu.rules, normalization.rules
 

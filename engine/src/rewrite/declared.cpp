@@ -25,6 +25,15 @@ bool sameDomain(const std::string& a, const std::string& b) {
 }
 
 // Ops whose two inputs can be swapped without changing the result.
+// Reduce* took their axes as an attribute until opset 13 (ReduceSum) or 18 (the others) and as
+// input #1 since. A pattern that writes only the data input matches both forms; axes() reads both.
+bool axesMovedToInput(const Node& n) {
+  static const std::set<std::string> reduces = {"ReduceSum",  "ReduceMean", "ReduceMax",       "ReduceMin",
+                                                "ReduceProd", "ReduceL1",   "ReduceL2",        "ReduceLogSum",
+                                                "ReduceLogSumExp", "ReduceSumSquare"};
+  return defaultDomain(n.domain()) && reduces.count(n.opType()) != 0;
+}
+
 bool isCommutative(const onnx::NodeProto& n) {
   static const std::set<std::string> ops = {"Add", "Mul", "Max", "Min", "Sum", "Mean", "And", "Or", "Xor",
                                             "Equal", "BitwiseAnd", "BitwiseOr", "BitwiseXor"};
@@ -404,7 +413,7 @@ class Matcher {
     }
     const auto& ins = c_.inputs[static_cast<size_t>(k)];
     for (size_t j = ins.size(); j < n->inputs().size(); ++j)
-      if (n->input(j))
+      if (n->input(j) && !(j == 1 && ins.size() == 1 && axesMovedToInput(*n)))
         return fail(st, 1, [&] { return std::string(describeNode(n) + " has an input #" + std::to_string(j) + " (" + quoted(n->input(j)) +
                             ") the pattern does not have"); });
     for (int o = 0; o < pn.output_size(); ++o) {
