@@ -2,6 +2,7 @@
 // script sees (JSON values, exit codes, files written, one-line errors).
 #include <QFile>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QtTest>
 
 #include <fstream>
@@ -575,6 +576,9 @@ g (float[2,3] x, float s) => (float[2,3] y, float[2,3] z)
     QCOMPARE(text.exitCode, 0);
     QVERIFY2(text.out.contains("double_neg") && text.out.contains("Blocks: 1") && text.out.contains("Near misses:"),
              qPrintable(text.out));
+    // Ranked: the header counts what is shown and what there is; near misses are grouped by rule.
+    QVERIFY2(QRegularExpression("Near misses: \\d+ shown \\(\\d+ in all").match(text.out).hasMatch(), qPrintable(text.out));
+    QVERIFY2(text.out.contains("  mul_one: ") && text.out.contains("    at /blk/Mul_4: "), qPrintable(text.out));
   }
 
   void optimizeAppliesVerifiesAndSaves() {

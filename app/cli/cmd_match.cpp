@@ -21,7 +21,7 @@ std::string nodeNames(const Graph& g, const std::vector<NodeId>& ids) {
 }
 
 const char* kUsage =
-    "Usage: graft-cli match MODEL --backend B [--rules FILE ...] [--explain] [--json]\n"
+    "Usage: graft-cli match MODEL --backend B [--rules FILE ...] [--explain [--all]] [--json]\n"
     "\n"
     "Find where the rules of backend profile B match MODEL (overlaps resolved by benefit, then\n"
     "topological order), the patterns the backend fuses by itself, and the nodes that block it or\n"
@@ -31,7 +31,10 @@ const char* kUsage =
     "  --backend B     a profile name (see resources/profiles: onnxruntime-cpu, onnxruntime-cuda,\n"
     "                  tensorrt, openvino, portable) or a path to a .profile file\n"
     "  --rules FILE    extra rule file (repeatable); its rules apply too\n"
-    "  --explain       list near misses: where a rule started to match and why it did not\n"
+    "  --explain       list near misses: where a rule started to match and why it did not; by\n"
+    "                  default only those where the root and at least one more node matched or only\n"
+    "                  a condition failed, grouped by rule (\"Near misses: N shown (M in all)\")\n"
+    "  --all           with --explain: every near miss, also single-node starts\n"
     "  --json          print {format_version, file, backend, profile, matches: [{rule, benefit, root,\n"
     "                  nodes, becomes, node_delta}], overlapped, backend_fuses: [{rule, root, nodes}],\n"
     "                  blocks: [{node, op_type, reason}], near_misses: [{rule, root, reason, partial}],\n"
@@ -48,6 +51,7 @@ int runMatch(std::vector<std::string> args) {
   cl.option("--backend");
   cl.repeated("--rules", true);
   cl.flag("--explain");
+  cl.flag("--all");
   cl.flag("--json");
   if (auto stop = cl.parse(args, {"MODEL"})) return *stop;
   if (!cl.has("--backend")) return cl.usageError("--backend is required (e.g. --backend onnxruntime-cpu)");
@@ -61,6 +65,7 @@ int runMatch(std::vector<std::string> args) {
   mo.nearMisses = cl.has("--explain");
   MatchReport rep = rw->match(**model, mo);
   const Graph& g = (*model)->graph();
+  const RankedNearMisses ranked = rankNearMisses(rep, cl.has("--all"));
 
   if (cl.has("--json")) {
     nlohmann::ordered_json j;
@@ -94,16 +99,20 @@ int runMatch(std::vector<std::string> args) {
     for (const auto& b : rep.blocks) j["blocks"].push_back({{"node", b.nodeName}, {"op_type", b.opType}, {"reason", b.reason}});
     if (mo.nearMisses) {
       j["near_misses"] = nlohmann::json::array();
-      for (const auto& n : rep.nearMisses) {
-        nlohmann::ordered_json e;
-        e["rule"] = n.rule;
-        e["root"] = n.rootName;
-        e["reason"] = n.reason;
-        e["partial"] = nlohmann::json::array();
-        for (NodeId id : n.partial)
-          if (const Node* p = g.findNode(id)) e["partial"].push_back(MatchContext::label(p));
-        j["near_misses"].push_back(e);
-      }
+      for (const auto& group : ranked.groups)
+        for (size_t i : group.shown) {
+          const NearMiss& n = rep.nearMisses[i];
+          nlohmann::ordered_json e;
+          e["rule"] = n.rule;
+          e["root"] = n.rootName;
+          e["reason"] = n.reason;
+          e["condition_only"] = n.conditionOnly;
+          e["partial"] = nlohmann::json::array();
+          for (NodeId id : n.partial)
+            if (const Node* p = g.findNode(id)) e["partial"].push_back(MatchContext::label(p));
+          j["near_misses"].push_back(e);
+        }
+      j["near_misses_total"] = ranked.total;
     }
     j["warnings"] = rep.warnings;
     std::cout << j.dump(2) << "\n";
@@ -135,8 +144,18 @@ int runMatch(std::vector<std::string> args) {
   std::cout << "\nBlocks: " << rep.blocks.size() << "\n";
   for (const auto& b : rep.blocks) std::cout << "  " << b.nodeName << " (" << b.opType << "): " << b.reason << "\n";
   if (mo.nearMisses) {
-    std::cout << "\nNear misses: " << rep.nearMisses.size() << "\n";
-    for (const auto& n : rep.nearMisses) std::cout << "  " << n.rule << " at " << n.rootName << ": " << n.reason << "\n";
+    std::cout << "\nNear misses: " << ranked.shown << " shown (" << ranked.total << " in all";
+    if (!cl.has("--all") && ranked.shown < ranked.total) std::cout << "; --all lists every one";
+    std::cout << ")\n";
+    for (const auto& group : ranked.groups) {
+      std::cout << "  " << group.rule << ": " << group.shown.size();
+      if (group.shown.size() != group.total) std::cout << " of " << group.total;
+      std::cout << "\n";
+      for (size_t i : group.shown) {
+        const NearMiss& n = rep.nearMisses[i];
+        std::cout << "    at " << n.rootName << ": " << n.reason << "\n";
+      }
+    }
   }
   for (const auto& w : rep.warnings) std::cerr << "graft-cli: match: warning: " << oneLine(w) << "\n";
   return kExitOk;

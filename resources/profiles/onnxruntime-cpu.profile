@@ -10,9 +10,13 @@
 #  [contrib] docs/ContribOperators.md (github.com/microsoft/onnxruntime): com.microsoft op definitions
 profile onnxruntime-cpu
 description: "ONNX Runtime, CPU execution provider (MLAS kernels and com.microsoft contrib ops)"
-# No opset is set (the model's is kept): ORT's LayerNormalization/SimplifiedLayerNormalization exist in the
-# default domain since version 1 (onnxruntime/contrib_ops/cpu/cpu_contrib_kernels.cc), so the fusions need
-# no upgrade.
+# Opset 17: a model importing an older ai.onnx opset is converted first (ONNX's version converter,
+# verified), so decomposed LayerNorms fuse into the standard LayerNormalization-17 like ORT's
+# LayerNormFusion does at any opset. ORT itself writes LayerNormalization in the default domain below
+# opset 17 because it registers its own schema there from version 1 (onnxruntime/core/graph/contrib_ops/
+# contrib_defs.cc, kernels in contrib_ops/cpu/cpu_contrib_kernels.cc); Graft does not register it: the result stays a model
+# the onnx checker and other runtimes accept (docs/rules.md, "LayerNormalization below opset 17").
+opset: 17
 domains: ai.onnx, com.microsoft
 rules: matmul.rules, activation.rules, gelu.rules, normalization.rules
 

@@ -7,6 +7,13 @@
 #  [contrib] docs/ContribOperators.md: com.microsoft op definitions
 profile onnxruntime-cuda
 description: "ONNX Runtime, CUDA execution provider (cuDNN/cuBLAS kernels and com.microsoft contrib ops)"
+# Opset 17: a model importing an older ai.onnx opset is converted first (ONNX's version converter,
+# verified), so decomposed LayerNorms fuse into the standard LayerNormalization-17 like ORT's
+# LayerNormFusion does at any opset. ORT itself writes LayerNormalization in the default domain below
+# opset 17 because it registers its own schema there from version 1 (onnxruntime/core/graph/contrib_ops/
+# contrib_defs.cc, kernels in contrib_ops/cpu/cpu_contrib_kernels.cc); Graft does not register it: the result stays a model
+# the onnx checker and other runtimes accept (docs/rules.md, "LayerNormalization below opset 17").
+opset: 17
 domains: ai.onnx, com.microsoft
 rules: matmul.rules, activation.rules, gelu.rules, normalization.rules
 

@@ -174,6 +174,9 @@ struct NearMiss {
   std::vector<NodeId> partial;  // graph nodes matched before the failure
   std::string reason;
   int depth = 0;                // how many pattern nodes matched (best partial wins)
+  // Every pattern node matched and only a condition failed (a `where` line, a second consumer,
+  // a C++ rule's check, the opset): the near misses most worth reading.
+  bool conditionOnly = false;
 };
 
 // Types of values as seen by conditions: declared types, else inferred ones. Built once per

@@ -164,6 +164,24 @@ struct MatchReport {
   bool cancelled = false;  // MatchOptions::progress asked to stop: the lists are incomplete
 };
 
+// Near misses ranked for a person reading them (graft-cli match --explain, the studio's "Why
+// not" tab). Shown by default: attempts where a real part of the pattern matched (the root and
+// at least one more node) or where only a condition failed (NearMiss::conditionOnly), and whose
+// root no chosen match rewrites anyway, each failure (root and reason) once, under the rule that
+// got furthest; the rest only with `all`. Grouped by rule, groups with
+// the most shown first; inside a group the deepest attempts first, then in graph order.
+struct NearMissGroup {
+  std::string rule;
+  std::vector<std::size_t> shown;  // indices into MatchReport::nearMisses
+  std::size_t total = 0;           // near misses of this rule, shown or not
+};
+struct RankedNearMisses {
+  std::vector<NearMissGroup> groups;  // rules with at least one shown near miss
+  std::size_t shown = 0, total = 0;
+};
+bool nearMissIsReadable(const NearMiss& miss);
+RankedNearMisses rankNearMisses(const MatchReport& report, bool all = false);
+
 // ----------------------------------------------------------------------------- applying
 
 // What a rule gets while it rewrites: naming and provenance for new nodes.
@@ -216,13 +234,19 @@ struct ChangeRecord {
   Status redo(Model& model) const;
 };
 
+// Values for a model's symbolic dims by name ("batch" -> 2); dims not named are 1.
+using DimValues = std::map<std::string, std::int64_t>;
+
 struct ApplyOptions {
   bool verify = true;       // checker + inference, and equal outputs where the evaluator runs
   std::uint64_t seed = 0;   // random inputs for the numeric check
   double atol = 1e-4, rtol = 1e-3;
   int maxIterations = 16;   // fixed point cap (whole profile)
   std::vector<std::string> only, skip;  // rule names
-  std::map<std::string, std::int64_t> dims;  // symbolic dims for the numeric check
+  DimValues dims;           // symbolic dims for the numeric check (unnamed ones: 1)
+  // Also compare at other values of the symbolic dims (verificationDims): a rewrite that is
+  // right only when every dim is 1 (a shape chain turned constant) must not pass.
+  bool varyDims = true;
   // Called per match and per round; returning false cancels: everything the call did is undone
   // and it returns ErrorCode::Cancelled (the model is exactly as before the call).
   ProgressFn progress = nullptr;
@@ -272,6 +296,12 @@ class Rewriter {
   std::vector<std::shared_ptr<const Rule>> rules_;
   std::vector<std::shared_ptr<const Rule>> fuses_;  // backend-fuses: matched and reported only
 };
+
+// The assignments of the model's symbolic input dims a rewrite is checked at: `options.dims`
+// (others 1), and with `varyDims` one more where every symbolic dim gets a different value
+// above 1 (names with "batch" 2, with "seq"/"len"/"token" 7, others 3, 5, 11, 13, ...) unless
+// `options.dims` names it. A set the original model cannot run at is skipped by the checks.
+std::vector<DimValues> verificationDims(const Model& model, const ApplyOptions& options);
 
 // Checker + inference + (where the evaluator runs) equal outputs before/after `record`
 // (undoes and redoes it on the same model to compare, so no copy is made).

@@ -10,6 +10,7 @@
 #include <functional>
 #include <optional>
 #include <set>
+#include <unordered_set>
 
 #include "analysis/util.h"
 #include "graft/analysis.h"
@@ -335,6 +336,44 @@ onnx::ModelProto analysisCopy(const Model& model, std::set<std::string>& unimpor
 
 }  // namespace
 
+// onnx 1.12's data propagation for Shape (opset 15+, the start/end form) reads its input's type
+// without checking that there is one, and dies with SIGSEGV when the input is untyped: a Shape
+// reading, directly or through other nodes, the output of an op the library has no schema for
+// (ONNX Runtime's com.microsoft FusedMatMul written by fuse.matmul_scale into a TransformerEncoder
+// at opset 17 did it). Such Shape nodes are hidden from the bulk pass (moved to `hideIn`); the
+// node-by-node pass infers them afterwards, without data propagation. Returns their positions.
+std::vector<int> hideShapesReadingUntyped(onnx::ModelProto& proto, const std::unordered_map<std::string, int>& imports,
+                                          const std::string& hideIn) {
+  std::vector<int> hidden;
+  auto def = imports.find("");
+  if (def == imports.end() || def->second < 15) return hidden;
+  onnx::GraphProto& g = *proto.mutable_graph();
+  // Values that may have no type after the bulk pass: untyped graph inputs and whatever is
+  // computed from an op without schema (conservative: every output of a node reading one).
+  std::unordered_set<std::string> typed, untyped;
+  for (const auto& vi : g.input())
+    if (vi.has_type() && hasType(vi.type())) typed.insert(vi.name());
+  for (const auto& t : g.initializer()) typed.insert(t.name());
+  for (const auto& vi : g.input())
+    if (!typed.count(vi.name())) untyped.insert(vi.name());
+  for (int i = 0; i < g.node_size(); ++i) {
+    onnx::NodeProto& n = *g.mutable_node(i);
+    auto imp = imports.find(n.domain());
+    bool known = imp != imports.end() && domainKnownToLibrary(n.domain()) &&
+                 onnx::OpSchemaRegistry::Schema(n.op_type(), imp->second, n.domain()) != nullptr;
+    bool readsUntyped = false;
+    for (const auto& in : n.input()) readsUntyped = readsUntyped || (!in.empty() && untyped.count(in));
+    if (known && readsUntyped && n.domain().empty() && n.op_type() == "Shape") {
+      n.set_domain(hideIn);
+      hidden.push_back(i);
+      continue;  // Shape's own output is always an int64 vector: typed
+    }
+    if (!known || readsUntyped)
+      for (const auto& o : n.output()) untyped.insert(o);
+  }
+  return hidden;
+}
+
 Result<InferenceResult> inferShapes(const Model& model, const ProgressFn& progress) {
   auto cancelled = [] { return Result<InferenceResult>(ErrorCode::Cancelled, "Shape inference was cancelled."); };
   if (!reportProgress(progress, 0.0, "Preparing shape inference")) return cancelled();
@@ -442,7 +481,18 @@ Result<InferenceResult> inferShapes(const Model& model, const ProgressFn& progre
   };
   dropMismatchedWeights(proto, true);
 
+  static const std::string kHidden = "graft.inferred-later";
+  const std::vector<int> hiddenShapes = hideShapesReadingUntyped(proto, imports, kHidden);
+  if (!hiddenShapes.empty()) {
+    auto* imp = proto.add_opset_import();
+    imp->set_domain(kHidden);
+    imp->set_version(1);
+  }
   bulk(proto, true);
+  if (!hiddenShapes.empty()) {
+    for (int i : hiddenShapes) proto.mutable_graph()->mutable_node(i)->set_domain("");
+    proto.mutable_opset_import()->RemoveLast();
+  }
   if (!bulkError.empty()) spdlog::debug("onnx shape inference: {}", bulkError);
   // onnx 1.12 throws at once (instead of collecting) when an inferred type contradicts a
   // declared one; the message then names the node, and the node-by-node pass reports it.

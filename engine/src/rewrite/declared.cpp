@@ -264,6 +264,7 @@ class Matcher {
   // Tries one root; on success fills `match`; otherwise `miss` holds the deepest failure.
   bool run(Node* root, Match& match, NearMiss& miss) {
     best_.depth = -1;
+    best_.conditionOnly = false;
     best_.reason.clear();
     best_.partial.clear();
     St& st = root_;
@@ -292,6 +293,7 @@ class Matcher {
     miss.partial = best_.partial;
     miss.depth = best_.depth;
     miss.reason = best_.reason;
+    miss.conditionOnly = best_.conditionOnly;
     return false;
   }
 
@@ -303,6 +305,7 @@ class Matcher {
   };
   struct Failure {
     int depth = -1;
+    bool conditionOnly = false;  // every pattern node was matched
     std::string reason;
     std::vector<NodeId> partial;
   };
@@ -334,6 +337,7 @@ class Matcher {
     int depth = st.assigned * 4 + bonus;
     if (depth > best_.depth) {
       best_.depth = depth;
+      best_.conditionOnly = bonus == 3 && st.assigned == static_cast<int>(spec_.pattern.nodes.size());
       if (explain_) {
         best_.reason = reason();
         best_.partial.clear();
@@ -765,7 +769,7 @@ void DeclaredRule::findMatches(const MatchContext& ctx, std::vector<Match>& out,
         nearMisses->push_back({spec_.name, n->id(), MatchContext::label(n), {},
                                "the replacement needs opset " + std::to_string(spec_.minOpset) + ", the model imports " +
                                    std::to_string(opset) + " (use a profile with an opset-independent form)",
-                               4});
+                               4, true});
         break;
       }
     return;

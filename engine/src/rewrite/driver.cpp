@@ -1,6 +1,7 @@
 // The driver: matching a profile's rules on an indexed graph, resolving overlaps, reporting
 // blockers, and applying inside edit journals with verification and exact undo.
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <set>
@@ -421,30 +422,86 @@ MatchReport Rewriter::match(const Model& model, const MatchOptions& options) con
   for (const auto& m : fused) fusedNodes.insert(m.nodeIds.begin(), m.nodeIds.end());
   report.backendFuses = std::move(fused);
   findBlockers(profile_, **ctx, report.blocks);
-  // Near misses: one per rule and root (the best), and none where another rule matched the root.
-  std::unordered_set<NodeId> matchedRoots;
-  for (const auto& m : report.matches)
-    if (m.root) matchedRoots.insert(m.root->id());
-  auto& nm = report.nearMisses;
-  nm.erase(std::remove_if(nm.begin(), nm.end(), [&](const NearMiss& m) { return m.depth < 4; }), nm.end());
+  // Every near miss stays in the report; rankNearMisses picks what a person should read.
   return report;
+}
+
+std::vector<DimValues> verificationDims(const Model& model, const ApplyOptions& options) {
+  std::vector<DimValues> sets = {options.dims};
+  if (!options.varyDims) return sets;
+  std::vector<std::string> names;
+  for (const auto& in : modelInputs(model))
+    for (size_t i = 0; i < in.shape.size(); ++i)
+      if (in.shape[i] < 0 && std::find(names.begin(), names.end(), in.dimNames[i]) == names.end())
+        names.push_back(in.dimNames[i]);
+  DimValues varied = options.dims;
+  static const std::int64_t kOthers[] = {3, 5, 11, 13, 6, 10};
+  size_t other = 0;
+  bool changed = false;
+  for (const auto& name : names) {
+    if (options.dims.count(name)) continue;
+    std::string low;
+    for (char c : name) low += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::int64_t v = 0;
+    if (low.find("batch") != std::string::npos) v = 2;
+    else if (low.find("seq") != std::string::npos || low.find("len") != std::string::npos ||
+             low.find("token") != std::string::npos)
+      v = 7;
+    else v = kOthers[other++ % std::size(kOthers)];
+    varied[name] = v;
+    changed = true;
+  }
+  if (changed) sets.push_back(std::move(varied));
+  return sets;
 }
 
 namespace {
 
 // Outputs of the model on fixed random inputs, or nullopt when the evaluator cannot run it.
-std::optional<NamedArrays> referenceOutputs(const Model& model, const ApplyOptions& o, std::string& why) {
-  auto inputs = randomInputs(model, o.seed, o.dims);
+std::optional<NamedArrays> referenceOutputs(const Model& model, const ApplyOptions& o, const DimValues& dims,
+                                            std::string& why, ErrorCode* code = nullptr) {
+  auto inputs = randomInputs(model, o.seed, dims);
   if (!inputs) {
     why = inputs.message();
+    if (code) *code = inputs.status().code();
     return std::nullopt;
   }
   auto out = evaluate(model, *inputs);
   if (!out) {
     why = out.message();
+    if (code) *code = out.status().code();
     return std::nullopt;
   }
   return std::move(*out);
+}
+
+// Outputs at every assignment of the symbolic dims the check uses (nullopt where it cannot run).
+struct References {
+  std::vector<DimValues> dims;
+  std::vector<std::optional<NamedArrays>> outputs;
+  std::vector<ErrorCode> codes;  // why an assignment could not run (Unsupported: a missing kernel)
+  bool any() const {
+    return std::any_of(outputs.begin(), outputs.end(), [](const auto& o) { return o.has_value(); });
+  }
+};
+
+References referenceOutputsAll(const Model& model, const ApplyOptions& o, std::string& why) {
+  References r;
+  r.dims = verificationDims(model, o);
+  for (const auto& d : r.dims) {
+    std::string w;
+    ErrorCode code = ErrorCode::Ok;
+    r.outputs.push_back(referenceOutputs(model, o, d, w, &code));
+    r.codes.push_back(code);
+    if (!r.outputs.back() && why.empty()) why = w;
+  }
+  return r;
+}
+
+std::string describeDims(const DimValues& dims) {
+  std::string s;
+  for (const auto& [name, v] : dims) s += (s.empty() ? "" : ", ") + name + " = " + std::to_string(v);
+  return s.empty() ? s : " (at " + s + ")";
 }
 
 Status compareOutputs(const NamedArrays& before, const NamedArrays& after, const ApplyOptions& o,
@@ -492,24 +549,32 @@ Status verifyChange(Model& model, const ChangeRecord& record, const ApplyOptions
   if (auto st = structuralCheck(model); !st) return st;
   v.structural = true;
   std::string why;
-  auto after = referenceOutputs(model, options, why);
-  if (!after) {  // the evaluator cannot run this model: structure checks only
+  auto after = referenceOutputsAll(model, options, why);
+  if (!after.any()) {  // the evaluator cannot run this model: structure checks only
     v.note = "the reference evaluator cannot run the result: " + why;
     return Status::ok();
   }
   if (auto st = record.undo(model); !st) return st;
-  auto before = referenceOutputs(model, options, why);
-  if (auto st = record.redo(model); !st) return st;
-  if (!before) {
-    v.note = "the reference evaluator cannot run the model: " + why;
-    return Status::ok();
+  std::vector<std::optional<NamedArrays>> before;
+  for (size_t k = 0; k < after.dims.size(); ++k) {
+    std::string w;
+    before.push_back(referenceOutputs(model, options, after.dims[k], w));
   }
-  double diff = 0;
-  auto st = compareOutputs(*before, *after, options, &diff);
-  v.numeric = true;
-  v.inputSets = 1;
-  v.maxAbsDiff = std::max(v.maxAbsDiff, diff);
-  return st;
+  if (auto st = record.redo(model); !st) return st;
+  for (size_t k = 0; k < after.dims.size(); ++k) {
+    if (!before[k]) continue;  // the original cannot run at these dims either
+    if (!after.outputs[k] && after.codes[k] == ErrorCode::Unsupported) continue;  // a kernel the evaluator lacks
+    if (!after.outputs[k])
+      return {ErrorCode::Invalid, "the result no longer runs" + describeDims(after.dims[k])};
+    double diff = 0;
+    auto st = compareOutputs(*before[k], *after.outputs[k], options, &diff);
+    v.numeric = true;
+    ++v.inputSets;
+    v.maxAbsDiff = std::max(v.maxAbsDiff, diff);
+    if (!st) return {st.code(), st.message() + describeDims(after.dims[k])};
+  }
+  if (!v.numeric) v.note = "the reference evaluator cannot run the model: " + why;
+  return Status::ok();
 }
 
 Result<ChangeRecord> Rewriter::applyMatch(Model& model, const Match& match, const ApplyOptions& options) const {
@@ -632,18 +697,18 @@ Result<ChangeRecord> Rewriter::applyAll(Model& model, const ApplyOptions& option
   std::vector<std::shared_ptr<const Rule>> active;
   for (const auto& r : rules_)
     if (ruleWanted(r->name(), options)) active.push_back(r);
-  std::optional<NamedArrays> reference;
+  References reference;
   std::string whyNot;
   std::vector<std::string> warnings;
   if (!reportProgress(options.progress, 0.0, "computing reference outputs")) return cancelled("the profile");
   if (options.verify) {
-    reference = referenceOutputs(model, options, whyNot);
-    if (!reference)
+    reference = referenceOutputsAll(model, options, whyNot);
+    if (!reference.any())
       warnings.push_back("outputs not compared (the reference evaluator cannot run this model: " + whyNot + ")");
   }
   auto rec = journaled(model, [&](ChangeRecord& total) -> Status {
     total.warnings = warnings;
-    if (options.verify && !reference) total.verification.note = "the reference evaluator cannot run this model: " + whyNot;
+    if (options.verify && !reference.any()) total.verification.note = "the reference evaluator cannot run this model: " + whyNot;
     bool types = needsTypes(active);
     int iteration = 0;
     for (;; ++iteration) {
@@ -687,18 +752,24 @@ Result<ChangeRecord> Rewriter::applyAll(Model& model, const ApplyOptions& option
         if (n && *n && options.verify) {
           bad = structuralCheck(model);
           total.verification.structural = static_cast<bool>(bad);
-          if (bad && reference) {
+          for (size_t k = 0; bad && k < reference.dims.size(); ++k) {
+            if (!reference.outputs[k]) continue;
             std::string why;
-            auto now = referenceOutputs(model, options, why);
+            ErrorCode code = ErrorCode::Ok;
+            auto now = referenceOutputs(model, options, reference.dims[k], why, &code);
             double diff = 0;
-            if (now) bad = compareOutputs(*reference, *now, options, &diff);
-            if (now && bad) {
-              // Every rule is compared with the outputs before the whole apply, on one input set.
-              total.verification.numeric = true;
-              total.verification.inputSets = 1;
-              total.verification.maxAbsDiff = std::max(total.verification.maxAbsDiff, diff);
-            } else if (!now) {
+            if (!now && code == ErrorCode::Unsupported) {
+              // A kernel the evaluator lacks (a new op): structure checks only.
               total.verification.note = "the reference evaluator cannot run the result: " + why;
+            } else if (!now) {
+              bad = Status(ErrorCode::Invalid, "the result no longer runs" + describeDims(reference.dims[k]) + ": " + why);
+            } else if (auto cmp = compareOutputs(*reference.outputs[k], *now, options, &diff); !cmp) {
+              bad = Status(cmp.code(), cmp.message() + describeDims(reference.dims[k]));
+            } else {
+              // Every rule is compared with the outputs before the whole apply, per set of dims.
+              total.verification.numeric = true;
+              total.verification.inputSets = std::max<int>(total.verification.inputSets, static_cast<int>(k) + 1);
+              total.verification.maxAbsDiff = std::max(total.verification.maxAbsDiff, diff);
             }
           }
         }

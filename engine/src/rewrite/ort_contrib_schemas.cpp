@@ -6,8 +6,8 @@
 // schema: registered here with the attributes and inference ORT defines
 // (onnxruntime/core/graph/contrib_ops/contrib_defs.cc). ORT's default-domain LayerNormalization
 // below opset 17 is deliberately NOT registered: the checker keeps rejecting it (analysis says
-// "from opset 17"), and the ORT profiles fuse such LayerNorms into com.microsoft
-// SkipLayerNormalization instead.
+// "from opset 17"), and the ORT profiles declare `opset: 17`, so an older model is converted
+// before fuse.layernorm writes the standard op.
 
 #include <mutex>
 

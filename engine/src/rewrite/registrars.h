@@ -11,7 +11,8 @@ namespace graft {
 
 void registerCleanupRules(RuleRegistry& registry);  // rules_cleanup.cpp (generic cleanup, folding)
 void registerFusionRules(RuleRegistry& registry);   // rules_fusion.cpp (the rule library's C++ fusions)
-void registerDecomposeRules(RuleRegistry& registry);  // rules_decompose.cpp (contrib ops back to standard ONNX)
+void registerDecomposeRules(RuleRegistry& registry);
+void registerShapeRules(RuleRegistry& registry);  // rules_shape.cpp (CSE, Constant nodes, shape chains)  // rules_decompose.cpp (contrib ops back to standard ONNX)
 
 // Name, description, benefit and backends held as data; subclasses implement matching and apply.
 class CppRule : public Rule {

@@ -14,6 +14,7 @@ using Registrar = void (*)(RuleRegistry&);
 constexpr Registrar kRegistrars[] = {
     registerCleanupRules,
     registerFusionRules,
+    registerShapeRules,
 };
 }  // namespace
 

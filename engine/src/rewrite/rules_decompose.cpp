@@ -50,9 +50,15 @@ std::vector<std::int64_t> dimsOf(const MatchContext& ctx, const Value* v, bool& 
   return d;
 }
 
-// A refusal: the whole op was examined and one of its attributes/inputs is a form not decomposed. The
-// driver keeps near misses that got at least this far (shallower ones are noise).
+// A refusal: the whole op was examined and one of its attributes/inputs is a form not decomposed:
+// only a condition failed, which rankNearMisses shows by default.
 constexpr int kRefusalDepth = 4;
+
+NearMiss refusal(const std::string& rule, const Node* n, const std::string& why) {
+  NearMiss m = library::nearMiss(rule, n, {n->id()}, kRefusalDepth, why);
+  m.conditionOnly = true;
+  return m;
+}
 
 bool isFloatType(std::int32_t t) { return t == kFloat32 || t == kFloat16 || t == kFloat64; }
 
@@ -288,7 +294,7 @@ class DecomposeAttentionRule : public LibraryRule {
     for (Node* n : ctx.nodesOf("Attention")) {
       if (n->domain() != "com.microsoft") continue;
       auto fail = [&](const std::string& why) {
-        if (misses) misses->push_back(nearMiss(name_, n, {n->id()}, kRefusalDepth, where(n) + ": " + why));
+        if (misses) misses->push_back(refusal(name_, n, where(n) + ": " + why));
       };
       auto plan = std::make_shared<AttentionPlan>();
       if (auto why = check(ctx, n, *plan); !why.empty()) {
@@ -377,7 +383,7 @@ class DecomposeMultiHeadAttentionRule : public LibraryRule {
       if (n->domain() != "com.microsoft") continue;
       auto plan = std::make_shared<AttentionPlan>();
       if (auto why = check(ctx, n, *plan); !why.empty()) {
-        if (misses) misses->push_back(nearMiss(name_, n, {n->id()}, kRefusalDepth, where(n) + ": " + why));
+        if (misses) misses->push_back(refusal(name_, n, where(n) + ": " + why));
         continue;
       }
       out.push_back(singleNodeMatch(*this, ctx, n, "Reshape/Transpose/MatMul/Softmax (standard ONNX)", 10, plan));
@@ -509,7 +515,7 @@ class DecomposeSkipNormRule : public LibraryRule {
     for (Node* n : ctx.nodesOf(rootOps()[0])) {
       if (n->domain() != "com.microsoft") continue;
       auto fail = [&](const std::string& why) {
-        if (misses) misses->push_back(nearMiss(name_, n, {n->id()}, kRefusalDepth, where(n) + ": " + why));
+        if (misses) misses->push_back(refusal(name_, n, where(n) + ": " + why));
       };
       if (int o = usedExtraOutput(n, 1); o == 1 || o == 2) {
         fail("its mean/inv_std_var output is used; not decomposed");
@@ -579,7 +585,7 @@ class DecomposeNormRule : public LibraryRule {
       if (!contrib && !isDefaultDomain(*n)) continue;
       if (!simplified_ && !contrib && opset >= 17) continue;  // standard ONNX already
       auto fail = [&](const std::string& why) {
-        if (misses) misses->push_back(nearMiss(name_, n, {n->id()}, kRefusalDepth, where(n) + ": " + why));
+        if (misses) misses->push_back(refusal(name_, n, where(n) + ": " + why));
       };
       if (usedExtraOutput(n, 1) >= 0) {
         fail("its mean/inv_std_var output is used; not decomposed");
@@ -646,7 +652,7 @@ class DecomposeFusedMatMulRule : public LibraryRule {
     for (Node* n : ctx.nodesOf("FusedMatMul")) {
       if (n->domain() != "com.microsoft") continue;
       auto fail = [&](const std::string& why) {
-        if (misses) misses->push_back(nearMiss(name_, n, {n->id()}, kRefusalDepth, where(n) + ": " + why));
+        if (misses) misses->push_back(refusal(name_, n, where(n) + ": " + why));
       };
       auto plan = std::make_shared<FusedMatMulPlan>();
       auto attrI = [&](const char* a) {
@@ -717,7 +723,7 @@ class DecomposeQuickGeluRule : public LibraryRule {
       plan->dtype = elemTypeOf(ctx, n->input(0));
       if (plan->alpha != 1.0 && !isFloatType(plan->dtype)) {
         if (misses)
-          misses->push_back(nearMiss(name_, n, {n->id()}, kRefusalDepth, where(n) + ": the input type is unknown or not float/float16/double"));
+          misses->push_back(refusal(name_, n, where(n) + ": the input type is unknown or not float/float16/double"));
         continue;
       }
       out.push_back(singleNodeMatch(*this, ctx, n, "Sigmoid + Mul", plan->alpha == 1.0 ? 1 : 2, plan));
