@@ -41,6 +41,10 @@ Status dropBypassed(Graph& g, Node* node) {
   return Status::ok();
 }
 
+// Before IR version 4 every initializer must also be a graph input (so the user could override
+// it): the rules that add initializers leave such models alone.
+bool newInitializersAllowed(const MatchContext& ctx) { return ctx.graph().model().shell().ir_version() >= 4; }
+
 // ----------------------------------------------------------------------------- CSE
 
 // Two nodes of the same op, domain and attributes reading the same values compute the same:
@@ -161,6 +165,7 @@ class ConstantNodes : public CppRule {
  public:
   ConstantNodes() : CppRule("cleanup.constant_nodes", "Constant nodes become initializers", 2, {"Constant"}) {}
   void findMatches(const MatchContext& ctx, std::vector<Match>& out, std::vector<NearMiss>*) const override {
+    if (!newInitializersAllowed(ctx)) return;
     for (Node* n : ctx.nodesOf("Constant")) {
       if (!inDefaultDomain(*n) || &n->graph() != &ctx.graph() || n->outputs().size() != 1 || !n->output(0)) continue;
       if (n->output(0)->isGraphOutput() || !constantNodeTensor(*n)) continue;
@@ -416,6 +421,7 @@ class StaticDims : public CppRule {
     bool scalar = false;
   };
   void findMatches(const MatchContext& ctx, std::vector<Match>& out, std::vector<NearMiss>*) const override {
+    if (!newInitializersAllowed(ctx)) return;
     ShapeTracer tracer(ctx);
     for (const char* op : {"Shape", "Gather", "Slice", "Concat", "Unsqueeze", "Squeeze"}) {
       for (Node* n : ctx.nodesOf(op)) {
@@ -471,6 +477,7 @@ class ReshapeShapeChain : public CppRule {
     std::vector<std::int64_t> shape;
   };
   void findMatches(const MatchContext& ctx, std::vector<Match>& out, std::vector<NearMiss>* misses) const override {
+    if (!newInitializersAllowed(ctx)) return;
     ShapeTracer tracer(ctx);
     for (Node* n : ctx.nodesOf("Reshape")) {
       if (!inDefaultDomain(*n) || n->inputs().size() < 2 || !n->input(0) || !n->input(1)) continue;
