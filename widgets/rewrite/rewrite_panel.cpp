@@ -175,12 +175,15 @@ std::shared_ptr<CanvasOverlay> RewritePanel::makeOverlay(const MatchReport& repo
     if (!n.isEmpty()) n += QStringLiteral("<br>");
     n += html;
   };
-  for (const auto& nm : report.nearMisses) {
-    if (!shown("@whynot")) break;
-    ov->outlines[nm.root].push_back({kWhyNotColor, Qt::DotLine});
-    note(nm.root, tr("<b>Why not %1:</b> %2")
-                      .arg(QString::fromStdString(nm.rule).toHtmlEscaped(), QString::fromStdString(nm.reason).toHtmlEscaped()));
-  }
+  // The engine's ranking: the near misses worth reading (graft-cli match --explain shows the same).
+  const RankedNearMisses ranked = shown("@whynot") ? rankNearMisses(report) : RankedNearMisses{};
+  for (const auto& group : ranked.groups)
+    for (size_t i : group.shown) {
+      const NearMiss& nm = report.nearMisses[i];
+      ov->outlines[nm.root].push_back({kWhyNotColor, Qt::DotLine});
+      note(nm.root, tr("<b>Why not %1:</b> %2")
+                        .arg(QString::fromStdString(nm.rule).toHtmlEscaped(), QString::fromStdString(nm.reason).toHtmlEscaped()));
+    }
   for (const auto& m : report.backendFuses) {
     if (!shown("@fuse")) break;
     for (NodeId id : m.nodeIds) ov->outlines[id].push_back({kFuseColor, Qt::DashLine});
@@ -331,16 +334,18 @@ void RewritePanel::rebuild() {
       item->setData(0, kIndexRole, static_cast<int>(i));
     }
   }
-  for (size_t i = 0; i < report->nearMisses.size(); ++i) {
-    const NearMiss& nm = report->nearMisses[i];
-    auto* item = new QTreeWidgetItem(whyNot_);
-    item->setText(0, QString::fromStdString(nm.rule));
-    item->setText(1, QString::fromStdString(nm.rootName));
-    item->setText(2, QString::fromStdString(nm.reason));
-    item->setToolTip(2, QString::fromStdString(nm.reason));
-    item->setData(0, kKindRole, WhyNotItem);
-    item->setData(0, kIndexRole, static_cast<int>(i));
-  }
+  const RankedNearMisses ranked = rankNearMisses(*report);
+  for (const auto& group : ranked.groups)
+    for (size_t i : group.shown) {
+      const NearMiss& nm = report->nearMisses[i];
+      auto* item = new QTreeWidgetItem(whyNot_);
+      item->setText(0, QString::fromStdString(nm.rule));
+      item->setText(1, QString::fromStdString(nm.rootName));
+      item->setText(2, QString::fromStdString(nm.reason));
+      item->setToolTip(2, QString::fromStdString(nm.reason));
+      item->setData(0, kKindRole, WhyNotItem);
+      item->setData(0, kIndexRole, static_cast<int>(i));
+    }
   for (size_t i = 0; i < report->blocks.size(); ++i) {
     const BlockerHit& b = report->blocks[i];
     auto* item = new QTreeWidgetItem(blocks_);
@@ -366,9 +371,9 @@ void RewritePanel::rebuild() {
                              tr("%n rule(s)", nullptr, static_cast<int>(byRule.size())),
                              tr("%n block(s)", nullptr, static_cast<int>(report->blocks.size())),
                              tr("%n backend fusion(s)", nullptr, static_cast<int>(report->backendFuses.size())),
-                             tr("%n near miss(es)", nullptr, static_cast<int>(report->nearMisses.size()))));
+                             tr("%n near miss(es)", nullptr, static_cast<int>(ranked.shown))));
   tabs_->setTabText(0, tr("Matches (%1)").arg(report->matches.size()));
-  tabs_->setTabText(1, tr("Why not (%1)").arg(report->nearMisses.size()));
+  tabs_->setTabText(1, tr("Why not (%1)").arg(ranked.shown));
   tabs_->setTabText(2, tr("Blocks (%1)").arg(report->blocks.size()));
   updateButtons();
 }
