@@ -97,6 +97,27 @@ class TestGuiCanvas : public QObject {
   Q_OBJECT
 
  private slots:
+  void tensorViewerDecodesPackedInt4AndFloat8Values() {
+    // int4 [-8, 7, -1] packed in raw_data, first element in the low nibble.
+    onnx::TensorProto w;
+    w.set_data_type(22);
+    w.add_dims(3);
+    w.set_raw_data(std::string("\x78\x0f", 2));
+    TensorStats s = computeTensorStats(w, w.raw_data());
+    QVERIFY2(s.error.empty(), s.error.c_str());
+    QCOMPARE(s.first, (std::vector<double>{-8, 7, -1}));
+    // float8e4m3fn codes one per int32_data entry: 1.0 (0x38), -448 (0xfe) and NaN (0x7f).
+    onnx::TensorProto f;
+    f.set_data_type(17);
+    f.add_dims(3);
+    for (int c : {0x38, 0xfe, 0x7f}) f.add_int32_data(c);
+    TensorStats t = computeTensorStats(f, {});
+    QVERIFY2(t.error.empty(), t.error.c_str());
+    QCOMPARE(t.min, -448.0);
+    QCOMPARE(t.max, 1.0);
+    QCOMPARE(t.nans, std::uint64_t(1));
+  }
+
   void clickingANodeSelectsItAndFillsTheNodePanel() {
     auto doc = openTestModel("pytorch-converted/test_Conv2d/model.onnx");
     QVERIFY(doc);

@@ -17,9 +17,12 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <string>
+#include <vector>
 
 #include "canvas/canvas_style.h"
 #include "format.h"
+#include "graft/dtype.h"
 #include "graft/io.h"
 
 namespace graft {
@@ -56,6 +59,33 @@ bool forEachValue(const onnx::TensorProto& t, std::string_view raw, std::uint64_
     std::memcpy(&v, p, sizeof v);
     return static_cast<double>(v);
   };
+  if (dt >= dtype::kFloat8E4M3FN && dt <= dtype::kLastKnown) {
+    // float8, e8m0: one byte each; int4, int2, float4: packed, first element in the low bits.
+    // Typed storage keeps one (packed) byte per int32_data entry.
+    std::string bytes;
+    if (!raw.empty() || t.has_raw_data()) {
+      bytes.assign(raw.data(), raw.size());
+    } else {
+      bytes.reserve(static_cast<std::size_t>(t.int32_data_size()));
+      for (auto v : t.int32_data()) bytes.push_back(static_cast<char>(v & 0xff));
+    }
+    std::uint64_t need = packedByteCount(dt, count).value_or(0);
+    if (bytes.size() < need) {
+      *error = "the stored data holds " + std::to_string(bytes.size()) + " bytes, the shape needs " + std::to_string(need);
+      return false;
+    }
+    std::vector<std::uint8_t> codes(static_cast<std::size_t>(count));
+    const auto* b = reinterpret_cast<const std::uint8_t*>(bytes.data());
+    if (isSubByteType(dt)) unpackSubByte(dt, b, count, codes.data());
+    else std::memcpy(codes.data(), b, codes.size());
+    const ElementTypeInfo& info = elementTypeInfo(dt);
+    for (std::uint8_t c : codes) {
+      if (info.kind == ElementKind::Float) fn(double(narrowFloatToFloat(dt, c)));
+      else if (info.kind == ElementKind::SignedInt) fn(double(static_cast<std::int8_t>(c)));
+      else fn(double(c));
+    }
+    return true;
+  }
   if (!raw.empty() || t.has_raw_data()) {
     switch (dt) {
       case TP::FLOAT: return fromRaw(4, [&](const char* p) { return read(float{}, p); });

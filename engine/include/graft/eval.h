@@ -13,6 +13,7 @@
 
 #include <onnx/onnx_pb.h>
 
+#include "graft/dtype.h"
 #include "graft/ir.h"
 #include "graft/progress.h"
 #include "graft/result.h"
@@ -20,8 +21,10 @@
 namespace graft {
 
 // An n-dimensional array of values in CPU memory: what flows along an edge while a model
-// runs. dtype is an onnx::TensorProto_DataType. Copies share the bytes (arrays are never
-// written after a kernel has produced them), so Identity/Reshape cost nothing.
+// runs. dtype is an onnx::TensorProto_DataType (graft/dtype.h). Copies share the bytes (arrays
+// are never written after a kernel has produced them), so Identity/Reshape cost nothing.
+// Sub-byte types (int4, uint4, int2, uint2, float4e2m1) are unpacked here, one byte per element
+// (signed ones sign-extended): kernels index them like int8/uint8; arrayFromProto/arrayToProto pack.
 class Array {
  public:
   Array() = default;
@@ -40,7 +43,18 @@ class Array {
     return a;
   }
 
-  bool valid() const { return dtype_ != 0; }
+  // Sequences (opset 11) and optionals (opset 15): a list of arrays, or an optional holding
+  // one value or none. dtype() is the element type of the tensors inside (0 when unknown);
+  // shape() is empty and size() 0.
+  static Array sequence(std::int32_t elemType, std::vector<Array> items);
+  static Array optional(std::int32_t elemType, std::optional<Array> value);
+  bool isSequence() const { return kind_ == Kind::Sequence; }
+  bool isOptional() const { return kind_ == Kind::Optional; }
+  bool isTensor() const { return kind_ == Kind::Tensor; }
+  // The sequence's elements, or the optional's value (none or one).
+  const std::vector<Array>& items() const { return *items_; }
+
+  bool valid() const { return dtype_ != 0 || kind_ != Kind::Tensor; }
   std::int32_t dtype() const { return dtype_; }
   const std::vector<std::int64_t>& shape() const { return shape_; }
   std::size_t rank() const { return shape_.size(); }
@@ -58,6 +72,8 @@ class Array {
 
   // Same bytes seen with another shape of the same element count.
   Array reshaped(std::vector<std::int64_t> shape) const;
+  // Same bytes seen as another type of the same element size (int4 as its int8 carrier).
+  Array relabeled(std::int32_t dtype) const;
   // A deep copy (own bytes).
   Array clone() const;
   // Strings (dtype STRING) keep their values here; raw() is then null.
@@ -72,6 +88,8 @@ class Array {
   std::shared_ptr<std::byte> storage_;
   std::shared_ptr<std::vector<std::string>> strings_;
   bool borrowed_ = false;
+  enum class Kind { Tensor, Sequence, Optional } kind_ = Kind::Tensor;
+  std::shared_ptr<const std::vector<Array>> items_;
 };
 
 using NamedArrays = std::map<std::string, Array>;
@@ -91,17 +109,34 @@ Result<Array> arrayFromTensor(const Tensor& tensor);
 // from the model: the model must outlive it and its weights must not change meanwhile.
 Result<Array> arrayViewOfTensor(const Tensor& tensor);
 onnx::TensorProto arrayToProto(const Array& array, const std::string& name);
-// Converts every element (float <-> float16, integer saturation as C++ casts do, bool).
-Result<Array> castArray(const Array& array, std::int32_t dtype);
+// How castArray treats values the destination cannot hold (ONNX Cast's attributes).
+struct CastOptions {
+  // float8/float4/e8m0 destinations: out of range (and ±inf) becomes ±max; otherwise NaN, or
+  // ±inf for float8e5m2 (graft/dtype.h).
+  bool saturate = true;
+  E8M0Rounding e8m0Rounding = E8M0Rounding::Up;
+  // int4/int2 destinations take values modulo 2^bits like the wider integers (Cast-25 on);
+  // false: rounded and clamped to their range (Cast-21..24). Also float4's NaN: -0 vs +6.
+  bool wrapNarrowIntegers = true;
+};
+// Converts every element (float <-> float16/float8/float4, integers wrap as C++ casts do, bool).
+Result<Array> castArray(const Array& array, std::int32_t dtype, const CastOptions& options = {});
 // Every element widened to double (for statistics and comparison); fails for strings.
 Result<std::vector<double>> arrayToDoubles(const Array& array);
 
 Result<Array> readNpy(const std::string& path);
+// The array in a type numpy has: bfloat16, float8, float4 and e8m0 decoded to float32, int4/int2
+// as int8, uint4/uint2 as uint8; others unchanged.
+Array numpyCompatible(const Array& array);
+// Writes numpyCompatible(array).
 Status writeNpy(const std::string& path, const Array& array);
 // A serialized TensorProto (.pb, as in the ONNX backend test data).
 Result<Array> readTensorProtoFile(const std::string& path);
 // .npy or .pb by extension.
 Result<Array> readArrayFile(const std::string& path);
+// A .pb file holding the value `type` describes: a TensorProto, or a SequenceProto /
+// OptionalProto (nested as deep as the type says), as the ONNX backend test data stores them.
+Result<Array> readValueProtoFile(const std::string& path, const onnx::TypeProto& type);
 
 struct ArrayStats {
   double min = 0, max = 0, mean = 0, std = 0;

@@ -403,9 +403,9 @@ class Model {
 };
 
 // Bytes per element for an onnx::TensorProto_DataType, 0 for strings/unknown; sub-byte
-// types (int4) report 0 here and are handled by storedBytes().
+// types (int4, int2, float4) report 0 here (graft/dtype.h has their packed sizes).
 size_t dataTypeSize(std::int32_t dataType);
-const char* dataTypeName(std::int32_t dataType);  // "float32", "int64", ...
+const char* dataTypeName(std::int32_t dataType);  // "float32", "int64", "float8e4m3fn", ... (graft/dtype.h)
 // IEEE half (float16) bits to float, exactly (subnormals, infinities and NaN included).
 float halfToFloat(std::uint16_t bits);
 

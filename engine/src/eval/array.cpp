@@ -16,6 +16,8 @@
 #include "eval/kernel.h"
 #include "graft/io.h"
 
+#include <onnx/onnx-data.pb.h>
+
 namespace graft {
 
 using namespace graft::eval;
@@ -116,6 +118,24 @@ Array Array::borrowed(std::int32_t dtype, std::vector<std::int64_t> shape, const
   return a;
 }
 
+Array Array::sequence(std::int32_t elemType, std::vector<Array> items) {
+  Array a;
+  a.dtype_ = elemType;
+  a.kind_ = Kind::Sequence;
+  a.items_ = std::make_shared<const std::vector<Array>>(std::move(items));
+  return a;
+}
+
+Array Array::optional(std::int32_t elemType, std::optional<Array> value) {
+  Array a;
+  a.dtype_ = elemType;
+  a.kind_ = Kind::Optional;
+  std::vector<Array> items;
+  if (value) items.push_back(std::move(*value));
+  a.items_ = std::make_shared<const std::vector<Array>>(std::move(items));
+  return a;
+}
+
 Array Array::reshaped(std::vector<std::int64_t> shape) const {
   Array a = *this;
   a.shape_ = std::move(shape);
@@ -123,7 +143,19 @@ Array Array::reshaped(std::vector<std::int64_t> shape) const {
   return a;
 }
 
+Array Array::relabeled(std::int32_t dtype) const {
+  Array a = *this;
+  if (elementSizeOf(dtype) == elemSize_) a.dtype_ = dtype;
+  return a;
+}
+
 Array Array::clone() const {
+  if (!isTensor()) {
+    std::vector<Array> items;
+    for (const Array& i : *items_) items.push_back(i.clone());
+    return isSequence() ? sequence(dtype_, std::move(items))
+                        : optional(dtype_, items.empty() ? std::nullopt : std::optional<Array>(items[0]));
+  }
   Array a = uninitialized(dtype_, shape_);
   if (dtype_ == kString)
     *a.strings_ = *strings_;
@@ -141,7 +173,12 @@ std::string formatShape(const std::vector<std::int64_t>& shape) {
   return s + "]";
 }
 
-std::string formatArrayType(const Array& array) { return std::string(dtypeName(array.dtype())) + formatShape(array.shape()); }
+std::string formatArrayType(const Array& array) {
+  if (array.isSequence()) return "sequence<" + std::string(dtypeName(array.dtype())) + ">[" + std::to_string(array.items().size()) + "]";
+  if (array.isOptional())
+    return array.items().empty() ? std::string("optional (empty)") : "optional<" + formatArrayType(array.items()[0]) + ">";
+  return std::string(dtypeName(array.dtype())) + formatShape(array.shape());
+}
 
 // ------------------------------------------------------------------ TensorProto
 
@@ -165,6 +202,11 @@ void copyField(Array& a, const Field& field) {
       for (std::size_t i = 0; i < n; ++i) a.data<std::int8_t>()[i] = static_cast<std::int8_t>(field.Get(static_cast<int>(i)));
       break;
     case kUInt8:
+    case kFloat8E4M3FN:
+    case kFloat8E4M3FNUZ:
+    case kFloat8E5M2:
+    case kFloat8E5M2FNUZ:
+    case kFloat8E8M0:
       for (std::size_t i = 0; i < n; ++i) a.data<std::uint8_t>()[i] = static_cast<std::uint8_t>(field.Get(static_cast<int>(i)));
       break;
     case kBool:
@@ -183,6 +225,17 @@ void copyField(Array& a, const Field& field) {
 
 Result<Array> fromBytes(const onnx::TensorProto& proto, std::string_view bytes, std::vector<std::int64_t> dims) {
   Array a = Array::uninitialized(proto.data_type(), std::move(dims));
+  if (isSubByteType(a.dtype())) {
+    // Packed in the file, one byte per element in the array.
+    std::uint64_t need = packedByteCount(a.dtype(), static_cast<std::uint64_t>(a.size())).value_or(0);
+    if (bytes.size() != need)
+      return Status(ErrorCode::Corrupt, "tensor '" + proto.name() + "' holds " + std::to_string(bytes.size()) + " bytes but " +
+                                            formatArrayType(a) + " needs " + std::to_string(need) + " (packed " +
+                                            std::to_string(8 / elementTypeInfo(a.dtype()).bits) + " to a byte)");
+    unpackSubByte(a.dtype(), reinterpret_cast<const std::uint8_t*>(bytes.data()), static_cast<std::uint64_t>(a.size()),
+                  a.data<std::uint8_t>());
+    return a;
+  }
   if (bytes.size() != a.bytes())
     return Status(ErrorCode::Corrupt, "tensor '" + proto.name() + "' holds " + std::to_string(bytes.size()) +
                                           " bytes but " + formatArrayType(a) + " needs " + std::to_string(a.bytes()));
@@ -225,6 +278,13 @@ Result<Array> arrayFromProto(const onnx::TensorProto& proto, const std::string& 
   }
   if (proto.has_raw_data()) return fromBytes(proto, proto.raw_data(), std::move(dims));
 
+  if (isSubByteType(dt)) {
+    // int32_data holds one packed byte per entry (several elements each).
+    std::string packed;
+    packed.reserve(static_cast<std::size_t>(proto.int32_data_size()));
+    for (auto v : proto.int32_data()) packed.push_back(static_cast<char>(v & 0xff));
+    return fromBytes(proto, packed, std::move(dims));
+  }
   Array a = Array::uninitialized(dt, dims);
   auto n = a.size();
   auto check = [&](int have) -> Status {
@@ -275,7 +335,7 @@ Result<Array> arrayViewOfTensor(const Tensor& tensor) {
   std::int32_t dt = proto.data_type();
   bool raw = tensor.isExternal() || proto.has_raw_data();
   std::size_t elem = dt == kString ? 0 : elementSizeOf(dt);
-  if (!raw || elem == 0) return arrayFromTensor(tensor);
+  if (!raw || elem == 0 || isSubByteType(dt)) return arrayFromTensor(tensor);  // sub-byte: unpacked copy
   std::vector<std::int64_t> dims = tensor.isExternal() ? tensor.dims() : std::vector<std::int64_t>(proto.dims().begin(), proto.dims().end());
   for (auto d : dims)
     if (d < 0) return arrayFromTensor(tensor);  // its error message
@@ -296,6 +356,11 @@ onnx::TensorProto arrayToProto(const Array& array, const std::string& name) {
   for (auto d : array.shape()) p.add_dims(d);
   if (array.dtype() == kString) {
     for (const auto& s : array.strings()) p.add_string_data(s);
+  } else if (isSubByteType(array.dtype())) {
+    std::string packed(packedByteCount(array.dtype(), static_cast<std::uint64_t>(array.size())).value_or(0), '\0');
+    packSubByte(array.dtype(), array.data<std::uint8_t>(), static_cast<std::uint64_t>(array.size()),
+                reinterpret_cast<std::uint8_t*>(packed.data()));
+    p.set_raw_data(std::move(packed));
   } else {
     p.set_raw_data(std::string(static_cast<const char*>(array.raw()), array.bytes()));
   }
@@ -332,8 +397,35 @@ void castLoop(const S* s, D* d, std::int64_t n) {
   }
 }
 
+// One value into a 4- or 2-bit integer: modulo 2^bits (Cast-25 on, as C++ does for the
+// wider integers) or, before, rounded to nearest even and clamped (onnx's reference).
 template <typename S>
-Status castFrom(const S* s, Array& out, std::int64_t n) {
+std::uint8_t toSubByteInt(S v, std::int32_t dtype, const CastOptions& options) {
+  IntegerRange r = integerRange(dtype);
+  int bits = elementTypeInfo(dtype).bits;
+  std::int64_t i;
+  if constexpr (std::is_floating_point_v<S>) {
+    if (std::isnan(v)) return 0;
+    if (!options.wrapNarrowIntegers) {
+      double c = std::clamp(static_cast<double>(v), static_cast<double>(r.lo), static_cast<double>(r.hi));
+      return static_cast<std::uint8_t>(static_cast<std::int64_t>(std::nearbyint(c)));
+    }
+    i = fromDouble<std::int64_t>(static_cast<double>(v));
+  } else {
+    if constexpr (std::is_unsigned_v<S>) {
+      if (!options.wrapNarrowIntegers && static_cast<std::uint64_t>(v) > r.hi) return static_cast<std::uint8_t>(r.hi);
+    }
+    i = static_cast<std::int64_t>(v);
+  }
+  if (!options.wrapNarrowIntegers)
+    return static_cast<std::uint8_t>(std::clamp<std::int64_t>(i, r.lo, static_cast<std::int64_t>(r.hi)));
+  auto m = static_cast<std::uint64_t>(i) & ((1u << bits) - 1);
+  if (r.lo < 0 && (m >> (bits - 1))) return static_cast<std::uint8_t>(static_cast<std::int8_t>(static_cast<std::int64_t>(m) - (1 << bits)));
+  return static_cast<std::uint8_t>(m);
+}
+
+template <typename S>
+Status castFrom(const S* s, Array& out, std::int64_t n, const CastOptions& options) {
   switch (out.dtype()) {
     case kFloat: castLoop(s, out.data<float>(), n); break;
     case kDouble: castLoop(s, out.data<double>(), n); break;
@@ -356,8 +448,23 @@ Status castFrom(const S* s, Array& out, std::int64_t n) {
       for (std::int64_t i = 0; i < n; ++i) d[i] = floatToBfloat16(static_cast<float>(s[i]));
       break;
     }
-    default:
-      return Status(ErrorCode::Unsupported, std::string("cannot cast to ") + dtypeName(out.dtype()));
+    case kInt4: case kUInt4: case kInt2: case kUInt2: {
+      auto* d = out.data<std::uint8_t>();
+      for (std::int64_t i = 0; i < n; ++i) d[i] = toSubByteInt(s[i], out.dtype(), options);
+      break;
+    }
+    default: {
+      if (!isNarrowFloat(out.dtype()) || out.elementSize() != 1)
+        return Status(ErrorCode::Unsupported, std::string("cannot cast to ") + dtypeName(out.dtype()));
+      auto* d = out.data<std::uint8_t>();
+      bool fp4NanNegZero = out.dtype() == kFloat4E2M1 && options.wrapNarrowIntegers;
+      for (std::int64_t i = 0; i < n; ++i) {
+        auto f = static_cast<float>(s[i]);
+        // float4 has no NaN: Cast-25 on gives -0 (numpy's ml_dtypes), earlier versions +6.
+        if (fp4NanNegZero && std::isnan(f)) d[i] = 0x8;
+        else d[i] = static_cast<std::uint8_t>(floatToNarrowFloat(out.dtype(), f, options.saturate, options.e8m0Rounding));
+      }
+    }
   }
   return Status::ok();
 }
@@ -384,8 +491,10 @@ std::string formatNumber(double v) {
 
 }  // namespace
 
-Result<Array> castArray(const Array& a, std::int32_t dtype) {
+Result<Array> castArray(const Array& a, std::int32_t dtype, const CastOptions& options) {
   if (a.dtype() == dtype) return a;
+  if (dtype != kString && elementSizeOf(dtype) == 0)
+    return Status(ErrorCode::Unsupported, std::string("cannot cast to ") + dtypeName(dtype));
   Array out = Array::uninitialized(dtype, a.shape());
   std::int64_t n = a.size();
   if (a.dtype() == kString) {
@@ -409,7 +518,7 @@ Result<Array> castArray(const Array& a, std::int32_t dtype) {
       for (std::int64_t i = 0; i < n; ++i) out.data<float>()[i] = static_cast<float>(vals[static_cast<std::size_t>(i)]);
       return out;
     }
-    auto s = castFrom(vals.data(), out, n);
+    auto s = castFrom(vals.data(), out, n, options);
     if (!s) return s;
     return out;
   }
@@ -437,28 +546,36 @@ Result<Array> castArray(const Array& a, std::int32_t dtype) {
   }
   Status s;
   switch (a.dtype()) {
-    case kFloat: s = castFrom(a.data<float>(), out, n); break;
-    case kDouble: s = castFrom(a.data<double>(), out, n); break;
-    case kInt8: s = castFrom(a.data<std::int8_t>(), out, n); break;
-    case kUInt8: s = castFrom(a.data<std::uint8_t>(), out, n); break;
-    case kInt16: s = castFrom(a.data<std::int16_t>(), out, n); break;
-    case kUInt16: s = castFrom(a.data<std::uint16_t>(), out, n); break;
-    case kInt32: s = castFrom(a.data<std::int32_t>(), out, n); break;
-    case kUInt32: s = castFrom(a.data<std::uint32_t>(), out, n); break;
-    case kInt64: s = castFrom(a.data<std::int64_t>(), out, n); break;
-    case kUInt64: s = castFrom(a.data<std::uint64_t>(), out, n); break;
-    case kBool: s = castFrom(a.data<bool>(), out, n); break;
-    case kFloat16:
-    case kBFloat16: {
+    case kFloat: s = castFrom(a.data<float>(), out, n, options); break;
+    case kDouble: s = castFrom(a.data<double>(), out, n, options); break;
+    case kInt8: case kInt4: case kInt2: s = castFrom(a.data<std::int8_t>(), out, n, options); break;
+    case kUInt8: case kUInt4: case kUInt2: s = castFrom(a.data<std::uint8_t>(), out, n, options); break;
+    case kInt16: s = castFrom(a.data<std::int16_t>(), out, n, options); break;
+    case kUInt16: s = castFrom(a.data<std::uint16_t>(), out, n, options); break;
+    case kInt32: s = castFrom(a.data<std::int32_t>(), out, n, options); break;
+    case kUInt32: s = castFrom(a.data<std::uint32_t>(), out, n, options); break;
+    case kInt64: s = castFrom(a.data<std::int64_t>(), out, n, options); break;
+    case kUInt64: s = castFrom(a.data<std::uint64_t>(), out, n, options); break;
+    case kBool: s = castFrom(a.data<bool>(), out, n, options); break;
+    default: {
+      if (!isNarrowFloat(a.dtype()))
+        return Status(ErrorCode::Unsupported, std::string("cannot cast from ") + dtypeName(a.dtype()));
+      // Every narrow float value is a float32: decode, then convert as from float.
       std::vector<float> f(static_cast<std::size_t>(n));
-      const auto* h = a.data<std::uint16_t>();
-      bool half = a.dtype() == kFloat16;
-      for (std::int64_t i = 0; i < n; ++i) f[static_cast<std::size_t>(i)] = half ? halfToFloat(h[i]) : bfloat16ToFloat(h[i]);
-      s = castFrom(f.data(), out, n);
+      if (a.elementSize() == 2) {
+        const auto* h = a.data<std::uint16_t>();
+        bool half = a.dtype() == kFloat16;
+        for (std::int64_t i = 0; i < n; ++i) f[static_cast<std::size_t>(i)] = half ? halfToFloat(h[i]) : bfloat16ToFloat(h[i]);
+      } else {
+        // A table per type: arrays of float8 are mostly large weights.
+        float table[256];
+        for (unsigned c = 0; c < 256; ++c) table[c] = narrowFloatToFloat(a.dtype(), c);
+        const auto* b = a.data<std::uint8_t>();
+        for (std::int64_t i = 0; i < n; ++i) f[static_cast<std::size_t>(i)] = table[b[i]];
+      }
+      s = castFrom(f.data(), out, n, options);
       break;
     }
-    default:
-      return Status(ErrorCode::Unsupported, std::string("cannot cast from ") + dtypeName(a.dtype()));
   }
   if (!s) return s;
   return out;
@@ -582,7 +699,18 @@ Result<Array> readNpy(const std::string& path) {
   return a;
 }
 
-Status writeNpy(const std::string& path, const Array& a) {
+Array numpyCompatible(const Array& a) {
+  std::int32_t carrier = subByteCarrier(a.dtype());
+  if (carrier) return a.relabeled(carrier);
+  if (elementTypeInfo(a.dtype()).numpyLacks && isNarrowFloat(a.dtype())) {
+    auto f = castArray(a, kFloat);
+    if (f) return f.value();
+  }
+  return a;
+}
+
+Status writeNpy(const std::string& path, const Array& array) {
+  Array a = numpyCompatible(array);
   const char* descr = nullptr;
   for (const auto& t : kNpyTypes)
     if (t.dtype == a.dtype()) {
@@ -624,6 +752,70 @@ Result<Array> readTensorProtoFile(const std::string& path) {
     return Status(ErrorCode::Corrupt, "'" + path + "' is not a serialized onnx TensorProto");
   std::string dir = std::filesystem::path(path).parent_path().string();
   return arrayFromProto(proto, dir);
+}
+
+namespace {
+
+Result<Array> fromSequenceProto(const onnx::SequenceProto& p, const onnx::TypeProto& elemType, const std::string& dir);
+
+Result<Array> fromOptionalProto(const onnx::OptionalProto& p, const onnx::TypeProto& type, const std::string& dir) {
+  const onnx::TypeProto& inner = type.optional_type().elem_type();
+  if (p.has_tensor_value()) {
+    auto a = arrayFromProto(p.tensor_value(), dir);
+    if (!a) return a.status();
+    return Array::optional(a.value().dtype(), a.value());
+  }
+  if (p.has_sequence_value()) {
+    auto s = fromSequenceProto(p.sequence_value(), inner.sequence_type().elem_type(), dir);
+    if (!s) return s.status();
+    return Array::optional(s.value().dtype(), s.value());
+  }
+  std::int32_t dt = inner.has_tensor_type() ? inner.tensor_type().elem_type()
+                    : inner.has_sequence_type() && inner.sequence_type().elem_type().has_tensor_type()
+                        ? inner.sequence_type().elem_type().tensor_type().elem_type()
+                        : 0;
+  return Array::optional(dt, std::nullopt);
+}
+
+Result<Array> fromSequenceProto(const onnx::SequenceProto& p, const onnx::TypeProto& elemType, const std::string& dir) {
+  std::vector<Array> items;
+  for (const auto& t : p.tensor_values()) {
+    auto a = arrayFromProto(t, dir);
+    if (!a) return a.status();
+    items.push_back(a.value());
+  }
+  for (const auto& s : p.sequence_values()) {
+    auto a = fromSequenceProto(s, elemType.sequence_type().elem_type(), dir);
+    if (!a) return a.status();
+    items.push_back(a.value());
+  }
+  for (const auto& o : p.optional_values()) {
+    auto a = fromOptionalProto(o, elemType, dir);
+    if (!a) return a.status();
+    items.push_back(a.value());
+  }
+  std::int32_t dt = !items.empty() ? items[0].dtype() : elemType.has_tensor_type() ? elemType.tensor_type().elem_type() : 0;
+  return Array::sequence(dt, std::move(items));
+}
+
+}  // namespace
+
+Result<Array> readValueProtoFile(const std::string& path, const onnx::TypeProto& type) {
+  if (type.has_tensor_type() || type.value_case() == onnx::TypeProto::VALUE_NOT_SET) return readTensorProtoFile(path);
+  auto bytes = readWholeFile(path);
+  if (!bytes) return bytes.status();
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  if (type.has_sequence_type()) {
+    onnx::SequenceProto p;
+    if (!p.ParseFromString(bytes.value())) return Status(ErrorCode::Corrupt, "'" + path + "' is not a serialized onnx SequenceProto");
+    return fromSequenceProto(p, type.sequence_type().elem_type(), dir);
+  }
+  if (type.has_optional_type()) {
+    onnx::OptionalProto p;
+    if (!p.ParseFromString(bytes.value())) return Status(ErrorCode::Corrupt, "'" + path + "' is not a serialized onnx OptionalProto");
+    return fromOptionalProto(p, type, dir);
+  }
+  return Status(ErrorCode::Unsupported, "'" + path + "': only tensor, sequence and optional values can be read");
 }
 
 Result<Array> readArrayFile(const std::string& path) {

@@ -8,48 +8,33 @@
 namespace graft::eval {
 
 std::size_t elementSizeOf(std::int32_t dtype) {
-  switch (dtype) {
-    case kFloat: case kInt32: case kUInt32: return 4;
-    case kDouble: case kInt64: case kUInt64: return 8;
-    case kFloat16: case kBFloat16: case kInt16: case kUInt16: return 2;
-    case kInt8: case kUInt8: case kBool: return 1;
-    default: return 0;
-  }
+  if (dtype == kString) return 0;
+  int bits = elementTypeInfo(dtype).bits;
+  if (bits == 0 || elementTypeInfo(dtype).kind == ElementKind::Complex) return 0;
+  return bits < 8 ? 1 : static_cast<std::size_t>(bits / 8);
 }
 
-bool isFloatType(std::int32_t dtype) { return dtype == kFloat || dtype == kDouble || dtype == kFloat16 || dtype == kBFloat16; }
+bool isNarrowFloat(std::int32_t dtype) { return elementTypeInfo(dtype).narrowFloat; }
+bool isFloatType(std::int32_t dtype) { return dtype == kFloat || dtype == kDouble || isNarrowFloat(dtype); }
 bool isIntegerType(std::int32_t dtype) {
   switch (dtype) {
-    case kInt8: case kUInt8: case kInt16: case kUInt16: case kInt32: case kUInt32: case kInt64: case kUInt64: return true;
+    case kInt8: case kUInt8: case kInt16: case kUInt16: case kInt32: case kUInt32: case kInt64: case kUInt64:
+    case kInt4: case kUInt4: case kInt2: case kUInt2: return true;
     default: return false;
   }
 }
 bool isSignedType(std::int32_t dtype) {
-  return dtype == kInt8 || dtype == kInt16 || dtype == kInt32 || dtype == kInt64 || isFloatType(dtype);
+  return elementTypeInfo(dtype).kind == ElementKind::SignedInt || isFloatType(dtype);
 }
-
-const char* dtypeName(std::int32_t dtype) {
+std::int32_t subByteCarrier(std::int32_t dtype) {
   switch (dtype) {
-    case kFloat: return "float32";
-    case kDouble: return "float64";
-    case kFloat16: return "float16";
-    case kBFloat16: return "bfloat16";
-    case kInt8: return "int8";
-    case kUInt8: return "uint8";
-    case kInt16: return "int16";
-    case kUInt16: return "uint16";
-    case kInt32: return "int32";
-    case kUInt32: return "uint32";
-    case kInt64: return "int64";
-    case kUInt64: return "uint64";
-    case kBool: return "bool";
-    case kString: return "string";
-    case onnx::TensorProto_DataType_COMPLEX64: return "complex64";
-    case onnx::TensorProto_DataType_COMPLEX128: return "complex128";
-    default: return "undefined";
+    case kInt4: case kInt2: return kInt8;
+    case kUInt4: case kUInt2: return kUInt8;
+    default: return 0;
   }
 }
 
+const char* dtypeName(std::int32_t dtype) { return elementTypeName(dtype); }
 
 std::uint16_t floatToHalf(float f) {
   std::uint32_t x;
@@ -179,8 +164,8 @@ std::int64_t readIndex(const Array& a, std::int64_t i) {
     case kInt64: return a.data<std::int64_t>()[i];
     case kInt32: return a.data<std::int32_t>()[i];
     case kInt16: return a.data<std::int16_t>()[i];
-    case kInt8: return a.data<std::int8_t>()[i];
-    case kUInt8: return a.data<std::uint8_t>()[i];
+    case kInt8: case kInt4: case kInt2: return a.data<std::int8_t>()[i];
+    case kUInt8: case kUInt4: case kUInt2: return a.data<std::uint8_t>()[i];
     case kUInt16: return a.data<std::uint16_t>()[i];
     case kUInt32: return a.data<std::uint32_t>()[i];
     case kUInt64: return static_cast<std::int64_t>(a.data<std::uint64_t>()[i]);
@@ -188,7 +173,9 @@ std::int64_t readIndex(const Array& a, std::int64_t i) {
     case kFloat: return static_cast<std::int64_t>(a.data<float>()[i]);
     case kDouble: return static_cast<std::int64_t>(a.data<double>()[i]);
     case kFloat16: return static_cast<std::int64_t>(halfToFloat(a.data<std::uint16_t>()[i]));
-    default: return 0;
+    default:
+      if (isNarrowFloat(a.dtype())) return static_cast<std::int64_t>(readDouble(a, i));
+      return 0;
   }
 }
 
@@ -199,7 +186,9 @@ double readDouble(const Array& a, std::int64_t i) {
     case kFloat16: return halfToFloat(a.data<std::uint16_t>()[i]);
     case kBFloat16: return bfloat16ToFloat(a.data<std::uint16_t>()[i]);
     case kUInt64: return static_cast<double>(a.data<std::uint64_t>()[i]);
-    default: return static_cast<double>(readIndex(a, i));
+    default:
+      if (isNarrowFloat(a.dtype()) && a.elementSize() == 1) return narrowFloatToFloat(a.dtype(), a.data<std::uint8_t>()[i]);
+      return static_cast<double>(readIndex(a, i));
   }
 }
 
@@ -291,6 +280,12 @@ void ensureKernelsRegistered() {
     registerControlKernels();
     registerQuantKernels();
     registerContribKernels();
+    registerAttentionKernels();
+    registerImageKernels();
+    registerImageDecoderKernels();
+    registerStringKernels();
+    registerNewerKernels();
+    registerSequenceKernels();
   });
 }
 

@@ -15,6 +15,7 @@
 
 #include <onnx/onnx_pb.h>
 
+#include "graft/dtype.h"
 #include "graft/eval.h"
 #include "graft/ir.h"
 #include "graft/result.h"
@@ -36,9 +37,27 @@ constexpr std::int32_t kInt64 = onnx::TensorProto_DataType_INT64;
 constexpr std::int32_t kUInt64 = onnx::TensorProto_DataType_UINT64;
 constexpr std::int32_t kBool = onnx::TensorProto_DataType_BOOL;
 constexpr std::int32_t kString = onnx::TensorProto_DataType_STRING;
+// Types libonnx 1.12 has no enum for. In arrays every element of them takes one byte: float8
+// and e8m0 bit patterns, float4 codes in the low 4 bits, 4- and 2-bit integers as int8/uint8.
+constexpr std::int32_t kFloat8E4M3FN = dtype::kFloat8E4M3FN;
+constexpr std::int32_t kFloat8E4M3FNUZ = dtype::kFloat8E4M3FNUZ;
+constexpr std::int32_t kFloat8E5M2 = dtype::kFloat8E5M2;
+constexpr std::int32_t kFloat8E5M2FNUZ = dtype::kFloat8E5M2FNUZ;
+constexpr std::int32_t kUInt4 = dtype::kUInt4;
+constexpr std::int32_t kInt4 = dtype::kInt4;
+constexpr std::int32_t kFloat4E2M1 = dtype::kFloat4E2M1;
+constexpr std::int32_t kFloat8E8M0 = dtype::kFloat8E8M0;
+constexpr std::int32_t kUInt2 = dtype::kUInt2;
+constexpr std::int32_t kInt2 = dtype::kInt2;
 
+// Bytes per element in an Array (1 for the sub-byte types, which arrays keep unpacked).
 std::size_t elementSizeOf(std::int32_t dtype);
-bool isFloatType(std::int32_t dtype);  // float, double (half types are widened before kernels)
+// float, double and the narrow floats (which the runner widens to float32 before most kernels).
+bool isFloatType(std::int32_t dtype);
+// float16, bfloat16, float8*, float4e2m1, float8e8m0: bit patterns computed as float32.
+bool isNarrowFloat(std::int32_t dtype);
+// int4/uint4/int2/uint2: kept as int8/uint8 bytes; the wider type with the same bytes.
+std::int32_t subByteCarrier(std::int32_t dtype);
 bool isIntegerType(std::int32_t dtype);
 bool isSignedType(std::int32_t dtype);
 const char* dtypeName(std::int32_t dtype);
@@ -138,6 +157,12 @@ void registerRnnKernels();
 void registerControlKernels();
 void registerQuantKernels();
 void registerContribKernels();
+void registerAttentionKernels();
+void registerImageKernels();
+void registerImageDecoderKernels();
+void registerStringKernels();
+void registerNewerKernels();
+void registerSequenceKernels();
 void ensureKernelsRegistered();
 
 // Runs one node on given inputs (by position; invalid Array for omitted ones). Used by folding.

@@ -544,16 +544,27 @@ Status clipK(Context& ctx) {
   return Status::ok();
 }
 
+// Cast's attributes: saturate (float8/float4, opset 19), round_mode (e8m0, opset 24); from
+// opset 25 4- and 2-bit integers wrap like the wider ones where 21..24 clamped.
+CastOptions castOptions(const Context& ctx) {
+  CastOptions o;
+  o.saturate = ctx.attrInt("saturate", 1) != 0;
+  std::string mode = ctx.attrString("round_mode", "up");
+  o.e8m0Rounding = mode == "down" ? E8M0Rounding::Down : mode == "nearest" ? E8M0Rounding::Nearest : E8M0Rounding::Up;
+  o.wrapNarrowIntegers = ctx.opset() >= 25;
+  return o;
+}
+
 Status castK(Context& ctx) {
   auto to = static_cast<std::int32_t>(ctx.attrInt("to", 0));
-  auto c = castArray(ctx.input(0), to);
+  auto c = castArray(ctx.input(0), to, castOptions(ctx));
   if (!c) return ctx.fail(c.message());
   ctx.setOutput(0, c.value());
   return Status::ok();
 }
 Status castLikeK(Context& ctx) {
   if (auto s = ctx.require(1, "target_type"); !s) return s;
-  auto c = castArray(ctx.input(0), ctx.input(1).dtype());
+  auto c = castArray(ctx.input(0), ctx.input(1).dtype(), castOptions(ctx));
   if (!c) return ctx.fail(c.message());
   ctx.setOutput(0, c.value());
   return Status::ok();

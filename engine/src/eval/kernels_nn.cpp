@@ -274,7 +274,10 @@ Status resizeImpl(Context& ctx, const Array& x, std::vector<double> scales, std:
                   std::string mode, const std::string& coordMode) {
   std::size_t r = x.rank();
   bool fromSizes = !sizes.empty();
-  if (!sizes.empty()) {
+  if (!sizes.empty() && scales.size() == r && sizes.size() == r) {
+    // Both: sizes from keep_aspect_ratio_policy, coordinates from its one scale.
+    fromSizes = false;
+  } else if (!sizes.empty()) {
     if (sizes.size() != r) return ctx.fail("sizes " + formatShape(sizes) + " does not match input " + formatArrayType(x));
     scales.resize(r);
     for (std::size_t d = 0; d < r; ++d) scales[d] = x.dim(d) ? static_cast<double>(sizes[d]) / static_cast<double>(x.dim(d)) : 1.0;
@@ -286,6 +289,7 @@ Status resizeImpl(Context& ctx, const Array& x, std::vector<double> scales, std:
   double a = ctx.attrFloat("cubic_coeff_a", -0.75f);
   bool excludeOutside = ctx.attrInt("exclude_outside", 0) != 0;
   double extrapolation = ctx.attrFloat("extrapolation_value", 0.0f);
+  bool antialias = ctx.attrInt("antialias", 0) != 0;
   if (mode == "bilinear" || mode == "trilinear") mode = "linear";
   // Per dim, per output coordinate: taps (or -1 index for "outside": extrapolation value).
   std::vector<std::vector<std::vector<Tap>>> taps(r);
@@ -302,6 +306,11 @@ Status resizeImpl(Context& ctx, const Array& x, std::vector<double> scales, std:
       else if (coordMode == "align_corners") xi = lenOut == 1 ? 0.0 : xo * static_cast<double>(in - 1) / (lenOut - 1);
       else if (coordMode == "asymmetric") xi = xo / s;
       else if (coordMode == "tf_half_pixel_for_nn") xi = (xo + 0.5) / s;
+      else if (coordMode == "half_pixel_symmetric") {
+        // half_pixel about the centre of the input, for when the integer output size is not in * scale.
+        double offset = static_cast<double>(in) / 2.0 * (1.0 - static_cast<double>(out) / (static_cast<double>(in) * s));
+        xi = offset + (xo + 0.5) / s - 0.5;
+      }
       else if (coordMode == "tf_crop_and_resize") {
         double st = roi.size() == 2 * r ? roi[d] : 0.0, en = roi.size() == 2 * r ? roi[d + r] : 1.0;
         xi = lenOut > 1 ? st * static_cast<double>(in - 1) + xo * (en - st) * static_cast<double>(in - 1) / (lenOut - 1)
@@ -315,7 +324,26 @@ Status resizeImpl(Context& ctx, const Array& x, std::vector<double> scales, std:
       }
       auto& t = taps[d][static_cast<std::size_t>(o)];
       auto clampI = [&](std::int64_t i) { return std::clamp<std::int64_t>(i, 0, in - 1); };
-      if (mode == "nearest") {
+      if (antialias && (mode == "linear" || mode == "cubic")) {
+        // Opset 18 antialias: the filter widens by 1/scale when downsampling. Taps sit at
+        // base + i with the fraction in (0, 1] (the left pixel is preferred), edges repeated.
+        double sc = std::min(s, 1.0), fl = std::floor(xi), ratio = xi == fl ? 1.0 : xi - fl;
+        auto base = static_cast<std::int64_t>(xi - ratio);
+        auto start = static_cast<std::int64_t>(std::floor((mode == "linear" ? -1.0 : -2.0) / sc) + 1);
+        std::int64_t n = 2 - 2 * start;
+        double total = 0;
+        for (std::int64_t k = 0; k < n; ++k) {
+          double arg = std::abs((static_cast<double>(start + k) - ratio) * sc), w;
+          if (mode == "linear") w = std::clamp(1 - arg, 0.0, 1.0);
+          else w = arg <= 1 ? ((a + 2) * arg - (a + 3)) * arg * arg + 1 : arg < 2 ? ((a * arg - 5 * a) * arg + 8 * a) * arg - 4 * a : 0.0;
+          std::int64_t idx = base + start + k;
+          if (excludeOutside && (idx < 0 || idx >= in)) w = 0;
+          total += w;
+          t.push_back({clampI(idx), w});
+        }
+        if (total != 0)
+          for (auto& tp : t) tp.weight /= total;
+      } else if (mode == "nearest") {
         double f;
         if (nearestMode == "round_prefer_ceil") f = std::floor(xi + 0.5);
         else if (nearestMode == "floor") f = std::floor(xi);
@@ -412,6 +440,57 @@ Status resizeK(Context& ctx) {
   if (ctx.hasInput(3)) sizes = toInt64Vector(ctx.input(3));
   if (!sizes.empty()) scales.clear();
   if (scales.empty() && sizes.empty()) return ctx.fail("one of scales and sizes must be given");
+  // Opset 18: roi, scales and sizes may list only `axes`; the other axes keep their size.
+  std::vector<std::int64_t> axes = ctx.attrInts("axes");
+  auto r = static_cast<std::int64_t>(x.rank());
+  if (!axes.empty()) {
+    std::size_t n = axes.size();
+    if ((!scales.empty() && scales.size() != n) || (!sizes.empty() && sizes.size() != n) || (!roi.empty() && roi.size() != 2 * n))
+      return ctx.fail("roi, scales and sizes must have one entry per axis in 'axes' (" + std::to_string(n) + ")");
+    std::vector<double> fullScales(static_cast<std::size_t>(r), 1.0), fullRoi;
+    std::vector<std::int64_t> fullSizes(x.shape());
+    if (!roi.empty()) {
+      fullRoi.assign(static_cast<std::size_t>(2 * r), 0.0);
+      for (std::int64_t d = 0; d < r; ++d) fullRoi[static_cast<std::size_t>(r + d)] = 1.0;
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+      std::int64_t a = axes[i];
+      if (!normalizeAxis(a, r)) return ctx.fail("axis " + std::to_string(axes[i]) + " out of range for " + formatArrayType(x));
+      auto ax = static_cast<std::size_t>(a);
+      if (!scales.empty()) fullScales[ax] = scales[i];
+      if (!sizes.empty()) fullSizes[ax] = sizes[i];
+      if (!roi.empty()) {
+        fullRoi[ax] = roi[i];
+        fullRoi[ax + static_cast<std::size_t>(r)] = roi[i + n];
+      }
+    }
+    if (!scales.empty()) scales = fullScales;
+    if (!sizes.empty()) sizes = fullSizes;
+    roi = fullRoi;
+  } else {
+    for (std::int64_t d = 0; d < r; ++d) axes.push_back(d);
+  }
+  // keep_aspect_ratio_policy (opset 18, with sizes): one scale for every listed axis, the
+  // largest that fits inside (not_larger) or the smallest that covers (not_smaller) the sizes.
+  std::string policy = ctx.attrString("keep_aspect_ratio_policy", "stretch");
+  if (!sizes.empty() && policy != "stretch") {
+    if (policy != "not_larger" && policy != "not_smaller") return ctx.fail("unknown keep_aspect_ratio_policy '" + policy + "'");
+    double scale = policy == "not_larger" ? std::numeric_limits<double>::infinity() : 0.0;
+    for (std::int64_t a : axes) {
+      if (a < 0) a += r;
+      auto ax = static_cast<std::size_t>(a);
+      double sc = static_cast<double>(sizes[ax]) / static_cast<double>(std::max<std::int64_t>(x.dim(ax), 1));
+      scale = policy == "not_larger" ? std::min(scale, sc) : std::max(scale, sc);
+    }
+    scales.assign(static_cast<std::size_t>(r), 1.0);
+    for (std::int64_t a : axes) {
+      if (a < 0) a += r;
+      auto ax = static_cast<std::size_t>(a);
+      scales[ax] = scale;
+      sizes[ax] = static_cast<std::int64_t>(std::nearbyint(scale * static_cast<double>(x.dim(ax))));
+    }
+    return resizeImpl(ctx, x, scales, sizes, roi, mode, ctx.attrString("coordinate_transformation_mode", "half_pixel"));
+  }
   return resizeImpl(ctx, x, scales, sizes, roi, mode, ctx.attrString("coordinate_transformation_mode", "half_pixel"));
 }
 

@@ -86,30 +86,141 @@ Array doublesToArray(const std::vector<double>& v, const std::vector<std::int64_
   return a;
 }
 
+// Where element i of x finds its scale and zero point (QuantizeLinear/DequantizeLinear 10..25):
+// one for the tensor; one per index along `axis` (1-D scale); or, with block_size (21 on), one
+// per block of block_size consecutive indices along `axis` (a scale of x's rank whose `axis`
+// dim is ceil(dim / block_size) and whose other dims equal x's).
+struct QdqLayout {
+  enum Kind { PerTensor, PerAxis, Blocked } kind = PerTensor;
+  std::int64_t inner = 1, dim = 1, block = 0, scaleDim = 1;
+  std::int64_t index(std::int64_t i) const {
+    switch (kind) {
+      case PerTensor: return 0;
+      case PerAxis: return (i / inner) % dim;
+      case Blocked: {
+        std::int64_t outer = i / (inner * dim), along = (i / inner) % dim, in = i % inner;
+        return (outer * scaleDim + along / block) * inner + in;
+      }
+    }
+    return 0;
+  }
+};
+
+Result<QdqLayout> qdqLayout(Context& ctx, const Array& x, std::size_t scaleIdx, std::size_t zeroIdx) {
+  const Array& scale = ctx.input(scaleIdx);
+  std::int64_t axis = ctx.attrInt("axis", 1), block = ctx.attrInt("block_size", 0);
+  QdqLayout l;
+  // The same values as the scale ([1] and [] both count as one value for the tensor).
+  if (ctx.hasInput(zeroIdx) && ctx.input(zeroIdx).size() != scale.size())
+    return ctx.fail("zero point " + formatArrayType(ctx.input(zeroIdx)) + " must have the scale's shape " + formatShape(scale.shape()));
+  if (block < 0) return ctx.fail("block_size must not be negative");
+  bool scalar = scale.rank() == 0 || (scale.rank() == 1 && scale.size() == 1 && block == 0 && x.rank() == 0);
+  if (scalar && block == 0) return l;
+  std::int64_t rank = static_cast<std::int64_t>(x.rank());
+  if (!normalizeAxis(axis, rank) || rank == 0)
+    return ctx.fail("axis " + std::to_string(ctx.attrInt("axis", 1)) + " is out of range for " + formatArrayType(x));
+  auto ax = static_cast<std::size_t>(axis);
+  l.dim = x.dim(ax);
+  for (std::size_t d = ax + 1; d < x.rank(); ++d) l.inner *= x.dim(d);
+  if (block == 0) {
+    if (scale.rank() != 1 || scale.size() != l.dim) {
+      if (scale.size() == 1) return l;  // a one-element scale counts as per tensor
+      return ctx.fail("scale " + formatArrayType(scale) + " must be a scalar or have " + std::to_string(l.dim) +
+                      " values (axis " + std::to_string(axis) + " of " + formatArrayType(x) + ")");
+    }
+    l.kind = QdqLayout::PerAxis;
+    return l;
+  }
+  std::int64_t blocks = (l.dim + block - 1) / block;
+  bool ok = scale.rank() == x.rank();
+  for (std::size_t d = 0; ok && d < x.rank(); ++d) ok = scale.dim(d) == (d == ax ? blocks : x.dim(d));
+  if (!ok)
+    return ctx.fail("blocked scale " + formatArrayType(scale) + " must match " + formatArrayType(x) + " with dim " +
+                    std::to_string(axis) + " = ceil(" + std::to_string(l.dim) + " / block_size " + std::to_string(block) +
+                    ") = " + std::to_string(blocks));
+  l.kind = QdqLayout::Blocked;
+  l.block = block;
+  l.scaleDim = blocks;
+  return l;
+}
+
 Status quantizeLinearK(Context& ctx) {
   if (auto s = ctx.require(1, "y_scale"); !s) return s;
   const Array& x = ctx.input(0);
-  auto q = quantParams(ctx, x, 1, 2, ctx.attrInt("axis", 1));
-  if (!q) return q.status();
-  std::int32_t dtype = ctx.hasInput(2) ? ctx.input(2).dtype() : kUInt8;
+  auto outputDtype = static_cast<std::int32_t>(ctx.attrInt("output_dtype", 0));
+  if (ctx.hasInput(2) && outputDtype && outputDtype != ctx.input(2).dtype())
+    return ctx.fail(std::string("output_dtype ") + dtypeName(outputDtype) + " differs from the zero point's type " +
+                    dtypeName(ctx.input(2).dtype()));
+  std::int32_t dtype = ctx.hasInput(2) ? ctx.input(2).dtype() : outputDtype ? outputDtype : kUInt8;
+  bool integer = isIntegerType(dtype);
+  if (!integer && !(isNarrowFloat(dtype) && elementSizeOf(dtype) == 1))
+    return ctx.unsupported(std::string("quantizing to ") + dtypeName(dtype) + " is not supported");
+  auto l = qdqLayout(ctx, x, 1, 2);
+  if (!l) return l.status();
   auto xv = arrayToDoubles(x);
-  if (!xv) return xv.status();
-  auto y = quantize(xv.value(), x.shape(), q.value(), dtype);
-  if (!y) return y.status();
-  ctx.setOutput(0, y.value());
+  auto sv = arrayToDoubles(ctx.input(1));
+  if (!xv || !sv) return ctx.fail("x and y_scale must be numeric");
+  std::vector<double> zv;
+  if (ctx.hasInput(2)) {
+    auto z = arrayToDoubles(ctx.input(2));
+    if (!z) return z.status();
+    zv = z.value();
+  }
+  IntegerRange range = integerRange(dtype);
+  auto lo = static_cast<double>(range.lo), hi = static_cast<double>(range.hi);
+  Array d = Array::uninitialized(kDouble, x.shape());
+  double* y = d.data<double>();
+  const std::vector<double>& xs = xv.value();
+  const std::vector<double>& ss = sv.value();
+  for (std::int64_t i = 0; i < x.size(); ++i) {
+    auto k = static_cast<std::size_t>(l.value().index(i));
+    // Divided in float32 as the spec and ONNX Runtime do, so ties round the same way.
+    float q = static_cast<float>(xs[static_cast<std::size_t>(i)]) / static_cast<float>(ss[k]);
+    double zero = zv.empty() ? 0.0 : zv[k];
+    if (integer) {
+      double r = std::nearbyint(static_cast<double>(q)) + zero;
+      y[i] = std::isnan(r) ? 0.0 : std::clamp(r, lo, hi);
+    } else {
+      y[i] = static_cast<double>(q + static_cast<float>(zero));
+    }
+  }
+  CastOptions co;
+  co.saturate = ctx.attrInt("saturate", 1) != 0;
+  co.wrapNarrowIntegers = false;
+  auto out = castArray(d, dtype, co);
+  if (!out) return out.status();
+  ctx.setOutput(0, out.value());
   return Status::ok();
 }
 
 Status dequantizeLinearK(Context& ctx) {
   if (auto s = ctx.require(1, "x_scale"); !s) return s;
   const Array& x = ctx.input(0);
-  auto q = quantParams(ctx, x, 1, 2, ctx.attrInt("axis", 1));
-  if (!q) return q.status();
+  auto l = qdqLayout(ctx, x, 1, 2);
+  if (!l) return l.status();
+  auto outputDtype = static_cast<std::int32_t>(ctx.attrInt("output_dtype", 0));
+  std::int32_t dtype = outputDtype ? outputDtype : ctx.input(1).dtype();
+  if (dtype == kFloat8E8M0 && !outputDtype)
+    return ctx.fail("a float8e8m0 x_scale needs output_dtype (the result cannot be float8e8m0)");
   auto xv = arrayToDoubles(x);
-  if (!xv) return xv.status();
-  auto y = castArray(doublesToArray(dequantize(xv.value(), q.value()), x.shape()), ctx.input(1).dtype());
-  if (!y) return y.status();
-  ctx.setOutput(0, y.value());
+  auto sv = arrayToDoubles(ctx.input(1));
+  if (!xv || !sv) return ctx.fail("x and x_scale must be numeric");
+  std::vector<double> zv;
+  if (ctx.hasInput(2)) {
+    auto z = arrayToDoubles(ctx.input(2));
+    if (!z) return z.status();
+    zv = z.value();
+  }
+  Array d = Array::uninitialized(kDouble, x.shape());
+  double* y = d.data<double>();
+  for (std::int64_t i = 0; i < x.size(); ++i) {
+    auto k = static_cast<std::size_t>(l.value().index(i));
+    double zero = zv.empty() ? 0.0 : zv[k];
+    y[i] = static_cast<double>(static_cast<float>(xv.value()[static_cast<std::size_t>(i)] - zero) * static_cast<float>(sv.value()[k]));
+  }
+  auto out = castArray(d, dtype);
+  if (!out) return out.status();
+  ctx.setOutput(0, out.value());
   return Status::ok();
 }
 

@@ -609,6 +609,7 @@ Status softmaxCrossEntropyK(Context& ctx) {
 void registerReduceKernels() {
   registerKernel("", "NegativeLogLikelihoodLoss", nllLossK);
   registerKernel("", "SoftmaxCrossEntropyLoss", softmaxCrossEntropyK);
+  registerKernel("", "RMSNormalization", simplifiedLayerNormK);  // opset 23: X, scale; axis, epsilon, stash_type
   registerKernel("", "ReduceSum", reduceK<Red::Sum>);
   registerKernel("", "ReduceMean", reduceK<Red::Mean>);
   registerKernel("", "ReduceMax", reduceK<Red::Max>);

@@ -830,7 +830,9 @@ Status compressK(Context& ctx) {
   return Status::ok();
 }
 
-Status cumSumK(Context& ctx) {
+// CumSum, and CumProd (opset 26) with the same attributes.
+template <bool Product>
+Status cumulativeK(Context& ctx) {
   if (auto s = ctx.require(1, "axis"); !s) return s;
   const Array& x = ctx.input(0);
   std::int64_t axis = readIndex(ctx.input(1), 0);
@@ -846,17 +848,13 @@ Status cumSumK(Context& ctx) {
     T* o = out.data<T>();
     for (std::int64_t a = 0; a < outer; ++a)
       for (std::int64_t c = 0; c < inner; ++c) {
-        T acc = 0;
+        T acc = Product ? 1 : 0;
         for (std::int64_t k = 0; k < dim; ++k) {
           std::int64_t kk = reverse ? dim - 1 - k : k;
           std::int64_t off = (a * dim + kk) * inner + c;
-          if (exclusive) {
-            o[off] = acc;
-            acc = static_cast<T>(acc + in[off]);
-          } else {
-            acc = static_cast<T>(acc + in[off]);
-            o[off] = acc;
-          }
+          if (exclusive) o[off] = acc;
+          acc = static_cast<T>(Product ? acc * in[off] : acc + in[off]);
+          if (!exclusive) o[off] = acc;
         }
       }
   })
@@ -952,7 +950,8 @@ void registerShapeKernels() {
   registerKernel("", "SpaceToDepth", spaceToDepthK, true);
   registerKernel("", "NonZero", nonZeroK);
   registerKernel("", "Compress", compressK, true);
-  registerKernel("", "CumSum", cumSumK);
+  registerKernel("", "CumSum", cumulativeK<false>);
+  registerKernel("", "CumProd", cumulativeK<true>);
   registerKernel("", "TopK", topKK);
   registerKernel("", "ReverseSequence", reverseSequenceK, true);
 }

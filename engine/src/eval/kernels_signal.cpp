@@ -1,4 +1,5 @@
-// Window functions (Hann, Hamming, Blackman) and Det.
+// Window functions (Hann, Hamming, Blackman), Det and DFT (17, 20).
+#include <algorithm>
 #include <cmath>
 
 #include "eval/kernel.h"
@@ -67,9 +68,65 @@ Status detK(Context& ctx) {
   return Status::ok();
 }
 
+// DFT: input [batch, ..., n, 1 (real) or 2 (complex)], transformed along `axis` (attribute in
+// opset 17, default 1; input 2 in opset 20, default -2), zero-padded or cut to dft_length;
+// onesided keeps the n/2 + 1 non-redundant bins; the inverse divides by n. Output complex.
+Status dftK(Context& ctx) {
+  const Array& x = ctx.input(0);
+  auto r = static_cast<std::int64_t>(x.rank());
+  if (r < 2 || (x.dim(x.rank() - 1) != 1 && x.dim(x.rank() - 1) != 2))
+    return ctx.fail("input " + formatArrayType(x) + " must end in a dimension of 1 (real) or 2 (complex)");
+  std::int64_t axis = ctx.opset() >= 20 ? (ctx.hasInput(2) ? readIndex(ctx.input(2), 0) : -2) : ctx.attrInt("axis", 1);
+  if (axis < 0) axis += r;
+  if (axis < 0 || axis >= r - 1) return ctx.fail("axis " + std::to_string(axis) + " is not a signal axis of " + formatArrayType(x));
+  bool inverse = ctx.attrInt("inverse", 0) != 0, onesided = ctx.attrInt("onesided", 0) != 0;
+  bool complexIn = x.dim(x.rank() - 1) == 2;
+  auto ax = static_cast<std::size_t>(axis);
+  std::int64_t n = x.dim(ax);
+  std::int64_t len = ctx.hasInput(1) && ctx.input(1).size() ? readIndex(ctx.input(1), 0) : n;
+  if (len <= 0) return ctx.fail("dft_length must be positive");
+  std::int64_t bins = onesided ? len / 2 + 1 : len;
+  std::int64_t outer = 1, inner = 1;
+  for (std::size_t d = 0; d < ax; ++d) outer *= x.dim(d);
+  for (std::size_t d = ax + 1; d + 1 < x.rank(); ++d) inner *= x.dim(d);
+  auto xv = arrayToDoubles(x);
+  if (!xv) return xv.status();
+  std::vector<std::int64_t> shape = x.shape();
+  shape[ax] = bins;
+  shape.back() = 2;
+  Array out = Array::uninitialized(kDouble, shape);
+  double* o = out.data<double>();
+  std::int64_t cin = complexIn ? 2 : 1;
+  const double sign = inverse ? 1.0 : -1.0, pi = 3.14159265358979323846;
+  for (std::int64_t a = 0; a < outer; ++a)
+    for (std::int64_t c = 0; c < inner; ++c)
+      for (std::int64_t k = 0; k < bins; ++k) {
+        double re = 0, im = 0;
+        for (std::int64_t t = 0; t < std::min(n, len); ++t) {
+          const double* v = xv.value().data() + ((a * n + t) * inner + c) * cin;
+          double angle = sign * 2 * pi * static_cast<double>((k * t) % len) / static_cast<double>(len);
+          double cr = std::cos(angle), ci = std::sin(angle), xr = v[0], xi = complexIn ? v[1] : 0.0;
+          re += xr * cr - xi * ci;
+          im += xr * ci + xi * cr;
+        }
+        if (inverse) {
+          re /= static_cast<double>(len);
+          im /= static_cast<double>(len);
+        }
+        double* y = o + ((a * bins + k) * inner + c) * 2;
+        y[0] = re;
+        y[1] = im;
+      }
+  auto res = castArray(out, x.dtype());
+  if (!res) return res.status();
+  ctx.setOutput(0, res.value());
+  return Status::ok();
+}
+
 }  // namespace
 
 void registerSignalKernels() {
+  registerKernel("", "DFT", dftK);
   registerKernel("", "HannWindow", windowK<0>);
   registerKernel("", "HammingWindow", windowK<1>);
   registerKernel("", "BlackmanWindow", windowK<2>);

@@ -134,7 +134,7 @@ struct Evaluator::Impl {
                                                 (node.domain().empty() ? std::string() : "' in domain '" + node.domain()) +
                                                 "'; the model cannot be run or folded here");
     std::vector<Array> inputs(node.inputs().size());
-    std::int32_t halfType = 0;
+    std::int32_t halfType = 0, subByteType = 0;
     for (std::size_t i = 0; i < inputs.size(); ++i) {
       const Value* v = node.inputs()[i];
       if (!v) continue;
@@ -143,11 +143,16 @@ struct Evaluator::Impl {
         return Status(ErrorCode::Invalid, describeNode(node) + ": input '" + v->name() +
                                               "' has no value (not a graph input, initializer or output of an earlier node)");
       inputs[i] = *a;
-      if (!k->nativeHalf && (a->dtype() == kFloat16 || a->dtype() == kBFloat16)) {
+      if (k->nativeHalf || !a->isTensor()) continue;
+      if (isNarrowFloat(a->dtype())) {
         halfType = a->dtype();
         auto c = castArray(*a, kFloat);
         if (!c) return c.status();
         inputs[i] = std::move(c.value());
+      } else if (std::int32_t carrier = subByteCarrier(a->dtype())) {
+        // 4- and 2-bit integers are int8/uint8 bytes in arrays: the kernel sees those.
+        subByteType = a->dtype();
+        inputs[i] = a->relabeled(carrier);
       }
     }
     std::int64_t opset = model->opsetVersion(node.domain());
@@ -180,6 +185,7 @@ struct Evaluator::Impl {
         if (!c) return c.status();
         a = std::move(c.value());
       }
+      if (subByteType && a.dtype() == subByteCarrier(subByteType)) a = a.relabeled(subByteType);
       liveBytes += a.bytes();
       scope.values[v] = std::move(a);
     }

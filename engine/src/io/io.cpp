@@ -3,6 +3,8 @@
 #include "graft/io.h"
 #include "graft/numbers.h"
 
+#include "graft/dtype.h"
+
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -80,11 +82,8 @@ bool parseU64(const std::string& s, std::uint64_t& out) {
 
 // Bytes a tensor must hold for its dims and dtype; nullopt for strings and unknown types.
 std::optional<std::uint64_t> expectedBytes(const onnx::TensorProto& t, std::uint64_t elements) {
-  if (t.data_type() == 21 || t.data_type() == 22) return (elements + 1) / 2;  // 4-bit packed
-  size_t es = dataTypeSize(t.data_type());
-  if (es == 0) return std::nullopt;
-  if (elements > UINT64_MAX / es) return UINT64_MAX;
-  return elements * es;
+  if (t.data_type() == onnx::TensorProto::STRING) return std::nullopt;
+  return packedByteCount(t.data_type(), elements);
 }
 
 // Checks that a tensor holds as much data as its dims declare. This is what stops absurd
@@ -119,7 +118,8 @@ Status checkTensorSize(const Tensor& tensor, const std::string& where) {
     std::uint64_t needElems = elements;
     if (t.data_type() == onnx::TensorProto::COMPLEX64 || t.data_type() == onnx::TensorProto::COMPLEX128)
       needElems = elements > UINT64_MAX / 2 ? UINT64_MAX : elements * 2;
-    if (t.data_type() == 21 || t.data_type() == 22) needElems = (elements + 1) / 2;
+    // Sub-byte types keep one packed byte per int32_data entry.
+    if (isSubByteType(t.data_type())) needElems = packedByteCount(t.data_type(), elements).value_or(elements);
     if (stored == needElems) return Status::ok();
     return {ErrorCode::Corrupt, where + " tensor '" + t.name() + "' has dims " + dimsText(t) + " (" +
                                     std::to_string(elements) + " elements) but stores " + std::to_string(stored) +

@@ -2,6 +2,8 @@
 // notification, and turning it back into an equal ModelProto.
 #include "graft/ir.h"
 
+#include "graft/dtype.h"
+
 #include "graft/io.h"
 
 #include <spdlog/spdlog.h>
@@ -59,45 +61,12 @@ const char* errorCodeName(ErrorCode code) {
 // ------------------------------------------------------------------ data types
 
 size_t dataTypeSize(std::int32_t t) {
-  using TP = onnx::TensorProto;
-  switch (t) {
-    case TP::FLOAT: case TP::INT32: case TP::UINT32: return 4;
-    case TP::DOUBLE: case TP::INT64: case TP::UINT64: case TP::COMPLEX64: return t == TP::COMPLEX64 ? 8 : 8;
-    case TP::COMPLEX128: return 16;
-    case TP::FLOAT16: case TP::BFLOAT16: case TP::INT16: case TP::UINT16: return 2;
-    case TP::INT8: case TP::UINT8: case TP::BOOL: return 1;
-    default: return 0;
-  }
+  // Whole bytes per element; sub-byte types (packed several to a byte) and strings have none.
+  int bits = elementTypeInfo(t).bits;
+  return bits >= 8 ? static_cast<size_t>(bits / 8) : 0;
 }
 
-const char* dataTypeName(std::int32_t t) {
-  using TP = onnx::TensorProto;
-  switch (t) {
-    case TP::FLOAT: return "float32";
-    case TP::UINT8: return "uint8";
-    case TP::INT8: return "int8";
-    case TP::UINT16: return "uint16";
-    case TP::INT16: return "int16";
-    case TP::INT32: return "int32";
-    case TP::INT64: return "int64";
-    case TP::STRING: return "string";
-    case TP::BOOL: return "bool";
-    case TP::FLOAT16: return "float16";
-    case TP::DOUBLE: return "float64";
-    case TP::UINT32: return "uint32";
-    case TP::UINT64: return "uint64";
-    case TP::COMPLEX64: return "complex64";
-    case TP::COMPLEX128: return "complex128";
-    case TP::BFLOAT16: return "bfloat16";
-    case 17: return "float8e4m3fn";
-    case 18: return "float8e4m3fnuz";
-    case 19: return "float8e5m2";
-    case 20: return "float8e5m2fnuz";
-    case 21: return "uint4";
-    case 22: return "int4";
-    default: return "undefined";
-  }
-}
+const char* dataTypeName(std::int32_t t) { return elementTypeName(t); }
 
 float halfToFloat(std::uint16_t h) {
   std::uint32_t sign = static_cast<std::uint32_t>(h & 0x8000) << 16;
