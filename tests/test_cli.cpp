@@ -12,6 +12,7 @@
 #include <sstream>
 #include <string>
 
+#include "graft/eval.h"
 #include "testutil.h"
 
 using nlohmann::json;
@@ -162,6 +163,59 @@ class TestCli : public QObject {
     QVERIFY(tmp_.isValid());
     QVERIFY2(QFile::exists(QString::fromStdString(graft::test::cliPath())), "graft-cli was not built");
     QVERIFY(QFile::exists(data("node/test_conv_with_strides_padding/model.onnx")));
+  }
+
+  void runWritesTypesNumpyLacksAsDecodedValues() {
+    // x float[4] cast to float8e4m3fn, int4 (Cast-25: wraps) and bfloat16.
+    onnx::ModelProto m;
+    m.set_ir_version(11);
+    auto* op = m.add_opset_import();
+    op->set_domain("");
+    op->set_version(25);
+    auto* g = m.mutable_graph();
+    g->set_name("narrow");
+    auto tensorType = [](onnx::ValueInfoProto* v, const char* name, int dt) {
+      v->set_name(name);
+      auto* t = v->mutable_type()->mutable_tensor_type();
+      t->set_elem_type(dt);
+      t->mutable_shape()->add_dim()->set_dim_value(4);
+    };
+    tensorType(g->add_input(), "x", onnx::TensorProto::FLOAT);
+    const std::pair<const char*, int> outs[] = {{"f8", 17}, {"i4", 22}, {"bf", 16}};
+    for (const auto& [name, dt] : outs) {
+      auto* n = g->add_node();
+      n->set_op_type("Cast");
+      n->add_input("x");
+      n->add_output(name);
+      auto* a = n->add_attribute();
+      a->set_name("to");
+      a->set_type(onnx::AttributeProto::INT);
+      a->set_i(dt);
+      tensorType(g->add_output(), name, dt);
+    }
+    QString model = tmp("narrow.onnx");
+    {
+      std::ofstream f(model.toStdString(), std::ios::binary);
+      QVERIFY(m.SerializeToOstream(&f));
+    }
+    graft::Array x(onnx::TensorProto::FLOAT, {4});
+    const float xs[] = {1.5f, -448.0f, 3.0f, 9.0f};
+    std::copy(xs, xs + 4, x.data<float>());
+    QVERIFY(graft::writeNpy(tmp("x.npy").toStdString(), x));
+    Run r = runCli({"run", model, "--input", "x=" + tmp("x.npy"), "--output-dir", tmp("narrow_out")});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err + r.out));
+    auto f8 = graft::readNpy(tmp("narrow_out/f8.npy").toStdString());
+    QVERIFY2(f8, f8.message().c_str());
+    QCOMPARE(f8.value().dtype(), std::int32_t(onnx::TensorProto::FLOAT));
+    QCOMPARE(graft::arrayToDoubles(f8.value()).value(), (std::vector<double>{1.5, -448, 3, 9}));
+    auto i4 = graft::readNpy(tmp("narrow_out/i4.npy").toStdString());
+    QVERIFY2(i4, i4.message().c_str());
+    QCOMPARE(i4.value().dtype(), std::int32_t(onnx::TensorProto::INT8));
+    QCOMPARE(graft::arrayToDoubles(i4.value()).value(), (std::vector<double>{1, 0, 3, -7}));
+    auto bf = graft::readNpy(tmp("narrow_out/bf.npy").toStdString());
+    QVERIFY2(bf, bf.message().c_str());
+    QCOMPARE(bf.value().dtype(), std::int32_t(onnx::TensorProto::FLOAT));
+    QCOMPARE(graft::arrayToDoubles(bf.value()).value(), (std::vector<double>{1.5, -448, 3, 9}));
   }
 
   void helpExitsZero_data() {
