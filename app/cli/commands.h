@@ -24,6 +24,7 @@ int runRun(std::vector<std::string> args);
 int runVerify(std::vector<std::string> args);
 int runMatch(std::vector<std::string> args);
 int runOptimize(std::vector<std::string> args);
+int runEdit(std::vector<std::string> args);
 
 inline constexpr Command kCommands[] = {
     {"inspect", "Show what a model contains: I/O, ops, parameters, FLOPs, problems (--json)", runInspect},
@@ -33,6 +34,7 @@ inline constexpr Command kCommands[] = {
     {"verify", "Run two models on the same inputs and compare outputs; exit 1 when they differ", runVerify},
     {"match", "Show where a backend profile's rules match, what it fuses itself and what blocks it", runMatch},
     {"optimize", "Apply a backend profile's rewrites, verify each rule, save, and show before/after", runOptimize},
+    {"edit", "Edit by hand: delete, rename, attributes, input shapes, outputs, weights; each checked", runEdit},
 };
 
 inline const Command* findCommand(std::string_view name) {

@@ -124,4 +124,10 @@ struct ValidationResult {
 // The onnx checker, node by node, so several errors come out at once and each names its node.
 ValidationResult validateModel(const Model& model);
 
+// What a rewrite or an edit must not leave behind: errors of the onnx checker and of shape
+// inference on the whole model (ops of domains the library does not know are not errors).
+// Tagged with where they come from: "the onnx checker rejects ..." / "shape inference fails ...".
+// `inferred` (optional) receives the inference result, for callers that look further.
+std::vector<Diagnostic> structuralProblems(const Model& model, InferenceResult* inferred = nullptr);
+
 }  // namespace graft

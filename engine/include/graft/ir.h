@@ -233,6 +233,10 @@ class Graph {
   Status removeValue(Value* value);
   Status renameValue(Value* value, std::string newName);
   Status setDeclaredType(Value* value, const onnx::TypeProto& type);
+  // The type a graph output declares (graph outputs keep their own ValueInfoProto).
+  Status setOutputType(size_t index, const onnx::TypeProto& type);
+  // New data for an initializer (same name); the old tensor, external or not, is kept for undo.
+  Status setInitializerTensor(Value* value, onnx::TensorProto tensor);
 
  private:
   friend class Model;
@@ -286,7 +290,12 @@ class EditJournal {
                         },
                         [sub] {
                           for (const auto& e : sub->entries_) e.redo();
-                        }});
+                        },
+                        sub.get()});
+  }
+  // Takes back the step append() made of `sub` when it is the last one (`sub` was undone since).
+  void forget(const EditJournal* sub) {
+    if (!entries_.empty() && entries_.back().sub == sub) entries_.pop_back();
   }
 
  private:
@@ -294,6 +303,7 @@ class EditJournal {
   friend class Model;
   struct Entry {
     std::function<void()> undo, redo;
+    const EditJournal* sub = nullptr;  // set by append()
   };
   std::vector<Entry> entries_;
 };
@@ -345,6 +355,9 @@ class Model {
   std::int64_t opsetVersion(std::string_view domain) const;
   // Imports (or re-versions) a domain's opset; journaled like the graph edits.
   void setOpsetImport(const std::string& domain, std::int64_t version);
+  // Edits the model's own fields (doc_string, metadata_props, producer, ...; not the graph),
+  // journaled as a before/after pair of the shell.
+  void updateShell(const std::function<void(onnx::ModelProto&)>& fn);
 
   // Where the model was loaded from (empty for models built in memory). External
   // data locations are relative to sourceDir().

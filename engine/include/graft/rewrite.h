@@ -237,6 +237,10 @@ struct ChangeRecord {
 // Values for a model's symbolic dims by name ("batch" -> 2); dims not named are 1.
 using DimValues = std::map<std::string, std::int64_t>;
 
+// Runs `fn` inside a new edit journal, recording what it added, removed and changed; when `fn`
+// fails its edits are undone and the model is as before. Rewrites and hand edits (edit.h) use it.
+Result<ChangeRecord> recordChange(Model& model, const std::function<Status(ChangeRecord&)>& fn);
+
 struct ApplyOptions {
   bool verify = true;       // checker + inference, and equal outputs where the evaluator runs
   std::uint64_t seed = 0;   // random inputs for the numeric check
@@ -250,6 +254,11 @@ struct ApplyOptions {
   // Called per match and per round; returning false cancels: everything the call did is undone
   // and it returns ErrorCode::Cancelled (the model is exactly as before the call).
   ProgressFn progress = nullptr;
+  // Recipes record each rewrite (recipe.h): called just before a match is rewritten (the model
+  // still as the match saw it); the function it returns is called once that rewrite is done.
+  std::function<std::function<void()>(const Model&, const Match&)> onRewrite;
+  // The rewrites of `rule` reported since its last round began were undone (failed verification).
+  std::function<void(const std::string& rule)> onRewritesUndone;
 };
 
 // Before and after of the region a match touches, for a side-by-side preview.

@@ -325,4 +325,27 @@ ValidationResult validateModel(const Model& model) {
   return result;
 }
 
+std::vector<Diagnostic> structuralProblems(const Model& model, InferenceResult* inferred) {
+  std::vector<Diagnostic> out;
+  auto v = validateModel(model);
+  for (auto& d : v.problems)
+    if (d.severity == Diagnostic::Severity::Error) {
+      d.message = "the onnx checker rejects the result" + (d.node.empty() ? "" : " at " + d.node) + ": " + d.message;
+      out.push_back(std::move(d));
+    }
+  auto inf = inferShapes(model);
+  if (!inf) {
+    out.push_back({Diagnostic::Severity::Error, "", "", "shape inference fails on the result: " + inf.message()});
+    return out;
+  }
+  for (auto& p : inf->problems)
+    if (p.severity == Diagnostic::Severity::Error && p.message.find("not registered") == std::string::npos &&
+        p.message.find("No Op registered") == std::string::npos && p.message.find("domain") == std::string::npos) {
+      p.message = "shape inference fails on the result at " + p.node + ": " + p.message;
+      out.push_back(p);
+    }
+  if (inferred) *inferred = std::move(*inf);
+  return out;
+}
+
 }  // namespace graft

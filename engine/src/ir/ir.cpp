@@ -456,6 +456,25 @@ void Model::setOpsetImport(const std::string& domain, std::int64_t version) {
   }
 }
 
+void Model::updateShell(const std::function<void(onnx::ModelProto&)>& fn) {
+  std::shared_ptr<onnx::ModelProto> before;
+  if (journal_) before = std::make_shared<onnx::ModelProto>(shell_);
+  fn(shell_);
+  shell_.clear_graph();
+  ++revision_;
+  if (journal_) {
+    auto after = std::make_shared<onnx::ModelProto>(shell_);
+    journal_->entries_.push_back({[this, before] {
+                                    shell_ = *before;
+                                    ++revision_;
+                                  },
+                                  [this, after] {
+                                    shell_ = *after;
+                                    ++revision_;
+                                  }});
+  }
+}
+
 void Model::addObserver(ModelObserver* o) {
   if (std::find(observers_.begin(), observers_.end(), o) == observers_.end()) observers_.push_back(o);
 }
@@ -1202,6 +1221,38 @@ Status Graph::setDeclaredType(Value* value, const onnx::TypeProto& type) {
           model_->notify([&](ModelObserver& ob) { ob.valueChanged(*value); });
         });
   }
+  return Status::ok();
+}
+
+Status Graph::setOutputType(size_t index, const onnx::TypeProto& type) {
+  if (index >= outputs_.size())
+    return {ErrorCode::InvalidArgument, "graph '" + name() + "' has no output #" + std::to_string(index)};
+  auto before = std::make_shared<onnx::ValueInfoProto>(outputInfo_[index]);
+  *outputInfo_[index].mutable_type() = type;
+  model_->notify([&](ModelObserver& ob) { ob.graphChanged(*this); });
+  if (journaling()) {
+    auto after = std::make_shared<onnx::ValueInfoProto>(outputInfo_[index]);
+    auto put = [this, index](const onnx::ValueInfoProto& vi) {
+      outputInfo_[index] = vi;
+      model_->notify([&](ModelObserver& ob) { ob.graphChanged(*this); });
+    };
+    record([put, before] { put(*before); }, [put, after] { put(*after); });
+  }
+  return Status::ok();
+}
+
+Status Graph::setInitializerTensor(Value* value, onnx::TensorProto tensor) {
+  if (!value || &value->graph() != this || !value->initializer_)
+    return {ErrorCode::InvalidArgument, "'" + (value ? value->name() : std::string()) + "' is not an initializer of this graph"};
+  tensor.set_name(value->name_);
+  auto swapIn = std::make_shared<std::unique_ptr<Tensor>>(std::make_unique<Tensor>(std::move(tensor)));
+  auto swap = [this, value, swapIn] {
+    std::swap(value->initializer_, *swapIn);
+    model_->notify([&](ModelObserver& ob) { ob.valueChanged(*value); });
+  };
+  swap();
+  // The same swap both ways: the holder always has the tensor that is not in the model.
+  if (journaling()) record(swap, swap);
   return Status::ok();
 }
 

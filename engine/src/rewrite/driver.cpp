@@ -92,6 +92,8 @@ std::string provenanceOf(const Node& node) {
 
 Status ChangeRecord::undo(Model& model) const {
   if (!journal) return {ErrorCode::InvalidArgument, "this change has no journal to undo"};
+  // Made inside an outer journal (recordChange nests): that journal must not keep it either.
+  if (EditJournal* outer = model.activeJournal()) outer->forget(journal.get());
   model.undoJournal(*journal);
   return Status::ok();
 }
@@ -149,11 +151,16 @@ class Recorder : public ModelObserver {
   std::map<NodeId, std::string> names_;
 };
 
-// Runs `fn` inside a new journal with a recorder attached; on failure the edits are undone.
-Result<ChangeRecord> journaled(Model& model, const std::function<Status(ChangeRecord&)>& fn) {
+
+}  // namespace
+
+Result<ChangeRecord> recordChange(Model& model, const std::function<Status(ChangeRecord&)>& fn) {
+  // Inside another journal (a recipe replayed as one undo step) this change becomes one step of it.
+  EditJournal* outer = model.activeJournal();
+  if (outer) model.endJournal();
   ChangeRecord rec;
   rec.journal = std::make_shared<EditJournal>();
-  if (auto st = model.beginJournal(rec.journal.get()); !st) return st;
+  (void)model.beginJournal(rec.journal.get());
   Recorder recorder;
   model.addObserver(&recorder);
   auto before = static_cast<std::int64_t>(model.graph().nodeCount());
@@ -162,12 +169,19 @@ Result<ChangeRecord> journaled(Model& model, const std::function<Status(ChangeRe
   model.endJournal();
   if (!st) {
     model.undoJournal(*rec.journal);
+    if (outer) (void)model.beginJournal(outer);
     return st;
+  }
+  if (outer) {
+    (void)model.beginJournal(outer);
+    outer->append(rec.journal);
   }
   recorder.fill(rec, model.graph());
   rec.nodeDelta = static_cast<std::int64_t>(model.graph().nodeCount()) - before;
   return rec;
 }
+
+namespace {
 
 bool nodesAlive(const Graph& g, const Match& m) {
   for (size_t i = 0; i < m.nodes.size(); ++i)
@@ -527,18 +541,9 @@ Status compareOutputs(const NamedArrays& before, const NamedArrays& after, const
 }
 
 Status structuralCheck(const Model& model) {
-  auto v = validateModel(model);
-  for (const auto& d : v.problems)
-    if (d.severity == Diagnostic::Severity::Error)
-      return {ErrorCode::Invalid, "the onnx checker rejects the result" + (d.node.empty() ? "" : " at " + d.node) +
-                                      ": " + d.message};
-  auto inf = inferShapes(model);
-  if (!inf) return {ErrorCode::Invalid, "shape inference fails on the result: " + inf.message()};
-  for (const auto& p : inf->problems)
-    if (p.severity == Diagnostic::Severity::Error && p.message.find("not registered") == std::string::npos &&
-        p.message.find("No Op registered") == std::string::npos && p.message.find("domain") == std::string::npos)
-      return {ErrorCode::Invalid, "shape inference fails on the result at " + p.node + ": " + p.message};
-  return Status::ok();
+  auto problems = structuralProblems(model);
+  if (problems.empty()) return Status::ok();
+  return {ErrorCode::Invalid, problems.front().message};
 }
 
 }  // namespace
@@ -584,8 +589,10 @@ Result<ChangeRecord> Rewriter::applyMatch(Model& model, const Match& match, cons
   if (!nodesAlive(model.graph(), match))
     return Status(ErrorCode::InvalidArgument, "the match of '" + match.rule + "' is stale: the graph changed since it was found");
   if (!reportProgress(options.progress, 0.0, match.rule)) return cancelled("'" + match.rule + "'");
-  auto rec = journaled(model, [&](ChangeRecord& r) {
+  std::function<void()> kept;
+  auto rec = recordChange(model, [&](ChangeRecord& r) {
     RewriteContext ctx(match.rule, match.nodes);
+    if (options.onRewrite) kept = options.onRewrite(model, match);
     if (auto st = (*rule)->apply(model.graph(), match, ctx); !st) return st;
     r.rule = match.rule;
     r.rules = {match.rule};
@@ -608,6 +615,7 @@ Result<ChangeRecord> Rewriter::applyMatch(Model& model, const Match& match, cons
     (void)rec->undo(model);
     return cancelled("'" + match.rule + "'");
   }
+  if (kept) kept();
   return rec;
 }
 
@@ -626,7 +634,8 @@ struct ProgressSpan {
 // A cancel from `progress` returns ErrorCode::Cancelled with the round's edits still in the
 // journal (the caller undoes them).
 Result<size_t> applyRound(Model& model, const std::vector<std::shared_ptr<const Rule>>& rules, bool types,
-                          std::vector<std::string>& appliedRules, const ProgressSpan& progress = {}) {
+                          std::vector<std::string>& appliedRules, const ProgressSpan& progress,
+                          const ApplyOptions& hooks) {
   std::unique_ptr<TypeTable> table;
   if (types) table = typesFor(model);
   auto ctx = MatchContext::create(model.graph(), table.get());
@@ -645,9 +654,12 @@ Result<size_t> applyRound(Model& model, const std::vector<std::shared_ptr<const 
       if (r->name() == m.rule) rule = &r;
     RewriteContext rc(m.rule, m.nodes);
     auto revision = model.revision();
+    std::function<void()> kept;
+    if (hooks.onRewrite) kept = hooks.onRewrite(model, m);
     if (auto st = (*rule)->apply(model.graph(), m, rc); !st)
       return Status(st.code(), "rule '" + m.rule + "' at " + nodeList(m.nodes) + ": " + st.message());
     if (model.revision() == revision) continue;  // the rule declined (e.g. a fold too big)
+    if (kept) kept();
     if (std::find(appliedRules.begin(), appliedRules.end(), m.rule) == appliedRules.end()) appliedRules.push_back(m.rule);
     ++applied;
   }
@@ -660,10 +672,10 @@ Result<ChangeRecord> Rewriter::applyRule(Model& model, const std::string& ruleNa
   const auto* rule = findRule(ruleName);
   if (!rule) return Status(ErrorCode::NotFound, "rule '" + ruleName + "' is not part of this rewriter");
   std::vector<std::shared_ptr<const Rule>> one = {*rule};
-  auto rec = journaled(model, [&](ChangeRecord& r) {
+  auto rec = recordChange(model, [&](ChangeRecord& r) {
     r.rule = ruleName;
     std::vector<std::string> appliedRules;
-    auto n = applyRound(model, one, needsTypes(one), appliedRules, ProgressSpan{&options.progress, 0.0, 0.8});
+    auto n = applyRound(model, one, needsTypes(one), appliedRules, ProgressSpan{&options.progress, 0.0, 0.8}, options);
     if (!n) return n.status();
     r.applied = *n;
     r.rules = appliedRules;
@@ -678,6 +690,7 @@ Result<ChangeRecord> Rewriter::applyRule(Model& model, const std::string& ruleNa
   if (options.verify && rec->applied) {
     if (auto st = verifyChange(model, *rec, options, &rec->verification); !st) {
       (void)rec->undo(model);
+      if (options.onRewritesUndone) options.onRewritesUndone(ruleName);
       return Status(ErrorCode::Invalid, "rule '" + ruleName + "' (" + std::to_string(rec->applied) +
                                             " matches, nodes " + [&] {
                                               std::string s;
@@ -707,7 +720,7 @@ Result<ChangeRecord> Rewriter::applyAll(Model& model, const ApplyOptions& option
     if (!reference.any())
       warnings.push_back("outputs not compared (the reference evaluator cannot run this model: " + whyNot + ")");
   }
-  auto rec = journaled(model, [&](ChangeRecord& total) -> Status {
+  auto rec = recordChange(model, [&](ChangeRecord& total) -> Status {
     total.warnings = warnings;
     if (options.verify && !reference.any()) total.verification.note = "the reference evaluator cannot run this model: " + whyNot;
     bool types = needsTypes(active);
@@ -741,7 +754,7 @@ Result<ChangeRecord> Rewriter::applyAll(Model& model, const ApplyOptions& option
         std::vector<std::string> appliedRules;
         const double step = (roundTo - roundFrom) / static_cast<double>(std::max<size_t>(rulesThisRound, 1));
         ProgressSpan span{&options.progress, roundFrom + step * static_cast<double>(ruleIndex), step};
-        auto n = applyRound(model, one, types, appliedRules, span);
+        auto n = applyRound(model, one, types, appliedRules, span, options);
         model.endJournal();
         Status bad = n ? Status::ok() : n.status();
         // Cancelled: this rule's edits go now, the earlier ones when the whole journal is undone.
@@ -776,6 +789,7 @@ Result<ChangeRecord> Rewriter::applyAll(Model& model, const ApplyOptions& option
         }
         if (!bad) {
           model.undoJournal(*sub);
+          if (options.onRewritesUndone) options.onRewritesUndone((*it)->name());
           std::string msg = "rule '" + (*it)->name() + "' was undone and skipped: " + bad.message();
           spdlog::warn("{}", msg);
           total.warnings.push_back(msg);
@@ -867,7 +881,7 @@ Result<Preview> Rewriter::preview(Model& model, const Match& match) const {
   }
   std::vector<std::string> upstreamLabels;
   for (const Node* n : upstream) upstreamLabels.push_back(MatchContext::label(n));
-  auto rec = journaled(model, [&](ChangeRecord&) {
+  auto rec = recordChange(model, [&](ChangeRecord&) {
     RewriteContext ctx(match.rule, match.nodes);
     return (*rule)->apply(model.graph(), match, ctx);
   });
