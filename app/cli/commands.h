@@ -25,6 +25,7 @@ int runVerify(std::vector<std::string> args);
 int runMatch(std::vector<std::string> args);
 int runOptimize(std::vector<std::string> args);
 int runEdit(std::vector<std::string> args);
+int runDiff(std::vector<std::string> args);
 
 inline constexpr Command kCommands[] = {
     {"inspect", "Show what a model contains: I/O, ops, parameters, FLOPs, problems (--json)", runInspect},
@@ -35,6 +36,7 @@ inline constexpr Command kCommands[] = {
     {"match", "Show where a backend profile's rules match, what it fuses itself and what blocks it", runMatch},
     {"optimize", "Apply a backend profile's rewrites, verify each rule, save, and show before/after", runOptimize},
     {"edit", "Edit by hand: delete, rename, attributes, input shapes, outputs, weights; each checked", runEdit},
+    {"diff", "Compare two models node by node (paired by structure): changes, fusions, weights (--numeric)", runDiff},
 };
 
 inline const Command* findCommand(std::string_view name) {

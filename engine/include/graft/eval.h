@@ -259,6 +259,10 @@ struct VerifyReport {
   bool withinTolerance = false;
 };
 
+// Compares two arrays element by element: max abs/rel difference (relative to b), cosine, top-1
+// agreement for [N, C]; within tolerance when |a - b| <= atol + rtol*|b| everywhere.
+OutputComparison compareArrays(const std::string& name, const Array& a, const Array& b, double atol, double rtol);
+
 // Feeds both models the same seeded inputs (matched by name) and compares outputs by name
 // (or by position when the names differ but the counts agree).
 Result<VerifyReport> verifyModels(const Model& a, const Model& b, const VerifyOptions& options = {});

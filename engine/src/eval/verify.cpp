@@ -96,9 +96,10 @@ Result<NamedArrays> randomInputs(const Model& model, std::uint64_t seed, const s
   return out;
 }
 
-namespace {
-
-OutputComparison compareOutput(const std::string& name, const Array& a, const Array& b, const VerifyOptions& o) {
+OutputComparison compareArrays(const std::string& name, const Array& a, const Array& b, double atol, double rtol) {
+  struct {
+    double atol, rtol;
+  } o{atol, rtol};
   OutputComparison c;
   c.name = name;
   c.typeA = formatArrayType(a);
@@ -146,6 +147,12 @@ OutputComparison compareOutput(const std::string& name, const Array& a, const Ar
     c.top1Agreement = static_cast<double>(same) / static_cast<double>(rows);
   }
   return c;
+}
+
+namespace {
+
+OutputComparison compareOutput(const std::string& name, const Array& a, const Array& b, const VerifyOptions& o) {
+  return compareArrays(name, a, b, o.atol, o.rtol);
 }
 
 }  // namespace
