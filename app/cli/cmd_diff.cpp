@@ -10,6 +10,7 @@
 #include "graft/diff.h"
 #include "graft/eval.h"
 #include "graft/io.h"
+#include "graft/numbers.h"
 
 namespace graft::cli {
 
@@ -39,15 +40,12 @@ const char* kUsage =
     "Exit codes: 0 the models are the same (structure and weights; with --numeric also within\n"
     "tolerance), 1 they differ, 2 usage error or models that cannot be compared, 3 read error.\n";
 
-std::string num(double v) {
-  char buf[64];
-  auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::general, 4);
-  return std::string(buf, r.ptr);
-}
+std::string num(double v) { return formatGeneral(v, 4); }
 
 bool parseDouble(const std::string& s, double& out) {
-  auto r = std::from_chars(s.data(), s.data() + s.size(), out);
-  return r.ec == std::errc() && r.ptr == s.data() + s.size();
+  auto v = parseNumber(s);
+  if (v) out = *v;
+  return v.has_value();
 }
 
 // A node as users find it: its name, or what it produces when it has none.
