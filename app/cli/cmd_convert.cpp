@@ -7,6 +7,7 @@
 #include "cli_util.h"
 #include "commands.h"
 #include "graft/io.h"
+#include "graft/quant.h"
 #include "graft/rewrite.h"
 
 namespace graft::cli {
@@ -14,7 +15,8 @@ namespace {
 
 const char* kUsage =
     "Usage: graft-cli convert IN OUT [--external-data [--threshold BYTES] [--data-file NAME]]\n"
-    "                                [--inline] [--opset N] [--progress]\n"
+    "                                [--inline] [--opset N] [--blocked-weights qdq|matmulnbits]\n"
+    "                                [--progress]\n"
     "\n"
     "Load IN and save it as OUT. Everything the model holds is kept (metadata, doc strings,\n"
     "functions, unknown fields). The write is atomic: OUT is replaced only once it is\n"
@@ -27,13 +29,17 @@ const char* kUsage =
     "  --data-file NAME   name of the external data file in OUT's folder (default OUT's file\n"
     "                     name + \".data\")\n"
     "  --opset N          convert to ai.onnx opset N first (ONNX's version converter, up or down)\n"
+    "  --blocked-weights F  rewrite every blocked 4/8-bit weight into one encoding, exactly:\n"
+    "                     matmulnbits (com.microsoft.MatMulNBits, also repacks Intel Neural\n"
+    "                     Compressor's global zero points into the per-column layout ONNX Runtime\n"
+    "                     reads) or qdq (opset-21 DequantizeLinear with block_size + MatMul)\n"
     "  --progress         show loading and saving progress on stderr\n"
     "  -h, --help         show this help\n"
     "\n"
     "Without --inline or --external-data, weights stay external when IN had external data or\n"
     "the model would exceed 2 GiB, and inline otherwise.\n"
     "\n"
-    "Exit codes: 0 written, 1 the opset conversion failed, 2 usage error, 3 cannot read IN or write OUT.\n";
+    "Exit codes: 0 written, 1 the opset or blocked-weight conversion failed, 2 usage error, 3 cannot read IN or write OUT.\n";
 
 }  // namespace
 
@@ -44,6 +50,7 @@ int runConvert(std::vector<std::string> args) {
   cl.option("--threshold");
   cl.option("--data-file");
   cl.option("--opset");
+  cl.option("--blocked-weights");
   cl.flag("--progress");
   if (auto stop = cl.parse(args, {"IN", "OUT"})) return *stop;
   const std::string& in = cl.positionals()[0];
@@ -95,6 +102,21 @@ int runConvert(std::vector<std::string> args) {
     }
     *loaded = std::move(converted.value());
     std::cout << "converted ai.onnx opset " << from << " to " << opset << "\n";
+  }
+
+  if (cl.has("--blocked-weights")) {
+    const std::string& f = cl.value("--blocked-weights");
+    if (f != "qdq" && f != "matmulnbits") return cl.usageError("--blocked-weights wants qdq or matmulnbits, not '" + f + "'");
+    auto r = quant::convertBlockedWeights(**loaded, f == "qdq" ? quant::BlockedFormat::Qdq : quant::BlockedFormat::MatMulNBits);
+    if (!r) {
+      std::cerr << "graft-cli: " << in << ": " << r.message() << "; nothing written\n";
+      return 1;
+    }
+    std::cout << "converted " << r->converted << " blocked weight" << (r->converted == 1 ? "" : "s") << " to " << f;
+    if (r->repairedZeroPoints)
+      std::cout << "; repacked the zero points of " << r->repairedZeroPoints << " MatMulNBits node" << (r->repairedZeroPoints == 1 ? "" : "s")
+                << " from Intel Neural Compressor's global layout to ONNX Runtime's per-column one";
+    std::cout << "\n";
   }
 
   ProgressFn saveProgress;

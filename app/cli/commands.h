@@ -26,6 +26,7 @@ int runMatch(std::vector<std::string> args);
 int runOptimize(std::vector<std::string> args);
 int runEdit(std::vector<std::string> args);
 int runDiff(std::vector<std::string> args);
+int runQuantize(std::vector<std::string> args);
 
 inline constexpr Command kCommands[] = {
     {"inspect", "Show what a model contains: I/O, ops, parameters, FLOPs, problems (--json)", runInspect},
@@ -37,6 +38,7 @@ inline constexpr Command kCommands[] = {
     {"optimize", "Apply a backend profile's rewrites, verify each rule, save, and show before/after", runOptimize},
     {"edit", "Edit by hand: delete, rename, attributes, input shapes, outputs, weights; each checked", runEdit},
     {"diff", "Compare two models node by node (paired by structure): changes, fusions, weights (--numeric)", runDiff},
+    {"quantize", "Quantize to INT8 (static or dynamic) or blocked 4/8-bit weights; score per node on held-back data", runQuantize},
 };
 
 inline const Command* findCommand(std::string_view name) {

@@ -60,3 +60,22 @@ block dtype float64 Conv: "ONNX Runtime's CPU Conv kernel is float32 only (docs/
 block dtype float16 ConvTranspose: "ONNX Runtime's CPU ConvTranspose kernel is float32 only (docs/OperatorKernels.md)"
 # [kernels]: the CPU EP has no kernels for ONNX Runtime's GPU-only contrib attention variants.
 block op com.microsoft:GroupQueryAttention: "GroupQueryAttentionFusion is CUDA-only in ONNX Runtime (graph_transformer_utils.cc registers it for the CUDA EP); on CPU prefer Attention/MultiHeadAttention"
+
+# Quantization (graft-cli quantize, the Quantize dock). ONNX Runtime runs QDQ models by fusing
+# DQ -> op -> Q into its QLinear/integer kernels on the CPU EP: QLinearConv, QLinearMatMul, QGemm,
+# QLinearAdd/Mul, QLinearAveragePool, QLinearGlobalAveragePool, QLinearConcat; MaxPool, Reshape,
+# Transpose, Flatten, Squeeze/Unsqueeze keep their input's scale ([quantization]
+# https://onnxruntime.ai/docs/performance/model-optimizations/quantization.html, "QDQ format";
+# onnxruntime/core/optimizer/qdq_transformer/selectors_actions/qdq_selector_action_transformer.cc).
+# Outputs of quantized ops are quantized too, else no fusion happens; Relu/Clip after them fold into a
+# u8 zero point as ORT's own quantizer does (onnxruntime/python/tools/quantization/operators/activation.py,
+# QDQRemovableActivation). Activations u8 asymmetric, weights s8 symmetric per channel ("U8S8", the
+# documented default for CPU, fastest with VNNI). Dynamic quantization: MatMul becomes
+# com.microsoft.DynamicQuantizeMatMul, the op ORT's MatMulIntegerToFloat fusion produces anyway
+# ([contrib] DynamicQuantizeMatMul).
+quantize-ops: Conv, MatMul, Gemm, Add, Mul, AveragePool, GlobalAveragePool, Concat
+quantize-same-scale-ops: MaxPool, Reshape, Flatten, Transpose, Squeeze, Unsqueeze
+quantize-outputs: yes
+quantize-fold-relu: yes
+quantize-activations: u8
+quantize-dynamic: com.microsoft

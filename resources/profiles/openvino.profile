@@ -40,3 +40,13 @@ backend-fuses: fuse.bn_conv, fuse.bn_convtranspose
 # time-consuming"; dynamic dimensions are compiled shape-agnostic. Reshape to static shapes when the
 # deployment shape is known.
 block dynamic-shape Conv: "a Conv on a dynamically shaped input is compiled shape-agnostic by OpenVINO; set static input shapes (ov::Model::reshape) when they are known (OpenVINO docs: Dynamic Shapes)"
+
+# Quantization. OpenVINO turns each QuantizeLinear -> DequantizeLinear pair into one FakeQuantize and
+# runs an op in low precision when all its inputs come through FakeQuantize ([lp]
+# https://docs.openvino.ai/2021.4/pot_docs_ModelRepresentation.html: "all its inputs should be quantized
+# i.e. should have FakeQuantize between operation and data blobs"). Its post-training tool (NNCF) puts
+# them on the inputs of Conv, MatMul/Gemm, elementwise Add/Mul and pooling, u8 activations and s8
+# per-channel weights; outputs are not quantized separately.
+quantize-ops: Conv, MatMul, Gemm, Add, Mul, AveragePool, GlobalAveragePool, Concat
+quantize-outputs: no
+quantize-activations: u8

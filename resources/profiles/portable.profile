@@ -52,3 +52,10 @@ block op com.microsoft:Attention: "ONNX Runtime contrib op (docs/ContribOperator
 block op com.microsoft:MultiHeadAttention: "ONNX Runtime contrib op (docs/ContribOperators.md), not ONNX; decompose.multihead_attention rewrites separate 3-D Q/K/V without past state"
 block op com.microsoft:EmbedLayerNormalization: "ONNX Runtime contrib op (docs/ContribOperators.md), not ONNX"
 block op SimplifiedLayerNormalization: "ONNX Runtime's default-domain contrib RMSNorm (onnxruntime/contrib_ops/cpu/cpu_contrib_kernels.cc); ONNX has RMSNormalization only from opset 23; decompose.simplified_layernorm rewrites it over the last axis (and fuse.rmsnorm.onnx makes it RMSNormalization at opset 23)"
+
+# Quantization. Conservative QDQ every runtime with opset-13 QuantizeLinear/DequantizeLinear runs
+# (onnx/docs/Operators.md, QuantizeLinear-13 and DequantizeLinear-13 with per-axis scales): Q/DQ on the
+# activation inputs of Conv, MatMul and Gemm only, u8 asymmetric activations, s8 per-channel weights.
+quantize-ops: Conv, MatMul, Gemm
+quantize-outputs: no
+quantize-activations: u8

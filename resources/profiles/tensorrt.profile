@@ -73,3 +73,12 @@ block attribute Resize.mode in ["cubic"]: "cubic Resize is not supported (onnx-t
 # [ops]: "TensorRT supports the following ONNX data types: DOUBLE, FLOAT32, FLOAT16, INT8, and BOOL" with
 # limited INT32/INT64/DOUBLE support (cast down to INT32/FLOAT, clamping).
 block dtype float64: "TensorRT casts DOUBLE down to FLOAT, clamping to +-FLT_MAX (onnx-tensorrt docs/operators.md)"
+
+# Quantization. TensorRT's explicit quantization: Q/DQ on the inputs of the weighted ops (Conv,
+# MatMul, Gemm), symmetric int8 with zero point 0 for activations and weights; TensorRT propagates
+# and fuses the rest itself, and its docs recommend quantizing the inputs of weighted operations
+# only ([explicit] https://docs.nvidia.com/deeplearning/tensorrt/latest/inference-library/quantized-types-explicit-quantization.html,
+# "Q/DQ Layer-Placement Recommendations"; "TensorRT only supports symmetric quantization", zero point 0).
+quantize-ops: Conv, MatMul, Gemm
+quantize-outputs: no
+quantize-activations: s8

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -162,6 +163,9 @@ struct EvalOptions {
   bool keepAllValues = false;
   // Reject inputs whose static dims differ from the declared ones (element types are always checked).
   bool checkInputShapes = true;
+  // Called with every value a node of the main graph computes, right after the node ran (calibration
+  // reads activations here without keeping them alive). Unset: no cost.
+  std::function<void(const Value& value, const Array& array)> observe;
 };
 
 struct EvalStats {

@@ -123,6 +123,8 @@ struct Profile {
   std::vector<ProfileRule> rules;    // in profile order
   std::vector<std::string> backendFuses;  // rule names whose matches the backend fuses itself
   std::vector<Blocker> blockers;
+  // `quantize-KEY: values` lines (quant's placement for static/dynamic INT8), by KEY.
+  std::map<std::string, std::vector<std::string>> quantize;
   std::string path;  // file it came from
 };
 

@@ -9,6 +9,7 @@
 
 #include "analysis/util.h"
 #include "graft/analysis.h"
+#include "graft/quant.h"
 #include "graft/schema.h"
 
 namespace graft {
@@ -290,6 +291,9 @@ ValidationResult validateModel(const Model& model) {
       }
     }
   });
+
+  // ---- blocked and 4-bit weights: layouts the checker does not know (MatMulNBits, INC zero points).
+  for (const auto& q : quant::validateQuantization(model)) add(q.error ? Sev::Error : Sev::Warning, q.node, q.opType, q.message);
 
   // ---- the model as a whole; its first error is reported unless a node check already said it.
   forEachGraphProto(*proto.mutable_graph(), [](onnx::GraphProto& graph) {

@@ -286,6 +286,7 @@ void ensureKernelsRegistered() {
     registerStringKernels();
     registerNewerKernels();
     registerSequenceKernels();
+    registerQuantDynamicKernels();
   });
 }
 

@@ -163,6 +163,7 @@ void registerImageDecoderKernels();
 void registerStringKernels();
 void registerNewerKernels();
 void registerSequenceKernels();
+void registerQuantDynamicKernels();
 void ensureKernelsRegistered();
 
 // Runs one node on given inputs (by position; invalid Array for omitted ones). Used by folding.

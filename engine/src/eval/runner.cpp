@@ -202,6 +202,10 @@ struct Evaluator::Impl {
       if (main && options && !reportProgress(options->progress, static_cast<double>(i) / static_cast<double>(n), node.name()))
         return Status(ErrorCode::Cancelled, "evaluation cancelled before " + describeNode(node));
       if (auto s = runNode(node, scope); !s) return s;
+      if (main && options && options->observe)
+        for (const Value* v : node.outputs())
+          if (v)
+            if (auto it = scope.values.find(v); it != scope.values.end()) options->observe(*v, it->second);
       ++stats.nodesRun;
       stats.peakBytes = std::max(stats.peakBytes, liveBytes);
       if (main && options && options->keepAllValues) continue;

@@ -154,9 +154,12 @@ Result<Profile> parseProfile(const std::string& content, const std::string& file
       }
     } else if (key == "backend-fuses") {
       for (auto& r : list) p.backendFuses.push_back(r);
+    } else if (key.rfind("quantize-", 0) == 0 && key.size() > 9) {
+      auto& values = p.quantize[key.substr(9)];
+      values.insert(values.end(), list.begin(), list.end());
     } else {
       return cur.error(at, "unknown key '" + key + "' (profile, description, opset, domains, rules, apply, "
-                                                   "backend-fuses, block)");
+                                                   "backend-fuses, block, quantize-*)");
     }
     if ((key == "description" || key == "opset" || key == "domains") && !once.insert(key).second)
       return cur.error(at, "'" + key + "' is given twice");
