@@ -99,6 +99,7 @@ MainWindow::MainWindow(Options options, QWidget* parent) : QMainWindow(parent), 
   createActions();
   createStatusBar();
   createRewrite();
+  createQuant();
   updateTitle();
 
   resize(1280, 800);

@@ -42,6 +42,7 @@ class NodeDetailsPanel;
 class NodeFilterProxyModel;
 class NodeTableModel;
 class RunPanel;
+class QuantPanel;
 class RewritePanel;
 class RewritePreviewDialog;
 class RewriteSession;
@@ -120,6 +121,9 @@ class MainWindow : public QMainWindow {
   enum class UnsavedAnswer { Save, Discard, Cancel };
   using UnsavedChangesPrompt = std::function<UnsavedAnswer(const QString& fileName)>;
   void setUnsavedChangesPrompt(UnsavedChangesPrompt prompt);
+  // ---- quantization (main_window_quant.cpp)
+  QuantPanel* quantPanel() const { return quantPanel_; }
+  QDockWidget* quantDock() const { return quantDock_; }
   // The preview dialog opened last (nullptr once closed).
   RewritePreviewDialog* previewDialog() const;
 
@@ -163,6 +167,7 @@ class MainWindow : public QMainWindow {
   void createExportMenu(QMenu* file);
   void createViewActions(QMenu* view);
   void createRewrite();  // toolbar chooser, rewrite and history docks, undo/redo, save
+  void createQuant();    // the Quantize dock and its heatmap on the canvas
   void onRewriteDocumentChanged();
   void updateSummary();
   void save();
@@ -227,6 +232,8 @@ class MainWindow : public QMainWindow {
   QMenu* exportMenu_ = nullptr;
   bool docksSized_ = false;  // sized for the window once (unless restored from settings)
   std::function<void(QDialog*)> shortcutsHook_;  // selectNode before the table rows existed (large models)
+  QuantPanel* quantPanel_ = nullptr;
+  QDockWidget* quantDock_ = nullptr;
 };
 
 }  // namespace graft

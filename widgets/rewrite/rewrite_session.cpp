@@ -223,6 +223,52 @@ void RewriteSession::rematch() {
       false, tr("Matching"));
 }
 
+void RewriteSession::applyEdit(const QString& label, ModelEdit edit) {
+  if (!document_ || !document_->model || !edit) return;
+  auto doc = document_;
+  enqueue(
+      [doc, edit, label](const std::shared_ptr<std::atomic<bool>>& cancel, const std::shared_ptr<std::atomic<double>>& progress) {
+        RewriteJobResult r;
+        r.kind = RewriteJobResult::Kind::Apply;
+        r.label = label;
+        Model& model = *doc->model;
+        progress->store(-1);
+        auto journal = std::make_shared<EditJournal>();
+        if (auto s = model.beginJournal(journal.get()); !s) {
+          r.status = s;
+          return r;
+        }
+        const std::size_t before = model.graph().nodeCount();
+        Status s = edit(model, [progress, cancel](double f, std::string_view) {
+          progress->store(f);
+          return !cancel->load();
+        });
+        model.endJournal();
+        if (!s || cancel->load()) {
+          model.undoJournal(*journal);
+          r.status = s;
+          r.cancelled = cancel->load() || s.code() == ErrorCode::Cancelled;
+          r.stoppedMidway = r.cancelled;
+          return r;
+        }
+        ChangeRecord rec;
+        rec.rule = label.toStdString();
+        rec.rules = {rec.rule};
+        rec.applied = journal->empty() ? 0 : 1;
+        rec.nodeDelta = static_cast<std::int64_t>(model.graph().nodeCount()) - static_cast<std::int64_t>(before);
+        rec.journal = journal;
+        r.record = std::move(rec);
+        auto fresh = analyseModel(*doc, [progress](double f, std::string_view) {
+          progress->store(f);
+          return true;
+        });
+        if (fresh) r.analysis = std::move(*fresh);
+        else r.status = fresh.status();
+        return r;
+      },
+      true, label);
+}
+
 void RewriteSession::apply(Scope scope, int matchIndex, const QString& rule) {
   if (!document_ || !document_->model || !rewriter_) return;
   std::optional<Match> match;

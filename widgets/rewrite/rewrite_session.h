@@ -70,6 +70,11 @@ class RewriteSession : public QObject {
 
   // Applies on a worker (the window blocks input meanwhile); ends in applied() or applyFailed().
   void apply(Scope scope, int matchIndex = -1, const QString& rule = {});
+  // Another tool's edit of the document's model (quantization) as one undoable command: `edit` runs
+  // on the worker inside a journal, like an apply, and ends in applied() or applyFailed(). A failing
+  // or cancelled edit leaves the model as it was.
+  using ModelEdit = std::function<Status(Model& model, const ProgressFn& progress)>;
+  void applyEdit(const QString& label, ModelEdit edit);
   // Before/after of one match without committing it; ends in previewReady() or previewFailed().
   void requestPreview(int matchIndex);
   bool isBusy() const { return running_ != nullptr || !queue_.empty(); }

@@ -42,21 +42,21 @@ Status dynamicQuantizeMatMulK(Context& ctx) {
   float zp = scale == 0 ? 0.0f : std::clamp(std::nearbyint(-lo / scale), 0.0f, 255.0f);
   float div = scale == 0 ? 1.0f : scale;
   std::int64_t M = A.size() / K;
-  Array Aq = Array::uninitialized(kFloat, {M, K});
+  // The integer products summed in double: exact, as MatMulInteger's int32 accumulation is.
+  Array Aq = Array::uninitialized(kDouble, {M, K});
   for (std::int64_t i = 0; i < A.size(); ++i)
-    Aq.data<float>()[i] = std::clamp(std::nearbyint(pa[i] / div) + zp, 0.0f, 255.0f) - zp;
-  Array Bc = Array::uninitialized(kFloat, {K, N});
+    Aq.data<double>()[i] = static_cast<double>(std::clamp(std::nearbyint(pa[i] / div) + zp, 0.0f, 255.0f) - zp);
+  Array Bc = Array::uninitialized(kDouble, {K, N});
   for (std::int64_t k = 0; k < K; ++k)
     for (std::int64_t n = 0; n < N; ++n) {
       double q = B.dtype() == kInt8 ? B.data<std::int8_t>()[k * N + n] : B.data<std::uint8_t>()[k * N + n];
-      Bc.data<float>()[k * N + n] = static_cast<float>(q - perColumn(bz, n));
+      Bc.data<double>()[k * N + n] = q - perColumn(bz, n);
     }
   std::vector<std::int64_t> shape = A.shape();
   shape.back() = N;
+  Array acc = Array::uninitialized(kDouble, {M, N});
+  gemm<double>(false, false, M, N, K, Aq.data<double>(), Bc.data<double>(), acc.data<double>(), false, 1.0);
   Array Y = Array::uninitialized(kFloat, shape);
-  // Products of 8-bit integers summed in float stay exact up to K = 2^24 / 2^16 = 256 terms; beyond
-  // that the sum is still within float rounding of the int32 one, which is what ORT's output shows too.
-  gemm<float>(false, false, M, N, K, Aq.data<float>(), Bc.data<float>(), Y.data<float>(), false, 1.0f);
   std::vector<double> bias;
   if (ctx.hasInput(4)) {
     auto b = arrayToDoubles(ctx.input(4));
@@ -68,7 +68,7 @@ Status dynamicQuantizeMatMulK(Context& ctx) {
   for (std::int64_t i = 0; i < M; ++i)
     for (std::int64_t n = 0; n < N; ++n) {
       float s = scale * static_cast<float>(perColumn(bs.value(), n));
-      py[i * N + n] = py[i * N + n] * s + (bias.empty() ? 0.0f : static_cast<float>(bias[static_cast<std::size_t>(n)]));
+      py[i * N + n] = static_cast<float>(acc.data<double>()[i * N + n]) * s + (bias.empty() ? 0.0f : static_cast<float>(bias[static_cast<std::size_t>(n)]));
     }
   ctx.setOutput(0, Y);
   return Status::ok();

@@ -126,7 +126,7 @@ Result<ConvertReport> convertBlockedWeights(Model& model, BlockedFormat to) {
         if (!sv) return sv.status();
         Graph::NewNode d;
         d.opType = "DequantizeLinear";
-        d.name = freshName(g, base + "_DequantizeLinear");
+        d.name = freshNodeName(g, base + "_DequantizeLinear");
         d.inputs = {dv.value(), sv.value()};
         if (t.hasZeroPoint) {
           t.zeroPoint.set_name(freshName(g, t.zeroPoint.name()));
@@ -144,7 +144,7 @@ Result<ConvertReport> convertBlockedWeights(Model& model, BlockedFormat to) {
         Value* bias = n->input(5);
         Graph::NewNode m;
         m.opType = "MatMul";
-        m.name = freshName(g, label(*n) + "_MatMul");
+        m.name = freshNodeName(g, label(*n) + "_MatMul");
         m.inputs = {n->input(0), dn.value()->output(0)};
         m.outputNames = {bias ? freshName(g, *keep + "_matmul") : *keep};
         auto mn = g.addNode(std::move(m), n);
@@ -153,7 +153,7 @@ Result<ConvertReport> convertBlockedWeights(Model& model, BlockedFormat to) {
         if (bias) {
           Graph::NewNode a;
           a.opType = "Add";
-          a.name = freshName(g, label(*n) + "_bias");
+          a.name = freshNodeName(g, label(*n) + "_bias");
           a.inputs = {out, bias};
           a.outputNames = {*keep};
           auto an = g.addNode(std::move(a), n);
@@ -212,7 +212,7 @@ Result<ConvertReport> convertBlockedWeights(Model& model, BlockedFormat to) {
         Graph::NewNode m;
         m.opType = "MatMulNBits";
         m.domain = "com.microsoft";
-        m.name = freshName(g, label(*mm) + "_MatMulNBits");
+        m.name = freshNodeName(g, label(*mm) + "_MatMulNBits");
         m.inputs = {mm->input(0), bv.value(), sv.value()};
         if (zv) m.inputs.push_back(zv);
         m.outputNames = {*keep};

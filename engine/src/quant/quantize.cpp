@@ -146,14 +146,14 @@ struct Rewriter {
       }
       Graph::NewNode q;
       q.opType = "QuantizeLinear";
-      q.name = freshName(g, v->name() + "_QuantizeLinear");
+      q.name = freshNodeName(g, v->name() + "_QuantizeLinear");
       q.inputs = {v, s.value(), z.value()};
       q.outputNames = {freshName(g, v->name() + "_quantized")};
       auto qn = g.addNode(std::move(q), before);
       if (!qn) return qn.status();
       Graph::NewNode d;
       d.opType = "DequantizeLinear";
-      d.name = freshName(g, v->name() + "_DequantizeLinear");
+      d.name = freshNodeName(g, v->name() + "_DequantizeLinear");
       d.inputs = {qn.value()->output(0), s.value(), z.value()};
       d.outputNames = {freshName(g, v->name() + "_dequantized")};
       auto dn = g.addNode(std::move(d), before);
@@ -200,7 +200,7 @@ struct Rewriter {
     if (!zt) return zt.status();
     Graph::NewNode d;
     d.opType = "DequantizeLinear";
-    d.name = freshName(g, w->name() + "_DequantizeLinear");
+    d.name = freshNodeName(g, w->name() + "_DequantizeLinear");
     d.inputs = {qt.value(), st.value(), zt.value()};
     d.outputNames = {freshName(g, w->name() + "_dequantized")};
     d.attributes = {intAttr("axis", axis)};
@@ -234,7 +234,7 @@ struct Rewriter {
     if (!st) return st.status();
     Graph::NewNode d;
     d.opType = "DequantizeLinear";
-    d.name = freshName(g, b->name() + "_DequantizeLinear");
+    d.name = freshNodeName(g, b->name() + "_DequantizeLinear");
     d.inputs = {qt.value(), st.value()};
     d.outputNames = {freshName(g, b->name() + "_dequantized")};
     d.attributes = {intAttr("axis", 0)};
@@ -265,6 +265,8 @@ struct Rewriter {
     }
     Value* r = act->output(0);
     if (!cal || !cal->stats.count(r->name())) return std::string();
+    // Only when the activation's output will be quantized: the Q's saturation is what replaces it.
+    if (r->isGraphOutput() || !readByEligible(r)) return std::string();
     std::string floatName = r->name();
     // y takes the activation's output name, so graph outputs and readers keep theirs.
     auto keep = library::takeName(g, r);
@@ -353,7 +355,7 @@ struct Rewriter {
       if (!folded) return folded.status();
       Value* y = n->output(0);
       std::string statsName = folded.value().empty() ? y->name() : folded.value();
-      if (!y->isGraphOutput() && !y->uses().empty()) {
+      if (!y->isGraphOutput() && !y->uses().empty() && (sameScale || readByEligible(y))) {
         std::optional<QParams> p = sameScale ? std::optional<QParams>(paramsOf[logical(n->input(static_cast<std::size_t>(acts[0])))]) : paramsFor(statsName);
         if (p) {
           std::vector<std::pair<Node*, int>> readers;
@@ -369,10 +371,39 @@ struct Rewriter {
     return Status::ok();
   }
 
+  // Nodes the static pass will quantize, decided before it changes anything: an output gets its own
+  // Q/DQ only when a reader will take it quantized (a QLinear chain can form); otherwise the extra
+  // rounding costs accuracy and buys no integer kernel.
+  std::set<const Node*> eligible;
+  void findEligible(const std::vector<Node*>& order) {
+    for (Node* n : order) {
+      if (!isDefault(*n) || o.exclude.count(nodeName(*n)) || !n->output(0) || !cal->stats.count(n->output(0)->name())) continue;
+      const std::string& op = n->opType();
+      if (o.placement.sameScaleOps.count(op)) {
+        Node* p = n->input(0) ? n->input(0)->producer() : nullptr;
+        if (p && eligible.count(p)) eligible.insert(n);
+        continue;
+      }
+      if (!o.placement.ops.count(op)) continue;
+      bool ok = true;
+      if (op == "Concat" || op == "Add" || op == "Mul" || op == "Sub")
+        for (Value* in : n->inputs()) ok = ok && in && isFloatActivation(in, cal);
+      else if (op != "Conv" && op != "MatMul" && op != "Gemm")
+        ok = n->input(0) && isFloatActivation(n->input(0), cal);
+      if (ok) eligible.insert(n);
+    }
+  }
+  bool readByEligible(const Value* v) const {
+    for (const Use& u : v->uses())
+      if (eligible.count(u.node)) return true;
+    return false;
+  }
+
   Status runStatic() {
     if (!cal) return Status(ErrorCode::InvalidArgument, "static quantization needs a calibration (sample data or the seeded random fallback)");
     auto order = g.topologicalOrder();
     if (!order) return order.status();
+    findEligible(order.value());
     for (Node* n : order.value()) {
       if (!isDefault(*n)) continue;
       const std::string& op = n->opType();
@@ -406,7 +437,7 @@ struct Rewriter {
     if (it != dynOf.end()) return it->second;
     Graph::NewNode d;
     d.opType = "DynamicQuantizeLinear";
-    d.name = freshName(g, x->name() + "_DynamicQuantizeLinear");
+    d.name = freshNodeName(g, x->name() + "_DynamicQuantizeLinear");
     d.inputs = {x};
     d.outputNames = {freshName(g, x->name() + "_quantized"), freshName(g, x->name() + "_scale"), freshName(g, x->name() + "_zero_point")};
     const Node* at = before;
@@ -472,7 +503,7 @@ struct Rewriter {
       Graph::NewNode d;
       d.opType = "DynamicQuantizeMatMul";
       d.domain = "com.microsoft";
-      d.name = freshName(g, qn.node + "_quant");
+      d.name = freshNodeName(g, qn.node + "_quant");
       d.inputs = {a, bq.value(), bs.value(), bz.value()};
       if (bias && bias->initializer() && bias->initializer()->dims().size() == 1) d.inputs.push_back(bias), bias = nullptr;
       d.outputNames = {bias ? freshName(g, *keep + "_matmul") : *keep};
@@ -484,7 +515,7 @@ struct Rewriter {
       if (bias) {
         Graph::NewNode add;
         add.opType = "Add";
-        add.name = freshName(g, qn.node + "_bias");
+        add.name = freshNodeName(g, qn.node + "_bias");
         add.inputs = {out, bias};
         add.outputNames = {*keep};
         auto an = g.addNode(std::move(add), n);
@@ -501,7 +532,7 @@ struct Rewriter {
       auto addNode = [&](std::string opType, std::vector<Value*> inputs, std::string out, std::vector<onnx::AttributeProto> attrs = {}) -> Result<Value*> {
         Graph::NewNode s;
         s.opType = std::move(opType);
-        s.name = freshName(g, qn.node + "_" + s.opType);
+        s.name = freshNodeName(g, qn.node + "_" + s.opType);
         s.inputs = std::move(inputs);
         s.outputNames = {std::move(out)};
         s.attributes = std::move(attrs);
@@ -594,7 +625,7 @@ struct Rewriter {
       if (!st) return st.status();
       Graph::NewNode m;
       m.opType = "Mul";
-      m.name = freshName(g, qn.node + "_awq_scale");
+      m.name = freshNodeName(g, qn.node + "_awq_scale");
       m.inputs = {a, st.value()};
       m.outputNames = {freshName(g, a->name() + "_awq_scaled")};
       auto mn = g.addNode(std::move(m), n);
@@ -612,7 +643,7 @@ struct Rewriter {
       Graph::NewNode m;
       m.opType = "MatMulNBits";
       m.domain = "com.microsoft";
-      m.name = freshName(g, qn.node + "_MatMulNBits");
+      m.name = freshNodeName(g, qn.node + "_MatMulNBits");
       m.inputs = {x, bt.value(), st.value()};
       if (!t.zeroPoints.empty()) {
         auto zt = addInit(tensor(b->name() + "_zero_points", kUInt8, {static_cast<std::int64_t>(t.zeroPoints.size())}, t.zeroPoints.data(), t.zeroPoints.size()));
@@ -636,7 +667,7 @@ struct Rewriter {
       if (!st) return st.status();
       Graph::NewNode d;
       d.opType = "DequantizeLinear";
-      d.name = freshName(g, b->name() + "_DequantizeLinear");
+      d.name = freshNodeName(g, b->name() + "_DequantizeLinear");
       d.inputs = {dt.value(), st.value()};
       if (t.hasZeroPoint) {
         auto zt = addInit(t.zeroPoint);
@@ -649,7 +680,7 @@ struct Rewriter {
       if (!dn) return dn.status();
       Graph::NewNode m;
       m.opType = "MatMul";
-      m.name = freshName(g, qn.node + "_blocked");
+      m.name = freshNodeName(g, qn.node + "_blocked");
       m.inputs = {x, dn.value()->output(0)};
       m.outputNames = {*keep};
       m.docString = provenance(qn.node);
@@ -726,7 +757,7 @@ struct Rewriter {
     if (!st) return st.status();
     Graph::NewNode d;
     d.opType = "DequantizeLinear";
-    d.name = freshName(g, table->name() + "_DequantizeLinear");
+    d.name = freshNodeName(g, table->name() + "_DequantizeLinear");
     d.inputs = {dt.value(), st.value()};
     if (qt.hasZeroPoint) {
       auto zt = addInit(qt.zeroPoint);
