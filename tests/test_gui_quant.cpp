@@ -1,6 +1,10 @@
 // Quantization in the studio, offscreen: calibrate on a worker, the per-node SQNR heatmap on the
 // canvas overlay, clicking a node keeps it in float and re-scores, apply as one undo step, undo.
 #include <QCheckBox>
+#include <QComboBox>
+#include <QDockWidget>
+#include <QLabel>
+#include <QPushButton>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTreeWidget>
@@ -90,6 +94,7 @@ class TestGuiQuant : public QObject {
     // Calibrate runs on a worker and ends in scores for both Convs.
     QSignalSpy scored(panel, &graft::QuantPanel::scored);
     QSignalSpy overlays(panel, &graft::QuantPanel::overlayChanged);
+    QTRY_VERIFY_WITH_TIMEOUT(panel->calibrateButton()->isEnabled(), 20000);
     panel->calibrateButton()->click();
     QVERIFY(panel->isBusy() || scored.count() == 1);
     QTRY_COMPARE_WITH_TIMEOUT(scored.count(), 1, 30000);

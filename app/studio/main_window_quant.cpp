@@ -1,9 +1,11 @@
 // The main window's quantization part: the Quantize dock beside the Rewrite dock, its heatmap on
 // the canvas, clicking nodes to keep them in float, and Save As for the quantized result.
+#include <QCheckBox>
 #include <QDockWidget>
 #include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QScrollArea>
 
 #include "canvas/graph_canvas.h"
 #include "main_window.h"
@@ -17,7 +19,12 @@ void MainWindow::createQuant() {
   quantPanel_->setObjectName(QStringLiteral("quantPanel"));
   quantDock_ = new QDockWidget(tr("Quantize"), this);
   quantDock_->setObjectName(QStringLiteral("quantDock"));
-  quantDock_->setWidget(quantPanel_);
+  // Scrolled: the form is taller than a small window, and a dock's minimum height would grow it.
+  auto* scroll = new QScrollArea(quantDock_);
+  scroll->setWidgetResizable(true);
+  scroll->setFrameShape(QFrame::NoFrame);
+  scroll->setWidget(quantPanel_);
+  quantDock_->setWidget(scroll);
   addDockWidget(Qt::LeftDockWidgetArea, quantDock_);
   if (rewriteDock_) tabifyDockWidget(rewriteDock_, quantDock_);
   if (modelDock_) modelDock_->raise();

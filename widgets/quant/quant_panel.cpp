@@ -205,6 +205,15 @@ QuantPanel::QuantPanel(RewriteSession* session, QWidget* parent) : QWidget(paren
     updateButtons();
   });
   connect(session_, &RewriteSession::busyChanged, this, [this] { updateButtons(); });
+  // A newly opened model: the session announces it with its (empty) match list.
+  connect(session_, &RewriteSession::matchesChanged, this, [this] {
+    if (calibration_ && !calibrationCurrent() && result_) {
+      result_.reset();
+      excluded_.clear();
+      rebuild();
+    }
+    updateButtons();
+  });
   onModeChanged();
 }
 
