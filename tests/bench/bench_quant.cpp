@@ -178,6 +178,10 @@ int main(int argc, char** argv) {
     auto secs = [](auto t) { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count(); };
     std::printf("  calibration %.1f s; float weights %.2f MiB\n", secs(t0), 0.0);
     auto profile = findProfile("onnxruntime-cpu");
+    if (!profile) {
+      std::printf("  %s (set GRAFT_PROFILE_PATH to resources/profiles)\n", profile.message().c_str());
+      return 1;
+    }
     auto run = [&](const char* label, QuantizeOptions o, const char* file) {
       auto t = std::chrono::steady_clock::now();
       auto r = quantizeAndScore(m, o, cal.value().get(), data.value(), std::nullopt);

@@ -204,7 +204,14 @@ QuantPanel::QuantPanel(RewriteSession* session, QWidget* parent) : QWidget(paren
     }
     updateButtons();
   });
-  connect(session_, &RewriteSession::busyChanged, this, [this] { updateButtons(); });
+  connect(session_, &RewriteSession::busyChanged, this, [this](bool busy) {
+    updateButtons();
+    if (!busy && pendingStart_) {
+      bool calibrateFirst = pendingStart_ == 2;
+      pendingStart_ = 0;
+      start(calibrateFirst);
+    }
+  });
   // A newly opened model: the session announces it with its (empty) match list.
   connect(session_, &RewriteSession::matchesChanged, this, [this] {
     if (calibration_ && !calibrationCurrent() && result_) {
@@ -289,7 +296,12 @@ void QuantPanel::cancel() {
 
 void QuantPanel::start(bool calibrateFirst) {
   const auto& doc = session_->document();
-  if (!doc || !doc->model || isBusy() || session_->isBusy()) return;
+  if (!doc || !doc->model || isBusy()) return;
+  // The session's own jobs (matching, analysis) read the model too: start once they are done.
+  if (session_->isBusy()) {
+    pendingStart_ = calibrateFirst ? 2 : std::max(pendingStart_, 1);
+    return;
+  }
   auto model = std::shared_ptr<const Model>(doc, doc->model.get());
   auto options = currentOptions();
   std::optional<double> target;

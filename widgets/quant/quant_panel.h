@@ -53,7 +53,7 @@ class QuantPanel : public QWidget {
   // Quantizes a copy with the current options and exclusions and scores it on the held-back samples.
   void rescore();
   void cancel();
-  bool isBusy() const { return watcher_->isRunning(); }
+  bool isBusy() const { return watcher_->isRunning() || pendingStart_ != 0; }
   // Keeps a node in float (or quantizes it again) and re-scores at once.
   void toggleExclusion(const QString& nodeName);
   const std::set<std::string>& excluded() const { return excluded_; }
@@ -120,6 +120,7 @@ class QuantPanel : public QWidget {
   std::shared_ptr<CanvasOverlay> overlay_;
   std::set<std::string> excluded_;
   bool rescoreQueued_ = false;
+  int pendingStart_ = 0;  // 1: score, 2: calibrate, once the session's job ends
 };
 
 }  // namespace graft

@@ -234,7 +234,7 @@ std::vector<QuantProblem> validateQuantization(const Model& model);
 // ------------------------------------------------------------------------- error analysis
 
 struct NodeError {
-  std::string node, opType, output;
+  std::string node, opType, output;  // output: the float value it is compared with
   double sqnr = 0;    // dB; +inf when identical
   double cosine = 1;
 };

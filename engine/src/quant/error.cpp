@@ -118,7 +118,7 @@ Result<ErrorReport> analyzeError(const Model& quantized, const QuantizeReport& r
     NodeError e;
     e.node = scored[k]->node;
     e.opType = scored[k]->opType;
-    e.output = scored[k]->output;
+    e.output = scored[k]->floatOutput;  // the float graph's name: what views and exclusion look up
     e.sqnr = nodeAcc[k].sqnr();
     e.cosine = nodeAcc[k].cosine();
     out.nodes.push_back(e);

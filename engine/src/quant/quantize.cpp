@@ -366,6 +366,10 @@ struct Rewriter {
       floatOut = statsName;
     }
     qn.output = n->output(0) ? n->output(0)->name() : "";
+    // Scored after its own output rounding: with a folded Relu only the DequantizeLinear output
+    // carries the clamp, so the raw output would not stand for the float Relu's value.
+    if (n->output(0))
+      if (auto it = dqOf.find(n->output(0)); it != dqOf.end()) qn.output = it->second->name();
     qn.floatOutput = floatOut;
     report.nodes.push_back(qn);
     return Status::ok();
