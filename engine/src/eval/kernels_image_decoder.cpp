@@ -1,7 +1,10 @@
 // ImageDecoder (opset 20): encoded image bytes to an [H, W, C] uint8 tensor. PNG and JPEG go
 // through libpng and libjpeg (Debian's, which Qt already pulls in); BMP, PNM and uncompressed
-// TIFF are simple enough to read here. JPEG 2000 and WebP are refused with the reason.
+// TIFF are simple enough to read here; WebP goes through libwebp and JPEG 2000 through OpenJPEG
+// (the decoders the ONNX reference's imaging libraries use, so pixels agree bit for bit).
+#include <algorithm>
 #include <cctype>
+#include <memory>
 #include <csetjmp>
 #include <cstdio>
 #include <cstring>
@@ -9,7 +12,9 @@
 #include <vector>
 
 #include <jpeglib.h>
+#include <openjpeg.h>
 #include <png.h>
+#include <webp/decode.h>
 
 #include "eval/kernel.h"
 
@@ -205,6 +210,85 @@ Result<Image> decodeTiff(Bytes in) {
   return out;
 }
 
+Result<Image> decodeWebp(Bytes in) {
+  int w = 0, h = 0;
+  if (!WebPGetInfo(in.data(), in.size(), &w, &h)) return Status(ErrorCode::Corrupt, "not a readable WebP image");
+  Image out{w, h, std::vector<std::uint8_t>(static_cast<std::size_t>(w) * static_cast<std::size_t>(h) * 3)};
+  if (!WebPDecodeRGBInto(in.data(), in.size(), out.rgb.data(), out.rgb.size(), w * 3))
+    return Status(ErrorCode::Corrupt, "WebP data is damaged");
+  return out;
+}
+
+// OpenJPEG reads from a stream; this one serves the tensor's bytes.
+struct Jp2Source {
+  Bytes data;
+  std::size_t at = 0;
+};
+
+OPJ_SIZE_T jp2Read(void* buf, OPJ_SIZE_T n, void* user) {
+  auto* s = static_cast<Jp2Source*>(user);
+  if (s->at >= s->data.size()) return static_cast<OPJ_SIZE_T>(-1);
+  n = std::min<OPJ_SIZE_T>(n, s->data.size() - s->at);
+  std::memcpy(buf, s->data.data() + s->at, n);
+  s->at += n;
+  return n;
+}
+OPJ_OFF_T jp2Skip(OPJ_OFF_T n, void* user) {
+  auto* s = static_cast<Jp2Source*>(user);
+  auto to = std::clamp<OPJ_OFF_T>(static_cast<OPJ_OFF_T>(s->at) + n, 0, static_cast<OPJ_OFF_T>(s->data.size()));
+  OPJ_OFF_T moved = to - static_cast<OPJ_OFF_T>(s->at);
+  s->at = static_cast<std::size_t>(to);
+  return moved;
+}
+OPJ_BOOL jp2Seek(OPJ_OFF_T n, void* user) {
+  auto* s = static_cast<Jp2Source*>(user);
+  if (n < 0 || static_cast<std::size_t>(n) > s->data.size()) return OPJ_FALSE;
+  s->at = static_cast<std::size_t>(n);
+  return OPJ_TRUE;
+}
+
+Result<Image> decodeJpeg2000(Bytes in, bool codestream) {
+  std::unique_ptr<opj_codec_t, void (*)(opj_codec_t*)> codec(opj_create_decompress(codestream ? OPJ_CODEC_J2K : OPJ_CODEC_JP2),
+                                                             opj_destroy_codec);
+  opj_set_info_handler(codec.get(), nullptr, nullptr);
+  opj_set_warning_handler(codec.get(), nullptr, nullptr);
+  opj_set_error_handler(codec.get(), nullptr, nullptr);
+  opj_dparameters_t params;
+  opj_set_default_decoder_parameters(&params);
+  if (!opj_setup_decoder(codec.get(), &params)) return Status(ErrorCode::Internal, "JPEG 2000 decoder could not be set up");
+  Jp2Source src{in};
+  std::unique_ptr<opj_stream_t, void (*)(opj_stream_t*)> stream(opj_stream_create(1 << 16, OPJ_TRUE), opj_stream_destroy);
+  opj_stream_set_user_data(stream.get(), &src, nullptr);
+  opj_stream_set_user_data_length(stream.get(), in.size());
+  opj_stream_set_read_function(stream.get(), jp2Read);
+  opj_stream_set_skip_function(stream.get(), jp2Skip);
+  opj_stream_set_seek_function(stream.get(), jp2Seek);
+  opj_image_t* raw = nullptr;
+  if (!opj_read_header(stream.get(), codec.get(), &raw)) return Status(ErrorCode::Corrupt, "JPEG 2000 header is not readable");
+  std::unique_ptr<opj_image_t, void (*)(opj_image_t*)> image(raw, opj_image_destroy);
+  if (!opj_decode(codec.get(), stream.get(), image.get()) || !opj_end_decompress(codec.get(), stream.get()))
+    return Status(ErrorCode::Corrupt, "JPEG 2000 data is damaged");
+  if (image->numcomps < 1) return Status(ErrorCode::Corrupt, "JPEG 2000 image has no components");
+  const opj_image_comp_t& c0 = image->comps[0];
+  std::int64_t W = c0.w, H = c0.h;
+  bool color = image->numcomps >= 3;
+  for (OPJ_UINT32 c = 0; c < (color ? 3u : 1u); ++c) {
+    const opj_image_comp_t& ci = image->comps[c];
+    if (ci.w != c0.w || ci.h != c0.h || ci.prec > 16 || !ci.data)
+      return Status(ErrorCode::Unsupported, "only JPEG 2000 images whose colour components share one size are supported");
+  }
+  Image out{W, H, std::vector<std::uint8_t>(static_cast<std::size_t>(W * H * 3))};
+  for (std::int64_t i = 0; i < W * H; ++i)
+    for (int c = 0; c < 3; ++c) {
+      const opj_image_comp_t& ci = image->comps[color ? c : 0];
+      std::int64_t v = ci.data[i] + (ci.sgnd ? (1ll << (ci.prec - 1)) : 0);
+      if (ci.prec > 8) v >>= (ci.prec - 8);
+      else if (ci.prec < 8) v <<= (8 - ci.prec);
+      out.rgb[static_cast<std::size_t>(i * 3 + c)] = static_cast<std::uint8_t>(std::clamp<std::int64_t>(v, 0, 255));
+    }
+  return out;
+}
+
 Result<Image> decode(Bytes in) {
   auto starts = [&](const char* magic, std::size_t at = 0) {
     std::size_t n = std::strlen(magic);
@@ -215,10 +299,10 @@ Result<Image> decode(Bytes in) {
   if (starts("BM")) return decodeBmp(in);
   if (in.size() > 2 && in[0] == 'P' && (in[1] == '5' || in[1] == '6')) return decodePnm(in);
   if (starts("II*") || starts("MM\x00*")) return decodeTiff(in);
-  if (starts("RIFF") && starts("WEBP", 8)) return Status(ErrorCode::Unsupported, "WebP images cannot be decoded here (no WebP decoder is built in)");
-  if (starts("\x00\x00\x00\x0cjP") || starts("\xff\x4f\xff\x51"))
-    return Status(ErrorCode::Unsupported, "JPEG 2000 images cannot be decoded here (no JPEG 2000 decoder is built in)");
-  return Status(ErrorCode::Unsupported, "unknown image format (PNG, JPEG, BMP, PNM and uncompressed TIFF are supported)");
+  if (starts("RIFF") && starts("WEBP", 8)) return decodeWebp(in);
+  if (in.size() >= 12 && std::memcmp(in.data(), "\x00\x00\x00\x0cjP", 6) == 0) return decodeJpeg2000(in, false);
+  if (starts("\xff\x4f\xff\x51")) return decodeJpeg2000(in, true);
+  return Status(ErrorCode::Unsupported, "unknown image format (PNG, JPEG, JPEG 2000, WebP, BMP, PNM and uncompressed TIFF are supported)");
 }
 
 Status imageDecoderK(Context& ctx) {
