@@ -25,6 +25,7 @@
 #include "rewrite/rewrite_session.h"
 
 #include <QCheckBox>
+#include <QLabel>
 #include <QDockWidget>
 #include <QPushButton>
 #include <QScrollArea>
@@ -186,8 +187,14 @@ class TestGuiFirstUse : public QObject {
     MainWindow w(MainWindow::Options{false, false});
     w.resize(1200, 800);
     w.show();
+    QString error;
+    QVERIFY2(w.chooseBackend(QStringLiteral("onnxruntime-cpu"), &error), qPrintable(error));
     QVERIFY(openAndWait(w, big_));
     QVERIFY(w.document()->analysisPending);
+    // The rewrite dock says why nothing is matched yet, not "Open a model".
+    auto* summary = w.rewritePanel()->findChild<QLabel*>(QStringLiteral("rewriteSummary"));
+    QVERIFY(summary);
+    QVERIFY2(summary->text().contains(QStringLiteral("Analysing")), qPrintable(summary->text()));
     QVERIFY(w.selectNode("/h.400/attn/Softmax"));
     QVERIFY(settle(*w.graphCanvas()));
     QVERIFY(w.graphCanvas()->selectedNode());
@@ -430,6 +437,43 @@ class TestGuiFirstUse : public QObject {
     panel->setRuleShown("fuse.gelu", false);
     QVERIFY(panel->overlayFilter().hidden.count("fuse.gelu"));
     QCOMPARE(changed.count(), 2);
+  }
+
+  void whyNotGroupsByRuleAndHidesTheRestBehindShowAll() {
+    MainWindow w(MainWindow::Options{false, false});
+    w.resize(1600, 1000);
+    w.show();
+    QVERIFY(openAndWait(w, decoder_));
+    QString error;
+    QVERIFY2(w.chooseBackend(QStringLiteral("onnxruntime-cpu"), &error), qPrintable(error));
+    RewriteSession* session = w.rewriteSession();
+    QTRY_VERIFY_WITH_TIMEOUT(session->reportCurrent() && !session->isBusy(), 60000);
+    const MatchReport& report = *session->report();
+    const RankedNearMisses kept = rankNearMisses(report), all = rankNearMisses(report, true);
+    QVERIFY2(kept.shown > 0 && all.shown > kept.shown,
+             qPrintable(QStringLiteral("the decoder should have near misses beyond those kept: %1 of %2").arg(kept.shown).arg(all.shown)));
+    RewritePanel* panel = w.rewritePanel();
+    QTreeWidget* tree = panel->whyNotTree();
+    auto check = [&](const RankedNearMisses& want) {
+      QCOMPARE(tree->topLevelItemCount(), static_cast<int>(want.groups.size()));
+      for (int i = 0; i < tree->topLevelItemCount(); ++i) {
+        QTreeWidgetItem* g = tree->topLevelItem(i);
+        // Each group names its rule and holds that rule's near misses, each with its reason.
+        const auto& group = want.groups[static_cast<size_t>(i)];
+        QVERIFY2(g->text(0).startsWith(QString::fromStdString(group.rule)), qPrintable(g->text(0)));
+        QCOMPARE(g->childCount(), static_cast<int>(group.shown.size()));
+        for (int c = 0; c < g->childCount(); ++c) QVERIFY(!g->child(c)->text(1).isEmpty());
+      }
+    };
+    check(kept);
+    QVERIFY(panel->showAllNearMissesBox()->isEnabled());
+    QVERIFY(panel->showAllNearMissesBox()->text().contains(QString::number(all.shown)));
+    panel->showAllNearMissesBox()->setChecked(true);
+    check(all);
+    // Choosing a near miss selects its root on the canvas.
+    QTreeWidgetItem* first = tree->topLevelItem(0)->child(0);
+    tree->setCurrentItem(first);
+    QTRY_VERIFY(w.graphCanvas()->selectedNode() != nullptr);
   }
 
   void tensorValuesSaveAsNpy() {

@@ -21,7 +21,7 @@ namespace graft {
 
 namespace {
 
-enum ItemKind { RuleItem = 1, MatchItem, FuseItem, FuseGroupItem, WhyNotItem, BlockItem };
+enum ItemKind { RuleItem = 1, MatchItem, FuseItem, FuseGroupItem, WhyNotItem, BlockItem, WhyNotGroupItem };
 constexpr int kKindRole = Qt::UserRole;
 constexpr int kIndexRole = Qt::UserRole + 1;
 constexpr int kRuleRole = Qt::UserRole + 2;
@@ -110,12 +110,21 @@ RewritePanel::RewritePanel(RewriteSession* session, QWidget* parent) : QWidget(p
   matches_->setTextElideMode(Qt::ElideRight);
   auto* elideStart = new ElideStartDelegate(this);
   matches_->setItemDelegateForColumn(3, elideStart);
-  whyNot_ = makeTree({tr("Rule"), tr("At"), tr("Why not")}, "rewriteWhyNot");
+  // Near misses grouped by rule; by default only what the engine's ranking keeps (a real part
+  // matched, or only a condition failed), the rest behind "Show all".
+  auto* whyNotPage = new QWidget(this);
+  auto* whyNotLayout = new QVBoxLayout(whyNotPage);
+  whyNotLayout->setContentsMargins(0, 2, 0, 0);
+  showAllNearMisses_ = new QCheckBox(tr("Show all near misses"), whyNotPage);
+  showAllNearMisses_->setObjectName(QStringLiteral("rewriteShowAllNearMisses"));
+  showAllNearMisses_->setToolTip(tr("Also list attempts that failed at their first node or repeat a failure already shown"));
+  connect(showAllNearMisses_, &QCheckBox::toggled, this, [this] { rebuild(); });
+  whyNot_ = makeTree({tr("Rule / at"), tr("Why not")}, "rewriteWhyNot");
   whyNot_->setTextElideMode(Qt::ElideRight);
-  whyNot_->setItemDelegateForColumn(1, elideStart);
-  whyNot_->setRootIsDecorated(false);
-  whyNot_->header()->resizeSection(0, 140);
-  whyNot_->header()->resizeSection(1, 160);
+  whyNot_->setItemDelegateForColumn(0, elideStart);
+  whyNot_->header()->resizeSection(0, 220);
+  whyNotLayout->addWidget(showAllNearMisses_);
+  whyNotLayout->addWidget(whyNot_, 1);
   blocks_ = makeTree({tr("Node"), tr("Op"), tr("Why it blocks")}, "rewriteBlocks");
   blocks_->setTextElideMode(Qt::ElideRight);
   blocks_->setItemDelegateForColumn(0, elideStart);
@@ -123,7 +132,7 @@ RewritePanel::RewritePanel(RewriteSession* session, QWidget* parent) : QWidget(p
   blocks_->header()->resizeSection(0, 160);
   blocks_->header()->resizeSection(1, 90);
   tabs_->addTab(matches_, tr("Matches"));
-  tabs_->addTab(whyNot_, tr("Why not"));
+  tabs_->addTab(whyNotPage, tr("Why not"));
   tabs_->addTab(blocks_, tr("Blocks"));
   layout->addWidget(tabs_, 1);
 
@@ -334,18 +343,35 @@ void RewritePanel::rebuild() {
       item->setData(0, kIndexRole, static_cast<int>(i));
     }
   }
-  const RankedNearMisses ranked = rankNearMisses(*report);
-  for (const auto& group : ranked.groups)
+  const bool allNearMisses = showAllNearMisses_->isChecked();
+  const RankedNearMisses ranked = rankNearMisses(*report, allNearMisses);
+  const RankedNearMisses kept = allNearMisses ? rankNearMisses(*report) : ranked;
+  for (const auto& group : ranked.groups) {
+    auto* top = new QTreeWidgetItem(whyNot_);
+    top->setText(0, group.shown.size() == group.total ? QStringLiteral("%1 (%2)").arg(QString::fromStdString(group.rule)).arg(group.total)
+                                                      : tr("%1 (%2 of %3)")
+                                                            .arg(QString::fromStdString(group.rule))
+                                                            .arg(group.shown.size())
+                                                            .arg(group.total));
+    top->setData(0, kKindRole, WhyNotGroupItem);
+    top->setData(0, kRuleRole, QString::fromStdString(group.rule));
+    top->setForeground(0, kWhyNotColor);
+    top->setFirstColumnSpanned(true);
+    if (const auto* r = session_->rewriter()->findRule(group.rule)) top->setToolTip(0, QString::fromStdString((*r)->description()));
     for (size_t i : group.shown) {
       const NearMiss& nm = report->nearMisses[i];
-      auto* item = new QTreeWidgetItem(whyNot_);
-      item->setText(0, QString::fromStdString(nm.rule));
-      item->setText(1, QString::fromStdString(nm.rootName));
-      item->setText(2, QString::fromStdString(nm.reason));
-      item->setToolTip(2, QString::fromStdString(nm.reason));
+      auto* item = new QTreeWidgetItem(top);
+      item->setText(0, QString::fromStdString(nm.rootName));
+      item->setToolTip(0, QString::fromStdString(nm.rootName));
+      item->setText(1, QString::fromStdString(nm.reason));
+      item->setToolTip(1, QString::fromStdString(nm.reason));
       item->setData(0, kKindRole, WhyNotItem);
       item->setData(0, kIndexRole, static_cast<int>(i));
     }
+  }
+  if (ranked.groups.size() <= 3) whyNot_->expandAll();
+  showAllNearMisses_->setText(tr("Show all near misses (%1 in all, %2 kept)").arg(kept.total).arg(kept.shown));
+  showAllNearMisses_->setEnabled(kept.total > kept.shown || allNearMisses);
   for (size_t i = 0; i < report->blocks.size(); ++i) {
     const BlockerHit& b = report->blocks[i];
     auto* item = new QTreeWidgetItem(blocks_);
@@ -359,8 +385,8 @@ void RewritePanel::rebuild() {
   }
   if (byRule.size() <= 3) matches_->expandAll();
   // Columns as wide as what they hold (within reason), so rule names and "Becomes" read whole.
-  for (auto [tree, column, cap] : {std::tuple{matches_, 0, 300}, std::tuple{matches_, 2, 220}, std::tuple{whyNot_, 0, 220},
-                                   std::tuple{whyNot_, 1, 240}, std::tuple{blocks_, 0, 240}, std::tuple{blocks_, 1, 140}}) {
+  for (auto [tree, column, cap] : {std::tuple{matches_, 0, 300}, std::tuple{matches_, 2, 260}, std::tuple{whyNot_, 0, 260},
+                                   std::tuple{blocks_, 0, 240}, std::tuple{blocks_, 1, 140}}) {
     tree->resizeColumnToContents(column);
     tree->setColumnWidth(column, std::min(tree->columnWidth(column), cap));
   }
@@ -371,9 +397,9 @@ void RewritePanel::rebuild() {
                              tr("%n rule(s)", nullptr, static_cast<int>(byRule.size())),
                              tr("%n block(s)", nullptr, static_cast<int>(report->blocks.size())),
                              tr("%n backend fusion(s)", nullptr, static_cast<int>(report->backendFuses.size())),
-                             tr("%n near miss(es)", nullptr, static_cast<int>(ranked.shown))));
+                             tr("%n near miss(es)", nullptr, static_cast<int>(kept.shown))));
   tabs_->setTabText(0, tr("Matches (%1)").arg(report->matches.size()));
-  tabs_->setTabText(1, tr("Why not (%1)").arg(ranked.shown));
+  tabs_->setTabText(1, tr("Why not (%1)").arg(kept.shown));
   tabs_->setTabText(2, tr("Blocks (%1)").arg(report->blocks.size()));
   updateButtons();
 }

@@ -56,7 +56,8 @@ class RewritePanel : public QWidget {
   bool selectMatch(int index);
 
   QTreeWidget* matchTree() const { return matches_; }
-  QTreeWidget* whyNotTree() const { return whyNot_; }
+  QTreeWidget* whyNotTree() const { return whyNot_; }  // rule rows, their near misses as children
+  QCheckBox* showAllNearMissesBox() const { return showAllNearMisses_; }
   QTreeWidget* blockTree() const { return blocks_; }
   QLabel* legend() const { return legend_; }
   QPushButton* previewButton() const { return preview_; }
@@ -89,6 +90,7 @@ class RewritePanel : public QWidget {
   QTabWidget* tabs_ = nullptr;
   QTreeWidget* matches_ = nullptr;
   QTreeWidget* whyNot_ = nullptr;
+  QCheckBox* showAllNearMisses_ = nullptr;
   QTreeWidget* blocks_ = nullptr;
   QPushButton* preview_ = nullptr;
   QPushButton* apply_ = nullptr;
