@@ -12,6 +12,7 @@
 #include <unordered_set>
 #include <utility>
 
+#include "graft/dtype.h"
 #include "graft/schema.h"
 #include "schema/builder.h"
 
@@ -35,14 +36,23 @@ class TypesWrapper final {
 namespace graft::schema {
 namespace detail {
 
+// Which opset's re-versions first accept each type, and how the type constraints group it. The
+// names are the dtype concept's (one table of type names for the whole engine); they are the
+// onnx type strings.
 const std::vector<NewType>& newElementTypes() {
-  static const std::vector<NewType> types = {
-      {17, "float8e4m3fn", 19, NewType::Float},  {18, "float8e4m3fnuz", 19, NewType::Float},
-      {19, "float8e5m2", 19, NewType::Float},    {20, "float8e5m2fnuz", 19, NewType::Float},
-      {21, "uint4", 21, NewType::Integer},       {22, "int4", 21, NewType::Integer},
-      {23, "float4e2m1", 23, NewType::Float},    {24, "float8e8m0", 24, NewType::Float},
-      {25, "uint2", 25, NewType::Integer},       {26, "int2", 25, NewType::Integer},
-  };
+  using namespace dtype;
+  static const std::vector<NewType> types = [] {
+    const std::pair<std::int32_t, int> since[] = {
+        {kFloat8E4M3FN, 19}, {kFloat8E4M3FNUZ, 19}, {kFloat8E5M2, 19}, {kFloat8E5M2FNUZ, 19}, {kUInt4, 21},
+        {kInt4, 21},         {kFloat4E2M1, 23},     {kFloat8E8M0, 24}, {kUInt2, 25},         {kInt2, 25},
+    };
+    std::vector<NewType> out;
+    for (auto [code, opset] : since) {
+      const ElementTypeInfo& info = elementTypeInfo(code);
+      out.push_back({code, info.name, opset, info.kind == ElementKind::Float ? NewType::Float : NewType::Integer});
+    }
+    return out;
+  }();
   return types;
 }
 
