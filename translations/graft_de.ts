@@ -2,6 +2,17 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="de">
 <context>
+    <name>graft</name>
+    <message>
+        <source>Checked by the onnx checker and shape inference; outputs not compared</source>
+        <translation>Vom onnx-Prüfer und der Forminferenz geprüft; Ausgaben nicht verglichen</translation>
+    </message>
+    <message>
+        <source>Not verified</source>
+        <translation>Nicht geprüft</translation>
+    </message>
+</context>
+<context>
     <name>graft::FindPanel</name>
     <message>
         <source>Find a node by name, op type or tensor name</source>
@@ -40,6 +51,13 @@
     <message>
         <source>type</source>
         <translation>Typ</translation>
+    </message>
+    <message numerus="yes">
+        <source>Verified: max abs diff %1 on %n input set(s)</source>
+        <translation>
+            <numerusform>Geprüft: max. Abweichung %1 an %n Eingabesatz</numerusform>
+            <numerusform>Geprüft: max. Abweichung %1 an %n Eingabesätzen</numerusform>
+        </translation>
     </message>
 </context>
 <context>
@@ -124,10 +142,6 @@
         <source>Could not write %1: check that the folder exists and is writable.</source>
         <translation>%1 konnte nicht geschrieben werden: Prüfen Sie, ob der Ordner existiert und beschreibbar ist.</translation>
     </message>
-    <message>
-        <source>Graph exported by Graft</source>
-        <translation>Von Graft exportierter Graph</translation>
-    </message>
     <message numerus="yes">
         <source>%n node(s)</source>
         <translation>
@@ -141,6 +155,14 @@
             <numerusform>%n Gruppe</numerusform>
             <numerusform>%n Gruppen</numerusform>
         </translation>
+    </message>
+    <message>
+        <source>shape computation</source>
+        <translation>Formberechnung</translation>
+    </message>
+    <message>
+        <source>There is no selection to export: click a node or a group first.</source>
+        <translation>Es gibt keine Auswahl zum Exportieren: Klicken Sie zuerst einen Knoten oder eine Gruppe an.</translation>
     </message>
 </context>
 <context>
@@ -251,10 +273,6 @@
         <translation>Über Graft</translation>
     </message>
     <message>
-        <source>&lt;h3&gt;Graft %1&lt;/h3&gt;&lt;p&gt;A desktop studio for ONNX models: inspect, match, rewrite, quantize and diff.&lt;/p&gt;&lt;p&gt;Built with Qt %2 and onnx.&lt;/p&gt;</source>
-        <translation>&lt;h3&gt;Graft %1&lt;/h3&gt;&lt;p&gt;Ein Desktop-Studio für ONNX-Modelle: untersuchen, Muster finden, umschreiben, quantisieren und vergleichen.&lt;/p&gt;&lt;p&gt;Erstellt mit Qt %2 und onnx.&lt;/p&gt;</translation>
-    </message>
-    <message>
         <source>About &amp;Qt</source>
         <translation>Über &amp;Qt</translation>
     </message>
@@ -347,10 +365,6 @@
     <message>
         <source>FLOPs unknown</source>
         <translation>FLOPs unbekannt</translation>
-    </message>
-    <message>
-        <source>at least %1 FLOPs</source>
-        <translation>mindestens %1 FLOPs</translation>
     </message>
     <message>
         <source>Values</source>
@@ -520,6 +534,161 @@
         <source>A save is still running; try again when it has finished.</source>
         <translation>Es wird noch gespeichert; versuchen Sie es danach erneut.</translation>
     </message>
+    <message>
+        <source>&amp;Keyboard Shortcuts</source>
+        <translation>&amp;Tastenkürzel</translation>
+    </message>
+    <message>
+        <source>&lt;h3&gt;Graft %1&lt;/h3&gt;&lt;p&gt;A desktop studio for ONNX models: inspect the graph, run it on the CPU, match a backend&apos;s rules and rewrite with verification, export the graph.&lt;/p&gt;&lt;p&gt;Built with Qt %2 and onnx.&lt;/p&gt;</source>
+        <translation>&lt;h3&gt;Graft %1&lt;/h3&gt;&lt;p&gt;Ein Desktop-Studio für ONNX-Modelle: den Graphen untersuchen, auf der CPU ausführen, die Regeln eines Backends abgleichen und mit Prüfung umschreiben, den Graphen exportieren.&lt;/p&gt;&lt;p&gt;Erstellt mit Qt %2 und onnx.&lt;/p&gt;</translation>
+    </message>
+    <message numerus="yes">
+        <source>%1 FLOPs, unknown for %n node(s)</source>
+        <translation>
+            <numerusform>%1 FLOPs, unbekannt für %n Knoten</numerusform>
+            <numerusform>%1 FLOPs, unbekannt für %n Knoten</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>&amp;Export Graph</source>
+        <translation>Graph &amp;exportieren</translation>
+    </message>
+    <message>
+        <source>&amp;Whole Graph…</source>
+        <translation>&amp;Ganzer Graph…</translation>
+    </message>
+    <message>
+        <source>&amp;Visible Part…</source>
+        <translation>&amp;Sichtbarer Teil…</translation>
+    </message>
+    <message>
+        <source>&amp;Selection…</source>
+        <translation>&amp;Auswahl…</translation>
+    </message>
+    <message>
+        <source>Ctrl+E</source>
+        <translation>Ctrl+E</translation>
+    </message>
+    <message>
+        <source>Export Graph</source>
+        <translation>Graph exportieren</translation>
+    </message>
+    <message>
+        <source>SVG image (*.svg);;PNG image (*.png)</source>
+        <translation>SVG-Bild (*.svg);;PNG-Bild (*.png)</translation>
+    </message>
+    <message>
+        <source>Exported the graph to %1</source>
+        <translation>Graph nach %1 exportiert</translation>
+    </message>
+    <message>
+        <source>Zoom &amp;In</source>
+        <translation>&amp;Vergrößern</translation>
+    </message>
+    <message>
+        <source>Zoom &amp;Out</source>
+        <translation>Ver&amp;kleinern</translation>
+    </message>
+    <message>
+        <source>&amp;Actual Size</source>
+        <translation>&amp;Originalgröße</translation>
+    </message>
+    <message>
+        <source>Ctrl+0</source>
+        <translation>Ctrl+0</translation>
+    </message>
+    <message>
+        <source>&amp;Fit Graph</source>
+        <translation>Graph &amp;einpassen</translation>
+    </message>
+    <message>
+        <source>Ctrl+Shift+F</source>
+        <translation>Ctrl+Shift+F</translation>
+    </message>
+    <message>
+        <source>E&amp;xpand All Groups</source>
+        <translation>Alle Gruppen &amp;ausklappen</translation>
+    </message>
+    <message>
+        <source>&amp;Collapse All Groups</source>
+        <translation>Alle Gruppen &amp;einklappen</translation>
+    </message>
+    <message>
+        <source>Fold &amp;Constants</source>
+        <translation>&amp;Konstanten einfalten</translation>
+    </message>
+    <message>
+        <source>Draw Constant nodes as badges on the nodes that read them, like weights</source>
+        <translation>Constant-Knoten wie Gewichte als Plaketten an den lesenden Knoten zeichnen</translation>
+    </message>
+    <message>
+        <source>Collapse &amp;Shape Computations</source>
+        <translation>&amp;Formberechnungen zusammenfassen</translation>
+    </message>
+    <message>
+        <source>Draw each chain of Shape, Gather, Unsqueeze, Concat… that computes a shape as one box</source>
+        <translation>Jede Kette aus Shape, Gather, Unsqueeze, Concat…, die eine Form berechnet, als ein Kasten zeichnen</translation>
+    </message>
+    <message>
+        <source>&amp;Edge Labels</source>
+        <translation>&amp;Kantenbeschriftungen</translation>
+    </message>
+    <message>
+        <source>&amp;Minimap</source>
+        <translation>Über&amp;sichtskarte</translation>
+    </message>
+    <message>
+        <source>Keyboard Shortcuts</source>
+        <translation>Tastenkürzel</translation>
+    </message>
+    <message>
+        <source>Action</source>
+        <translation>Aktion</translation>
+    </message>
+    <message>
+        <source>Keys</source>
+        <translation>Tasten</translation>
+    </message>
+    <message>
+        <source>Graph: zoom in / out</source>
+        <translation>Graph: vergrößern / verkleinern</translation>
+    </message>
+    <message>
+        <source>Graph: fit / 100%</source>
+        <translation>Graph: einpassen / 100 %</translation>
+    </message>
+    <message>
+        <source>Graph: move between nodes</source>
+        <translation>Graph: zwischen Knoten wechseln</translation>
+    </message>
+    <message>
+        <source>Arrow keys</source>
+        <translation>Pfeiltasten</translation>
+    </message>
+    <message>
+        <source>Graph: open a group or subgraph / go back</source>
+        <translation>Graph: Gruppe oder Teilgraph öffnen / zurück</translation>
+    </message>
+    <message>
+        <source>Enter, Backspace</source>
+        <translation>Eingabe, Rücktaste</translation>
+    </message>
+    <message>
+        <source>Graph: pan</source>
+        <translation>Graph: verschieben</translation>
+    </message>
+    <message>
+        <source>Space + drag, Page Up, Page Down</source>
+        <translation>Leertaste + Ziehen, Bild auf, Bild ab</translation>
+    </message>
+    <message>
+        <source>Quantize</source>
+        <translation>Quantisieren</translation>
+    </message>
+    <message>
+        <source>Quantization failed</source>
+        <translation>Quantisierung fehlgeschlagen</translation>
+    </message>
 </context>
 <context>
     <name>graft::Minimap</name>
@@ -609,10 +778,6 @@
     <message>
         <source>Opsets</source>
         <translation>Opsets</translation>
-    </message>
-    <message>
-        <source>(newer than the bundled onnx library, which knows up to %1)</source>
-        <translation>(neuer als die mitgelieferte onnx-Bibliothek, die bis %1 reicht)</translation>
     </message>
     <message>
         <source>(custom domain)</source>
@@ -779,13 +944,13 @@
         <source>analysing…</source>
         <translation>wird analysiert…</translation>
     </message>
+    <message>
+        <source>(newer than Graft knows, up to %1)</source>
+        <translation>(neuer als Graft kennt, bis %1)</translation>
+    </message>
 </context>
 <context>
     <name>graft::NodeDetailsPanel</name>
-    <message>
-        <source>Select a node in the table to see its inputs, outputs, attributes and the documentation of its op.</source>
-        <translation>Wählen Sie einen Knoten in der Tabelle, um seine Ein- und Ausgänge, Attribute und die Dokumentation seines Operators zu sehen.</translation>
-    </message>
     <message>
         <source>Open a model to see its nodes here.</source>
         <translation>Öffnen Sie ein Modell, um hier seine Knoten zu sehen.</translation>
@@ -901,6 +1066,10 @@
         <source>No schema: %1.</source>
         <translation>Kein Schema: %1.</translation>
     </message>
+    <message>
+        <source>Select a node in the graph or the table to see its inputs, outputs, attributes and the documentation of its op.</source>
+        <translation>Wählen Sie einen Knoten im Graphen oder in der Tabelle, um seine Eingänge, Ausgänge, Attribute und die Dokumentation seines Operators zu sehen.</translation>
+    </message>
 </context>
 <context>
     <name>graft::NodeTableModel</name>
@@ -966,6 +1135,284 @@
     </message>
 </context>
 <context>
+    <name>graft::QuantPanel</name>
+    <message>
+        <source>Static INT8</source>
+        <translation>Statisches INT8</translation>
+    </message>
+    <message>
+        <source>Dynamic INT8</source>
+        <translation>Dynamisches INT8</translation>
+    </message>
+    <message>
+        <source>Weight-only 4-bit</source>
+        <translation>Nur Gewichte, 4 Bit</translation>
+    </message>
+    <message>
+        <source>Weight-only 8-bit</source>
+        <translation>Nur Gewichte, 8 Bit</translation>
+    </message>
+    <message>
+        <source>Mode:</source>
+        <translation>Modus:</translation>
+    </message>
+    <message>
+        <source>The backend profile decides where Q/DQ go and in which types</source>
+        <translation>Das Backend-Profil bestimmt, wohin Q/DQ kommen und mit welchen Typen</translation>
+    </message>
+    <message>
+        <source>Backend:</source>
+        <translation>Backend:</translation>
+    </message>
+    <message>
+        <source>MatMulNBits (ONNX Runtime)</source>
+        <translation>MatMulNBits (ONNX Runtime)</translation>
+    </message>
+    <message>
+        <source>DequantizeLinear (opset 21)</source>
+        <translation>DequantizeLinear (Opset 21)</translation>
+    </message>
+    <message>
+        <source>Encoding:</source>
+        <translation>Kodierung:</translation>
+    </message>
+    <message>
+        <source>Block size:</source>
+        <translation>Blockgröße:</translation>
+    </message>
+    <message>
+        <source>Symmetric</source>
+        <translation>Symmetrisch</translation>
+    </message>
+    <message>
+        <source>Method:</source>
+        <translation>Methode:</translation>
+    </message>
+    <message>
+        <source>none: seeded random inputs</source>
+        <translation>keine: Zufallseingaben mit festem Startwert</translation>
+    </message>
+    <message>
+        <source>One subfolder per sample with INPUTNAME.npy files, or test_data_set_K/input_J.pb</source>
+        <translation>Ein Unterordner je Probe mit INPUTNAME.npy-Dateien, oder test_data_set_K/input_J.pb</translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation>Durchsuchen…</translation>
+    </message>
+    <message>
+        <source>Calibration data:</source>
+        <translation>Kalibrierdaten:</translation>
+    </message>
+    <message>
+        <source> dB</source>
+        <translation> dB</translation>
+    </message>
+    <message>
+        <source>Target SQNR:</source>
+        <translation>Ziel-SQNR:</translation>
+    </message>
+    <message>
+        <source>Calibrate</source>
+        <translation>Kalibrieren</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Abbrechen</translation>
+    </message>
+    <message>
+        <source>Node SQNR:</source>
+        <translation>Knoten-SQNR:</translation>
+    </message>
+    <message>
+        <source>&lt; 10 dB</source>
+        <translation>&lt; 10 dB</translation>
+    </message>
+    <message>
+        <source>10–20</source>
+        <translation>10–20</translation>
+    </message>
+    <message>
+        <source>20–30</source>
+        <translation>20–30</translation>
+    </message>
+    <message>
+        <source>30–40</source>
+        <translation>30–40</translation>
+    </message>
+    <message>
+        <source>≥ 40 dB</source>
+        <translation>≥ 40 dB</translation>
+    </message>
+    <message>
+        <source>dashed grey: kept in float</source>
+        <translation>grau gestrichelt: in Float belassen</translation>
+    </message>
+    <message>
+        <source>Click a node on the graph to keep it in float or quantize it again</source>
+        <translation>Klicken Sie einen Knoten im Graphen an, um ihn in Float zu belassen oder wieder zu quantisieren</translation>
+    </message>
+    <message>
+        <source>Node</source>
+        <translation>Knoten</translation>
+    </message>
+    <message>
+        <source>Op</source>
+        <translation>Op</translation>
+    </message>
+    <message>
+        <source>SQNR (dB)</source>
+        <translation>SQNR (dB)</translation>
+    </message>
+    <message>
+        <source>Cosine</source>
+        <translation>Kosinus</translation>
+    </message>
+    <message>
+        <source>Double-click a node to keep it in float or quantize it again</source>
+        <translation>Doppelklicken Sie einen Knoten, um ihn in Float zu belassen oder wieder zu quantisieren</translation>
+    </message>
+    <message>
+        <source>Preview</source>
+        <translation>Vorschau</translation>
+    </message>
+    <message>
+        <source>Apply</source>
+        <translation>Anwenden</translation>
+    </message>
+    <message>
+        <source>Save As…</source>
+        <translation>Speichern unter…</translation>
+    </message>
+    <message>
+        <source>Quantization preview</source>
+        <translation>Quantisierungsvorschau</translation>
+    </message>
+    <message>
+        <source>Calibration data folder</source>
+        <translation>Ordner mit Kalibrierdaten</translation>
+    </message>
+    <message>
+        <source>Percentile (99.999)</source>
+        <translation>Perzentil (99,999)</translation>
+    </message>
+    <message>
+        <source>MinMax</source>
+        <translation>MinMax</translation>
+    </message>
+    <message>
+        <source>Moving average</source>
+        <translation>Gleitender Mittelwert</translation>
+    </message>
+    <message>
+        <source>Entropy (KL)</source>
+        <translation>Entropie (KL)</translation>
+    </message>
+    <message>
+        <source>RTN</source>
+        <translation>RTN</translation>
+    </message>
+    <message>
+        <source>GPTQ</source>
+        <translation>GPTQ</translation>
+    </message>
+    <message>
+        <source>AWQ</source>
+        <translation>AWQ</translation>
+    </message>
+    <message>
+        <source>Calibrating…</source>
+        <translation>Kalibriere…</translation>
+    </message>
+    <message>
+        <source>Scoring…</source>
+        <translation>Bewerte…</translation>
+    </message>
+    <message>
+        <source>Cancelled.</source>
+        <translation>Abgebrochen.</translation>
+    </message>
+    <message>
+        <source>SQNR %1 dB, cosine %2</source>
+        <translation>SQNR %1 dB, Kosinus %2</translation>
+    </message>
+    <message>
+        <source>kept in float</source>
+        <translation>in Float belassen</translation>
+    </message>
+    <message>
+        <source>Kept in float</source>
+        <translation>In Float belassen</translation>
+    </message>
+    <message numerus="yes">
+        <source>Output SQNR %1 dB on %n held-back sample(s)</source>
+        <translation>
+            <numerusform>Ausgabe-SQNR %1 dB an %n zurückgehaltenen Probe</numerusform>
+            <numerusform>Ausgabe-SQNR %1 dB an %n zurückgehaltenen Proben</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>top-1 agreement %1%</source>
+        <translation>Top-1-Übereinstimmung %1 %</translation>
+    </message>
+    <message>
+        <source>Random inputs: give a calibration folder for meaningful ranges and scores.</source>
+        <translation>Zufällige Eingaben: Geben Sie einen Kalibrierordner an, um aussagekräftige Bereiche und Werte zu erhalten.</translation>
+    </message>
+    <message>
+        <source>Kept %1 in float: %2</source>
+        <translation>%1 in Float belassen: %2</translation>
+    </message>
+    <message>
+        <source>Weights: %1 → %2 (%3 → %4 bytes); %5 bits per quantized weight, scales and zero points counted</source>
+        <translation>Gewichte: %1 → %2 (%3 → %4 Bytes); %5 Bit je quantisiertem Gewicht, Skalen und Nullpunkte mitgezählt</translation>
+    </message>
+    <message>
+        <source>Calibrate first.</source>
+        <translation>Zuerst kalibrieren.</translation>
+    </message>
+    <message>
+        <source>Before</source>
+        <translation>Vorher</translation>
+    </message>
+    <message>
+        <source>After</source>
+        <translation>Nachher</translation>
+    </message>
+    <message>
+        <source>Nodes</source>
+        <translation>Knoten</translation>
+    </message>
+    <message>
+        <source>Weights</source>
+        <translation>Gewichte</translation>
+    </message>
+    <message>
+        <source>Output SQNR</source>
+        <translation>Ausgabe-SQNR</translation>
+    </message>
+    <message>
+        <source>Quantized nodes: %1; kept in float: %2</source>
+        <translation>Quantisierte Knoten: %1; in Float belassen: %2</translation>
+    </message>
+    <message>
+        <source>Quantize (%1)</source>
+        <translation>Quantisieren (%1)</translation>
+    </message>
+    <message>
+        <source>Keep in float until</source>
+        <translation>In Float belassen bis</translation>
+    </message>
+    <message>
+        <source>Keep the worst nodes in float until the output reaches this SQNR</source>
+        <translation>Die schlechtesten Knoten in Float belassen, bis die Ausgabe dieses SQNR erreicht</translation>
+    </message>
+    <message>
+        <source>Clicks on the graph toggle float</source>
+        <translation>Klicks im Graphen schalten Float um</translation>
+    </message>
+</context>
+<context>
     <name>graft::RewritePanel</name>
     <message>
         <source>Rule / match</source>
@@ -982,14 +1429,6 @@
     <message>
         <source>Nodes</source>
         <translation>Knoten</translation>
-    </message>
-    <message>
-        <source>Rule</source>
-        <translation>Regel</translation>
-    </message>
-    <message>
-        <source>At</source>
-        <translation>Bei</translation>
     </message>
     <message>
         <source>Why not</source>
@@ -1145,6 +1584,46 @@
     <message>
         <source>Blocks (%1)</source>
         <translation>Blockaden (%1)</translation>
+    </message>
+    <message>
+        <source>Click an entry to show or hide it on the graph</source>
+        <translation>Klicken Sie einen Eintrag an, um ihn im Graphen ein- oder auszublenden</translation>
+    </message>
+    <message>
+        <source>Show on graph</source>
+        <translation>Im Graphen zeigen</translation>
+    </message>
+    <message>
+        <source>Rings around matches, blockers and near misses on the graph</source>
+        <translation>Ringe um Treffer, Blocker und Beinahe-Treffer im Graphen</translation>
+    </message>
+    <message>
+        <source>Show all near misses</source>
+        <translation>Alle Beinahe-Treffer zeigen</translation>
+    </message>
+    <message>
+        <source>Also list attempts that failed at their first node or repeat a failure already shown</source>
+        <translation>Auch Versuche auflisten, die am ersten Knoten scheiterten oder einen schon gezeigten Fehlschlag wiederholen</translation>
+    </message>
+    <message>
+        <source>Rule / at</source>
+        <translation>Regel / bei</translation>
+    </message>
+    <message>
+        <source>Analysing the model; %1 is matched when that is done.</source>
+        <translation>Das Modell wird analysiert; %1 wird danach abgeglichen.</translation>
+    </message>
+    <message>
+        <source>%1 at %2</source>
+        <translation>%1 bei %2</translation>
+    </message>
+    <message>
+        <source>%1 (%2 of %3)</source>
+        <translation>%1 (%2 von %3)</translation>
+    </message>
+    <message>
+        <source>Show all near misses (%1 in all, %2 kept)</source>
+        <translation>Alle Beinahe-Treffer zeigen (%1 insgesamt, %2 behalten)</translation>
     </message>
 </context>
 <context>
@@ -1562,6 +2041,26 @@
         <source>&apos;%1&apos; holds no numbers to show.</source>
         <translation>„%1“ enthält keine Zahlen zum Anzeigen.</translation>
     </message>
+    <message>
+        <source>Save .npy…</source>
+        <translation>.npy speichern…</translation>
+    </message>
+    <message>
+        <source>Write these values to a NumPy .npy file</source>
+        <translation>Diese Werte in eine NumPy-.npy-Datei schreiben</translation>
+    </message>
+    <message>
+        <source>There are no values to save: show a weight, a constant or a computed tensor first.</source>
+        <translation>Es gibt keine Werte zum Speichern: Zeigen Sie zuerst ein Gewicht, eine Konstante oder einen berechneten Tensor an.</translation>
+    </message>
+    <message>
+        <source>Save Values</source>
+        <translation>Werte speichern</translation>
+    </message>
+    <message>
+        <source>NumPy arrays (*.npy)</source>
+        <translation>NumPy-Arrays (*.npy)</translation>
+    </message>
 </context>
 <context>
     <name>main</name>
@@ -1608,6 +2107,26 @@
     <message>
         <source>--expand takes &apos;all&apos; (open every group).</source>
         <translation>--expand erwartet 'all' (jede Gruppe öffnen).</translation>
+    </message>
+    <message>
+        <source>Open the model without showing a window, write the graph alone to &lt;file&gt; (SVG or PNG by its suffix) and exit.</source>
+        <translation>Das Modell ohne Fenster öffnen, nur den Graphen nach &lt;file&gt; schreiben (SVG oder PNG nach Endung) und beenden.</translation>
+    </message>
+    <message>
+        <source>--screenshot and --export-graph cannot be used together.</source>
+        <translation>--screenshot und --export-graph können nicht zusammen verwendet werden.</translation>
+    </message>
+    <message>
+        <source>--export-graph needs a model to open.</source>
+        <translation>--export-graph braucht ein Modell zum Öffnen.</translation>
+    </message>
+    <message>
+        <source>Bring this panel to the front: model, node, values, rewrite, quantize, log or history (e.g. for --screenshot).</source>
+        <translation>Dieses Bedienfeld nach vorn holen: model, node, values, rewrite, quantize, log oder history (z. B. für --screenshot).</translation>
+    </message>
+    <message>
+        <source>There is no panel named %1.</source>
+        <translation>Es gibt kein Bedienfeld namens %1.</translation>
     </message>
 </context>
 </TS>

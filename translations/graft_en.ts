@@ -12,6 +12,16 @@
     </message>
 </context>
 <context>
+    <name>graft::Format</name>
+    <message numerus="yes">
+        <source>Verified: max abs diff %1 on %n input set(s)</source>
+        <translation>
+            <numerusform>Verified: max abs diff %1 on %n input set</numerusform>
+            <numerusform>Verified: max abs diff %1 on %n input sets</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>graft::GraphCanvas</name>
     <message numerus="yes">
         <source>%n node(s)</source>
@@ -54,6 +64,13 @@
             <numerusform>%n problems</numerusform>
         </translation>
     </message>
+    <message numerus="yes">
+        <source>%1 FLOPs, unknown for %n node(s)</source>
+        <translation>
+            <numerusform>%1 FLOPs, unknown for %n node</numerusform>
+            <numerusform>%1 FLOPs, unknown for %n nodes</numerusform>
+        </translation>
+    </message>
 </context>
 <context>
     <name>graft::ModelPropertiesPanel</name>
@@ -86,6 +103,16 @@
         <translation>
             <numerusform>(%n node)</numerusform>
             <numerusform>(%n nodes)</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>graft::QuantPanel</name>
+    <message numerus="yes">
+        <source>Output SQNR %1 dB on %n held-back sample(s)</source>
+        <translation>
+            <numerusform>Output SQNR %1 dB on %n held-back sample</numerusform>
+            <numerusform>Output SQNR %1 dB on %n held-back samples</numerusform>
         </translation>
     </message>
 </context>

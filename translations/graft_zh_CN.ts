@@ -2,6 +2,17 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN">
 <context>
+    <name>graft</name>
+    <message>
+        <source>Checked by the onnx checker and shape inference; outputs not compared</source>
+        <translation>已由 onnx 检查器和形状推断检查；未比较输出</translation>
+    </message>
+    <message>
+        <source>Not verified</source>
+        <translation>未验证</translation>
+    </message>
+</context>
+<context>
     <name>graft::FindPanel</name>
     <message>
         <source>Find a node by name, op type or tensor name</source>
@@ -39,6 +50,12 @@
     <message>
         <source>type</source>
         <translation>类型</translation>
+    </message>
+    <message numerus="yes">
+        <source>Verified: max abs diff %1 on %n input set(s)</source>
+        <translation>
+            <numerusform>已验证：在 %n 组输入上最大绝对差 %1</numerusform>
+        </translation>
     </message>
 </context>
 <context>
@@ -123,10 +140,6 @@
         <source>Could not write %1: check that the folder exists and is writable.</source>
         <translation>无法写入 %1：请检查文件夹是否存在且可写。</translation>
     </message>
-    <message>
-        <source>Graph exported by Graft</source>
-        <translation>由 Graft 导出的图</translation>
-    </message>
     <message numerus="yes">
         <source>%n node(s)</source>
         <translation>
@@ -138,6 +151,14 @@
         <translation>
             <numerusform>%n 个分组</numerusform>
         </translation>
+    </message>
+    <message>
+        <source>shape computation</source>
+        <translation>形状计算</translation>
+    </message>
+    <message>
+        <source>There is no selection to export: click a node or a group first.</source>
+        <translation>没有可导出的所选内容：请先单击一个节点或分组。</translation>
     </message>
 </context>
 <context>
@@ -247,10 +268,6 @@
         <translation>关于 Graft</translation>
     </message>
     <message>
-        <source>&lt;h3&gt;Graft %1&lt;/h3&gt;&lt;p&gt;A desktop studio for ONNX models: inspect, match, rewrite, quantize and diff.&lt;/p&gt;&lt;p&gt;Built with Qt %2 and onnx.&lt;/p&gt;</source>
-        <translation>&lt;h3&gt;Graft %1&lt;/h3&gt;&lt;p&gt;ONNX 模型桌面工作室：查看、匹配、改写、量化和比较。&lt;/p&gt;&lt;p&gt;基于 Qt %2 和 onnx 构建。&lt;/p&gt;</translation>
-    </message>
-    <message>
         <source>About &amp;Qt</source>
         <translation>关于 Qt(&amp;Q)</translation>
     </message>
@@ -341,10 +358,6 @@
     <message>
         <source>FLOPs unknown</source>
         <translation>FLOPs 未知</translation>
-    </message>
-    <message>
-        <source>at least %1 FLOPs</source>
-        <translation>至少 %1 FLOPs</translation>
     </message>
     <message>
         <source>Values</source>
@@ -514,6 +527,160 @@
         <source>A save is still running; try again when it has finished.</source>
         <translation>仍在保存；请在完成后重试。</translation>
     </message>
+    <message>
+        <source>&amp;Keyboard Shortcuts</source>
+        <translation>键盘快捷键(&amp;K)</translation>
+    </message>
+    <message>
+        <source>&lt;h3&gt;Graft %1&lt;/h3&gt;&lt;p&gt;A desktop studio for ONNX models: inspect the graph, run it on the CPU, match a backend&apos;s rules and rewrite with verification, export the graph.&lt;/p&gt;&lt;p&gt;Built with Qt %2 and onnx.&lt;/p&gt;</source>
+        <translation>&lt;h3&gt;Graft %1&lt;/h3&gt;&lt;p&gt;ONNX 模型的桌面工作室：查看图、在 CPU 上运行、匹配后端规则并带验证地改写、导出图。&lt;/p&gt;&lt;p&gt;基于 Qt %2 和 onnx 构建。&lt;/p&gt;</translation>
+    </message>
+    <message numerus="yes">
+        <source>%1 FLOPs, unknown for %n node(s)</source>
+        <translation>
+            <numerusform>%1 FLOPs，%n 个节点未知</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>&amp;Export Graph</source>
+        <translation>导出图(&amp;E)</translation>
+    </message>
+    <message>
+        <source>&amp;Whole Graph…</source>
+        <translation>整个图(&amp;W)…</translation>
+    </message>
+    <message>
+        <source>&amp;Visible Part…</source>
+        <translation>可见部分(&amp;V)…</translation>
+    </message>
+    <message>
+        <source>&amp;Selection…</source>
+        <translation>所选内容(&amp;S)…</translation>
+    </message>
+    <message>
+        <source>Ctrl+E</source>
+        <translation>Ctrl+E</translation>
+    </message>
+    <message>
+        <source>Export Graph</source>
+        <translation>导出图</translation>
+    </message>
+    <message>
+        <source>SVG image (*.svg);;PNG image (*.png)</source>
+        <translation>SVG 图像 (*.svg);;PNG 图像 (*.png)</translation>
+    </message>
+    <message>
+        <source>Exported the graph to %1</source>
+        <translation>已将图导出到 %1</translation>
+    </message>
+    <message>
+        <source>Zoom &amp;In</source>
+        <translation>放大(&amp;I)</translation>
+    </message>
+    <message>
+        <source>Zoom &amp;Out</source>
+        <translation>缩小(&amp;O)</translation>
+    </message>
+    <message>
+        <source>&amp;Actual Size</source>
+        <translation>实际大小(&amp;A)</translation>
+    </message>
+    <message>
+        <source>Ctrl+0</source>
+        <translation>Ctrl+0</translation>
+    </message>
+    <message>
+        <source>&amp;Fit Graph</source>
+        <translation>适应窗口(&amp;F)</translation>
+    </message>
+    <message>
+        <source>Ctrl+Shift+F</source>
+        <translation>Ctrl+Shift+F</translation>
+    </message>
+    <message>
+        <source>E&amp;xpand All Groups</source>
+        <translation>展开所有分组(&amp;X)</translation>
+    </message>
+    <message>
+        <source>&amp;Collapse All Groups</source>
+        <translation>折叠所有分组(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Fold &amp;Constants</source>
+        <translation>折叠常量(&amp;C)</translation>
+    </message>
+    <message>
+        <source>Draw Constant nodes as badges on the nodes that read them, like weights</source>
+        <translation>像权重一样，将 Constant 节点画成读取它们的节点上的标记</translation>
+    </message>
+    <message>
+        <source>Collapse &amp;Shape Computations</source>
+        <translation>折叠形状计算(&amp;S)</translation>
+    </message>
+    <message>
+        <source>Draw each chain of Shape, Gather, Unsqueeze, Concat… that computes a shape as one box</source>
+        <translation>将每条计算形状的 Shape、Gather、Unsqueeze、Concat… 链画成一个框</translation>
+    </message>
+    <message>
+        <source>&amp;Edge Labels</source>
+        <translation>边标签(&amp;E)</translation>
+    </message>
+    <message>
+        <source>&amp;Minimap</source>
+        <translation>小地图(&amp;M)</translation>
+    </message>
+    <message>
+        <source>Keyboard Shortcuts</source>
+        <translation>键盘快捷键</translation>
+    </message>
+    <message>
+        <source>Action</source>
+        <translation>操作</translation>
+    </message>
+    <message>
+        <source>Keys</source>
+        <translation>按键</translation>
+    </message>
+    <message>
+        <source>Graph: zoom in / out</source>
+        <translation>图：放大 / 缩小</translation>
+    </message>
+    <message>
+        <source>Graph: fit / 100%</source>
+        <translation>图：适应窗口 / 100%</translation>
+    </message>
+    <message>
+        <source>Graph: move between nodes</source>
+        <translation>图：在节点间移动</translation>
+    </message>
+    <message>
+        <source>Arrow keys</source>
+        <translation>方向键</translation>
+    </message>
+    <message>
+        <source>Graph: open a group or subgraph / go back</source>
+        <translation>图：打开分组或子图 / 返回</translation>
+    </message>
+    <message>
+        <source>Enter, Backspace</source>
+        <translation>Enter、Backspace</translation>
+    </message>
+    <message>
+        <source>Graph: pan</source>
+        <translation>图：平移</translation>
+    </message>
+    <message>
+        <source>Space + drag, Page Up, Page Down</source>
+        <translation>空格 + 拖动、Page Up、Page Down</translation>
+    </message>
+    <message>
+        <source>Quantize</source>
+        <translation>量化</translation>
+    </message>
+    <message>
+        <source>Quantization failed</source>
+        <translation>量化失败</translation>
+    </message>
 </context>
 <context>
     <name>graft::Minimap</name>
@@ -603,10 +770,6 @@
     <message>
         <source>Opsets</source>
         <translation>算子集</translation>
-    </message>
-    <message>
-        <source>(newer than the bundled onnx library, which knows up to %1)</source>
-        <translation>（比内置 onnx 库更新，该库最高支持 %1）</translation>
     </message>
     <message>
         <source>(custom domain)</source>
@@ -770,13 +933,13 @@
         <source>analysing…</source>
         <translation>正在分析…</translation>
     </message>
+    <message>
+        <source>(newer than Graft knows, up to %1)</source>
+        <translation>（比 Graft 所知的更新，最高 %1）</translation>
+    </message>
 </context>
 <context>
     <name>graft::NodeDetailsPanel</name>
-    <message>
-        <source>Select a node in the table to see its inputs, outputs, attributes and the documentation of its op.</source>
-        <translation>在表格中选择一个节点，查看其输入、输出、属性以及算子文档。</translation>
-    </message>
     <message>
         <source>Open a model to see its nodes here.</source>
         <translation>打开模型后在此查看其节点。</translation>
@@ -891,6 +1054,10 @@
         <source>No schema: %1.</source>
         <translation>没有模式定义：%1。</translation>
     </message>
+    <message>
+        <source>Select a node in the graph or the table to see its inputs, outputs, attributes and the documentation of its op.</source>
+        <translation>在图或表中选择一个节点，以查看其输入、输出、属性及其算子的文档。</translation>
+    </message>
 </context>
 <context>
     <name>graft::NodeTableModel</name>
@@ -956,6 +1123,283 @@
     </message>
 </context>
 <context>
+    <name>graft::QuantPanel</name>
+    <message>
+        <source>Static INT8</source>
+        <translation>静态 INT8</translation>
+    </message>
+    <message>
+        <source>Dynamic INT8</source>
+        <translation>动态 INT8</translation>
+    </message>
+    <message>
+        <source>Weight-only 4-bit</source>
+        <translation>仅权重 4 位</translation>
+    </message>
+    <message>
+        <source>Weight-only 8-bit</source>
+        <translation>仅权重 8 位</translation>
+    </message>
+    <message>
+        <source>Mode:</source>
+        <translation>模式：</translation>
+    </message>
+    <message>
+        <source>The backend profile decides where Q/DQ go and in which types</source>
+        <translation>后端配置决定 Q/DQ 的位置和类型</translation>
+    </message>
+    <message>
+        <source>Backend:</source>
+        <translation>后端：</translation>
+    </message>
+    <message>
+        <source>MatMulNBits (ONNX Runtime)</source>
+        <translation>MatMulNBits（ONNX Runtime）</translation>
+    </message>
+    <message>
+        <source>DequantizeLinear (opset 21)</source>
+        <translation>DequantizeLinear（opset 21）</translation>
+    </message>
+    <message>
+        <source>Encoding:</source>
+        <translation>编码：</translation>
+    </message>
+    <message>
+        <source>Block size:</source>
+        <translation>块大小：</translation>
+    </message>
+    <message>
+        <source>Symmetric</source>
+        <translation>对称</translation>
+    </message>
+    <message>
+        <source>Method:</source>
+        <translation>方法：</translation>
+    </message>
+    <message>
+        <source>none: seeded random inputs</source>
+        <translation>无：使用固定种子的随机输入</translation>
+    </message>
+    <message>
+        <source>One subfolder per sample with INPUTNAME.npy files, or test_data_set_K/input_J.pb</source>
+        <translation>每个样本一个子文件夹，内含 INPUTNAME.npy 文件，或 test_data_set_K/input_J.pb</translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation>浏览…</translation>
+    </message>
+    <message>
+        <source>Calibration data:</source>
+        <translation>校准数据：</translation>
+    </message>
+    <message>
+        <source> dB</source>
+        <translation> dB</translation>
+    </message>
+    <message>
+        <source>Target SQNR:</source>
+        <translation>目标 SQNR：</translation>
+    </message>
+    <message>
+        <source>Calibrate</source>
+        <translation>校准</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Node SQNR:</source>
+        <translation>节点 SQNR：</translation>
+    </message>
+    <message>
+        <source>&lt; 10 dB</source>
+        <translation>&lt; 10 dB</translation>
+    </message>
+    <message>
+        <source>10–20</source>
+        <translation>10–20</translation>
+    </message>
+    <message>
+        <source>20–30</source>
+        <translation>20–30</translation>
+    </message>
+    <message>
+        <source>30–40</source>
+        <translation>30–40</translation>
+    </message>
+    <message>
+        <source>≥ 40 dB</source>
+        <translation>≥ 40 dB</translation>
+    </message>
+    <message>
+        <source>dashed grey: kept in float</source>
+        <translation>灰色虚线：保留为浮点</translation>
+    </message>
+    <message>
+        <source>Click a node on the graph to keep it in float or quantize it again</source>
+        <translation>单击图中的节点以将其保留为浮点或重新量化</translation>
+    </message>
+    <message>
+        <source>Node</source>
+        <translation>节点</translation>
+    </message>
+    <message>
+        <source>Op</source>
+        <translation>算子</translation>
+    </message>
+    <message>
+        <source>SQNR (dB)</source>
+        <translation>SQNR（dB）</translation>
+    </message>
+    <message>
+        <source>Cosine</source>
+        <translation>余弦</translation>
+    </message>
+    <message>
+        <source>Double-click a node to keep it in float or quantize it again</source>
+        <translation>双击节点以将其保留为浮点或重新量化</translation>
+    </message>
+    <message>
+        <source>Preview</source>
+        <translation>预览</translation>
+    </message>
+    <message>
+        <source>Apply</source>
+        <translation>应用</translation>
+    </message>
+    <message>
+        <source>Save As…</source>
+        <translation>另存为…</translation>
+    </message>
+    <message>
+        <source>Quantization preview</source>
+        <translation>量化预览</translation>
+    </message>
+    <message>
+        <source>Calibration data folder</source>
+        <translation>校准数据文件夹</translation>
+    </message>
+    <message>
+        <source>Percentile (99.999)</source>
+        <translation>百分位（99.999）</translation>
+    </message>
+    <message>
+        <source>MinMax</source>
+        <translation>MinMax</translation>
+    </message>
+    <message>
+        <source>Moving average</source>
+        <translation>移动平均</translation>
+    </message>
+    <message>
+        <source>Entropy (KL)</source>
+        <translation>熵（KL）</translation>
+    </message>
+    <message>
+        <source>RTN</source>
+        <translation>RTN</translation>
+    </message>
+    <message>
+        <source>GPTQ</source>
+        <translation>GPTQ</translation>
+    </message>
+    <message>
+        <source>AWQ</source>
+        <translation>AWQ</translation>
+    </message>
+    <message>
+        <source>Calibrating…</source>
+        <translation>正在校准…</translation>
+    </message>
+    <message>
+        <source>Scoring…</source>
+        <translation>正在评分…</translation>
+    </message>
+    <message>
+        <source>Cancelled.</source>
+        <translation>已取消。</translation>
+    </message>
+    <message>
+        <source>SQNR %1 dB, cosine %2</source>
+        <translation>SQNR %1 dB，余弦 %2</translation>
+    </message>
+    <message>
+        <source>kept in float</source>
+        <translation>保留为浮点</translation>
+    </message>
+    <message>
+        <source>Kept in float</source>
+        <translation>保留为浮点</translation>
+    </message>
+    <message numerus="yes">
+        <source>Output SQNR %1 dB on %n held-back sample(s)</source>
+        <translation>
+            <numerusform>在 %n 个保留样本上输出 SQNR 为 %1 dB</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>top-1 agreement %1%</source>
+        <translation>top-1 一致率 %1%</translation>
+    </message>
+    <message>
+        <source>Random inputs: give a calibration folder for meaningful ranges and scores.</source>
+        <translation>随机输入：请提供校准文件夹以获得有意义的范围和评分。</translation>
+    </message>
+    <message>
+        <source>Kept %1 in float: %2</source>
+        <translation>已将 %1 保留为浮点：%2</translation>
+    </message>
+    <message>
+        <source>Weights: %1 → %2 (%3 → %4 bytes); %5 bits per quantized weight, scales and zero points counted</source>
+        <translation>权重：%1 → %2（%3 → %4 字节）；每个量化权重 %5 位，含缩放与零点</translation>
+    </message>
+    <message>
+        <source>Calibrate first.</source>
+        <translation>请先校准。</translation>
+    </message>
+    <message>
+        <source>Before</source>
+        <translation>之前</translation>
+    </message>
+    <message>
+        <source>After</source>
+        <translation>之后</translation>
+    </message>
+    <message>
+        <source>Nodes</source>
+        <translation>节点</translation>
+    </message>
+    <message>
+        <source>Weights</source>
+        <translation>权重</translation>
+    </message>
+    <message>
+        <source>Output SQNR</source>
+        <translation>输出 SQNR</translation>
+    </message>
+    <message>
+        <source>Quantized nodes: %1; kept in float: %2</source>
+        <translation>已量化节点：%1；保留为浮点：%2</translation>
+    </message>
+    <message>
+        <source>Quantize (%1)</source>
+        <translation>量化（%1）</translation>
+    </message>
+    <message>
+        <source>Keep in float until</source>
+        <translation>保留浮点直到</translation>
+    </message>
+    <message>
+        <source>Keep the worst nodes in float until the output reaches this SQNR</source>
+        <translation>将最差的节点保留为浮点，直到输出达到此 SQNR</translation>
+    </message>
+    <message>
+        <source>Clicks on the graph toggle float</source>
+        <translation>在图上单击切换浮点</translation>
+    </message>
+</context>
+<context>
     <name>graft::RewritePanel</name>
     <message>
         <source>Rule / match</source>
@@ -972,14 +1416,6 @@
     <message>
         <source>Nodes</source>
         <translation>节点</translation>
-    </message>
-    <message>
-        <source>Rule</source>
-        <translation>规则</translation>
-    </message>
-    <message>
-        <source>At</source>
-        <translation>位置</translation>
     </message>
     <message>
         <source>Why not</source>
@@ -1130,6 +1566,46 @@
     <message>
         <source>Blocks (%1)</source>
         <translation>阻碍（%1）</translation>
+    </message>
+    <message>
+        <source>Click an entry to show or hide it on the graph</source>
+        <translation>单击条目以在图上显示或隐藏它</translation>
+    </message>
+    <message>
+        <source>Show on graph</source>
+        <translation>在图上显示</translation>
+    </message>
+    <message>
+        <source>Rings around matches, blockers and near misses on the graph</source>
+        <translation>在图上为匹配、阻碍和未命中加圈</translation>
+    </message>
+    <message>
+        <source>Show all near misses</source>
+        <translation>显示所有未命中</translation>
+    </message>
+    <message>
+        <source>Also list attempts that failed at their first node or repeat a failure already shown</source>
+        <translation>也列出在第一个节点就失败或重复已显示失败的尝试</translation>
+    </message>
+    <message>
+        <source>Rule / at</source>
+        <translation>规则 / 位置</translation>
+    </message>
+    <message>
+        <source>Analysing the model; %1 is matched when that is done.</source>
+        <translation>正在分析模型；完成后再匹配 %1。</translation>
+    </message>
+    <message>
+        <source>%1 at %2</source>
+        <translation>%1 位于 %2</translation>
+    </message>
+    <message>
+        <source>%1 (%2 of %3)</source>
+        <translation>%1（%3 中的 %2）</translation>
+    </message>
+    <message>
+        <source>Show all near misses (%1 in all, %2 kept)</source>
+        <translation>显示所有未命中（共 %1，保留 %2）</translation>
     </message>
 </context>
 <context>
@@ -1541,6 +2017,26 @@
         <source>&apos;%1&apos; holds no numbers to show.</source>
         <translation>“%1”没有可显示的数字。</translation>
     </message>
+    <message>
+        <source>Save .npy…</source>
+        <translation>保存 .npy…</translation>
+    </message>
+    <message>
+        <source>Write these values to a NumPy .npy file</source>
+        <translation>将这些数值写入 NumPy .npy 文件</translation>
+    </message>
+    <message>
+        <source>There are no values to save: show a weight, a constant or a computed tensor first.</source>
+        <translation>没有可保存的数值：请先显示一个权重、常量或计算出的张量。</translation>
+    </message>
+    <message>
+        <source>Save Values</source>
+        <translation>保存数值</translation>
+    </message>
+    <message>
+        <source>NumPy arrays (*.npy)</source>
+        <translation>NumPy 数组 (*.npy)</translation>
+    </message>
 </context>
 <context>
     <name>main</name>
@@ -1587,6 +2083,26 @@
     <message>
         <source>--expand takes &apos;all&apos; (open every group).</source>
         <translation>--expand 的值应为 'all'（展开所有分组）。</translation>
+    </message>
+    <message>
+        <source>Open the model without showing a window, write the graph alone to &lt;file&gt; (SVG or PNG by its suffix) and exit.</source>
+        <translation>不显示窗口打开模型，仅将图写入 &lt;file&gt;（按后缀为 SVG 或 PNG）并退出。</translation>
+    </message>
+    <message>
+        <source>--screenshot and --export-graph cannot be used together.</source>
+        <translation>--screenshot 和 --export-graph 不能同时使用。</translation>
+    </message>
+    <message>
+        <source>--export-graph needs a model to open.</source>
+        <translation>--export-graph 需要一个要打开的模型。</translation>
+    </message>
+    <message>
+        <source>Bring this panel to the front: model, node, values, rewrite, quantize, log or history (e.g. for --screenshot).</source>
+        <translation>将此面板置于前面：model、node、values、rewrite、quantize、log 或 history（例如用于 --screenshot）。</translation>
+    </message>
+    <message>
+        <source>There is no panel named %1.</source>
+        <translation>没有名为 %1 的面板。</translation>
     </message>
 </context>
 </TS>

@@ -3,6 +3,7 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QDir>
+#include <QDockWidget>
 #include <QFileInfo>
 #include <QImage>
 #include <QTimer>
@@ -105,9 +106,13 @@ int main(int argc, char* argv[]) {
                                                                  "the graph alone to <file> (SVG or PNG by its "
                                                                  "suffix) and exit."),
                                  QStringLiteral("file"));
+  QCommandLineOption dock(QStringLiteral("dock"),
+                          QCoreApplication::translate("main", "Bring this panel to the front: model, node, values, "
+                                                              "rewrite, quantize, log or history (e.g. for --screenshot)."),
+                          QStringLiteral("name"));
   QCommandLineOption verbose(QStringLiteral("verbose"),
                              QCoreApplication::translate("main", "Log debug messages too."));
-  parser.addOptions({screenshot, exportGraph, size, select, expand, verbose});
+  parser.addOptions({screenshot, exportGraph, size, select, expand, dock, verbose});
   parser.process(app);
 
   graft::setupLogging(parser.isSet(verbose));
@@ -122,6 +127,18 @@ int main(int argc, char* argv[]) {
   // The first layout already has every group open: no collapsed layout first.
   auto applyExpand = [&](graft::MainWindow& window) {
     if (parser.isSet(expand)) window.graphCanvas()->setAutoExpandLimit(std::numeric_limits<int>::max());
+  };
+
+  // Docks are named "<panel>Dock" (modelDock, rewriteDock, …); a tabified one is raised.
+  auto raiseDock = [&](graft::MainWindow& window) {
+    if (!parser.isSet(dock)) return true;
+    QString name = parser.value(dock).toLower();
+    if (name == QStringLiteral("quantize")) name = QStringLiteral("quant");
+    auto* d = window.findChild<QDockWidget*>(name + QStringLiteral("Dock"));
+    if (!d) return false;
+    d->show();
+    d->raise();
+    return true;
   };
 
   if (parser.isSet(screenshot) && parser.isSet(exportGraph)) {
@@ -147,6 +164,10 @@ int main(int argc, char* argv[]) {
     window.setAttribute(Qt::WA_DontShowOnScreen);
     window.resize(width, height);
     applyExpand(window);
+    if (!raiseDock(window)) {
+      fail(QCoreApplication::translate("main", "There is no panel named %1.").arg(parser.value(dock)));
+      return 2;
+    }
     window.show();
     const QString selected = parser.value(select);
     bool rendering = false;
@@ -223,6 +244,7 @@ int main(int argc, char* argv[]) {
 
   graft::MainWindow window;
   applyExpand(window);
+  if (!raiseDock(window)) spdlog::warn("There is no panel named {}.", parser.value(dock).toStdString());
   window.show();
   if (!model.isEmpty()) window.openFile(model);
   return app.exec();

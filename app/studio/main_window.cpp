@@ -718,9 +718,9 @@ void MainWindow::showEvent(QShowEvent* event) {
   if (docksSized_) return;
   docksSized_ = true;
   // Rule names, match locations and block reasons need room; a wide window gives the docks
-  // some of it (at 1600 px: about 420 left and 380 right) rather than all to the graph.
+  // some of it (at 1600 px: about 480 left and 350 right) rather than all to the graph.
   const int w = width();
-  resizeDocks({modelDock_, nodeDock_}, {std::clamp(w * 26 / 100, 300, 480), std::clamp(w * 24 / 100, 340, 460)},
+  resizeDocks({modelDock_, nodeDock_}, {std::clamp(w * 30 / 100, 300, 540), std::clamp(w * 22 / 100, 340, 460)},
               Qt::Horizontal);
 }
 

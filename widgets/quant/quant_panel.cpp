@@ -96,7 +96,8 @@ QuantPanel::QuantPanel(RewriteSession* session, QWidget* parent) : QWidget(paren
   folderRow->addWidget(browse_);
   form->addRow(tr("Calibration data:"), folderRow);
   auto* targetRow = new QHBoxLayout;
-  useTarget_ = new QCheckBox(tr("Keep nodes in float until"), this);
+  useTarget_ = new QCheckBox(tr("Keep in float until"), this);
+  useTarget_->setToolTip(tr("Keep the worst nodes in float until the output reaches this SQNR"));
   target_ = new QDoubleSpinBox(this);
   target_->setRange(0, 120);
   target_->setValue(30);
@@ -104,6 +105,12 @@ QuantPanel::QuantPanel(RewriteSession* session, QWidget* parent) : QWidget(paren
   targetRow->addWidget(useTarget_);
   targetRow->addWidget(target_);
   form->addRow(tr("Target SQNR:"), targetRow);
+  // Long labels move above their field in a narrow dock instead of widening it.
+  form->setRowWrapPolicy(QFormLayout::WrapLongRows);
+  for (QComboBox* box : {mode_, backend_, encoding_, method_}) {
+    box->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+    box->setMinimumContentsLength(12);
+  }
   layout->addLayout(form);
 
   auto* buttons = new QHBoxLayout;
@@ -128,12 +135,14 @@ QuantPanel::QuantPanel(RewriteSession* session, QWidget* parent) : QWidget(paren
   QString legend = tr("Node SQNR:") + QStringLiteral(" ");
   const std::pair<double, QString> steps[] = {{5, tr("< 10 dB")}, {15, tr("10–20")}, {25, tr("20–30")}, {35, tr("30–40")}, {45, tr("≥ 40 dB")}};
   for (const auto& [v, text] : steps)
-    legend += QStringLiteral("<span style='background:%1'>&nbsp;&nbsp;&nbsp;</span>&nbsp;%2&nbsp; ").arg(colorForSqnr(v).name(), text);
+    legend += QStringLiteral("<span style='background:%1'>&nbsp;&nbsp;&nbsp;</span>&nbsp;%2&nbsp; ").arg(colorForSqnr(v).name(), text.toHtmlEscaped());
   legend += QStringLiteral("<br>") + tr("dashed grey: kept in float");
   legend_->setText(legend);
   legend_->setWordWrap(true);
   layout->addWidget(legend_);
-  clickExclude_ = new QCheckBox(tr("Click a node on the graph to keep it in float or quantize it again"), this);
+  // A short label (the dock is narrow, German is long); the whole sentence is the tooltip.
+  clickExclude_ = new QCheckBox(tr("Clicks on the graph toggle float"), this);
+  clickExclude_->setToolTip(tr("Click a node on the graph to keep it in float or quantize it again"));
   clickExclude_->setChecked(true);
   layout->addWidget(clickExclude_);
   nodes_ = new QTreeWidget(this);

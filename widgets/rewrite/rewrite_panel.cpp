@@ -301,6 +301,7 @@ void RewritePanel::rebuild() {
     auto* top = new QTreeWidgetItem(matches_);
     top->setText(0, QStringLiteral("%1 (%2)").arg(QString::fromStdString(rule)).arg(indices.size()));
     top->setText(2, QString::fromStdString(report->matches[static_cast<size_t>(indices.front())].becomes));
+    top->setToolTip(2, top->text(2));
     top->setText(1, delta(total));
     top->setData(0, kKindRole, RuleItem);
     top->setData(0, kRuleRole, QString::fromStdString(rule));
@@ -313,6 +314,7 @@ void RewritePanel::rebuild() {
       auto* item = new QTreeWidgetItem(top);
       item->setText(0, QString::fromStdString(m.root ? MatchContext::label(m.root) : rule));
       item->setText(2, QString::fromStdString(m.becomes));
+      item->setToolTip(2, item->text(2));
       item->setText(1, delta(m.nodeDelta));
       item->setText(3, nodeList(m.nodes));
       item->setToolTip(3, nodeList(m.nodes, 50));
