@@ -12,6 +12,7 @@
 
 #include <clocale>
 
+#include <QRegularExpression>
 #include <QTreeWidget>
 #include <QTreeWidgetItemIterator>
 
@@ -43,6 +44,7 @@ namespace {
 struct Run {
   int exitCode = -1;
   QString err;
+  QString out;  // the log (spdlog writes to standard output)
 };
 
 Run runGraft(const QStringList& args, const QString& locale = QStringLiteral("C.UTF-8")) {
@@ -63,6 +65,7 @@ Run runGraft(const QStringList& args, const QString& locale = QStringLiteral("C.
   }
   r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
   r.err = QString::fromUtf8(p.readAllStandardError());
+  r.out = QString::fromUtf8(p.readAllStandardOutput());
   return r;
 }
 
@@ -151,6 +154,19 @@ class TestGuiFirstUse : public QObject {
     QCOMPARE(p.exitStatus(), QProcess::NormalExit);
     QCOMPARE(p.exitCode(), 0);
     QVERIFY(p.readAllStandardOutput().contains("--export-graph"));
+  }
+
+  void screenshotWaitsForTheRulesToBeMatched() {
+    // The picture used to show "Matching…" with an empty list, depending on timing.
+    const QString png = dir_.filePath("matched.png");
+    Run r = runGraft({"--screenshot", png, "--dock", "rewrite", decoder_});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    QVERIFY(!QImage(png).isNull());
+    static const QRegularExpression shown(QStringLiteral("(\\d+) rule matches shown"));
+    const auto m = shown.match(r.out);
+    QVERIFY2(m.hasMatch(), qPrintable(r.out));
+    QVERIFY2(m.captured(1).toInt() > 0, qPrintable(r.out));
+    QCOMPARE(runGraft({"--screenshot", png, "--dock", "nosuchpanel", decoder_}).exitCode, 2);
   }
 
   void exportGraphExitCodesAreThoseOfScreenshot() {

@@ -194,8 +194,11 @@ int main(int argc, char* argv[]) {
         struct rusage usage {};
         getrusage(RUSAGE_SELF, &usage);
         const double seconds = secondsSinceProcessStart();
-        spdlog::info("screenshot: first complete frame {:.3f} s after process start, peak RSS {} MiB", seconds,
-                     usage.ru_maxrss / 1024);
+        const graft::RewriteSession* session = window.rewriteSession();
+        const graft::MatchReport* report = session && session->reportCurrent() ? session->report() : nullptr;
+        spdlog::info("screenshot: first complete frame {:.3f} s after process start, peak RSS {} MiB, {}", seconds,
+                     usage.ru_maxrss / 1024,
+                     report ? std::to_string(report->matches.size()) + " rule matches shown" : std::string("no rule matches shown"));
         if (qEnvironmentVariableIntValue("GRAFT_FRAME_TIMING"))
           std::fprintf(stderr, "graft-timing first_frame_s=%s peak_rss_kib=%ld\n", graft::formatFixed(seconds, 4).c_str(),
                        static_cast<long>(usage.ru_maxrss));
@@ -224,7 +227,10 @@ int main(int argc, char* argv[]) {
       graft::RewriteSession* session = window.rewriteSession();
       auto tryRender = [&, canvas, session] {
         if (canvas->isLayoutRunning()) return;
-        if (!graphOnly && session && session->isBusy()) return;
+        // Matching may not have started yet when the layout is done: wait for a current report
+        // whenever the document is being matched (large models still being analysed are not).
+        if (!graphOnly && session && (session->isBusy() || (session->rewriter() && session->document() && !session->reportCurrent())))
+          return;
         render();
       };
       QObject::connect(canvas, &graft::GraphCanvas::layoutFinished, &window, tryRender);
