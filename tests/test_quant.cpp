@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <map>
 #include <set>
 
 #include "graft/analysis.h"
@@ -555,6 +556,59 @@ class TestQuant : public QObject {
       for (const auto& d : v.problems) QVERIFY2(d.severity != Diagnostic::Severity::Error, d.message.c_str());
     }
     QVERIFY2(best > 15, std::to_string(best).c_str());
+  }
+
+  // ONNX Runtime fuses DQ -> Add -> Q into QLinearAdd, so its profile quantizes Adds; but a
+  // transformer's residual Add feeds a float LayerNorm, and Q/DQ on its inputs only cost accuracy
+  // (9 dB on a BERT-style encoder). Such Adds stay float; a ResNet's Add -> Relu -> Conv does not.
+  void elementwiseOpsAreQuantizedOnlyWhereAQuantizedReaderFollows() {
+    if (!skipReason_.isEmpty()) QSKIP(qPrintable(skipReason_));
+    auto profile = findProfile("onnxruntime-cpu");
+    QVERIFY2(profile, profile.message().c_str());
+    auto portable = findProfile("portable");
+    QVERIFY2(portable, portable.message().c_str());
+    auto quantizedOps = [](const QuantizeReport& r) {
+      std::map<std::string, int> ops;
+      for (const auto& n : r.nodes) ++ops[n.opType];
+      return ops;
+    };
+    {
+      auto m = loadModel(exported("bert17"));
+      QVERIFY2(m, m.message().c_str());
+      auto set = randomSamples(*m.value(), 6, 3);
+      QVERIFY(set);
+      auto cal = calibrate(*m.value(), set.value());
+      QVERIFY2(cal, cal.message().c_str());
+      QuantizeOptions o;
+      o.mode = Mode::Static;
+      o.placement = placementFor(profile.value());
+      auto ort = quantizeAndScore(*m.value(), o, cal.value().get(), set.value(), std::nullopt);
+      QVERIFY2(ort, ort.message().c_str());
+      o.placement = placementFor(portable.value());
+      auto plain = quantizeAndScore(*m.value(), o, cal.value().get(), set.value(), std::nullopt);
+      QVERIFY2(plain, plain.message().c_str());
+      int floatAdds = 0;
+      for (const auto& why : ort->report.skipped) floatAdds += why.find("no quantized op reads its output") != std::string::npos;
+      qInfo("bert static: onnxruntime-cpu %.2f dB, MatMul/Gemm only %.2f dB, %d elementwise ops left float", ort->error.sqnr,
+            plain->error.sqnr, floatAdds);
+      QVERIFY(floatAdds >= 4);  // at least the residual Adds before each LayerNorm
+      QVERIFY2(ort->error.sqnr > plain->error.sqnr - 1.0,
+               (std::to_string(ort->error.sqnr) + " vs " + std::to_string(plain->error.sqnr)).c_str());
+    }
+    {
+      auto m = loadModel(exported("resnet"));
+      QVERIFY2(m, m.message().c_str());
+      auto set = randomSamples(*m.value(), 4, 2);
+      QVERIFY(set);
+      auto cal = calibrate(*m.value(), set.value());
+      QVERIFY2(cal, cal.message().c_str());
+      QuantizeOptions o;
+      o.mode = Mode::Static;
+      o.placement = placementFor(profile.value());
+      auto r = quantizeAndScore(*m.value(), o, cal.value().get(), set.value(), std::nullopt);
+      QVERIFY2(r, r.message().c_str());
+      QVERIFY2(quantizedOps(r->report)["Add"] >= 2, "a ResNet's residual Adds feed Relu -> Conv: ONNX Runtime fuses them");
+    }
   }
 
   void dynamicInt8OnABertEncoderScoresEveryMatMul() {

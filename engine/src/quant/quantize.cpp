@@ -396,6 +396,32 @@ struct Rewriter {
         ok = n->input(0) && isFloatActivation(n->input(0), cal);
       if (ok) eligible.insert(n);
     }
+    // Where the backend fuses only Q -> DQ -> op -> Q chains (quantize-outputs: yes, ONNX
+    // Runtime), an elementwise op whose output no quantized reader takes stays a float op after
+    // DQ: Q/DQ on its inputs buy no integer kernel and cost accuracy (a transformer's residual
+    // Adds feeding LayerNorm lost 9 dB on a BERT-style encoder). Decided from the last node back,
+    // so a chain of such ops (Add -> Add -> LayerNorm) drops as a whole.
+    if (!o.placement.quantizeOutputs) return;
+    for (auto it = order.rbegin(); it != order.rend(); ++it) {
+      Node* n = *it;
+      const std::string& op = n->opType();
+      if (!eligible.count(n) || op == "Conv" || op == "MatMul" || op == "Gemm" || o.placement.sameScaleOps.count(op)) continue;
+      if (!n->output(0) || n->output(0)->isGraphOutput() || !feedsEligible(n->output(0), 0)) eligible.erase(n);
+    }
+  }
+  // A quantized reader takes v: directly, or through a Relu/Clip the Q folds away, or through
+  // pass-through ops (Reshape, Transpose, MaxPool…) that keep the scale.
+  bool feedsEligible(const Value* v, int depth) const {
+    if (depth > 8) return false;
+    for (const Use& u : v->uses()) {
+      const Node* r = u.node;
+      if (eligible.count(r) && !o.placement.sameScaleOps.count(r->opType())) return true;
+      const std::string& op = r->opType();
+      if ((op == "Relu" || op == "Clip" || o.placement.sameScaleOps.count(op)) && r->output(0) && u.index == 0 &&
+          feedsEligible(r->output(0), depth + 1))
+        return true;
+    }
+    return false;
   }
   bool readByEligible(const Value* v) const {
     for (const Use& u : v->uses())
@@ -418,6 +444,11 @@ struct Rewriter {
       }
       if (!n->output(0) || !cal->stats.count(n->output(0)->name())) {
         report.skipped.push_back(nodeName(*n) + ": its output is not a float tensor calibration saw");
+        continue;
+      }
+      if (o.placement.quantizeOutputs && !eligible.count(n) && op != "Conv" && op != "MatMul" && op != "Gemm" &&
+          !o.placement.sameScaleOps.count(op)) {
+        report.skipped.push_back(nodeName(*n) + ": no quantized op reads its output, so the backend would run it in float");
         continue;
       }
       auto s = quantizeStaticNode(n);
