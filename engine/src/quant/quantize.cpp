@@ -396,12 +396,11 @@ struct Rewriter {
         ok = n->input(0) && isFloatActivation(n->input(0), cal);
       if (ok) eligible.insert(n);
     }
-    // Where the backend fuses only Q -> DQ -> op -> Q chains (quantize-outputs: yes, ONNX
-    // Runtime), an elementwise op whose output no quantized reader takes stays a float op after
-    // DQ: Q/DQ on its inputs buy no integer kernel and cost accuracy (a transformer's residual
-    // Adds feeding LayerNorm lost 9 dB on a BERT-style encoder). Decided from the last node back,
-    // so a chain of such ops (Add -> Add -> LayerNorm) drops as a whole.
-    if (!o.placement.quantizeOutputs) return;
+    // An elementwise op (Add, Mul, Concat, pools) whose output no quantized op reads is left in
+    // float. ONNX Runtime fuses only whole Q -> DQ -> op -> Q chains, so it would run the op in
+    // float after DQ anyway; on any backend the int8 would end at the next float op, and the Q/DQ
+    // on its inputs cost accuracy (a transformer's residual Adds before LayerNorm: 9 dB on a
+    // BERT-style encoder). Decided from the last node back, so a chain of such ops drops whole.
     for (auto it = order.rbegin(); it != order.rend(); ++it) {
       Node* n = *it;
       const std::string& op = n->opType();
@@ -446,7 +445,7 @@ struct Rewriter {
         report.skipped.push_back(nodeName(*n) + ": its output is not a float tensor calibration saw");
         continue;
       }
-      if (o.placement.quantizeOutputs && !eligible.count(n) && op != "Conv" && op != "MatMul" && op != "Gemm" &&
+      if (!eligible.count(n) && op != "Conv" && op != "MatMul" && op != "Gemm" &&
           !o.placement.sameScaleOps.count(op)) {
         report.skipped.push_back(nodeName(*n) + ": no quantized op reads its output, so the backend would run it in float");
         continue;
