@@ -149,55 +149,59 @@ Result<StructuralHashes> hashGraph(const Graph& graph) {
   h.local.resize(n);
   h.producers.resize(n);
   h.consumers.resize(n);
-  // Per input: what it is when no node here produces it (graph input by name, weight, outer value).
-  std::vector<std::vector<std::uint64_t>> sourceUp(n), sourceShape(n);
+  // Per input (flat, from inputStart[i]): what it is when no node here produces it (graph input
+  // by name, weight, outer value). Per consumer (flat, from useStart[i]): which output it reads.
+  std::vector<std::size_t> inputStart(n + 1, 0), useStart(n + 1, 0);
+  std::vector<std::uint64_t> sourceUp, sourceShape;
+  std::vector<std::uint32_t> useOutput;
+  sourceUp.reserve(n * 2);
+  sourceShape.reserve(n * 2);
+  useOutput.reserve(n * 2);
   for (std::size_t i = 0; i < n; ++i) {
     const Node& node = *h.nodes[i];
     h.local[i] = localHash(node);
     auto& prod = h.producers[i];
     prod.resize(node.inputs().size());
-    sourceUp[i].assign(node.inputs().size(), 0);
-    sourceShape[i].assign(node.inputs().size(), 0);
+    inputStart[i] = sourceUp.size();
     for (std::size_t s = 0; s < node.inputs().size(); ++s) {
       const Value* v = node.inputs()[s];
+      std::uint64_t up = 0, shape = 0;
+      std::int32_t p = v && v->producer() ? h.indexOf(v->producer()) : -1;
       if (!v) {
-        sourceUp[i][s] = sourceShape[i][s] = 0x0a17u;
-        continue;
-      }
-      std::int32_t p = v->producer() ? h.indexOf(v->producer()) : -1;
-      if (p >= 0) {
+        up = shape = 0x0a17u;
+      } else if (p >= 0) {
         prod[s] = {p, v->producerOutput()};
-        continue;
-      }
-      if (v->isGraphInput() && &v->graph() == &graph) {
-        sourceUp[i][s] = sourceShape[i][s] = mix(0x1a7u, strHash(v->name()));
+      } else if (v->isGraphInput() && &v->graph() == &graph) {
+        up = shape = mix(0x1a7u, strHash(v->name()));
       } else if (const Tensor* t = v->initializer()) {
-        sourceUp[i][s] = mix(0x3e1u, tensorContentHash(*t));
-        sourceShape[i][s] = mix(0x3e1u, weightShapeHash(*t));
+        up = mix(0x3e1u, tensorContentHash(*t));
+        shape = mix(0x3e1u, weightShapeHash(*t));
       } else {
-        sourceUp[i][s] = sourceShape[i][s] = mix(0x0e7u, strHash(v->name()));
+        up = shape = mix(0x0e7u, strHash(v->name()));
       }
+      sourceUp.push_back(up);
+      sourceShape.push_back(shape);
     }
+    useStart[i] = useOutput.size();
     for (std::size_t k = 0; k < node.outputs().size(); ++k) {
       const Value* v = node.outputs()[k];
       if (!v) continue;
       for (const Use& u : v->uses()) {
-        if (&u.node->graph() == &graph) {
-          h.consumers[i].push_back({h.indexOf(u.node), u.index});
-        } else if (std::int32_t o = ownerHere(u.node); o >= 0) {
-          h.consumers[i].push_back({o, -1});
-        }
+        std::int32_t c = &u.node->graph() == &graph ? h.indexOf(u.node) : ownerHere(u.node);
+        if (c < 0) continue;
+        h.consumers[i].push_back({c, &u.node->graph() == &graph ? u.index : -1});
+        useOutput.push_back(static_cast<std::uint32_t>(k));
       }
     }
   }
-  // Which output of i a consumer reads is not in HashEdge; the down hash needs it, so it walks
-  // the outputs again (cheap: the uses are already in memory).
+  inputStart[n] = sourceUp.size();
+  useStart[n] = useOutput.size();
   h.up.resize(n);
   for (std::size_t i = 0; i < n; ++i) {
     std::uint64_t x = h.local[i];
     for (std::size_t s = 0; s < h.producers[i].size(); ++s) {
       const HashEdge& e = h.producers[i][s];
-      x = mix(x, e.node >= 0 ? mix(h.up[e.node], static_cast<std::uint64_t>(e.port)) : sourceUp[i][s]);
+      x = mix(x, e.node >= 0 ? mix(h.up[e.node], static_cast<std::uint64_t>(e.port)) : sourceUp[inputStart[i] + s]);
     }
     h.up[i] = x;
   }
@@ -205,14 +209,15 @@ Result<StructuralHashes> hashGraph(const Graph& graph) {
   for (std::size_t r = n; r-- > 0;) {
     const Node& node = *h.nodes[r];
     std::uint64_t x = h.local[r];
+    const auto& cons = h.consumers[r];
+    std::size_t t = 0;
     for (std::size_t k = 0; k < node.outputs().size(); ++k) {
       const Value* v = node.outputs()[k];
       if (!v) continue;
       std::uint64_t uses = 0;
-      for (const Use& u : v->uses()) {
-        std::int32_t c = &u.node->graph() == &graph ? h.indexOf(u.node) : ownerHere(u.node);
-        if (c >= 0) uses += fmix(mix(h.down[c], static_cast<std::uint64_t>(u.index)));
-      }
+      // Consumers were recorded output by output, so those of output k are the next ones.
+      for (; t < cons.size() && useOutput[useStart[r] + t] == k; ++t)
+        uses += fmix(mix(h.down[cons[t].node], static_cast<std::uint64_t>(cons[t].port < 0 ? 0 : cons[t].port)));
       x = mix(mix(x, k), uses);
       if (v->isGraphOutput() && &v->graph() == &graph) x = mix(x, mix(0x0e7u, strHash(v->name())));
     }
@@ -223,7 +228,7 @@ Result<StructuralHashes> hashGraph(const Graph& graph) {
   for (std::size_t i = 0; i < n; ++i) {
     std::uint64_t x = h.local[i];
     for (std::size_t s = 0; s < h.producers[i].size(); ++s)
-      x = mix(x, h.producers[i][s].node >= 0 ? 0x9d0u : sourceShape[i][s]);
+      x = mix(x, h.producers[i][s].node >= 0 ? 0x9d0u : sourceShape[inputStart[i] + s]);
     cur[i] = x;
   }
   for (int round = 0; round < kNeighbourhoodRadius; ++round) {
@@ -350,25 +355,7 @@ class Pairer {
           pair(x, y);
         continue;
       }
-      // Several users: pair those that are alone with their (slot, op) among the unpaired users.
-      auto candidates = [&](const Value* v, const StructuralHashes& side, const std::vector<std::int32_t>& map) {
-        std::unordered_map<std::uint64_t, std::int32_t> c;
-        for (const Use& u : v->uses()) {
-          std::int32_t x = side.indexOf(u.node);
-          if (x < 0 || map[x] >= 0) continue;
-          std::uint64_t key = mix(mix(strHash(u.node->opType()), strHash(u.node->domain())), u.index);
-          auto [it, fresh] = c.emplace(key, x);
-          if (!fresh && it->second != x) it->second = kDuplicate;
-        }
-        return c;
-      };
-      auto ca = candidates(va, A_, p_.aToB);
-      if (ca.empty()) continue;
-      auto cb = candidates(vb, B_, p_.bToA);
-      for (const auto& [key, x] : ca) {
-        auto it = cb.find(key);
-        if (x >= 0 && it != cb.end() && it->second >= 0) pair(x, it->second);
-      }
+      spreadFromValue(va, vb);
     }
   }
 
@@ -457,23 +444,29 @@ class Pairer {
     propagate();
   }
 
+  // Users of two corresponding values that are alone with their (slot, op) among the unpaired
+  // users on both sides. Sorted vectors rather than maps: this runs once per pair.
   void spreadFromValue(const Value* va, const Value* vb) {
-    std::unordered_map<std::uint64_t, std::int32_t> ca, cb;
     auto collect = [](const Value* v, const StructuralHashes& side, const std::vector<std::int32_t>& map,
-                      std::unordered_map<std::uint64_t, std::int32_t>& c) {
+                      std::vector<std::pair<std::uint64_t, std::int32_t>>& c) {
+      c.clear();
       for (const Use& u : v->uses()) {
         std::int32_t x = side.indexOf(u.node);
         if (x < 0 || map[x] >= 0) continue;
-        std::uint64_t key = mix(mix(strHash(u.node->opType()), strHash(u.node->domain())), u.index);
-        auto [it, fresh] = c.emplace(key, x);
-        if (!fresh && it->second != x) it->second = kDuplicate;
+        c.emplace_back(mix(mix(strHash(u.node->opType()), strHash(u.node->domain())), u.index), x);
       }
+      std::sort(c.begin(), c.end());
+      // The same node reading the value twice at one slot cannot happen; equal keys are ambiguous.
+      for (std::size_t k = 0; k + 1 < c.size(); ++k)
+        if (c[k].first == c[k + 1].first) c[k].second = c[k + 1].second = kDuplicate;
     };
-    collect(va, A_, p_.aToB, ca);
-    collect(vb, B_, p_.bToA, cb);
-    for (const auto& [key, x] : ca) {
-      auto it = cb.find(key);
-      if (x >= 0 && it != cb.end() && it->second >= 0) pair(x, it->second);
+    collect(va, A_, p_.aToB, ca_);
+    if (ca_.empty()) return;
+    collect(vb, B_, p_.bToA, cb_);
+    std::size_t y = 0;
+    for (const auto& [key, x] : ca_) {
+      while (y < cb_.size() && cb_[y].first < key) ++y;
+      if (x >= 0 && y < cb_.size() && cb_[y].first == key && cb_[y].second >= 0) pair(x, cb_[y].second);
     }
   }
 
@@ -482,6 +475,7 @@ class Pairer {
   const StructuralHashes& A_;
   const StructuralHashes& B_;
   std::deque<std::int32_t> queue_;
+  std::vector<std::pair<std::uint64_t, std::int32_t>> ca_, cb_;
 };
 
 void pairValues(NodePairing& p) {
@@ -493,6 +487,8 @@ void pairValues(NodePairing& p) {
   };
   const Graph& ga = *p.a.graph;
   const Graph& gb = *p.b.graph;
+  p.valuesAtoB.reserve(p.a.nodes.size() * 2);
+  p.valuesBtoA.reserve(p.b.nodes.size() * 2);
   std::unordered_map<std::string_view, const Value*> byName;
   for (const Value* v : gb.inputs()) byName.emplace(v->name(), v);
   for (const Value* v : ga.inputs())
