@@ -13,6 +13,7 @@
 #include "diff_testutil.h"
 #include "graft/diff.h"
 #include "graft/io.h"
+#include "exported_models.h"
 #include "testutil.h"
 
 namespace fs = std::filesystem;
@@ -51,24 +52,9 @@ class TestDiff : public QObject {
   void initTestCase() {
     // Exported once per build folder (tests/models/export_eval_models.py); again when the script changes.
     modelsDir_ = QCoreApplication::applicationDirPath() + "/diff-models";
-    fs::path script = fs::path(graft::test::sourceDir()) / "tests/models/export_eval_models.py";
-    fs::path stamp = fs::path(modelsDir_.toStdString()) / "stamp";
-    if (fs::exists(stamp) && fs::last_write_time(stamp) >= fs::last_write_time(script)) return;
-    QString python = QFile::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
-    QProcess probe;
-    probe.start(python, {"-c", "import torch, torchvision, onnx"});
-    if (!probe.waitForFinished(120000) || probe.exitCode() != 0) {
-      skipReason_ = "PyTorch is not installed (/usr/bin/python3 with python3-torch, python3-torchvision, python3-onnx): "
-                    "the exported models are skipped";
-      return;
-    }
-    QProcess p;
-    p.setProcessChannelMode(QProcess::MergedChannels);
-    p.start(python, {QString::fromStdString(script.string()), modelsDir_, "resnet", "vit", "gpt"});
-    QVERIFY(p.waitForFinished(600000));
-    QByteArray log = p.readAll();
-    QVERIFY2(p.exitCode() == 0, log.constData());
-    std::ofstream(stamp.string()) << "exported\n";
+    bool failed = false;
+    skipReason_ = graft::test::exportEvalModels(modelsDir_, {"resnet", "vit", "gpt"}, &failed);
+    QVERIFY2(!failed, qPrintable(skipReason_));
   }
 
   void pairingFindsNodesThroughRenamesReorderingAndLocalEdits_data() { modelRows(); }

@@ -14,6 +14,7 @@
 #include "diff_testutil.h"
 #include "graft/io.h"
 #include "graft/rewrite.h"
+#include "exported_models.h"
 #include "testutil.h"
 
 namespace fs = std::filesystem;
@@ -64,21 +65,11 @@ class TestDiffCli : public QObject {
  private slots:
   void initTestCase() {
     QVERIFY(tmp_.isValid());
-    modelsDir_ = QCoreApplication::applicationDirPath() + "/diff-cli-models";
-    fs::path script = fs::path(graft::test::sourceDir()) / "tests/models/export_eval_models.py";
-    fs::path stamp = fs::path(modelsDir_.toStdString()) / "stamp";
-    if (!(fs::exists(stamp) && fs::last_write_time(stamp) >= fs::last_write_time(script))) {
-      QString python = QFile::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
-      QProcess p;
-      p.setProcessChannelMode(QProcess::MergedChannels);
-      p.start(python, {QString::fromStdString(script.string()), modelsDir_, "gpt"});
-      if (!p.waitForFinished(600000) || p.exitCode() != 0) {
-        skipReason_ = "PyTorch could not export the GPT model (/usr/bin/python3 with python3-torch, python3-onnx): " +
-                      QString::fromUtf8(p.readAll()).left(300);
-        return;
-      }
-      std::ofstream(stamp.string()) << "exported\n";
-    }
+    modelsDir_ = QCoreApplication::applicationDirPath() + "/diff-models";
+    bool failed = false;
+    skipReason_ = graft::test::exportEvalModels(modelsDir_, {"gpt"}, &failed);
+    QVERIFY2(!failed, qPrintable(skipReason_));
+    if (!skipReason_.isEmpty()) return;
     original_ = (fs::path(modelsDir_.toStdString()) / "gpt" / "model.onnx").string();
     auto m = graft::loadModel(original_);
     QVERIFY2(m, m.message().c_str());

@@ -21,6 +21,7 @@
 #include <string>
 
 #include "canvas/graph_canvas.h"
+#include "diff/diff_view.h"
 #include "main_window.h"
 #include "graft/numbers.h"
 #include "model_loader.h"
@@ -87,6 +88,9 @@ int main(int argc, char* argv[]) {
   parser.addVersionOption();
   parser.addPositionalArgument(QStringLiteral("model"), QCoreApplication::translate("main", "The .onnx model to open."),
                                QStringLiteral("[model]"));
+  parser.addPositionalArgument(QStringLiteral("other"),
+                               QCoreApplication::translate("main", "With --diff: the model to compare it with."),
+                               QStringLiteral("[other]"));
   QCommandLineOption screenshot(QStringLiteral("screenshot"),
                                 QCoreApplication::translate("main", "Open the model without showing a window, save a "
                                                                 "picture of the window to <png> and exit."),
@@ -110,9 +114,13 @@ int main(int argc, char* argv[]) {
                           QCoreApplication::translate("main", "Bring this panel to the front: model, node, values, "
                                                               "rewrite, quantize, log or history (e.g. for --screenshot)."),
                           QStringLiteral("name"));
+  QCommandLineOption diff(QStringLiteral("diff"),
+                          QCoreApplication::translate("main", "Open the two models given side by side, the first as A "
+                                                              "and the second as B (with --screenshot: picture "
+                                                              "the diff window)."));
   QCommandLineOption verbose(QStringLiteral("verbose"),
                              QCoreApplication::translate("main", "Log debug messages too."));
-  parser.addOptions({screenshot, exportGraph, size, select, expand, dock, verbose});
+  parser.addOptions({screenshot, exportGraph, size, select, expand, dock, diff, verbose});
   parser.process(app);
 
   graft::setupLogging(parser.isSet(verbose));
@@ -120,6 +128,13 @@ int main(int argc, char* argv[]) {
 
   const QStringList args = parser.positionalArguments();
   const QString model = args.isEmpty() ? QString() : args.front();
+  const bool diffing = parser.isSet(diff);
+  if (diffing ? args.size() != 2 : args.size() > 1) {
+    fail(diffing ? QCoreApplication::translate("main", "--diff needs two models: graft --diff A.onnx B.onnx")
+                 : QCoreApplication::translate("main", "Give one model to open, or two with --diff."));
+    return 2;
+  }
+  const QString other = diffing ? args.at(1) : QString();
   if (parser.isSet(expand) && parser.value(expand) != QStringLiteral("all")) {
     fail(QCoreApplication::translate("main", "--expand takes 'all' (open every group)."));
     return 2;
@@ -141,6 +156,10 @@ int main(int argc, char* argv[]) {
     return true;
   };
 
+  if (diffing && parser.isSet(exportGraph)) {
+    fail(QCoreApplication::translate("main", "--diff and --export-graph cannot be used together."));
+    return 2;
+  }
   if (parser.isSet(screenshot) && parser.isSet(exportGraph)) {
     fail(QCoreApplication::translate("main", "--screenshot and --export-graph cannot be used together."));
     return 2;
@@ -188,7 +207,7 @@ int main(int argc, char* argv[]) {
           QApplication::exit(0);
           return;
         }
-        QImage image = window.grab().toImage();
+        QImage image = diffing && window.diffView() ? window.diffView()->grab().toImage() : window.grab().toImage();
         // Time from process start to the first complete frame, and the peak resident memory by
         // then; with GRAFT_FRAME_TIMING=1 also as a line on stderr for the startup benchmark.
         struct rusage usage {};
@@ -223,6 +242,28 @@ int main(int argc, char* argv[]) {
       // The graph is laid out off the GUI thread, and (for the window) the rules are matched
       // off it too: paint once both are complete, so the Match panel shows its list, not
       // "Matching…".
+      if (diffing) {
+        // Both canvases of the diff window are laid out off the GUI thread; paint once both are.
+        QObject::connect(&window, &graft::MainWindow::diffReady, &window, [&] {
+          graft::DiffView* view = window.diffView();
+          view->setAttribute(Qt::WA_DontShowOnScreen);
+          view->resize(width, height);
+          auto check = [&, view] {
+            for (graft::GraphCanvas* c : {view->canvasA(), view->canvasB()})
+              if (c->isLayoutRunning() || !c->currentScene()) return;
+            render();
+          };
+          QObject::connect(view->canvasA(), &graft::GraphCanvas::layoutFinished, &window, check);
+          QObject::connect(view->canvasB(), &graft::GraphCanvas::layoutFinished, &window, check);
+          check();
+        });
+        QObject::connect(&window, &graft::MainWindow::diffFailed, &window, [](const QString& message) {
+          fail(message);
+          QApplication::exit(1);
+        });
+        window.diffWith(other);
+        return;
+      }
       graft::GraphCanvas* canvas = window.graphCanvas();
       graft::RewriteSession* session = window.rewriteSession();
       auto tryRender = [&, canvas, session] {
@@ -252,6 +293,9 @@ int main(int argc, char* argv[]) {
   applyExpand(window);
   if (!raiseDock(window)) spdlog::warn("There is no panel named {}.", parser.value(dock).toStdString());
   window.show();
+  if (diffing)
+    QObject::connect(&window, &graft::MainWindow::modelLoaded, &window, [&window, other] { window.diffWith(other); },
+                     Qt::SingleShotConnection);
   if (!model.isEmpty()) window.openFile(model);
   return app.exec();
 }

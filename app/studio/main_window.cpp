@@ -100,6 +100,7 @@ MainWindow::MainWindow(Options options, QWidget* parent) : QMainWindow(parent), 
   createStatusBar();
   createRewrite();
   createQuant();
+  createDiff();
   updateTitle();
 
   resize(1280, 800);

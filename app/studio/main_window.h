@@ -35,6 +35,7 @@ class QTimer;
 
 namespace graft {
 
+class DiffView;
 class LogView;
 class ModelLoader;
 class ModelPropertiesPanel;
@@ -127,6 +128,14 @@ class MainWindow : public QMainWindow {
   // The preview dialog opened last (nullptr once closed).
   RewritePreviewDialog* previewDialog() const;
 
+  // ---- diff (main_window_diff.cpp)
+  // The open model (A) against another file (B), side by side in a DiffView window; ends in
+  // diffReady or diffFailed.
+  void diffWith(const QString& otherPath);
+  // The file on disk (A) against the open model as edited (B).
+  void compareWithOriginal();
+  DiffView* diffView() const;
+
  signals:
   void modelLoaded(const QString& path);
   // A large model is shown before it is analysed; this follows once the analyses are in.
@@ -136,6 +145,8 @@ class MainWindow : public QMainWindow {
   void loadProgress(double fraction, const QString& stage);
   void saved(const QString& path);
   void saveFailed(const QString& path, const QString& message);
+  void diffReady();
+  void diffFailed(const QString& message);
 
  protected:
   void dragEnterEvent(QDragEnterEvent* event) override;
@@ -168,6 +179,8 @@ class MainWindow : public QMainWindow {
   void createViewActions(QMenu* view);
   void createRewrite();  // toolbar chooser, rewrite and history docks, undo/redo, save
   void createQuant();    // the Quantize dock and its heatmap on the canvas
+  void createDiff();     // File → Diff With…, Compare with Original
+  void startDiff(const QString& what, const std::string& otherPath, bool fileIsA);
   void onRewriteDocumentChanged();
   void updateSummary();
   void save();
@@ -234,6 +247,10 @@ class MainWindow : public QMainWindow {
   std::function<void(QDialog*)> shortcutsHook_;  // selectNode before the table rows existed (large models)
   QuantPanel* quantPanel_ = nullptr;
   QDockWidget* quantDock_ = nullptr;
+  QAction* diffWithAction_ = nullptr;
+  QAction* compareOriginalAction_ = nullptr;
+  QPointer<DiffView> diffView_;
+  bool diffRunning_ = false;
 };
 
 }  // namespace graft
