@@ -20,6 +20,8 @@
 #include <string>
 #include <vector>
 
+#include <sys/resource.h>
+
 #include <nlohmann/json.hpp>
 
 #include "graft/eval.h"
@@ -27,6 +29,17 @@
 #include "../models/bench_models.h"
 
 namespace {
+
+double cpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+double loadAverage() {
+  double l[1] = {0};
+  return getloadavg(l, 1) == 1 ? l[0] : 0;
+}
 
 long peakRssKiB() {
   std::ifstream f("/proc/self/status");
@@ -152,12 +165,16 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::vector<double> ms;
+  double cpu0 = cpuSeconds(), load0 = loadAverage();
   for (int i = 0; i < runs; ++i) {
     auto s = std::chrono::steady_clock::now();
     auto r = ev.value()->run(inputs.value(), options);
     ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - s).count());
     if (!r) return 1;
   }
+  // CPU time per run (all threads): the work done, which a busy machine inflates far less than
+  // the wall time; the load average says how busy it was.
+  double cpuMs = (cpuSeconds() - cpu0) * 1000 / runs, load = (load0 + loadAverage()) / 2;
   if (profile) {
     // Time per op type: the progress callback fires before each node, so the gap between two
     // calls is the previous node's time.
@@ -188,6 +205,9 @@ int main(int argc, char** argv) {
                         {"runs", runs},
                         {"median_ms", median},
                         {"p90_ms", p90},
+                        {"cpu_ms_per_run", cpuMs},
+                        {"load_average", load},
+                        {"kernels", graft::evalKernelLibrary()},
                         {"prepare_ms", prepare * 1000},
                         {"peak_activations_mib", static_cast<double>(ev.value()->lastStats().peakBytes) / (1 << 20)},
                         {"peak_rss_mib", static_cast<double>(peakRssKiB()) / 1024},
@@ -197,10 +217,13 @@ int main(int argc, char** argv) {
   }
   std::printf("model            %s\n", path.c_str());
   std::printf("threads          %d\n", threads);
+  std::printf("kernels          %s\n", graft::evalKernelLibrary());
+  std::printf("load average     %.2f\n", load);
   std::printf("load+prepare     %.1f ms\n", prepare * 1000);
   std::printf("runs             %d\n", runs);
   std::printf("median           %.2f ms\n", median);
   std::printf("p90              %.2f ms\n", p90);
+  std::printf("cpu per run      %.2f ms\n", cpuMs);
   std::printf("peak activations %.1f MiB\n", static_cast<double>(ev.value()->lastStats().peakBytes) / (1 << 20));
   std::printf("peak RSS         %.1f MiB\n", static_cast<double>(peakRssKiB()) / 1024);
   return 0;

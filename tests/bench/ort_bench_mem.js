@@ -33,14 +33,19 @@ function rssMiB(field) {
   const { feeds } = L.buildFeeds([session], { ...a, seed: a.seed ?? 0 });
   for (let i = 0; i < warmup; i++) await session.run(feeds[0]);
   const t = [];
+  const cpu0 = process.cpuUsage(), load0 = require('os').loadavg()[0];
   for (let i = 0; i < runs; i++) {
     const s = process.hrtime.bigint();
     await session.run(feeds[0]);
     t.push(Number(process.hrtime.bigint() - s) / 1e6);
   }
+  const cpu = process.cpuUsage(cpu0);
+  const load = (load0 + require('os').loadavg()[0]) / 2;
   const sorted = [...t].sort((x, y) => x - y);
   console.log(JSON.stringify({
     model, level, threads, runs, median_ms: L.pct(sorted, 50), p90_ms: L.pct(sorted, 90),
+    // CPU time of all threads per run (ONNX Runtime's pool spins while it waits, which counts here).
+    cpu_ms_per_run: (cpu.user + cpu.system) / 1000 / runs, load_average: load,
     peak_rss_before_session_mib: before, peak_rss_mib: rssMiB('VmHWM'),
   }, null, 1));
 })().catch((e) => { console.error(`ort_bench_mem: ${e.message}`); process.exit(1); });

@@ -14,8 +14,10 @@ seconds, the op types are those of the full-size models):
 Each goes to OUT/NAME/ as model.onnx, input_N.npy (graph input order) and output_N.npy
 (PyTorch's outputs, graph output order).
 
-Benchmark models (model.onnx only): resnet50 (torchvision, 1x3x224x224) and bert (4-layer
-BERT-style encoder, hidden 256, 4 heads, sequence 128) for tests/bench/bench_eval.cpp.
+Benchmark models (model.onnx only): resnet50 (torchvision, 1x3x224x224), bert (4-layer
+BERT-style encoder, hidden 256, 4 heads, sequence 128), gpt_decoder (6-layer GPT-style decoder,
+d 384, 6 heads, sequence 128), vit_b_16 and mobilenet_v2 (torchvision, 1x3x224x224) for
+tests/bench/bench_eval.cpp.
 
 Usage: export_eval_models.py OUT_DIR [NAME ...]   (default: every coverage model)
 Needs Debian's /usr/bin/python3 with python3-torch, python3-torchvision, python3-onnx.
@@ -28,7 +30,7 @@ import numpy as np
 
 COVERAGE = ["resnet", "mobilenet_v3", "efficientnet", "convnext", "densenet", "squeezenet", "shufflenet", "vit", "swin",
             "deeplabv3", "lraspp", "bert13", "bert17", "gpt", "transformer", "lstm"]
-BENCH = ["resnet50", "bert"]
+BENCH = ["resnet50", "bert", "gpt_decoder", "vit_b_16", "mobilenet_v2"]
 
 
 def bert_module(layers, d, heads, inner, vocab=1000, positions=128, types=2):
@@ -227,6 +229,13 @@ def make(name):
     if name == "bert":
         return bert_module(4, 256, 4, 1024, vocab=30522, positions=512), bert_inputs(1, 128, vocab=30522), \
             ["input_ids", "attention_mask", "token_type_ids"], ["last_hidden_state", "pooler_output"], 13
+    if name == "gpt_decoder":
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        from make_models import _gpt_module
+        return _gpt_module(6, 384, 6), (torch.zeros(1, 128, dtype=torch.long),), ["input_ids"], ["logits"], 14
+    if name in ("vit_b_16", "mobilenet_v2"):
+        image = torch.randn(1, 3, 224, 224, generator=torch.Generator().manual_seed(2))
+        return getattr(models, name)(), (image,), ["image"], ["logits"], 14
     raise KeyError(name)
 
 

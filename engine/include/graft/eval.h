@@ -166,7 +166,15 @@ struct EvalOptions {
   // Called with every value a node of the main graph computes, right after the node ran (calibration
   // reads activations here without keeping them alive). Unset: no cost.
   std::function<void(const Value& value, const Array& array)> observe;
+  // Run Conv, MatMul and Gemm on the portable Eigen kernels instead of oneDNN (when the engine
+  // was built with it): the fallback path, kept as a second reference. GRAFT_EVAL_KERNELS=eigen
+  // in the environment does the same for every run.
+  bool referenceKernels = false;
 };
+
+// The kernel library float Conv/MatMul/Gemm run on in this process: "oneDNN 2.6.3", or
+// "Eigen (AVX2/FMA)" / "Eigen (baseline x86-64)" when oneDNN is not built in or switched off.
+const char* evalKernelLibrary();
 
 struct EvalStats {
   std::size_t nodesRun = 0;

@@ -125,6 +125,11 @@ class Context {
   Status unsupported(std::string message) const { return {ErrorCode::Unsupported, std::move(message)}; }
   // Checks input i is present.
   Status require(std::size_t i, const char* what) const;
+  // Input i is one of the evaluator's constants (an initializer not overridden by the caller):
+  // its bytes stay at the same address, unchanged, for the life of the Evaluator, so a kernel
+  // may cache work derived from them keyed by that address (repacked convolution weights).
+  bool inputIsConstant(std::size_t i) const { return i < 64 && (constantInputs_ >> i) & 1u; }
+  void setConstantInputs(std::uint64_t mask) { constantInputs_ = mask; }
 
  private:
   const Node& node_;
@@ -132,6 +137,7 @@ class Context {
   std::vector<Array> outputs_;
   std::int64_t opset_;
   const SubgraphRunner* runner_;
+  std::uint64_t constantInputs_ = 0;
 };
 
 using KernelFn = Status (*)(Context& ctx);

@@ -9,6 +9,7 @@
 #include "eval/kernel.h"
 #include "eval/gemm_block.h"
 #include "eval/linalg.h"
+#include "eval/onednn.h"
 
 namespace graft::eval {
 
@@ -39,7 +40,14 @@ template <typename T>
 void gemm(bool transA, bool transB, std::int64_t M, std::int64_t N, std::int64_t K, const T* A, const T* B, T* C,
           bool accumulate, T alpha) {
   // op(A) rows [r0, r1) times op(B) columns [c0, c1).
+  bool library = std::is_same_v<T, float> && onednnEnabled();
   auto block = [&](std::int64_t r0, std::int64_t r1, std::int64_t c0, std::int64_t c1) {
+    if constexpr (std::is_same_v<T, float>) {
+      // Row-major A is [M,K] (or [K,M] when transposed), B is [K,N] (or [N,K]).
+      if (library && onednnSgemm(transA, transB, r1 - r0, c1 - c0, K, alpha, transA ? A + r0 : A + r0 * K, transA ? M : K,
+                                 transB ? B + c0 * K : B + c0, transB ? K : N, accumulate ? 1.0f : 0.0f, C + r0 * N + c0, N))
+        return;
+    }
 #if defined(GRAFT_EVAL_AVX2_BLOCKS)
     if (gemmUsesAvx2()) return avx2::gemmBlock<T>(transA, transB, M, N, K, A, B, C, accumulate, alpha, r0, r1, c0, c1);
 #endif
@@ -314,7 +322,7 @@ void im2col(const T* x, std::int64_t C, const ConvGeometry& g, T* col) {
 }
 
 template <typename T>
-Status convTyped(Context& ctx, const Array& x, const Array& w, const Array* bias, Array& y) {
+Status convTyped(Context& ctx, const Array& x, const Array& w, const Array* bias, Array& y, bool weightsConstant) {
   std::int64_t N = x.dim(0), C = x.dim(1), M = w.dim(0);
   std::int64_t group = ctx.attrInt("group", 1);
   std::vector<std::int64_t> inSpatial(x.shape().begin() + 2, x.shape().end());
@@ -333,6 +341,15 @@ Status convTyped(Context& ctx, const Array& x, const Array& w, const Array* bias
   bool pointwise = g.kernelSize == 1 && std::all_of(g.strides.begin(), g.strides.end(), [](auto s) { return s == 1; }) &&
                    std::all_of(g.padBegin.begin(), g.padBegin.end(), [](auto p) { return p == 0; }) &&
                    std::all_of(g.padEnd.begin(), g.padEnd.end(), [](auto p) { return p == 0; });
+  if constexpr (std::is_same_v<T, float>) {
+    // Pointwise convolutions are one GEMM each (no im2col), which oneDNN's sgemm runs faster
+    // than its convolution primitive plus the reorders to and from its blocked layout.
+    if (!pointwise && onednnEnabled()) {
+      ConvShape shape{N, C, M, group, g.in, g.kernel, g.out, g.strides, g.dilations, g.padBegin, g.padEnd};
+      if (onednnConv(shape, x.data<T>(), w.data<T>(), weightsConstant, bias ? bias->data<T>() : nullptr, y.data<T>()))
+        return Status::ok();
+    }
+  }
   // im2col scratch (an Array so the evaluator's buffer pool recycles it; never zero-filled).
   Array colArray = pointwise ? Array() : Array::uninitialized(x.dtype(), {kdim * g.outSize});
   T* colData = pointwise ? nullptr : colArray.data<T>();
@@ -368,7 +385,7 @@ Status convolve(Context& ctx, const Array& x, const Array& w, const Array* bias,
   if (x.rank() < 3 || w.rank() != x.rank())
     return ctx.fail("input X " + formatArrayType(x) + " and W " + formatArrayType(w) + " must both be N-D with N >= 3");
   if (x.dtype() != w.dtype()) return ctx.fail("X is " + formatArrayType(x) + " but W is " + formatArrayType(w));
-  GRAFT_DISPATCH_FLOAT(x.dtype(), return convTyped<T>(ctx, x, w, bias, y))
+  GRAFT_DISPATCH_FLOAT(x.dtype(), return convTyped<T>(ctx, x, w, bias, y, false))
   return Status::ok();
 }
 
@@ -385,7 +402,7 @@ Status convK(Context& ctx) {
     return ctx.fail("B " + formatArrayType(*bias) + " must have one value per output channel (" + std::to_string(w.dim(0)) + ")");
   Array y;
   GRAFT_DISPATCH_FLOAT(x.dtype(), {
-    if (auto s = convTyped<T>(ctx, x, w, bias, y); !s) return s;
+    if (auto s = convTyped<T>(ctx, x, w, bias, y, ctx.inputIsConstant(1)); !s) return s;
   })
   ctx.setOutput(0, y);
   return Status::ok();

@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "eval/kernel.h"
+#include "eval/onednn.h"
 
 namespace graft {
 
@@ -98,6 +99,8 @@ struct Evaluator::Impl {
   std::size_t liveBytes = 0;
   // Freed activations kept for reuse within and across runs (at most 64 MiB idle).
   std::shared_ptr<BufferPool> buffers = std::make_shared<BufferPool>(std::size_t(64) << 20);
+  // Constant convolution weights in the kernel library's blocked layouts, packed on first use.
+  std::shared_ptr<PackedWeights> packed = makePackedWeights();
   const EvalOptions* options = nullptr;
 
   Result<const Plan*> plan(const Graph& g) {
@@ -135,6 +138,7 @@ struct Evaluator::Impl {
                                                 "'; the model cannot be run or folded here");
     std::vector<Array> inputs(node.inputs().size());
     std::int32_t halfType = 0, subByteType = 0;
+    std::uint64_t constantMask = 0;
     for (std::size_t i = 0; i < inputs.size(); ++i) {
       const Value* v = node.inputs()[i];
       if (!v) continue;
@@ -143,12 +147,14 @@ struct Evaluator::Impl {
         return Status(ErrorCode::Invalid, describeNode(node) + ": input '" + v->name() +
                                               "' has no value (not a graph input, initializer or output of an earlier node)");
       inputs[i] = *a;
+      if (i < 64 && !scope.find(v) && a->isTensor()) constantMask |= std::uint64_t(1) << i;
       if (k->nativeHalf || !a->isTensor()) continue;
       if (isNarrowFloat(a->dtype())) {
         halfType = a->dtype();
         auto c = castArray(*a, kFloat);
         if (!c) return c.status();
         inputs[i] = std::move(c.value());
+        constantMask &= ~(std::uint64_t(1) << i);  // a fresh widened copy, not the constant's bytes
       } else if (std::int32_t carrier = subByteCarrier(a->dtype())) {
         // 4- and 2-bit integers are int8/uint8 bytes in arrays: the kernel sees those.
         subByteType = a->dtype();
@@ -160,6 +166,7 @@ struct Evaluator::Impl {
       return runSubgraph(g, in, scope);
     };
     Context ctx(node, std::move(inputs), opset, &sub);
+    ctx.setConstantInputs(constantMask);
     Status s;
     try {
       s = k->fn(ctx);
@@ -279,8 +286,10 @@ const EvalStats& Evaluator::lastStats() const { return impl_->stats; }
 Result<NamedArrays> Evaluator::run(const NamedArrays& inputs, const EvalOptions& options) {
   auto start = std::chrono::steady_clock::now();
   setThreads(options.threads);
+  setOnednnRequested(!options.referenceKernels);
   Impl& im = *impl_;
   BufferPoolScope pooled(im.buffers);
+  PackedWeightsScope packed(im.packed);
   im.stats = {};
   im.liveBytes = 0;
   im.options = &options;

@@ -1,0 +1,425 @@
+// oneDNN for float Conv and GEMM (see onednn.h). The library's OpenMP threading is not used:
+// every call runs one thread wide (OpenMP's team size set to 1 around it) and the evaluator's own
+// pool spreads the work, because OpenMP barriers stall for a whole time slice whenever one of the
+// team's threads is descheduled, which on a busy desktop made a 2-thread convolution 50x slower.
+#include "eval/onednn.h"
+
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "eval/gemm_block.h"
+#include "eval/kernel.h"
+
+#if defined(GRAFT_HAVE_ONEDNN)
+#include <omp.h>
+#if defined(__x86_64__)
+#include <xmmintrin.h>
+#endif
+
+#include <oneapi/dnnl/dnnl.hpp>
+#endif
+
+namespace graft {
+namespace eval {
+
+namespace {
+
+std::atomic<bool> gRequested{true};
+
+bool environmentAllows() {
+  static const bool allowed = [] {
+    if (const char* k = std::getenv("GRAFT_EVAL_KERNELS"); k && std::string_view(k) == "eigen") return false;
+    if (const char* s = std::getenv("GRAFT_EVAL_SIMD"); s && std::string_view(s) == "generic") return false;
+    return true;
+  }();
+  return allowed;
+}
+
+}  // namespace
+
+bool onednnBuilt() {
+#if defined(GRAFT_HAVE_ONEDNN)
+  return true;
+#else
+  return false;
+#endif
+}
+
+bool onednnEnabled() { return onednnBuilt() && environmentAllows() && gRequested.load(std::memory_order_relaxed); }
+
+void setOnednnRequested(bool requested) { gRequested.store(requested, std::memory_order_relaxed); }
+
+namespace {
+thread_local std::shared_ptr<PackedWeights> tPacked;
+}
+
+PackedWeightsScope::PackedWeightsScope(std::shared_ptr<PackedWeights> cache) : previous_(std::move(tPacked)) {
+  tPacked = std::move(cache);
+}
+PackedWeightsScope::~PackedWeightsScope() { tPacked = std::move(previous_); }
+
+#if !defined(GRAFT_HAVE_ONEDNN)
+
+class PackedWeights {};
+std::shared_ptr<PackedWeights> makePackedWeights() { return std::make_shared<PackedWeights>(); }
+
+
+bool onednnSgemm(bool, bool, std::int64_t, std::int64_t, std::int64_t, float, const float*, std::int64_t, const float*,
+                 std::int64_t, float, float*, std::int64_t) {
+  return false;
+}
+
+bool onednnConv(const ConvShape&, const float*, const float*, bool, const float*, float*) { return false; }
+
+#else
+
+namespace {
+std::string libraryName() {
+  const dnnl_version_t* v = dnnl_version();
+  return "oneDNN " + std::to_string(v->major) + "." + std::to_string(v->minor) + "." + std::to_string(v->patch);
+}
+}  // namespace
+
+namespace {
+
+// Around every library call on this thread: OpenMP team size 1 (restored after, so the host
+// program's own OpenMP use on the thread keeps its setting), and denormal floats flushed to zero.
+// Softmax over masked scores leaves probabilities around 1e-40 that then enter the next GEMM, and
+// each denormal operand costs a microcode assist: without the flush a GPT-style decoder spent 2.4x
+// the time in sgemm. The difference in results is below 1e-38 per product.
+class LibraryCall {
+ public:
+  LibraryCall() : previous_(omp_get_max_threads()) {
+    if (previous_ != 1) omp_set_num_threads(1);
+#if defined(__x86_64__)
+    mxcsr_ = _mm_getcsr();
+    _mm_setcsr(mxcsr_ | kFlushToZero | kDenormalsAreZero);
+#endif
+  }
+  ~LibraryCall() {
+#if defined(__x86_64__)
+    _mm_setcsr(mxcsr_);
+#endif
+    if (previous_ != 1) omp_set_num_threads(previous_);
+  }
+  LibraryCall(const LibraryCall&) = delete;
+  LibraryCall& operator=(const LibraryCall&) = delete;
+
+ private:
+  static constexpr unsigned kFlushToZero = 0x8000, kDenormalsAreZero = 0x0040;
+  int previous_;
+  unsigned mxcsr_ = 0;
+};
+
+dnnl::engine& cpuEngine() {
+  static dnnl::engine e(dnnl::engine::kind::cpu, 0);
+  return e;
+}
+
+// A growing 64-byte aligned buffer per thread and purpose (blocked activations, weights of a
+// non-constant tensor, the primitive's scratchpad): allocated once, not per call.
+class Scratch {
+ public:
+  void* get(std::size_t bytes) {
+    if (bytes > capacity_) {
+      std::free(data_);
+      capacity_ = (bytes + 63) / 64 * 64;
+      data_ = std::aligned_alloc(64, capacity_);
+      if (!data_) {
+        capacity_ = 0;
+        throw std::bad_alloc();
+      }
+    }
+    return data_;
+  }
+  ~Scratch() { std::free(data_); }
+
+ private:
+  void* data_ = nullptr;
+  std::size_t capacity_ = 0;
+};
+
+struct ThreadBuffers {
+  Scratch src, dst, weights, pad;
+  dnnl::stream stream{cpuEngine()};
+};
+ThreadBuffers& threadBuffers() {
+  thread_local ThreadBuffers b;
+  return b;
+}
+
+dnnl::memory::dims toDims(const std::vector<std::int64_t>& v) { return dnnl::memory::dims(v.begin(), v.end()); }
+
+// A plain (NC<spatial>-order) descriptor with explicit strides: a channel slice of a larger tensor.
+dnnl::memory::desc strided(const dnnl::memory::dims& dims, const dnnl::memory::dims& strides) {
+  return dnnl::memory::desc(dims, dnnl::memory::data_type::f32, strides);
+}
+
+// One output-channel slice of a convolution: its primitive and the reorders between the
+// evaluator's plain layout and the layouts the primitive chose.
+struct SlicePlan {
+  dnnl::convolution_forward::primitive_desc pd;
+  dnnl::convolution_forward conv;
+  dnnl::memory::desc userSrc, userWeights, userDst, bias;
+  bool reorderSrc = false, reorderWeights = false, reorderDst = false;
+  dnnl::reorder srcToBlocked, weightsToBlocked, blockedToDst;
+  dnnl::memory::desc srcPad, weightsPad, dstPad;  // the reorders' scratchpads
+};
+
+struct ConvPlan {
+  std::vector<std::int64_t> begin, size;  // channel slices
+  std::vector<std::shared_ptr<SlicePlan>> slices;
+};
+
+std::string planKey(const ConvShape& s, bool bias, int threads) {
+  std::string k;
+  auto add = [&](std::int64_t v) {
+    k += std::to_string(v);
+    k += ',';
+  };
+  for (auto v : {s.N, s.C, s.M, s.group, std::int64_t(bias), std::int64_t(threads)}) add(v);
+  for (const auto* vec : {&s.in, &s.kernel, &s.strides, &s.dilations, &s.padBegin, &s.padEnd}) {
+    k += '|';
+    for (auto v : *vec) add(v);
+  }
+  return k;
+}
+
+std::shared_ptr<SlicePlan> makeSlice(const ConvShape& s, bool depthwise, std::int64_t channels, bool bias) {
+  using tag = dnnl::memory::format_tag;
+  using dt = dnnl::memory::data_type;
+  std::size_t k = s.in.size();
+  std::int64_t inSize = 1, outSize = 1, kSize = 1;
+  for (std::size_t i = 0; i < k; ++i) {
+    inSize *= s.in[i];
+    outSize *= s.out[i];
+    kSize *= s.kernel[i];
+  }
+  auto plan = std::make_shared<SlicePlan>();
+  std::int64_t srcC = depthwise ? channels : s.C;
+  dnnl::memory::dims srcDims{s.N, srcC}, dstDims{s.N, channels}, srcStrides{s.C * inSize, inSize}, dstStrides{s.M * outSize, outSize};
+  for (std::size_t i = 0; i < k; ++i) {
+    srcDims.push_back(s.in[i]);
+    dstDims.push_back(s.out[i]);
+  }
+  auto inner = [&](const std::vector<std::int64_t>& sp, dnnl::memory::dims& strides) {
+    for (std::size_t i = 0; i < k; ++i) {
+      std::int64_t st = 1;
+      for (std::size_t j = i + 1; j < k; ++j) st *= sp[j];
+      strides.push_back(st);
+    }
+  };
+  inner(s.in, srcStrides);
+  inner(s.out, dstStrides);
+  plan->userSrc = strided(srcDims, srcStrides);
+  plan->userDst = strided(dstDims, dstStrides);
+  dnnl::memory::dims wDims;
+  if (depthwise) {
+    wDims = {channels, 1, 1};
+  } else {
+    wDims = {channels, s.C};
+  }
+  for (auto v : s.kernel) wDims.push_back(v);
+  static const tag plainW[2][3] = {{tag::oiw, tag::oihw, tag::oidhw}, {tag::goiw, tag::goihw, tag::goidhw}};
+  plan->userWeights = dnnl::memory::desc(wDims, dt::f32, plainW[depthwise][k - 1]);
+  // oneDNN counts dilation from 0 (no gap) where ONNX counts from 1.
+  dnnl::memory::dims dil;
+  for (auto d : s.dilations) dil.push_back(d - 1);
+  dnnl::memory::desc anySrc(srcDims, dt::f32, tag::any), anyDst(dstDims, dt::f32, tag::any), anyW(wDims, dt::f32, tag::any);
+  dnnl::memory::desc biasDesc;
+  if (bias) biasDesc = dnnl::memory::desc({channels}, dt::f32, tag::x);
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  auto& eng = cpuEngine();
+  auto desc = bias ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, anySrc,
+                                                     anyW, biasDesc, anyDst, toDims(s.strides), dil, toDims(s.padBegin),
+                                                     toDims(s.padEnd))
+                   : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, anySrc,
+                                                     anyW, anyDst, toDims(s.strides), dil, toDims(s.padBegin), toDims(s.padEnd));
+  plan->pd = dnnl::convolution_forward::primitive_desc(desc, attr, eng);
+  // oneDNN's reference implementations are far slower than im2col + GEMM: leave those shapes to Eigen.
+  std::string impl = plan->pd.impl_info_str();
+  if (impl.rfind("ref", 0) == 0) return nullptr;
+  plan->conv = dnnl::convolution_forward(plan->pd);
+  plan->bias = biasDesc;
+  dnnl::primitive_attr reorderAttr;
+  reorderAttr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  plan->reorderSrc = plan->pd.src_desc() != plan->userSrc;
+  plan->reorderWeights = plan->pd.weights_desc() != plan->userWeights;
+  plan->reorderDst = plan->pd.dst_desc() != plan->userDst;
+  auto makeReorder = [&](const dnnl::memory::desc& from, const dnnl::memory::desc& to, dnnl::reorder& r, dnnl::memory::desc& pad) {
+    dnnl::reorder::primitive_desc rpd(eng, from, eng, to, reorderAttr);
+    r = dnnl::reorder(rpd);
+    pad = rpd.scratchpad_desc();
+  };
+  if (plan->reorderSrc) makeReorder(plan->userSrc, plan->pd.src_desc(), plan->srcToBlocked, plan->srcPad);
+  if (plan->reorderWeights) makeReorder(plan->userWeights, plan->pd.weights_desc(), plan->weightsToBlocked, plan->weightsPad);
+  if (plan->reorderDst) makeReorder(plan->pd.dst_desc(), plan->userDst, plan->blockedToDst, plan->dstPad);
+  return plan;
+}
+
+constexpr std::int64_t kMinPackedOutput = 14 * 14;
+
+std::mutex gPlansMutex;
+std::unordered_map<std::string, std::shared_ptr<ConvPlan>> gPlans;
+
+// Returns the plan for this shape (nullptr when oneDNN has no fast kernel for it).
+std::shared_ptr<ConvPlan> convPlan(const ConvShape& s, bool depthwise, bool bias, int threads) {
+  std::string key = planKey(s, bias, threads);
+  {
+    std::lock_guard<std::mutex> lock(gPlansMutex);
+    if (auto it = gPlans.find(key); it != gPlans.end()) return it->second;
+  }
+  auto plan = std::make_shared<ConvPlan>();
+  // Slices of whole 16-channel blocks (AVX-512 blocking), one per thread.
+  std::int64_t blocks = (s.M + 15) / 16;
+  std::int64_t count = std::max<std::int64_t>(1, std::min<std::int64_t>(threads, blocks));
+  std::int64_t per = (blocks + count - 1) / count * 16;
+  std::map<std::int64_t, std::shared_ptr<SlicePlan>> bySize;
+  for (std::int64_t b = 0; b < s.M; b += per) {
+    std::int64_t n = std::min(per, s.M - b);
+    auto& slice = bySize[n];
+    if (!slice) slice = makeSlice(s, depthwise, n, bias);
+    if (!slice) {
+      plan = nullptr;
+      break;
+    }
+    plan->begin.push_back(b);
+    plan->size.push_back(n);
+    plan->slices.push_back(slice);
+  }
+  std::lock_guard<std::mutex> lock(gPlansMutex);
+  if (gPlans.size() > 4096) gPlans.clear();  // shapes seen over a long session; plans are cheap to remake
+  gPlans[key] = plan;
+  return plan;
+}
+
+}  // namespace
+
+// Constant weights repacked per slice, keyed by the address of the slice's first weight and the
+// packed layout (the same tensor may feed convolutions of different shapes).
+class PackedWeights {
+ public:
+  dnnl::memory find(const void* weights, const dnnl::memory::desc& packed) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto range = map_.equal_range(weights);
+    for (auto it = range.first; it != range.second; ++it)
+      if (it->second.get_desc() == packed) return it->second;
+    return {};
+  }
+  void add(const void* weights, dnnl::memory m) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    map_.emplace(weights, std::move(m));
+  }
+
+ private:
+  std::mutex mutex_;
+  std::unordered_multimap<const void*, dnnl::memory> map_;
+};
+
+std::shared_ptr<PackedWeights> makePackedWeights() { return std::make_shared<PackedWeights>(); }
+
+bool onednnSgemm(bool transA, bool transB, std::int64_t M, std::int64_t N, std::int64_t K, float alpha, const float* A,
+                 std::int64_t lda, const float* B, std::int64_t ldb, float beta, float* C, std::int64_t ldc) {
+  if (!onednnEnabled()) return false;
+  LibraryCall call;
+  return dnnl_sgemm(transA ? 'T' : 'N', transB ? 'T' : 'N', M, N, K, alpha, A, lda, B, ldb, beta, C, ldc) == dnnl_success;
+}
+
+bool onednnConv(const ConvShape& s, const float* x, const float* w, bool weightsConstant, const float* bias, float* y) {
+  if (!onednnEnabled() || s.in.empty() || s.in.size() > 3) return false;
+  bool depthwise = s.group > 1 && s.group == s.C && s.group == s.M;
+  if (s.group != 1 && !depthwise) return false;
+  // Small outputs (ResNet's last stages) have the largest weights: their packed copies would add a
+  // third to ResNet-50's memory for a few per cent of speed, so those go to im2col + sgemm, which
+  // reads the weights where they are.
+  std::int64_t outPixels = 1;
+  for (auto v : s.out) outPixels *= v;
+  if (!depthwise && outPixels < kMinPackedOutput) return false;
+  std::shared_ptr<PackedWeights> cache = weightsConstant ? tPacked : nullptr;
+  int threads = threadCount();
+  std::shared_ptr<ConvPlan> plan;
+  try {
+    LibraryCall call;
+    plan = convPlan(s, depthwise, bias != nullptr, threads);
+  } catch (const dnnl::error&) {
+    return false;
+  }
+  if (!plan) return false;
+  std::int64_t kSize = 1, inSize = 1, outSize = 1;
+  for (std::size_t i = 0; i < s.in.size(); ++i) {
+    kSize *= s.kernel[i];
+    inSize *= s.in[i];
+    outSize *= s.out[i];
+  }
+  auto& eng = cpuEngine();
+  auto runSlice = [&](std::size_t i) {
+    LibraryCall call;
+    const SlicePlan& p = *plan->slices[i];
+    std::int64_t c0 = plan->begin[i];
+    ThreadBuffers& tb = threadBuffers();
+    const float* srcPtr = depthwise ? x + c0 * inSize : x;
+    const float* wPtr = w + c0 * (depthwise ? 1 : s.C) * kSize;
+    dnnl::memory userSrc(p.userSrc, eng, const_cast<float*>(srcPtr));
+    dnnl::memory userDst(p.userDst, eng, y + c0 * outSize);
+    dnnl::memory src = userSrc, dst = userDst, weights;
+    auto scratchpad = [&](const dnnl::memory::desc& d) { return dnnl::memory(d, eng, tb.pad.get(std::max<std::size_t>(64, d.get_size()))); };
+    if (p.reorderSrc) {
+      src = dnnl::memory(p.pd.src_desc(), eng, tb.src.get(p.pd.src_desc().get_size()));
+      p.srcToBlocked.execute(tb.stream, {{DNNL_ARG_FROM, userSrc}, {DNNL_ARG_TO, src},
+                                         {DNNL_ARG_SCRATCHPAD, scratchpad(p.srcPad)}});
+    }
+    dnnl::memory userW(p.userWeights, eng, const_cast<float*>(wPtr));
+    if (!p.reorderWeights) {
+      weights = userW;
+    } else if (cache) {
+      weights = cache->find(wPtr, p.pd.weights_desc());
+      if (!weights) {
+        weights = dnnl::memory(p.pd.weights_desc(), eng);
+        p.weightsToBlocked.execute(tb.stream, {{DNNL_ARG_FROM, userW}, {DNNL_ARG_TO, weights},
+                                               {DNNL_ARG_SCRATCHPAD, scratchpad(p.weightsPad)}});
+        cache->add(wPtr, weights);
+      }
+    } else {
+      weights = dnnl::memory(p.pd.weights_desc(), eng, tb.weights.get(p.pd.weights_desc().get_size()));
+      p.weightsToBlocked.execute(tb.stream, {{DNNL_ARG_FROM, userW}, {DNNL_ARG_TO, weights},
+                                             {DNNL_ARG_SCRATCHPAD, scratchpad(p.weightsPad)}});
+    }
+    if (p.reorderDst) dst = dnnl::memory(p.pd.dst_desc(), eng, tb.dst.get(p.pd.dst_desc().get_size()));
+    std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst},
+                                               {DNNL_ARG_SCRATCHPAD, scratchpad(p.pd.scratchpad_desc())}};
+    if (bias) args[DNNL_ARG_BIAS] = dnnl::memory(p.bias, eng, const_cast<float*>(bias + c0));
+    p.conv.execute(tb.stream, args);
+    if (p.reorderDst)
+      p.blockedToDst.execute(tb.stream, {{DNNL_ARG_FROM, dst}, {DNNL_ARG_TO, userDst},
+                                         {DNNL_ARG_SCRATCHPAD, scratchpad(p.dstPad)}});
+    tb.stream.wait();
+  };
+  try {
+    parallelFor(static_cast<std::int64_t>(plan->slices.size()), 1, [&](std::int64_t b, std::int64_t e) {
+      for (std::int64_t i = b; i < e; ++i) runSlice(static_cast<std::size_t>(i));
+    });
+  } catch (const dnnl::error&) {
+    return false;
+  }
+  return true;
+}
+
+#endif
+
+}  // namespace eval
+
+const char* evalKernelLibrary() {
+#if defined(GRAFT_HAVE_ONEDNN)
+  static const std::string name = eval::libraryName();
+  if (eval::onednnEnabled()) return name.c_str();
+#endif
+  return eval::gemmUsesAvx2() ? "Eigen (AVX2/FMA)" : "Eigen (baseline x86-64)";
+}
+
+}  // namespace graft

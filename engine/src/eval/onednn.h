@@ -1,0 +1,52 @@
+// oneDNN behind the evaluator's float Conv and GEMM: the library's JIT kernels (AVX2, AVX-512,
+// chosen by the library for the CPU at run time), each call one thread wide inside the evaluator's pool.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace graft::eval {
+
+// True when the engine was built with oneDNN (CMake option GRAFT_EVAL_ONEDNN, on when the library is found).
+bool onednnBuilt();
+// True when this process's runs use oneDNN: built in, not switched off by the last run's
+// EvalOptions::referenceKernels, nor by GRAFT_EVAL_KERNELS=eigen or GRAFT_EVAL_SIMD=generic in the
+// environment. The Eigen kernels are then the fallback and the second reference.
+bool onednnEnabled();
+// Set by Evaluator::run from its options (process-wide, like the thread count).
+void setOnednnRequested(bool requested);
+
+// C[M,N] = alpha * op(A) * op(B) + beta * C, row-major with leading dimensions; one thread.
+// False when oneDNN is not in use or refused the call (the caller then uses Eigen).
+bool onednnSgemm(bool transA, bool transB, std::int64_t M, std::int64_t N, std::int64_t K, float alpha, const float* A,
+                 std::int64_t lda, const float* B, std::int64_t ldb, float beta, float* C, std::int64_t ldc);
+
+// A float convolution in NC<spatial> layout (1-3 spatial dims) as the Conv kernel resolved it.
+struct ConvShape {
+  std::int64_t N = 0, C = 0, M = 0, group = 1;
+  std::vector<std::int64_t> in, kernel, out, strides, dilations, padBegin, padEnd;
+};
+
+// Weights repacked into oneDNN's blocked layouts, kept for the life of one Evaluator so each
+// constant weight tensor is reordered once (keyed by its address, valid while the model lives).
+class PackedWeights;
+std::shared_ptr<PackedWeights> makePackedWeights();
+// Makes `cache` the one convolutions on this thread use (nullptr: repack on every call).
+class PackedWeightsScope {
+ public:
+  explicit PackedWeightsScope(std::shared_ptr<PackedWeights> cache);
+  ~PackedWeightsScope();
+  PackedWeightsScope(const PackedWeightsScope&) = delete;
+  PackedWeightsScope& operator=(const PackedWeightsScope&) = delete;
+
+ private:
+  std::shared_ptr<PackedWeights> previous_;
+};
+
+// y = conv(x, w) + bias through oneDNN's convolution primitives, split over output channels among
+// the evaluator's threads. Handles group 1 and depthwise (group == C == M); weightsConstant says
+// w may be packed once and cached. False when not handled (the caller uses im2col + GEMM).
+bool onednnConv(const ConvShape& shape, const float* x, const float* w, bool weightsConstant, const float* bias, float* y);
+
+}  // namespace graft::eval

@@ -1,0 +1,265 @@
+// The evaluator's two kernel paths for float Conv, MatMul and Gemm: oneDNN (when the engine is
+// built with it) and the portable Eigen blocks, which stay as the fallback and second reference.
+// Both must compute the same results on the shapes models use, including the ones each path
+// handles specially (depthwise, strided, dilated, asymmetric pads, 1-D and 3-D, batches).
+#include <QtTest>
+
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+#include <string>
+
+#include "eval_testutil.h"
+#include "graft/eval.h"
+#include "graft/io.h"
+
+namespace {
+
+constexpr int kFloat = onnx::TensorProto_DataType_FLOAT;
+
+// Values in [-1, 1) from a fixed LCG, so failures reproduce.
+graft::Array randomArray(const std::vector<std::int64_t>& shape, std::uint32_t seed) {
+  graft::Array a(kFloat, shape);
+  std::uint32_t s = seed * 2654435761u + 12345u;
+  for (std::int64_t i = 0; i < a.size(); ++i) {
+    s = s * 1664525u + 1013904223u;
+    a.data<float>()[i] = static_cast<float>(s >> 8) / static_cast<float>(1u << 23) - 1.0f;
+  }
+  return a;
+}
+
+// Largest difference relative to the reference's largest magnitude.
+double relativeDifference(const graft::Array& got, const graft::Array& want) {
+  double worst = 0, scale = 1e-30;
+  for (std::int64_t i = 0; i < want.size(); ++i) scale = std::max(scale, std::abs(static_cast<double>(want.data<float>()[i])));
+  for (std::int64_t i = 0; i < want.size(); ++i)
+    worst = std::max(worst, std::abs(static_cast<double>(got.data<float>()[i]) - want.data<float>()[i]) / scale);
+  return worst;
+}
+
+bool libraryInUse() {
+  // evalKernelLibrary() reports the setting of the last run: make one on the default path.
+  Builder b;
+  b.input("x", kFloat, {1});
+  b.node("Relu", {"x"}, {"y"});
+  b.output("y");
+  auto m = b.build();
+  (void)graft::evaluate(*m, {{"x", graft::Array(kFloat, {1})}});
+  return std::string(graft::evalKernelLibrary()).rfind("oneDNN", 0) == 0;
+}
+
+struct ConvCase {
+  const char* name;
+  std::int64_t n, c, m, group;
+  std::vector<std::int64_t> in, kernel, strides, pads, dilations;
+  bool bias;
+  const char* autoPad = nullptr;
+};
+
+// Runs the case on both paths (the weights an initializer, as in a model) and returns the results.
+std::pair<graft::Array, graft::Array> runConv(const ConvCase& c, bool weightsAsInput = false) {
+  std::vector<std::int64_t> xs{c.n, c.c}, ws{c.m, c.c / c.group};
+  xs.insert(xs.end(), c.in.begin(), c.in.end());
+  ws.insert(ws.end(), c.kernel.begin(), c.kernel.end());
+  Builder b;
+  b.input("x", kFloat, xs);
+  graft::Array w = randomArray(ws, 7), x = randomArray(xs, 3);
+  std::vector<std::string> ins{"x", "w"};
+  graft::NamedArrays feeds{{"x", x}};
+  if (weightsAsInput) {
+    b.input("w", kFloat, ws);
+    feeds["w"] = w;
+  } else {
+    b.initializer(w, "w");
+  }
+  if (c.bias) {
+    b.initializer(randomArray({c.m}, 11), "b");
+    ins.push_back("b");
+  }
+  auto* node = b.node("Conv", ins, {"y"});
+  b.ints(node, "kernel_shape", c.kernel);
+  if (!c.strides.empty()) b.ints(node, "strides", c.strides);
+  if (!c.pads.empty()) b.ints(node, "pads", c.pads);
+  if (!c.dilations.empty()) b.ints(node, "dilations", c.dilations);
+  if (c.group != 1) b.intAttr(node, "group", c.group);
+  if (c.autoPad) {
+    auto* a = node->add_attribute();
+    a->set_name("auto_pad");
+    a->set_type(onnx::AttributeProto_AttributeType_STRING);
+    a->set_s(c.autoPad);
+  }
+  b.output("y");
+  auto model = b.build();
+  auto ev = graft::Evaluator::create(*model);
+  if (!ev) qFatal("%s", ev.message().c_str());
+  graft::EvalOptions fast, reference;
+  fast.threads = reference.threads = 2;
+  reference.referenceKernels = true;
+  // Twice on the library path: the second run uses the weights packed by the first.
+  auto first = ev.value()->run(feeds, fast);
+  auto again = ev.value()->run(feeds, fast);
+  auto ref = ev.value()->run(feeds, reference);
+  if (!first || !again || !ref) qFatal("%s: %s", c.name, (!first ? first : !again ? again : ref).message().c_str());
+  if (relativeDifference(first.value().at("y"), again.value().at("y")) != 0) qFatal("%s: a second run differs", c.name);
+  return {first.value().at("y"), ref.value().at("y")};
+}
+
+const std::vector<ConvCase>& convCases() {
+  static const std::vector<ConvCase> cases = {
+      {"stem 7x7 stride 2, 3 channels", 1, 3, 16, 1, {40, 40}, {7, 7}, {2, 2}, {3, 3, 3, 3}, {}, true},
+      {"3x3, 24 outputs (not whole 16-blocks)", 1, 32, 24, 1, {20, 20}, {3, 3}, {}, {1, 1, 1, 1}, {}, true},
+      {"3x3 stride 2, batch 2, no bias", 2, 16, 40, 1, {30, 30}, {3, 3}, {2, 2}, {1, 1, 1, 1}, {}, false},
+      {"3x3 dilation 2", 1, 16, 32, 1, {20, 20}, {3, 3}, {}, {2, 2, 2, 2}, {2, 2}, true},
+      {"asymmetric pads", 1, 8, 20, 1, {21, 19}, {3, 2}, {1, 2}, {0, 1, 2, 1}, {}, true},
+      {"SAME_UPPER, even kernel, stride 2", 1, 8, 16, 1, {33, 33}, {4, 4}, {2, 2}, {}, {}, true, "SAME_UPPER"},
+      {"1x1 stride 2 (a strided downsample)", 1, 64, 48, 1, {32, 32}, {1, 1}, {2, 2}, {}, {}, false},
+      {"depthwise 3x3", 1, 48, 48, 48, {20, 20}, {3, 3}, {}, {1, 1, 1, 1}, {}, true},
+      {"depthwise 3x3 stride 2, batch 2", 2, 40, 40, 40, {30, 30}, {3, 3}, {2, 2}, {1, 1, 1, 1}, {}, false},
+      {"depthwise 5x5", 1, 24, 24, 24, {16, 16}, {5, 5}, {}, {2, 2, 2, 2}, {}, true},
+      {"grouped, 4 groups (im2col + sgemm)", 1, 32, 32, 4, {16, 16}, {3, 3}, {}, {1, 1, 1, 1}, {}, true},
+      {"late stage 3x3 on 7x7 (im2col + sgemm)", 1, 64, 64, 1, {7, 7}, {3, 3}, {}, {1, 1, 1, 1}, {}, true},
+      {"1-D, kernel 5", 1, 8, 20, 1, {300}, {5}, {}, {2, 2}, {}, true},
+      {"3-D 3x3x3", 1, 4, 16, 1, {8, 8, 8}, {3, 3, 3}, {}, {1, 1, 1, 1, 1, 1}, {}, true},
+  };
+  return cases;
+}
+
+}  // namespace
+
+class TestEvalKernels : public QObject {
+  Q_OBJECT
+
+ private slots:
+  void convolutionsAgreeOnTheLibraryAndEigenPaths_data() {
+    QTest::addColumn<int>("index");
+    for (std::size_t i = 0; i < convCases().size(); ++i) QTest::newRow(convCases()[i].name) << static_cast<int>(i);
+  }
+  void convolutionsAgreeOnTheLibraryAndEigenPaths() {
+    if (!libraryInUse()) QSKIP("oneDNN is not built in or switched off (GRAFT_EVAL_KERNELS): only the Eigen path runs");
+    QFETCH(int, index);
+    auto [fast, ref] = runConv(convCases()[static_cast<std::size_t>(index)]);
+    QCOMPARE(fast.shape(), ref.shape());
+    double d = relativeDifference(fast, ref);
+    QVERIFY2(d < 2e-6, QByteArray::number(d).constData());
+  }
+
+  // Weights that are a graph input change from run to run: nothing packed may be reused for them.
+  void convolutionWeightsFedAsInputsAreNotCached() {
+    if (!libraryInUse()) QSKIP("oneDNN is not built in or switched off (GRAFT_EVAL_KERNELS)");
+    auto [fast, ref] = runConv(convCases()[1], true);
+    QVERIFY(relativeDifference(fast, ref) < 2e-6);
+  }
+
+  // An initializer that is also a graph input may be overridden for one run; the next run without
+  // the override must use the initializer again (its packed copy), not the override.
+  void anOverriddenInitializerIsUsedForThatRunOnly() {
+    Builder b;
+    b.input("x", kFloat, {1, 8, 20, 20});
+    b.input("w", kFloat, {16, 8, 3, 3});
+    graft::Array w = randomArray({16, 8, 3, 3}, 5), other = randomArray({16, 8, 3, 3}, 6), x = randomArray({1, 8, 20, 20}, 9);
+    b.initializer(w, "w");
+    auto* node = b.node("Conv", {"x", "w"}, {"y"});
+    b.ints(node, "pads", {1, 1, 1, 1});
+    b.output("y");
+    auto model = b.build();
+    auto ev = graft::Evaluator::create(*model);
+    QVERIFY(ev);
+    graft::EvalOptions reference;
+    reference.referenceKernels = true;
+    auto base = ev.value()->run({{"x", x}});
+    auto overridden = ev.value()->run({{"x", x}, {"w", other}});
+    auto baseAgain = ev.value()->run({{"x", x}});
+    auto overriddenRef = ev.value()->run({{"x", x}, {"w", other}}, reference);
+    QVERIFY(base && overridden && baseAgain && overriddenRef);
+    QCOMPARE(relativeDifference(baseAgain.value().at("y"), base.value().at("y")), 0.0);
+    QVERIFY(relativeDifference(overridden.value().at("y"), overriddenRef.value().at("y")) < 2e-6);
+    QVERIFY(relativeDifference(overridden.value().at("y"), base.value().at("y")) > 1e-2);
+  }
+
+  void gemmAgreesOnTheLibraryAndEigenPaths_data() {
+    QTest::addColumn<int>("transA");
+    QTest::addColumn<int>("transB");
+    for (int a = 0; a < 2; ++a)
+      for (int b = 0; b < 2; ++b) QTest::newRow((std::string("transA ") + char('0' + a) + ", transB " + char('0' + b)).c_str()) << a << b;
+  }
+  void gemmAgreesOnTheLibraryAndEigenPaths() {
+    if (!libraryInUse()) QSKIP("oneDNN is not built in or switched off (GRAFT_EVAL_KERNELS)");
+    QFETCH(int, transA);
+    QFETCH(int, transB);
+    // Large enough to be split among threads (blocks of rows or columns).
+    const std::int64_t M = 130, N = 300, K = 70;
+    std::vector<std::int64_t> as = transA ? std::vector<std::int64_t>{K, M} : std::vector<std::int64_t>{M, K};
+    std::vector<std::int64_t> bs = transB ? std::vector<std::int64_t>{N, K} : std::vector<std::int64_t>{K, N};
+    Builder b;
+    b.input("a", kFloat, as);
+    b.initializer(randomArray(bs, 2), "b");
+    b.initializer(randomArray({N}, 4), "c");
+    auto* node = b.node("Gemm", {"a", "b", "c"}, {"y"});
+    b.intAttr(node, "transA", transA);
+    b.intAttr(node, "transB", transB);
+    auto* alpha = node->add_attribute();
+    alpha->set_name("alpha");
+    alpha->set_type(onnx::AttributeProto_AttributeType_FLOAT);
+    alpha->set_f(0.5f);
+    b.output("y");
+    auto model = b.build();
+    graft::EvalOptions reference;
+    reference.referenceKernels = true;
+    graft::NamedArrays feeds{{"a", randomArray(as, 1)}};
+    auto fast = graft::evaluate(*model, feeds), ref = graft::evaluate(*model, feeds, reference);
+    QVERIFY(fast && ref);
+    QVERIFY(relativeDifference(fast.value().at("y"), ref.value().at("y")) < 2e-6);
+  }
+
+  void matmulAgreesOnTheLibraryAndEigenPaths_data() {
+    QTest::addColumn<QList<qint64>>("a");
+    QTest::addColumn<QList<qint64>>("b");
+    QTest::newRow("weights shared by a batch (one tall GEMM)") << QList<qint64>{2, 3, 65, 40} << QList<qint64>{40, 70};
+    QTest::newRow("attention heads, scores") << QList<qint64>{1, 6, 128, 64} << QList<qint64>{1, 6, 64, 128};
+    QTest::newRow("broadcast batch dimensions") << QList<qint64>{3, 1, 33, 20} << QList<qint64>{1, 4, 20, 17};
+    QTest::newRow("vector times matrix") << QList<qint64>{300} << QList<qint64>{300, 257};
+    QTest::newRow("large square, split among threads") << QList<qint64>{256, 384} << QList<qint64>{384, 512};
+  }
+  void matmulAgreesOnTheLibraryAndEigenPaths() {
+    if (!libraryInUse()) QSKIP("oneDNN is not built in or switched off (GRAFT_EVAL_KERNELS)");
+    QFETCH(QList<qint64>, a);
+    QFETCH(QList<qint64>, b);
+    std::vector<std::int64_t> as(a.begin(), a.end()), bs(b.begin(), b.end());
+    Builder bld;
+    bld.input("a", kFloat, as);
+    bld.input("b", kFloat, bs);
+    bld.node("MatMul", {"a", "b"}, {"y"});
+    bld.output("y");
+    auto model = bld.build();
+    graft::EvalOptions reference;
+    reference.referenceKernels = true;
+    graft::NamedArrays feeds{{"a", randomArray(as, 1)}, {"b", randomArray(bs, 2)}};
+    auto fast = graft::evaluate(*model, feeds), ref = graft::evaluate(*model, feeds, reference);
+    QVERIFY(fast && ref);
+    QCOMPARE(fast.value().at("y").shape(), ref.value().at("y").shape());
+    QVERIFY(relativeDifference(fast.value().at("y"), ref.value().at("y")) < 2e-6);
+  }
+
+  // exp of a masked score (-inf, or anything below ln(FLT_MIN)) is exactly 0, never a denormal:
+  // the probabilities then enter the next MatMul, where denormals cost microcode assists.
+  void softmaxOfMaskedScoresGivesExactZeros() {
+    Builder b;
+    b.input("s", kFloat, {2, 4});
+    b.node("Softmax", {"s"}, {"p"});
+    b.output("p");
+    auto model = b.build();
+    float inf = std::numeric_limits<float>::infinity();
+    graft::Array s(kFloat, {2, 4});
+    float values[] = {0.0f, -inf, -100.0f, 1.0f, 5.0f, -95.0f, -inf, 4.0f};
+    std::copy(std::begin(values), std::end(values), s.data<float>());
+    auto out = graft::evaluate(*model, {{"s", s}});
+    QVERIFY(out);
+    const float* p = out.value().at("p").data<float>();
+    for (int i : {1, 2, 5, 6}) QCOMPARE(p[i], 0.0f);
+    QVERIFY(std::abs(p[0] - 1.0f / (1.0f + std::exp(1.0f))) < 1e-6);
+    QVERIFY(std::abs(p[7] - 1.0f / (1.0f + std::exp(1.0f))) < 1e-6);
+  }
+};
+
+QTEST_GUILESS_MAIN(TestEvalKernels)
+#include "test_eval_kernels.moc"
