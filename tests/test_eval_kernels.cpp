@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <limits>
 #include <string>
+#include <type_traits>
 
 #include "eval_testutil.h"
 #include "graft/eval.h"
@@ -124,6 +125,46 @@ const std::vector<ConvCase>& convCases() {
   return cases;
 }
 
+
+// ---- integer kernels: expectations computed here, element by element, from the definitions
+
+constexpr int kUInt8 = onnx::TensorProto_DataType_UINT8, kInt8 = onnx::TensorProto_DataType_INT8,
+              kInt32 = onnx::TensorProto_DataType_INT32;
+
+template <typename T>
+graft::Array tensor(int dtype, const std::vector<std::int64_t>& shape, const std::vector<T>& values) {
+  graft::Array a(dtype, shape);
+  std::copy(values.begin(), values.end(), a.data<T>());
+  return a;
+}
+
+// Uniform 8-bit values from a fixed LCG.
+template <typename T>
+graft::Array randomBytes(int dtype, const std::vector<std::int64_t>& shape, std::uint32_t seed) {
+  graft::Array a(dtype, shape);
+  std::uint32_t s = seed * 2246822519u + 7u;
+  for (std::int64_t i = 0; i < a.size(); ++i) {
+    s = s * 1664525u + 1013904223u;
+    a.data<T>()[i] = static_cast<T>(static_cast<std::int32_t>(s >> 24) + (std::is_signed_v<T> ? -128 : 0));
+  }
+  return a;
+}
+
+// ONNX Runtime's requantization of one int32 accumulator (MLAS): float32 product with the float32
+// multiplier, clamped, rounded half to even, plus the zero point.
+std::int32_t ortRequantize(std::int32_t acc, float multiplier, std::int32_t zero, std::int32_t lo, std::int32_t hi) {
+  float v = static_cast<float>(acc) * multiplier;
+  v = std::min(static_cast<float>(hi - zero), std::max(static_cast<float>(lo - zero), v));
+  return static_cast<std::int32_t>(std::nearbyint(v)) + zero;
+}
+
+graft::NamedArrays run(Builder& b, const graft::NamedArrays& feeds) {
+  auto model = b.build();
+  auto out = graft::evaluate(*model, feeds);
+  if (!out) qFatal("%s", out.message().c_str());
+  return out.value();
+}
+
 }  // namespace
 
 class TestEvalKernels : public QObject {
@@ -238,6 +279,171 @@ class TestEvalKernels : public QObject {
     QVERIFY(fast && ref);
     QCOMPARE(fast.value().at("y").shape(), ref.value().at("y").shape());
     QVERIFY(relativeDifference(fast.value().at("y"), ref.value().at("y")) < 2e-6);
+  }
+
+  // MatMulInteger: uint8 A with a zero point per row, int8 B with one per column, batch broadcast,
+  // and a long K whose sums need all 32 bits; every int32 equals the sum computed here.
+  void matMulIntegerAccumulatesExactly() {
+    for (std::int64_t K : {7, 4099}) {
+      Builder b;
+      b.input("a", kUInt8, {2, 3, K});
+      b.input("b", kInt8, {K, 5});
+      b.input("az", kUInt8, {3});
+      b.input("bz", kInt8, {5});
+      b.node("MatMulInteger", {"a", "b", "az", "bz"}, {"y"});
+      b.output("y", kInt32);
+      graft::Array A = randomBytes<std::uint8_t>(kUInt8, {2, 3, K}, 1), B = randomBytes<std::int8_t>(kInt8, {K, 5}, 2);
+      if (K > 100)  // extremes: (255 - 0) * (-128 - 127) summed K times
+        for (std::int64_t k = 0; k < K; ++k) {
+          A.data<std::uint8_t>()[k] = 255;
+          B.data<std::int8_t>()[k * 5] = -128;
+        }
+      graft::Array az = tensor<std::uint8_t>(kUInt8, {3}, {0, 128, 255}), bz = tensor<std::int8_t>(kInt8, {5}, {127, 0, -128, 5, -1});
+      auto out = run(b, {{"a", A}, {"b", B}, {"az", az}, {"bz", bz}});
+      const graft::Array& y = out.at("y");
+      QCOMPARE(y.shape(), (std::vector<std::int64_t>{2, 3, 5}));
+      for (std::int64_t n = 0; n < 2; ++n)
+        for (std::int64_t m = 0; m < 3; ++m)
+          for (std::int64_t j = 0; j < 5; ++j) {
+            std::int64_t want = 0;
+            for (std::int64_t k = 0; k < K; ++k)
+              want += (std::int64_t(A.data<std::uint8_t>()[(n * 3 + m) * K + k]) - az.data<std::uint8_t>()[m]) *
+                      (std::int64_t(B.data<std::int8_t>()[k * 5 + j]) - bz.data<std::int8_t>()[j]);
+            QCOMPARE(std::int64_t(y.data<std::int32_t>()[(n * 3 + m) * 5 + j]), want);
+          }
+    }
+  }
+
+  // ConvInteger: padding counts as the zero point (adds nothing); per-output-channel w zero points.
+  void convIntegerPadsWithTheZeroPoint() {
+    Builder b;
+    b.input("x", kUInt8, {1, 3, 7, 6});
+    b.input("w", kInt8, {4, 3, 3, 3});
+    b.input("xz", kUInt8, {});
+    b.input("wz", kInt8, {4});
+    auto* n = b.node("ConvInteger", {"x", "w", "xz", "wz"}, {"y"});
+    b.ints(n, "pads", {1, 1, 1, 1});
+    b.ints(n, "strides", {2, 1});
+    b.output("y", kInt32);
+    graft::Array X = randomBytes<std::uint8_t>(kUInt8, {1, 3, 7, 6}, 3), W = randomBytes<std::int8_t>(kInt8, {4, 3, 3, 3}, 4);
+    graft::Array xz = tensor<std::uint8_t>(kUInt8, {}, {131}), wz = tensor<std::int8_t>(kInt8, {4}, {0, -3, 100, -128});
+    auto out = run(b, {{"x", X}, {"w", W}, {"xz", xz}, {"wz", wz}});
+    const graft::Array& y = out.at("y");
+    QCOMPARE(y.shape(), (std::vector<std::int64_t>{1, 4, 4, 6}));
+    for (int m = 0; m < 4; ++m)
+      for (int oy = 0; oy < 4; ++oy)
+        for (int ox = 0; ox < 6; ++ox) {
+          std::int64_t want = 0;
+          for (int c = 0; c < 3; ++c)
+            for (int i = 0; i < 3; ++i)
+              for (int j = 0; j < 3; ++j) {
+                int iy = oy * 2 - 1 + i, ix = ox - 1 + j;
+                if (iy < 0 || iy >= 7 || ix < 0 || ix >= 6) continue;
+                want += (std::int64_t(X.data<std::uint8_t>()[(c * 7 + iy) * 6 + ix]) - 131) *
+                        (std::int64_t(W.data<std::int8_t>()[((m * 3 + c) * 3 + i) * 3 + j]) - wz.data<std::int8_t>()[m]);
+              }
+          QCOMPARE(std::int64_t(y.data<std::int32_t>()[(m * 4 + oy) * 6 + ox]), want);
+        }
+  }
+
+  // QLinearMatMul: x.5 results round to the even neighbour, results past the type's range
+  // saturate (uint8 and int8 outputs); then a random case against ONNX Runtime's formula.
+  void qlinearMatMulRoundsHalfToEvenAndSaturates() {
+    auto qmm = [](const graft::Array& a, float as, const graft::Array& bm, float bs, float ys, const graft::Array& yz) {
+      Builder b;
+      b.input("a", a.dtype(), a.shape());
+      b.input("b", bm.dtype(), bm.shape());
+      b.initializer(tensor<float>(kFloat, {}, {as}), "as");
+      b.initializer(tensor<std::int8_t>(kInt8, {}, {0}), "az");
+      b.initializer(tensor<float>(kFloat, {}, {bs}), "bs");
+      b.initializer(tensor<std::int8_t>(kInt8, {}, {0}), "bz");
+      b.initializer(tensor<float>(kFloat, {}, {ys}), "ys");
+      b.initializer(yz, "yz");
+      b.node("QLinearMatMul", {"a", "as", "az", "b", "bs", "bz", "ys", "yz"}, {"y"});
+      b.output("y", yz.dtype());
+      return run(b, {{"a", a}, {"b", bm}}).at("y");
+    };
+    // multiplier 1 * 0.5 / 1: accumulators 1, 3, 5, -1, -3, 7 give 0.5, 1.5, 2.5, -0.5, -1.5, 3.5
+    graft::Array ties = qmm(tensor<std::int8_t>(kInt8, {6, 1}, {1, 3, 5, -1, -3, 7}), 1.0f, tensor<std::int8_t>(kInt8, {1, 1}, {1}), 0.5f,
+                            1.0f, tensor<std::int8_t>(kInt8, {}, {0}));
+    std::vector<std::int8_t> want{0, 2, 2, 0, -2, 4};
+    for (int i = 0; i < 6; ++i) QCOMPARE(int(ties.data<std::int8_t>()[i]), int(want[static_cast<std::size_t>(i)]));
+    // uint8 output, zero point 10, multiplier 2: 254 + 10 -> 255, -256 + 10 -> 0, 250 + 10 -> 255
+    graft::Array u = qmm(tensor<std::int8_t>(kInt8, {3, 1}, {127, -128, 125}), 1.0f, tensor<std::int8_t>(kInt8, {1, 1}, {1}), 1.0f, 0.5f,
+                         tensor<std::uint8_t>(kUInt8, {}, {10}));
+    QCOMPARE(int(u.data<std::uint8_t>()[0]), 255);
+    QCOMPARE(int(u.data<std::uint8_t>()[1]), 0);
+    QCOMPARE(int(u.data<std::uint8_t>()[2]), 255);
+    // int8 output: 127 * 127 and -128 * 127 saturate to 127 and -128
+    graft::Array s = qmm(tensor<std::int8_t>(kInt8, {2, 1}, {127, -128}), 1.0f, tensor<std::int8_t>(kInt8, {1, 1}, {127}), 1.0f, 1.0f,
+                         tensor<std::int8_t>(kInt8, {}, {0}));
+    QCOMPARE(int(s.data<std::int8_t>()[0]), 127);
+    QCOMPARE(int(s.data<std::int8_t>()[1]), -128);
+
+    // Random uint8 x int8 with zero points and non-trivial scales against the formula.
+    Builder b;
+    b.input("a", kUInt8, {9, 33});
+    b.input("b", kInt8, {33, 17});
+    b.initializer(tensor<float>(kFloat, {}, {0.0123f}), "as");
+    b.initializer(tensor<std::uint8_t>(kUInt8, {}, {117}), "az");
+    b.initializer(tensor<float>(kFloat, {}, {0.0071f}), "bs");
+    b.initializer(tensor<std::int8_t>(kInt8, {}, {-3}), "bz");
+    b.initializer(tensor<float>(kFloat, {}, {0.0517f}), "ys");
+    b.initializer(tensor<std::uint8_t>(kUInt8, {}, {128}), "yz");
+    b.node("QLinearMatMul", {"a", "as", "az", "b", "bs", "bz", "ys", "yz"}, {"y"});
+    b.output("y", kUInt8);
+    graft::Array A = randomBytes<std::uint8_t>(kUInt8, {9, 33}, 5), B = randomBytes<std::int8_t>(kInt8, {33, 17}, 6);
+    const graft::Array y = run(b, {{"a", A}, {"b", B}}).at("y");
+    float multiplier = 0.0123f * 0.0071f / 0.0517f;
+    int saturated = 0;
+    for (int m = 0; m < 9; ++m)
+      for (int j = 0; j < 17; ++j) {
+        std::int32_t acc = 0;
+        for (int k = 0; k < 33; ++k) acc += (A.data<std::uint8_t>()[m * 33 + k] - 117) * (B.data<std::int8_t>()[k * 17 + j] + 3);
+        std::int32_t want8 = ortRequantize(acc, multiplier, 128, 0, 255);
+        saturated += want8 == 0 || want8 == 255;
+        QCOMPARE(int(y.data<std::uint8_t>()[m * 17 + j]), int(want8));
+      }
+    QVERIFY(saturated < 9 * 17);  // the case is not all clamped
+  }
+
+  // QLinearConv: int32 bias added to the accumulator, a float32 multiplier per output channel,
+  // ties to even and saturation as in QLinearMatMul.
+  void qlinearConvAddsTheBiasAndRequantizesPerChannel() {
+    Builder b;
+    b.input("x", kUInt8, {1, 2, 5, 5});
+    b.initializer(tensor<float>(kFloat, {}, {0.5f}), "xs");
+    b.initializer(tensor<std::uint8_t>(kUInt8, {}, {3}), "xz");
+    b.input("w", kInt8, {3, 2, 3, 3});
+    b.initializer(tensor<float>(kFloat, {3}, {1.0f, 0.25f, 0.0393f}), "ws");
+    b.initializer(tensor<std::int8_t>(kInt8, {3}, {0, 0, 0}), "wz");
+    b.initializer(tensor<float>(kFloat, {}, {1.0f}), "ys");
+    b.initializer(tensor<std::int8_t>(kInt8, {}, {-5}), "yz");
+    b.initializer(tensor<std::int32_t>(kInt32, {3}, {1, -7, 1000}), "bias");
+    auto* n = b.node("QLinearConv", {"x", "xs", "xz", "w", "ws", "wz", "ys", "yz", "bias"}, {"y"});
+    b.ints(n, "pads", {1, 1, 1, 1});
+    b.output("y", kInt8);
+    graft::Array X = randomBytes<std::uint8_t>(kUInt8, {1, 2, 5, 5}, 8), W = randomBytes<std::int8_t>(kInt8, {3, 2, 3, 3}, 9);
+    const graft::Array y = run(b, {{"x", X}, {"w", W}}).at("y");
+    const float ws[3] = {1.0f, 0.25f, 0.0393f};
+    const std::int32_t bias[3] = {1, -7, 1000};
+    int ties = 0;
+    for (int m = 0; m < 3; ++m)
+      for (int oy = 0; oy < 5; ++oy)
+        for (int ox = 0; ox < 5; ++ox) {
+          std::int32_t acc = bias[m];
+          for (int c = 0; c < 2; ++c)
+            for (int i = 0; i < 3; ++i)
+              for (int j = 0; j < 3; ++j) {
+                int iy = oy - 1 + i, ix = ox - 1 + j;
+                if (iy < 0 || iy >= 5 || ix < 0 || ix >= 5) continue;
+                acc += (X.data<std::uint8_t>()[(c * 5 + iy) * 5 + ix] - 3) * W.data<std::int8_t>()[((m * 2 + c) * 3 + i) * 3 + j];
+              }
+          float mult = 0.5f * ws[m] / 1.0f;
+          ties += m == 0 && (acc % 2 != 0);  // x.5 before rounding
+          QCOMPARE(int(y.data<std::int8_t>()[(m * 5 + oy) * 5 + ox]), int(ortRequantize(acc, mult, -5, -128, 127)));
+        }
+    QVERIFY(ties > 0);  // channel 0 (multiplier 0.5) met odd accumulators: ties were exercised
   }
 
   // exp of a masked score (-inf, or anything below ln(FLT_MIN)) is exactly 0, never a denormal:

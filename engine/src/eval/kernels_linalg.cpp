@@ -381,6 +381,30 @@ Status convTyped(Context& ctx, const Array& x, const Array& w, const Array* bias
 
 }  // namespace
 
+Status convolveInteger(Context& ctx, const Array& x, const Array& w, Array& y) {
+  if (x.rank() < 3 || w.rank() != x.rank())
+    return ctx.fail("input X " + formatArrayType(x) + " and W " + formatArrayType(w) + " must both be N-D with N >= 3");
+  std::int64_t N = x.dim(0), C = x.dim(1), M = w.dim(0), group = ctx.attrInt("group", 1);
+  std::vector<std::int64_t> inSpatial(x.shape().begin() + 2, x.shape().end()), kernel(w.shape().begin() + 2, w.shape().end());
+  if (group <= 0 || C % group || M % group || w.dim(1) * group != C)
+    return ctx.fail("input X " + formatArrayType(x) + " has " + std::to_string(C) + " channels but W " + formatArrayType(w) +
+                    " expects " + std::to_string(w.dim(1) * group) + " (group " + std::to_string(group) + ")");
+  ConvGeometry g;
+  if (auto s = convGeometry(ctx, inSpatial, kernel, g); !s) return s;
+  std::vector<std::int64_t> outShape{N, M};
+  outShape.insert(outShape.end(), g.out.begin(), g.out.end());
+  y = Array::uninitialized(kInt32, outShape);
+  std::int64_t cg = C / group, mg = M / group, kdim = cg * g.kernelSize;
+  Array col = Array::uninitialized(kInt16, {kdim * g.outSize});
+  for (std::int64_t n = 0; n < N; ++n)
+    for (std::int64_t gi = 0; gi < group; ++gi) {
+      im2col<std::int16_t>(x.data<std::int16_t>() + (n * C + gi * cg) * g.inSize, cg, g, col.data<std::int16_t>());
+      integerGemm(mg, g.outSize, kdim, w.data<std::int16_t>() + gi * mg * kdim, col.data<std::int16_t>(),
+                  y.data<std::int32_t>() + (n * M + gi * mg) * g.outSize);
+    }
+  return Status::ok();
+}
+
 Status convolve(Context& ctx, const Array& x, const Array& w, const Array* bias, Array& y) {
   if (x.rank() < 3 || w.rank() != x.rank())
     return ctx.fail("input X " + formatArrayType(x) + " and W " + formatArrayType(w) + " must both be N-D with N >= 3");

@@ -1,12 +1,15 @@
 // Quantization kernels: QuantizeLinear/DequantizeLinear (per tensor and per axis),
-// DynamicQuantizeLinear, MatMulInteger, ConvInteger, QLinearConv, QLinearMatMul, and the
+// DynamicQuantizeLinear, MatMulInteger, ConvInteger, QLinearConv, QLinearMatMul (8-bit inputs on
+// exact int32 GEMMs with ONNX Runtime's requantization; other types through double), and the
 // com.microsoft MatMulNBits and Attention that quantized/fused transformer models use.
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <limits>
 
 #include "eval/kernel.h"
 #include "eval/linalg.h"
+#include "eval/onednn.h"
 
 namespace graft::eval {
 
@@ -270,8 +273,120 @@ Result<Array> centered(const Array& a, const Array* zp, std::int64_t axisForVect
   return doublesToArray(out, a.shape());
 }
 
+// ---- 8-bit inputs: exact int32 accumulation (quant_gemm.cpp), as ONNX Runtime computes them.
+
+const Array* optionalInput(Context& ctx, std::size_t i) { return ctx.hasInput(i) ? &ctx.input(i) : nullptr; }
+
+// Scale input i as float32 values: one, or `count` (per row / column / output channel).
+Result<std::vector<float>> scales(Context& ctx, std::size_t i, std::int64_t count, const char* what) {
+  const Array& a = ctx.input(i);
+  if (a.dtype() != kFloat) return ctx.fail(std::string(what) + " " + formatArrayType(a) + " must be float32 here");
+  if (a.size() != 1 && a.size() != count)
+    return ctx.fail(std::string(what) + " " + formatArrayType(a) + " must hold 1 or " + std::to_string(count) + " values");
+  return std::vector<float>(a.data<float>(), a.data<float>() + a.size());
+}
+
+// y (the dtype of the output zero point) = requantized int32 accumulators; multiplier(i) and the
+// optional int32 bias per element index.
+template <typename Q, typename Mult>
+Array requantizeArray(const Array& acc, std::int32_t zero, Mult multiplier) {
+  Array y = Array::uninitialized(std::is_same_v<Q, std::uint8_t> ? kUInt8 : kInt8, acc.shape());
+  constexpr std::int32_t lo = std::numeric_limits<Q>::min(), hi = std::numeric_limits<Q>::max();
+  const std::int32_t* a = acc.data<std::int32_t>();
+  Q* o = y.data<Q>();
+  parallelFor(acc.size(), 1 << 14, [&](std::int64_t b, std::int64_t e) {
+    for (std::int64_t i = b; i < e; ++i) o[i] = static_cast<Q>(requantizeValue(a[i], multiplier(i), zero, lo, hi));
+  });
+  return y;
+}
+
+Result<Array> requantizeTo(Context& ctx, const Array& acc, std::size_t zeroIdx, const std::function<float(std::int64_t)>& multiplier) {
+  const Array& z = ctx.input(zeroIdx);
+  if (!isByteInteger(z) || z.size() != 1) return ctx.fail("y_zero_point " + formatArrayType(z) + " must be one int8 or uint8 value");
+  auto zero = static_cast<std::int32_t>(readIndex(z, 0));
+  if (z.dtype() == kUInt8) return requantizeArray<std::uint8_t>(acc, zero, multiplier);
+  return requantizeArray<std::int8_t>(acc, zero, multiplier);
+}
+
+Status matMulInteger8(Context& ctx) {
+  auto a = centeredInt16(ctx.input(0), optionalInput(ctx, 2), -2);
+  if (!a) return ctx.fail("a_zero_point: " + a.message());
+  auto b = centeredInt16(ctx.input(1), optionalInput(ctx, 3), -1);
+  if (!b) return ctx.fail("b_zero_point: " + b.message());
+  auto y = integerMatmul(a.value(), b.value());
+  if (!y) return ctx.fail(y.message());
+  ctx.setOutput(0, y.value());
+  return Status::ok();
+}
+
+Status qlinearMatMul8(Context& ctx) {
+  const Array &A = ctx.input(0), &B = ctx.input(3);
+  std::int64_t M = A.rank() >= 2 ? A.dim(A.rank() - 2) : 1, N = B.rank() >= 2 ? B.dim(B.rank() - 1) : 1;
+  auto sa = scales(ctx, 1, M, "a_scale");
+  auto sb = scales(ctx, 4, N, "b_scale");
+  auto sy = scales(ctx, 6, 1, "y_scale");
+  if (!sa) return sa.status();
+  if (!sb) return sb.status();
+  if (!sy) return sy.status();
+  auto a = centeredInt16(A, optionalInput(ctx, 2), -2);
+  if (!a) return ctx.fail("a_zero_point: " + a.message());
+  auto b = centeredInt16(B, optionalInput(ctx, 5), -1);
+  if (!b) return ctx.fail("b_zero_point: " + b.message());
+  auto acc = integerMatmul(a.value(), b.value());
+  if (!acc) return ctx.fail(acc.message());
+  const auto &va = sa.value(), &vb = sb.value();
+  float ys = sy.value()[0];
+  std::int64_t cols = acc.value().rank() >= 1 && B.rank() >= 2 ? N : 1, rows = A.rank() >= 2 ? M : 1;
+  auto y = requantizeTo(ctx, acc.value(), 7, [&](std::int64_t i) {
+    float as = va.size() == 1 ? va[0] : va[static_cast<std::size_t>((i / cols) % rows)];
+    float bs = vb.size() == 1 ? vb[0] : vb[static_cast<std::size_t>(i % cols)];
+    return as * bs / ys;
+  });
+  if (!y) return y.status();
+  ctx.setOutput(0, y.value());
+  return Status::ok();
+}
+
+Status convInteger8(Context& ctx, bool qlinear) {
+  // ConvInteger: x, w, x_zero_point, w_zero_point. QLinearConv: x, x_scale, x_zp, w, w_scale, w_zp, y_scale, y_zp, B.
+  std::size_t xi = 0, wi = qlinear ? 3 : 1, xz = qlinear ? 2 : 2, wz = qlinear ? 5 : 3;
+  const Array &X = ctx.input(xi), &W = ctx.input(wi);
+  auto x = centeredInt16(X, optionalInput(ctx, xz), 1);
+  if (!x) return ctx.fail("x_zero_point: " + x.message());
+  auto w = centeredInt16(W, optionalInput(ctx, wz), 0);
+  if (!w) return ctx.fail("w_zero_point: " + w.message());
+  Array acc;
+  if (auto s = convolveInteger(ctx, x.value(), w.value(), acc); !s) return s;
+  if (!qlinear) {
+    ctx.setOutput(0, acc);
+    return Status::ok();
+  }
+  std::int64_t M = W.dim(0), spatial = acc.size() / std::max<std::int64_t>(1, acc.dim(0) * M);
+  auto sx = scales(ctx, 1, 1, "x_scale");
+  auto sw = scales(ctx, 4, M, "w_scale");
+  auto sy = scales(ctx, 6, 1, "y_scale");
+  if (!sx) return sx.status();
+  if (!sw) return sw.status();
+  if (!sy) return sy.status();
+  if (ctx.hasInput(8)) {
+    const Array& bias = ctx.input(8);
+    if (bias.dtype() != kInt32 || bias.size() != M) return ctx.fail("B " + formatArrayType(bias) + " must be int32 with one value per output channel");
+    std::int32_t* p = acc.data<std::int32_t>();
+    for (std::int64_t i = 0; i < acc.size(); ++i)
+      p[i] = static_cast<std::int32_t>(static_cast<std::uint32_t>(p[i]) + static_cast<std::uint32_t>(bias.data<std::int32_t>()[(i / spatial) % M]));
+  }
+  std::vector<float> mult(static_cast<std::size_t>(M));
+  for (std::int64_t m = 0; m < M; ++m)
+    mult[static_cast<std::size_t>(m)] = sx.value()[0] * sw.value()[sw.value().size() == 1 ? 0 : static_cast<std::size_t>(m)] / sy.value()[0];
+  auto y = requantizeTo(ctx, acc, 7, [&](std::int64_t i) { return mult[static_cast<std::size_t>((i / spatial) % M)]; });
+  if (!y) return y.status();
+  ctx.setOutput(0, y.value());
+  return Status::ok();
+}
+
 Status matMulIntegerK(Context& ctx) {
   if (auto s = ctx.require(1, "B"); !s) return s;
+  if (isByteInteger(ctx.input(0)) && isByteInteger(ctx.input(1))) return matMulInteger8(ctx);
   auto a = centered(ctx.input(0), ctx.hasInput(2) ? &ctx.input(2) : nullptr, -2);
   auto b = centered(ctx.input(1), ctx.hasInput(3) ? &ctx.input(3) : nullptr, -1);
   if (!a || !b) return ctx.fail("A and B must be integer tensors");
@@ -285,6 +400,7 @@ Status matMulIntegerK(Context& ctx) {
 
 Status convIntegerK(Context& ctx) {
   if (auto s = ctx.require(1, "w"); !s) return s;
+  if (isByteInteger(ctx.input(0)) && isByteInteger(ctx.input(1))) return convInteger8(ctx, false);
   auto x = centered(ctx.input(0), ctx.hasInput(2) ? &ctx.input(2) : nullptr, 0);
   auto w = centered(ctx.input(1), ctx.hasInput(3) ? &ctx.input(3) : nullptr, 0);
   if (!x || !w) return ctx.fail("x and w must be integer tensors");
@@ -318,6 +434,7 @@ Status requantizeOutput(Context& ctx, const Array& y, std::size_t scale, std::si
 
 Status qlinearConvK(Context& ctx) {
   if (auto s = ctx.require(7, "y_zero_point"); !s) return s;
+  if (isByteInteger(ctx.input(0)) && isByteInteger(ctx.input(3)) && isByteInteger(ctx.input(7))) return convInteger8(ctx, true);
   auto x = dequantizeInput(ctx, 0, 1, 2, 1);
   auto w = dequantizeInput(ctx, 3, 4, 5, 0);
   if (!x) return x.status();
@@ -339,6 +456,7 @@ Status qlinearConvK(Context& ctx) {
 
 Status qlinearMatMulK(Context& ctx) {
   if (auto s = ctx.require(7, "y_zero_point"); !s) return s;
+  if (isByteInteger(ctx.input(0)) && isByteInteger(ctx.input(3)) && isByteInteger(ctx.input(7))) return qlinearMatMul8(ctx);
   auto a = dequantizeInput(ctx, 0, 1, 2, -2);
   auto b = dequantizeInput(ctx, 3, 4, 5, -1);
   if (!a) return a.status();
@@ -388,7 +506,9 @@ Status matMulNBitsK(Context& ctx) {
   }
   if (static_cast<std::int64_t>(scales.value().size()) < N * kBlocks)
     return ctx.fail("scales " + formatArrayType(ctx.input(2)) + " must have N * k_blocks = " + std::to_string(N * kBlocks) + " values");
-  for (std::int64_t n = 0; n < N; ++n)
+  const std::uint8_t* zpBytes = packedZeros ? ctx.input(3).data<std::uint8_t>() : nullptr;
+  // Row n of W (the weights of output column n) dequantized into w[0:K].
+  auto dequantizeRow = [&](std::int64_t n, float* w) {
     for (std::int64_t k = 0; k < K; ++k) {
       std::int64_t b = group[static_cast<std::size_t>(k)];
       double scale = scales.value()[static_cast<std::size_t>(n * kBlocks + b)];
@@ -396,7 +516,7 @@ Status matMulNBitsK(Context& ctx) {
       if (!zeros.empty()) {
         if (packedZeros) {
           std::int64_t byte = n * zpBytesPerRow + (b * bits) / 8, shift = (b * bits) % 8;
-          zero = static_cast<double>((static_cast<std::int64_t>(ctx.input(3).data<std::uint8_t>()[byte]) >> shift) & mask);
+          zero = static_cast<double>((static_cast<std::int64_t>(zpBytes[byte]) >> shift) & mask);
         } else {
           zero = zeros[static_cast<std::size_t>(n * kBlocks + b)];
         }
@@ -404,9 +524,9 @@ Status matMulNBitsK(Context& ctx) {
       std::int64_t kb = k / block, kk = k % block;
       std::int64_t byte = (n * kBlocks + kb) * blob + kk / perByte, shift = (kk % perByte) * bits;
       double q = static_cast<double>((pb[byte] >> shift) & mask);
-      W.data<float>()[n * K + k] = packedZeros || zeros.empty() ? static_cast<float>((q - zero) * scale)
-                                                                : static_cast<float>(q * scale - zero * scale);
+      w[k] = packedZeros || zeros.empty() ? static_cast<float>((q - zero) * scale) : static_cast<float>(q * scale - zero * scale);
     }
+  };
   auto a = castArray(ctx.input(0), kFloat);
   if (!a) return a.status();
   const Array& A = a.value();
@@ -415,7 +535,31 @@ Status matMulNBitsK(Context& ctx) {
   shape.back() = N;
   Array Y = Array::uninitialized(kFloat, shape);
   std::int64_t M = A.size() / K;
-  gemm<float>(false, true, M, N, K, A.data<float>(), W.data<float>(), Y.data<float>(), false, 1.0f);
+  // Dequantize-in-GEMM: each task dequantizes a panel of 64 weight rows into a small buffer and
+  // multiplies it at once (oneDNN sgemm), so the float weights never exist whole, the 4-bit bytes
+  // are read once per run, and the dequantization is shared among the threads.
+  constexpr std::int64_t kPanel = 64;
+  bool fused = onednnEnabled();
+  if (fused) {
+    std::int64_t panels = (N + kPanel - 1) / kPanel;
+    std::atomic<bool> refused{false};
+    parallelFor(panels, 1, [&](std::int64_t p0, std::int64_t p1) {
+      std::vector<float> panel(static_cast<std::size_t>(kPanel * K));
+      for (std::int64_t p = p0; p < p1; ++p) {
+        std::int64_t n0 = p * kPanel, nb = std::min(kPanel, N - n0);
+        for (std::int64_t n = 0; n < nb; ++n) dequantizeRow(n0 + n, panel.data() + n * K);
+        if (!onednnSgemm(false, true, M, nb, K, 1.0f, A.data<float>(), K, panel.data(), K, 0.0f, Y.data<float>() + n0, N)) refused = true;
+      }
+    });
+    fused = !refused;
+  }
+  if (!fused) {
+    Array W = Array::uninitialized(kFloat, {N, K});
+    parallelFor(N, 16, [&](std::int64_t n0, std::int64_t n1) {
+      for (std::int64_t n = n0; n < n1; ++n) dequantizeRow(n, W.data<float>() + n * K);
+    });
+    gemm<float>(false, true, M, N, K, A.data<float>(), W.data<float>(), Y.data<float>(), false, 1.0f);
+  }
   if (ctx.hasInput(5)) {
     auto bias = castArray(ctx.input(5), kFloat);
     if (!bias) return bias.status();

@@ -20,4 +20,21 @@ Status convolve(Context& ctx, const Array& x, const Array& w, const Array* bias,
 // numpy matmul semantics (1-D promotion, batch broadcasting).
 Result<Array> matmulArrays(const Array& a, const Array& b);
 
+// ---- exact 8-bit integer products (quant_gemm.cpp), as ONNX Runtime computes them
+
+// C[M,N] = A[M,K] * B[K,N] of zero-point-centred values (int16, |v| <= 255), int32 accumulation
+// that wraps like ONNX Runtime's.
+void integerGemm(std::int64_t M, std::int64_t N, std::int64_t K, const std::int16_t* A, const std::int16_t* B, std::int32_t* C);
+bool isByteInteger(const Array& a);
+// a - zero point as int16; zp (int8/uint8) holds one value, or one per index along `axis` of a.
+Result<Array> centeredInt16(const Array& a, const Array* zp, std::int64_t axis);
+// numpy matmul of centred int16 arrays into int32.
+Result<Array> integerMatmul(const Array& a, const Array& b);
+// Conv (the node's attributes) of centred int16 x and w into int32 (padding is the zero point: 0).
+Status convolveInteger(Context& ctx, const Array& x, const Array& w, Array& y);
+// ONNX Runtime's requantization: float(acc) * multiplier in float32 (the multiplier being
+// a_scale * b_scale / y_scale, also in float32), rounded half to even, plus the zero point,
+// saturated to [lo, hi].
+std::int32_t requantizeValue(std::int32_t acc, float multiplier, std::int32_t zero, std::int32_t lo, std::int32_t hi);
+
 }  // namespace graft::eval
