@@ -97,6 +97,117 @@ class TestDiff : public QObject {
     QCOMPARE(pairing->valuesAtoB.at(wa), wb);
   }
 
+  void nodesInsideLoopBodiesArePairedThroughRenamesAndReordering() {
+    // ONNX's Loop test: a 9-node body. B renames every node and value of the body (its inputs and
+    // outputs too: a re-export does), stores the body nodes in reverse dependency-respecting order
+    // and changes the axes of one Unsqueeze; the main graph is renamed and reordered as usual.
+    auto loaded = graft::loadModel(graft::test::testdataDir() + "/node/test_loop11/model.onnx");
+    if (!loaded) QSKIP("libonnx-testdata is missing (test_loop11)");
+    onnx::ModelProto proto = loaded.value()->toProto();
+    QCOMPARE(proto.graph().node(0).op_type(), std::string("Loop"));
+    auto* bodyA = proto.mutable_graph()->mutable_node(0)->mutable_attribute(0)->mutable_g();
+    for (int k = 0; k < bodyA->node_size(); ++k) bodyA->mutable_node(k)->set_name("body_" + std::to_string(k));
+    auto mutated = graft::test::mutateModel(proto);
+    onnx::GraphProto* bodyB = nullptr;
+    for (auto& n : *mutated.b.mutable_graph()->mutable_node())
+      if (n.op_type() == "Loop") bodyB = n.mutable_attribute(0)->mutable_g();
+    QVERIFY(bodyB);
+    std::map<std::string, std::string> truth, renamedValue;
+    auto rename = [&](std::string* v) {
+      if (v->empty()) return;
+      auto [it, fresh] = renamedValue.emplace(*v, "v" + std::to_string(renamedValue.size()) + "_renamed");
+      *v = it->second;
+    };
+    for (auto& in : *bodyB->mutable_input()) rename(in.mutable_name());
+    for (auto& out : *bodyB->mutable_output()) rename(out.mutable_name());
+    std::string changed;
+    for (int k = 0; k < bodyB->node_size(); ++k) {
+      auto* n = bodyB->mutable_node(k);
+      truth[n->name()] = "renamed_" + std::to_string(100 - k);
+      n->set_name(truth[n->name()]);
+      for (auto& v : *n->mutable_input()) rename(&v);
+      for (auto& v : *n->mutable_output()) rename(&v);
+      if (n->op_type() == "Unsqueeze" && changed.empty()) {
+        for (auto& at : *n->mutable_attribute())
+          if (at.name() == "axes") at.set_ints(0, at.ints(0) + 1);
+        changed = n->name();
+      }
+    }
+    QVERIFY(!changed.empty());
+    // Independent nodes first in the other order: reversed, then stably sorted by dependency depth.
+    std::vector<onnx::NodeProto> nodes(bodyB->node().rbegin(), bodyB->node().rend());
+    std::map<std::string, int> depthOf;
+    auto depth = [&](const onnx::NodeProto& n) {
+      int d = 0;
+      for (const auto& v : n.input())
+        if (auto it = depthOf.find(v); it != depthOf.end()) d = std::max(d, it->second + 1);
+      return d;
+    };
+    for (int pass = 0; pass < bodyB->node_size(); ++pass)
+      for (const auto& n : nodes)
+        for (const auto& o : n.output()) depthOf[o] = depth(n);
+    std::stable_sort(nodes.begin(), nodes.end(), [&](const auto& x, const auto& y) { return depth(x) < depth(y); });
+    bodyB->clear_node();
+    for (auto& n : nodes) *bodyB->add_node() = n;
+
+    auto a = fromProto(mutated.a);
+    auto b = fromProto(mutated.b);
+    QVERIFY(a && b);
+    auto d = graft::diffModels(*a, *b);
+    QVERIFY2(d, d.message().c_str());
+    QCOMPARE(d->pairing.bodies.size(), std::size_t{1});
+    const graft::Graph& ga = *d->pairing.bodies[0].pairing->a.graph;
+    std::size_t right = 0;
+    ga.forEachNode([&](const graft::Node& n) {
+      const graft::Node* partner = d->pairing.partnerInB(&n);
+      if (partner && partner->name() == truth.at(n.name()) && d->pairing.partnerInA(partner) == &n) ++right;
+    });
+    QCOMPARE(right, ga.nodeCount());
+    // Every node of both models, bodies included, is in exactly one entry; one body node changed.
+    QCOMPARE(d->summary.nodesA, std::size_t{10});
+    QCOMPARE(d->summary.nodesB, std::size_t{10});
+    std::size_t inA = 0, inB = 0;
+    std::vector<std::string> changedNodes;
+    for (const auto& e : d->nodes) {
+      inA += e.a.size();
+      inB += e.b.size();
+      if (e.status == graft::DiffStatus::Changed) changedNodes.push_back(e.b[0]->name());
+      if (e.status == graft::DiffStatus::Changed && e.b[0]->name() == changed)
+        QVERIFY2(e.changes.front().find("axes") != std::string::npos, e.changes.front().c_str());
+    }
+    QCOMPARE(inA, std::size_t{10});
+    QCOMPARE(inB, std::size_t{10});
+    QVERIFY(std::find(changedNodes.begin(), changedNodes.end(), changed) != changedNodes.end());
+    QCOMPARE(d->summary.added + d->summary.removed, std::size_t{0});
+    for (const auto& e : d->nodes)
+      if (e.status == graft::DiffStatus::Changed && e.op != "Loop")
+        QVERIFY2(e.b[0]->name() == changed, (e.op + " changed: " + e.changes.front()).c_str());
+    // The body's entries follow their Loop's.
+    std::size_t loopAt = d->entryOf.at(d->pairing.bodies[0].ownerB);
+    QVERIFY(d->entryOf.at(d->pairing.partnerInB(ga.nodes().front())) > loopAt);
+  }
+
+  void bothBranchesOfAnIfArePairedWithTheirCounterparts() {
+    auto loaded = graft::loadModel(graft::test::testdataDir() + "/node/test_if/model.onnx");
+    if (!loaded) QSKIP("libonnx-testdata is missing (test_if)");
+    auto a = fromProto(loaded.value()->toProto());
+    auto b = fromProto(loaded.value()->toProto());
+    auto d = graft::diffModels(*a, *b);
+    QVERIFY2(d, d.message().c_str());
+    QVERIFY(d->identical());
+    QCOMPARE(d->pairing.bodies.size(), std::size_t{2});
+    for (const auto& body : d->pairing.bodies) {
+      QCOMPARE(body.pairing->a.graph->parentNode(), body.ownerA);
+      QCOMPARE(body.pairing->b.graph->parentNode(), body.ownerB);
+      body.pairing->a.graph->forEachNode([&](const graft::Node& n) {
+        const graft::Node* partner = d->pairing.partnerInB(&n);
+        QVERIFY(partner && &partner->graph() == body.pairing->b.graph);
+      });
+    }
+    QCOMPARE(d->summary.same, d->summary.nodesA);
+    QCOMPARE(d->summary.nodesA, std::size_t{3});
+  }
+
   void aModelPairsEveryNodeWithItself() {
     auto a = graft::test::makeDecoder(20);
     auto b = graft::test::makeDecoder(20);

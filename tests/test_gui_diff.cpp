@@ -369,6 +369,37 @@ class TestGuiDiff : public QObject {
     QVERIFY(view.runNumericButton()->isEnabled());
   }
 
+  void selectingANodeInsideALoopBodySelectsItsPartnerInTheOtherBody() {
+    auto loaded = loadModel(test::testdataDir() + "/node/test_loop11/model.onnx");
+    if (!loaded) QSKIP("libonnx-testdata is missing (test_loop11)");
+    auto mutated = test::mutateModel(loaded.value()->toProto());  // the main graph renamed and reordered
+    auto a = documentFor(mutated.a, "loop.onnx");
+    auto b = documentFor(mutated.b, "loop-renamed.onnx");
+    auto d = diffModels(*a->model, *b->model);
+    QVERIFY2(d, d.message().c_str());
+    auto diff = std::make_shared<const ModelDiff>(std::move(d.value()));
+    QCOMPARE(diff->pairing.bodies.size(), std::size_t{1});
+    DiffView view;
+    view.resize(1400, 900);
+    view.setDiff(a, b, diff);
+    view.show();
+    QVERIFY(settle(*view.canvasA()) && settle(*view.canvasB()));
+    const Graph* bodyA = diff->pairing.bodies[0].pairing->a.graph;
+    const Graph* bodyB = diff->pairing.bodies[0].pairing->b.graph;
+    const Node* slice = nullptr;
+    bodyA->forEachNode([&](const Node& n) {
+      if (n.opType() == "Slice") slice = &n;
+    });
+    QVERIFY(slice);
+    // Body nodes are in the change list and ringed like any other.
+    QCOMPARE(ringOf(*view.overlayA(), slice), DiffView::statusColor(DiffStatus::Same));
+    view.canvasA()->selectNode(slice);
+    QTRY_COMPARE(view.canvasB()->currentGraph(), bodyB);
+    QTRY_VERIFY(view.canvasB()->selectedNode() && view.canvasB()->selectedNode()->opType() == "Slice");
+    QCOMPARE(view.canvasB()->selectedNode(), diff->pairing.partnerInB(slice));
+    QCOMPARE(view.canvasA()->currentGraph(), bodyA);
+  }
+
   void diffWithOpensTheSideBySideWindow() {
     QTemporaryDir dir;
     test::MutationOptions o;

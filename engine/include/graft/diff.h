@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -25,7 +26,8 @@ struct HashEdge {
 };
 
 // Hashes of every node of one graph level (not its subgraphs), independent of node names, value
-// names and node order, so they survive renames and re-exports.
+// names and node order, so they survive renames and re-exports. In a subgraph body the body's own
+// inputs and outputs count by position (a re-export renames them too), not by name.
 struct StructuralHashes {
   const Graph* graph = nullptr;
   std::vector<Node*> nodes;            // topological order; indices below refer to this list
@@ -58,7 +60,7 @@ std::uint64_t tensorContentHash(const onnx::TensorProto& tensor);
 // ----------------------------------------------------------------------------- pairing
 
 // Which node of A corresponds to which node of B. Built in stages, each only among nodes not yet
-// paired: graph outputs by name; nodes whose upstream and downstream cone hashes are both unique
+// paired: graph outputs by name (by position in a body); nodes whose upstream and downstream cone hashes are both unique
 // and equal on both sides; then upstream alone, downstream alone, neighbourhood alone; after each
 // stage pairs spread along inputs (same slot, same op) and along consumers (one candidate per
 // slot and op); what is left is scored by paired neighbours. Close to linear in the node count.
@@ -74,13 +76,26 @@ struct NodePairing {
   // by position, weights read at the same slot of paired nodes, then by content, then by name.
   std::unordered_map<const Value*, const Value*> valuesAtoB;
   std::unordered_map<const Value*, const Value*> valuesBtoA;
+
+  // The bodies (If branches, Loop and Scan bodies) of paired nodes that have a body under the same
+  // attribute and index on both sides, paired the same way, each with its own paired bodies.
+  // partnerInB/partnerInA answer for nodes inside them too; pairedCount and the index vectors
+  // above are about this graph level only.
+  struct Body {
+    Node* ownerA = nullptr;
+    Node* ownerB = nullptr;
+    std::string attribute;
+    int index = 0;
+    std::shared_ptr<NodePairing> pairing;
+  };
+  std::vector<Body> bodies;
 };
 
 struct PairOptions {
   ProgressFn progress;
 };
 
-// Pairs the main graphs of two models (nodes inside subgraphs are compared through their owner).
+// Pairs the main graphs of two models, then the bodies of paired If/Loop/Scan nodes.
 Result<NodePairing> pairModels(const Model& a, const Model& b, const PairOptions& options = {});
 
 // ----------------------------------------------------------------------------- anchors
@@ -118,7 +133,8 @@ Result<AnchorMatch> resolveAnchor(const NodePairing& pairing, const NodeAnchor& 
 enum class DiffStatus { Same, Changed, Added, Removed, Fused, Split };
 const char* diffStatusName(DiffStatus status);  // "same", "changed", ...
 
-// One entry of the report. Every node of A and of B is in exactly one entry.
+// One entry of the report. Every node of A and of B is in exactly one entry, nodes inside subgraph
+// bodies included (their entries follow their owner's).
 struct NodeDiff {
   DiffStatus status = DiffStatus::Same;
   std::vector<Node*> a;  // several for the A side of a fused group
@@ -146,7 +162,7 @@ struct ScopeCounts {
 struct DiffSummary {
   std::size_t same = 0, changed = 0, added = 0, removed = 0, fused = 0, split = 0;
   std::size_t weightsSame = 0, weightsChanged = 0, weightsAdded = 0, weightsRemoved = 0;
-  std::size_t nodesA = 0, nodesB = 0, pairedNodes = 0;
+  std::size_t nodesA = 0, nodesB = 0, pairedNodes = 0;  // bodies' nodes included
   std::size_t modelChanges = 0;  // graph I/O, opsets, metadata
 };
 

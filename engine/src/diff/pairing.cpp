@@ -130,7 +130,13 @@ std::uint64_t localHash(const Node& n) {
 
 // ----------------------------------------------------------------------------- hashGraph
 
-Result<StructuralHashes> hashGraph(const Graph& graph) {
+namespace {
+
+// What a value read from an enclosing graph is, seen from a body: the same on both sides when the
+// enclosing nodes were paired (set by pairBodies); empty: by name.
+using OuterIdentity = std::function<std::uint64_t(const Value*)>;
+
+Result<StructuralHashes> hashLevel(const Graph& graph, const OuterIdentity& outer) {
   auto order = graph.topologicalOrder();
   if (!order) return order.status();
   StructuralHashes h;
@@ -144,6 +150,18 @@ Result<StructuralHashes> hashGraph(const Graph& graph) {
   auto ownerHere = [&](const Node* user) -> std::int32_t {
     while (user && &user->graph() != &graph) user = user->graph().parentNode();
     return user ? h.indexOf(user) : -1;
+  };
+
+  // A body's inputs and outputs are formal parameters: by position, since a re-export renames them.
+  const bool body = graph.parentNode() != nullptr;
+  std::unordered_map<const Value*, std::uint64_t> ioId;
+  for (std::size_t k = 0; k < graph.inputs().size(); ++k)
+    ioId.emplace(graph.inputs()[k], body ? mix(0x1b0u, k) : strHash(graph.inputs()[k]->name()));
+  auto outputId = [&](const Value* v) -> std::uint64_t {
+    if (!body) return strHash(v->name());
+    for (std::size_t k = 0; k < graph.outputs().size(); ++k)
+      if (graph.outputs()[k] == v) return mix(0x1b1u, k);
+    return 0;
   };
 
   h.local.resize(n);
@@ -172,12 +190,12 @@ Result<StructuralHashes> hashGraph(const Graph& graph) {
       } else if (p >= 0) {
         prod[s] = {p, v->producerOutput()};
       } else if (v->isGraphInput() && &v->graph() == &graph) {
-        up = shape = mix(0x1a7u, strHash(v->name()));
+        up = shape = mix(0x1a7u, ioId.at(v));
       } else if (const Tensor* t = v->initializer()) {
         up = mix(0x3e1u, tensorContentHash(*t));
         shape = mix(0x3e1u, weightShapeHash(*t));
       } else {
-        up = shape = mix(0x0e7u, strHash(v->name()));
+        up = shape = mix(0x0e7u, outer ? outer(v) : strHash(v->name()));
       }
       sourceUp.push_back(up);
       sourceShape.push_back(shape);
@@ -219,7 +237,7 @@ Result<StructuralHashes> hashGraph(const Graph& graph) {
       for (; t < cons.size() && useOutput[useStart[r] + t] == k; ++t)
         uses += fmix(mix(h.down[cons[t].node], static_cast<std::uint64_t>(cons[t].port < 0 ? 0 : cons[t].port)));
       x = mix(mix(x, k), uses);
-      if (v->isGraphOutput() && &v->graph() == &graph) x = mix(x, mix(0x0e7u, strHash(v->name())));
+      if (v->isGraphOutput() && &v->graph() == &graph) x = mix(x, mix(0x0e7u, outputId(v)));
     }
     h.down[r] = x;
   }
@@ -248,6 +266,10 @@ Result<StructuralHashes> hashGraph(const Graph& graph) {
   return h;
 }
 
+}  // namespace
+
+Result<StructuralHashes> hashGraph(const Graph& graph) { return hashLevel(graph, {}); }
+
 // ----------------------------------------------------------------------------- pairing
 
 namespace {
@@ -259,6 +281,22 @@ bool sameOp(const Node& a, const Node& b) {
 
 // Hash → index when the hash occurs once among the candidates, kDuplicate otherwise.
 constexpr std::int32_t kDuplicate = -2;
+
+// Graph inputs or outputs of A and B that correspond: by name in a model's main graph, by position
+// in a body (its inputs and outputs are formal parameters).
+std::vector<std::pair<const Value*, const Value*>> correspondingIo(const std::vector<Value*>& a, const std::vector<Value*>& b) {
+  std::vector<std::pair<const Value*, const Value*>> out;
+  const bool body = (!a.empty() && a.front()->graph().parentNode()) || (!b.empty() && b.front()->graph().parentNode());
+  if (body) {
+    for (std::size_t k = 0; k < a.size() && k < b.size(); ++k) out.emplace_back(a[k], b[k]);
+    return out;
+  }
+  std::unordered_map<std::string_view, const Value*> byName;
+  for (const Value* v : b) byName.emplace(v->name(), v);
+  for (const Value* v : a)
+    if (auto it = byName.find(v->name()); it != byName.end()) out.emplace_back(v, it->second);
+  return out;
+}
 
 class Pairer {
  public:
@@ -417,14 +455,7 @@ class Pairer {
   }
 
   void outputsByName() {
-    const Graph& ga = *A_.graph;
-    const Graph& gb = *B_.graph;
-    std::unordered_map<std::string_view, const Value*> outB;
-    for (const Value* v : gb.outputs()) outB.emplace(v->name(), v);
-    for (const Value* va : ga.outputs()) {
-      auto it = outB.find(va->name());
-      if (it == outB.end()) continue;
-      const Value* vb = it->second;
+    for (const auto& [va, vb] : correspondingIo(A_.graph->outputs(), B_.graph->outputs())) {
       if (!va->producer() || !vb->producer() || va->producerOutput() != vb->producerOutput()) continue;
       std::int32_t i = A_.indexOf(va->producer()), j = B_.indexOf(vb->producer());
       if (i >= 0 && j >= 0 && sameOp(*va->producer(), *vb->producer())) pair(i, j);
@@ -434,13 +465,7 @@ class Pairer {
 
   // Consumers of graph inputs that are alone with their (slot, op) on both sides.
   void inputsByName() {
-    std::unordered_map<std::string_view, const Value*> inB;
-    for (const Value* v : B_.graph->inputs()) inB.emplace(v->name(), v);
-    for (const Value* va : A_.graph->inputs()) {
-      auto it = inB.find(va->name());
-      if (it == inB.end()) continue;
-      spreadFromValue(va, it->second);
-    }
+    for (const auto& [va, vb] : correspondingIo(A_.graph->inputs(), B_.graph->inputs())) spreadFromValue(va, vb);
     propagate();
   }
 
@@ -489,14 +514,8 @@ void pairValues(NodePairing& p) {
   const Graph& gb = *p.b.graph;
   p.valuesAtoB.reserve(p.a.nodes.size() * 2);
   p.valuesBtoA.reserve(p.b.nodes.size() * 2);
-  std::unordered_map<std::string_view, const Value*> byName;
-  for (const Value* v : gb.inputs()) byName.emplace(v->name(), v);
-  for (const Value* v : ga.inputs())
-    if (auto it = byName.find(v->name()); it != byName.end()) link(v, it->second);
-  byName.clear();
-  for (const Value* v : gb.outputs()) byName.emplace(v->name(), v);
-  for (const Value* v : ga.outputs())
-    if (auto it = byName.find(v->name()); it != byName.end()) link(v, it->second);
+  for (const auto& [va, vb] : correspondingIo(ga.inputs(), gb.inputs())) link(va, vb);
+  for (const auto& [va, vb] : correspondingIo(ga.outputs(), gb.outputs())) link(va, vb);
   for (std::size_t i = 0; i < p.a.nodes.size(); ++i) {
     std::int32_t j = p.aToB[i];
     if (j < 0) continue;
@@ -534,18 +553,95 @@ void pairValues(NodePairing& p) {
 }  // namespace
 
 Node* NodePairing::partnerInB(const Node* nodeOfA) const {
-  std::int32_t i = a.indexOf(nodeOfA);
-  return i >= 0 && aToB[i] >= 0 ? b.nodes[aToB[i]] : nullptr;
+  if (!nodeOfA) return nullptr;
+  if (&nodeOfA->graph() == a.graph) {
+    std::int32_t i = a.indexOf(nodeOfA);
+    return i >= 0 && aToB[i] >= 0 ? b.nodes[aToB[i]] : nullptr;
+  }
+  for (const Body& body : bodies)
+    if (Node* n = body.pairing->partnerInB(nodeOfA)) return n;
+  return nullptr;
 }
 
 Node* NodePairing::partnerInA(const Node* nodeOfB) const {
-  std::int32_t j = b.indexOf(nodeOfB);
-  return j >= 0 && bToA[j] >= 0 ? a.nodes[bToA[j]] : nullptr;
+  if (!nodeOfB) return nullptr;
+  if (&nodeOfB->graph() == b.graph) {
+    std::int32_t j = b.indexOf(nodeOfB);
+    return j >= 0 && bToA[j] >= 0 ? a.nodes[bToA[j]] : nullptr;
+  }
+  for (const Body& body : bodies)
+    if (Node* n = body.pairing->partnerInA(nodeOfB)) return n;
+  return nullptr;
 }
 
 std::size_t NodePairing::pairedCount() const {
   return static_cast<std::size_t>(std::count_if(aToB.begin(), aToB.end(), [](std::int32_t j) { return j >= 0; }));
 }
+
+namespace {
+
+// The staged pairing of one graph level (hashes already in p.a and p.b).
+void pairLevel(NodePairing& p) {
+  Pairer pairer(p);
+  pairer.outputsByName();
+  pairer.uniqueStage([](const StructuralHashes& h, std::int32_t i) { return mix(h.up[i], h.down[i]); });
+  pairer.uniqueStage([](const StructuralHashes& h, std::int32_t i) { return h.up[i]; });
+  pairer.uniqueStage([](const StructuralHashes& h, std::int32_t i) { return h.down[i]; });
+  pairer.inputsByName();
+  pairer.nameStage();
+  pairer.uniqueStage([](const StructuralHashes& h, std::int32_t i) { return h.neighbourhood[i]; });
+  pairer.uniqueStage([](const StructuralHashes& h, std::int32_t i) { return h.local[i]; });
+  for (int round = 0; round < 3; ++round) {
+    std::size_t before = p.pairedCount();
+    pairer.scoreStage();
+    if (p.pairedCount() == before) break;
+  }
+  pairValues(p);
+}
+
+// A value a body reads from the level of `p`: the same identity on both sides when its producer
+// there is paired (the upstream cone hash, which a rename does not change), else its name.
+OuterIdentity outerIdentity(const StructuralHashes& level, bool sideA, const NodePairing& p) {
+  return [&level, sideA, &p](const Value* v) -> std::uint64_t {
+    const Node* producer = v->producer();
+    std::int32_t i = producer ? level.indexOf(producer) : -1;
+    if (i >= 0 && (sideA ? p.aToB[i] : p.bToA[i]) >= 0) {
+      // Paired producers can still differ upstream (a changed attribute): use A's hash on both.
+      std::int32_t ia = sideA ? i : p.bToA[i];
+      return mix(p.a.up[ia], static_cast<std::uint64_t>(v->producerOutput()));
+    }
+    if (const Tensor* t = v->initializer()) return tensorContentHash(*t);
+    return strHash(v->name());
+  };
+}
+
+// Pairs the bodies of paired nodes, recursively.
+Status pairBodies(NodePairing& p) {
+  for (std::size_t i = 0; i < p.a.nodes.size(); ++i) {
+    std::int32_t j = p.aToB[i];
+    if (j < 0) continue;
+    Node* na = p.a.nodes[i];
+    Node* nb = p.b.nodes[j];
+    for (const auto& sa : na->subgraphs()) {
+      for (const auto& sb : nb->subgraphs()) {
+        if (sa.attribute != sb.attribute || sa.index != sb.index) continue;
+        auto ha = hashLevel(*sa.graph, outerIdentity(p.a, true, p));
+        auto hb = hashLevel(*sb.graph, outerIdentity(p.b, false, p));
+        // A body with a cycle stays unpaired: its nodes are reported removed and added.
+        if (!ha || !hb) continue;
+        auto body = std::make_shared<NodePairing>();
+        body->a = std::move(ha.value());
+        body->b = std::move(hb.value());
+        pairLevel(*body);
+        if (Status st = pairBodies(*body); !st) return st;
+        p.bodies.push_back({na, nb, sa.attribute, sa.index, std::move(body)});
+      }
+    }
+  }
+  return {};
+}
+
+}  // namespace
 
 Result<NodePairing> pairModels(const Model& a, const Model& b, const PairOptions& options) {
   if (!reportProgress(options.progress, 0.0, "hashing the first model")) return Status{ErrorCode::Cancelled, "diff cancelled"};
@@ -558,22 +654,9 @@ Result<NodePairing> pairModels(const Model& a, const Model& b, const PairOptions
   p.a = std::move(ha.value());
   p.b = std::move(hb.value());
   if (!reportProgress(options.progress, 0.6, "pairing nodes")) return Status{ErrorCode::Cancelled, "diff cancelled"};
-  Pairer pairer(p);
-  pairer.outputsByName();
-  pairer.uniqueStage([](const StructuralHashes& h, std::int32_t i) { return mix(h.up[i], h.down[i]); });
-  pairer.uniqueStage([](const StructuralHashes& h, std::int32_t i) { return h.up[i]; });
-  pairer.uniqueStage([](const StructuralHashes& h, std::int32_t i) { return h.down[i]; });
-  pairer.inputsByName();
-  pairer.nameStage();
-  pairer.uniqueStage([](const StructuralHashes& h, std::int32_t i) { return h.neighbourhood[i]; });
-  pairer.uniqueStage([](const StructuralHashes& h, std::int32_t i) { return h.local[i]; });
-  if (!reportProgress(options.progress, 0.8, "pairing what is left by neighbours")) return Status{ErrorCode::Cancelled, "diff cancelled"};
-  for (int round = 0; round < 3; ++round) {
-    std::size_t before = p.pairedCount();
-    pairer.scoreStage();
-    if (p.pairedCount() == before) break;
-  }
-  pairValues(p);
+  pairLevel(p);
+  if (!reportProgress(options.progress, 0.9, "pairing subgraph bodies")) return Status{ErrorCode::Cancelled, "diff cancelled"};
+  if (Status st = pairBodies(p); !st) return st;
   reportProgress(options.progress, 1.0, "paired");
   return p;
 }

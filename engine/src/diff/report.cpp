@@ -175,6 +175,97 @@ std::vector<std::string> pairChanges(const Node& a, const Node& b, bool sameLoca
   return out;
 }
 
+// Nodes of a graph and of every body inside it.
+std::size_t countNodes(const Graph& g) {
+  std::size_t n = g.nodeCount();
+  g.forEachNode([&](const Node& node) {
+    for (const auto& sub : node.subgraphs()) n += countNodes(*sub.graph);
+  });
+  return n;
+}
+
+std::string bodyScope(const Node& n, const std::string& ownerScope) {
+  std::string s = scopeOfName(n.name());
+  return s.empty() ? ownerScope : s;
+}
+
+void appendBodyEntries(const NodePairing& p, const std::vector<Node*>& ownersA, const std::vector<Node*>& ownersB,
+                       const std::string& scope, std::vector<NodeDiff>& out);
+
+// Every node of a body (and of the bodies inside it) as added or removed: its owner has no partner
+// with a body there.
+void appendWholeBody(const Graph& g, DiffStatus status, const std::string& scope, std::vector<NodeDiff>& out) {
+  auto order = g.topologicalOrder();
+  for (Node* n : order ? order.value() : g.nodes()) {
+    NodeDiff e;
+    e.status = status;
+    (status == DiffStatus::Removed ? e.a : e.b) = {n};
+    e.op = opLabel(*n);
+    e.scope = bodyScope(*n, scope);
+    std::string inner = e.scope;
+    out.push_back(std::move(e));
+    for (const auto& sub : n->subgraphs()) appendWholeBody(*sub.graph, status, inner, out);
+  }
+}
+
+// The entries of one paired body: pairs (same or changed) and added nodes in B's order, then the
+// removed ones in A's order; each followed by its own bodies' entries.
+void appendPairedBody(const NodePairing& body, const std::string& scope, std::vector<NodeDiff>& out) {
+  for (std::size_t j = 0; j < body.b.nodes.size(); ++j) {
+    Node* y = body.b.nodes[j];
+    std::int32_t i = body.bToA[j];
+    NodeDiff e;
+    e.b = {y};
+    e.scope = bodyScope(*y, scope);
+    if (i >= 0) {
+      Node* x = body.a.nodes[static_cast<std::size_t>(i)];
+      e.a = {x};
+      e.op = opLabel(*x) == opLabel(*y) ? opLabel(*y) : opLabel(*x) + " → " + opLabel(*y);
+      e.changes = pairChanges(*x, *y, body.a.local[static_cast<std::size_t>(i)] == body.b.local[j]);
+      e.status = e.changes.empty() ? DiffStatus::Same : DiffStatus::Changed;
+    } else {
+      e.status = DiffStatus::Added;
+      e.op = opLabel(*y);
+    }
+    std::vector<Node*> ownersA = e.a, ownersB = e.b;
+    std::string inner = e.scope;
+    out.push_back(std::move(e));
+    appendBodyEntries(body, ownersA, ownersB, inner, out);
+  }
+  for (std::size_t i = 0; i < body.a.nodes.size(); ++i) {
+    if (body.aToB[i] >= 0) continue;
+    Node* x = body.a.nodes[i];
+    NodeDiff e;
+    e.status = DiffStatus::Removed;
+    e.a = {x};
+    e.op = opLabel(*x);
+    e.scope = bodyScope(*x, scope);
+    std::string inner = e.scope;
+    out.push_back(std::move(e));
+    appendBodyEntries(body, {x}, {}, inner, out);
+  }
+}
+
+void appendBodyEntries(const NodePairing& p, const std::vector<Node*>& ownersA, const std::vector<Node*>& ownersB,
+                       const std::string& scope, std::vector<NodeDiff>& out) {
+  auto paired = [&](const Graph* g, bool sideA) {
+    for (const auto& body : p.bodies)
+      if ((sideA ? body.pairing->a.graph : body.pairing->b.graph) == g) return true;
+    return false;
+  };
+  for (const auto& body : p.bodies) {
+    bool ownsA = std::find(ownersA.begin(), ownersA.end(), body.ownerA) != ownersA.end();
+    bool ownsB = std::find(ownersB.begin(), ownersB.end(), body.ownerB) != ownersB.end();
+    if (ownsA && ownsB) appendPairedBody(*body.pairing, scope, out);
+  }
+  for (const Node* n : ownersA)
+    for (const auto& sub : n->subgraphs())
+      if (!paired(sub.graph.get(), true)) appendWholeBody(*sub.graph, DiffStatus::Removed, scope, out);
+  for (const Node* n : ownersB)
+    for (const auto& sub : n->subgraphs())
+      if (!paired(sub.graph.get(), false)) appendWholeBody(*sub.graph, DiffStatus::Added, scope, out);
+}
+
 class UnionFind {
  public:
   explicit UnionFind(std::size_t n) : parent_(n) { std::iota(parent_.begin(), parent_.end(), 0); }
@@ -539,7 +630,13 @@ Result<ModelDiff> diffModels(const Model& a, const Model& b, const DiffOptions& 
   }
   std::stable_sort(entries.begin(), entries.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
   d.nodes.reserve(entries.size());
-  for (auto& [key, e] : entries) d.nodes.push_back(std::move(e));
+  for (auto& [key, e] : entries) {
+    // The nodes inside an entry's subgraph bodies follow it.
+    std::vector<Node*> ownersA = e.a, ownersB = e.b;
+    std::string scope = e.scope;
+    d.nodes.push_back(std::move(e));
+    appendBodyEntries(p, ownersA, ownersB, scope, d.nodes);
+  }
   for (std::size_t k = 0; k < d.nodes.size(); ++k) {
     for (const Node* n : d.nodes[k].a) d.entryOf[n] = k;
     for (const Node* n : d.nodes[k].b) d.entryOf[n] = k;
@@ -609,8 +706,8 @@ Result<ModelDiff> diffModels(const Model& a, const Model& b, const DiffOptions& 
 
   // Summary and per-scope counts.
   DiffSummary& s = d.summary;
-  s.nodesA = na;
-  s.nodesB = nb;
+  s.nodesA = countNodes(a.graph());
+  s.nodesB = countNodes(b.graph());
   std::map<std::string, ScopeCounts> scopes;
   for (const auto& e : d.nodes) {
     ScopeCounts& c = scopes[e.scope];
