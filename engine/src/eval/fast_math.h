@@ -63,4 +63,12 @@ inline float fastErf(float x) {
   return std::copysign(r, x);
 }
 
+// The same over rows, built for wider instruction sets too (fast_loops.cpp):
+// y = erf(x); y = exp(x - shift); y *= s.
+void erfRow(const float* x, float* y, std::int64_t n);
+void expShiftRow(const float* x, float shift, float* y, std::int64_t n);
+void scaleRow(float* y, float s, std::int64_t n);
+// y = softmax(x) over one row.
+void softmaxRow(const float* x, float* y, std::int64_t n);
+
 }  // namespace graft::eval

@@ -394,7 +394,7 @@ Status erfK(Context& ctx) {
     const float* x = a.data<float>();
     float* y = out.data<float>();
     parallelFor(a.size(), kParallelThreshold, [&](std::int64_t s, std::int64_t e) {
-      for (std::int64_t i = s; i < e; ++i) y[i] = fastErf(x[i]);
+      erfRow(x + s, y + s, e - s);
     });
     ctx.setOutput(0, out);
     return Status::ok();

@@ -199,6 +199,31 @@ Status argK(Context& ctx) {
 
 enum class Sm { Softmax, LogSoftmax, Hardmax };
 
+// Softmax's row loops: the float ones built for wider instruction sets too (fast_loops.cpp).
+template <typename T>
+void expRow(const T* p, T m, T* q, std::int64_t n) {
+  if constexpr (std::is_same_v<T, float>)
+    expShiftRow(p, m, q, n);
+  else
+    for (std::int64_t k = 0; k < n; ++k) q[k] = static_cast<T>(std::exp(p[k] - m));
+}
+template <typename T>
+bool softmaxRowOf(const T* p, T* q, std::int64_t n) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (n <= 0) return false;
+    softmaxRow(p, q, n);
+    return true;
+  } else {
+    return false;
+  }
+}
+template <typename T>
+void scaleRowOf(T* q, T s, std::int64_t n) {
+  if constexpr (std::is_same_v<T, float>)
+    scaleRow(q, s, n);
+  else
+    for (std::int64_t k = 0; k < n; ++k) q[k] = static_cast<T>(q[k] * s);
+}
 template <Sm op>
 Status softmaxK(Context& ctx) {
   const Array& x = ctx.input(0);
@@ -223,6 +248,7 @@ Status softmaxK(Context& ctx) {
       for (std::int64_t c = 0; c < inner; ++c) {
         const T* p = in + a * dim * inner + c;
         T* q = o + a * dim * inner + c;
+        if (op == Sm::Softmax && inner == 1 && softmaxRowOf(p, q, dim)) continue;
         T m = p[0];
         std::int64_t arg = 0;
         for (std::int64_t k = 1; k < dim; ++k)
@@ -238,7 +264,7 @@ Status softmaxK(Context& ctx) {
         if (op == Sm::Softmax && inner == 1) {
           // Rows along the last axis (attention scores): one exp per element, in the element type.
           if constexpr (std::is_same_v<T, float>) {
-            for (std::int64_t k = 0; k < dim; ++k) q[k] = fastExp(p[k] - m);  // vectorizes
+            expRow(p, m, q, dim);
             for (std::int64_t k = 0; k < dim; ++k) sum += static_cast<double>(q[k]);
           } else {
             for (std::int64_t k = 0; k < dim; ++k) {
@@ -248,7 +274,7 @@ Status softmaxK(Context& ctx) {
             }
           }
           T scale = static_cast<T>(1.0 / sum);
-          for (std::int64_t k = 0; k < dim; ++k) q[k] = static_cast<T>(q[k] * scale);
+          scaleRowOf(q, scale, dim);
           continue;
         }
         for (std::int64_t k = 0; k < dim; ++k) sum += std::exp(static_cast<double>(p[k * inner] - m));

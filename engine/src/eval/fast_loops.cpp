@@ -1,0 +1,48 @@
+// The float32 row loops transformer models spend their non-GEMM time in (GELU's Erf, Softmax
+// over attention scores), compiled for AVX-512 and AVX2 as well as the baseline and picked when
+// the program loads (function multi-versioning): the engine is built for baseline x86-64, where
+// they run 4 lanes wide. Without -ffp-contract (ISO C++) and with the sums left in order, every
+// build computes the same bits.
+#include "eval/fast_math.h"
+
+namespace graft::eval {
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define GRAFT_WIDE_LOOP __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define GRAFT_WIDE_LOOP
+#endif
+
+GRAFT_WIDE_LOOP void erfRow(const float* x, float* y, std::int64_t n) {
+  for (std::int64_t i = 0; i < n; ++i) y[i] = fastErf(x[i]);
+}
+
+GRAFT_WIDE_LOOP void expShiftRow(const float* x, float shift, float* y, std::int64_t n) {
+  for (std::int64_t i = 0; i < n; ++i) y[i] = fastExp(x[i] - shift);
+}
+
+GRAFT_WIDE_LOOP void scaleRow(float* y, float s, std::int64_t n) {
+  for (std::int64_t i = 0; i < n; ++i) y[i] = y[i] * s;
+}
+
+// Softmax of one row: the maximum in eight lanes (NaNs skipped unless the first element is one,
+// as a serial `x > max` scan does), exp(x - max), the sum in four double lanes, the scaling.
+GRAFT_WIDE_LOOP void softmaxRow(const float* x, float* y, std::int64_t n) {
+  float lane[8];
+  for (float& l : lane) l = x[0];
+  std::int64_t k = 0;
+  for (; k + 8 <= n; k += 8)
+    for (int l = 0; l < 8; ++l) lane[l] = x[k + l] > lane[l] ? x[k + l] : lane[l];
+  for (; k < n; ++k) lane[0] = x[k] > lane[0] ? x[k] : lane[0];
+  float m = lane[0];
+  for (int l = 1; l < 8; ++l) m = lane[l] > m ? lane[l] : m;
+  for (std::int64_t i = 0; i < n; ++i) y[i] = fastExp(x[i] - m);
+  double sum[4] = {0, 0, 0, 0};
+  for (k = 0; k + 4 <= n; k += 4)
+    for (int l = 0; l < 4; ++l) sum[l] += static_cast<double>(y[k + l]);
+  for (; k < n; ++k) sum[0] += static_cast<double>(y[k]);
+  float scale = static_cast<float>(1.0 / ((sum[0] + sum[1]) + (sum[2] + sum[3])));
+  for (std::int64_t i = 0; i < n; ++i) y[i] = y[i] * scale;
+}
+
+}  // namespace graft::eval
