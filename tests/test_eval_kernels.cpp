@@ -105,22 +105,24 @@ std::pair<graft::Array, graft::Array> runConv(const ConvCase& c, bool weightsAsI
   return {first.value().at("y"), ref.value().at("y")};
 }
 
+// Group-1 convolutions with at least 28x28 outputs and depthwise ones run on oneDNN's primitive,
+// the others on im2col + sgemm (onednn.cpp): the cases cover both.
 const std::vector<ConvCase>& convCases() {
   static const std::vector<ConvCase> cases = {
-      {"stem 7x7 stride 2, 3 channels", 1, 3, 16, 1, {40, 40}, {7, 7}, {2, 2}, {3, 3, 3, 3}, {}, true},
-      {"3x3, 24 outputs (not whole 16-blocks)", 1, 32, 24, 1, {20, 20}, {3, 3}, {}, {1, 1, 1, 1}, {}, true},
-      {"3x3 stride 2, batch 2, no bias", 2, 16, 40, 1, {30, 30}, {3, 3}, {2, 2}, {1, 1, 1, 1}, {}, false},
-      {"3x3 dilation 2", 1, 16, 32, 1, {20, 20}, {3, 3}, {}, {2, 2, 2, 2}, {2, 2}, true},
-      {"asymmetric pads", 1, 8, 20, 1, {21, 19}, {3, 2}, {1, 2}, {0, 1, 2, 1}, {}, true},
-      {"SAME_UPPER, even kernel, stride 2", 1, 8, 16, 1, {33, 33}, {4, 4}, {2, 2}, {}, {}, true, "SAME_UPPER"},
-      {"1x1 stride 2 (a strided downsample)", 1, 64, 48, 1, {32, 32}, {1, 1}, {2, 2}, {}, {}, false},
+      {"stem 7x7 stride 2, 3 channels", 1, 3, 16, 1, {64, 64}, {7, 7}, {2, 2}, {3, 3, 3, 3}, {}, true},
+      {"3x3, 24 outputs (not whole 16-blocks)", 1, 32, 24, 1, {30, 30}, {3, 3}, {}, {1, 1, 1, 1}, {}, true},
+      {"3x3 stride 2, batch 2, no bias", 2, 16, 40, 1, {58, 58}, {3, 3}, {2, 2}, {1, 1, 1, 1}, {}, false},
+      {"3x3 dilation 2", 1, 16, 32, 1, {30, 30}, {3, 3}, {}, {2, 2, 2, 2}, {2, 2}, true},
+      {"asymmetric pads", 1, 8, 20, 1, {33, 61}, {3, 2}, {1, 2}, {0, 1, 2, 1}, {}, true},
+      {"SAME_UPPER, even kernel, stride 2", 1, 8, 16, 1, {60, 60}, {4, 4}, {2, 2}, {}, {}, true, "SAME_UPPER"},
+      {"1x1 stride 2 (a strided downsample)", 1, 64, 48, 1, {60, 60}, {1, 1}, {2, 2}, {}, {}, false},
       {"depthwise 3x3", 1, 48, 48, 48, {20, 20}, {3, 3}, {}, {1, 1, 1, 1}, {}, true},
       {"depthwise 3x3 stride 2, batch 2", 2, 40, 40, 40, {30, 30}, {3, 3}, {2, 2}, {1, 1, 1, 1}, {}, false},
       {"depthwise 5x5", 1, 24, 24, 24, {16, 16}, {5, 5}, {}, {2, 2, 2, 2}, {}, true},
       {"grouped, 4 groups (im2col + sgemm)", 1, 32, 32, 4, {16, 16}, {3, 3}, {}, {1, 1, 1, 1}, {}, true},
-      {"late stage 3x3 on 7x7 (im2col + sgemm)", 1, 64, 64, 1, {7, 7}, {3, 3}, {}, {1, 1, 1, 1}, {}, true},
-      {"1-D, kernel 5", 1, 8, 20, 1, {300}, {5}, {}, {2, 2}, {}, true},
-      {"3-D 3x3x3", 1, 4, 16, 1, {8, 8, 8}, {3, 3, 3}, {}, {1, 1, 1, 1, 1, 1}, {}, true},
+      {"3x3 on 7x7, a late stage (im2col + sgemm)", 1, 64, 64, 1, {7, 7}, {3, 3}, {}, {1, 1, 1, 1}, {}, true},
+      {"1-D, kernel 5", 1, 8, 20, 1, {1000}, {5}, {}, {2, 2}, {}, true},
+      {"3-D 3x3x3", 1, 4, 16, 1, {10, 10, 10}, {3, 3, 3}, {}, {1, 1, 1, 1, 1, 1}, {}, true},
   };
   return cases;
 }

@@ -6,10 +6,11 @@
 //   bench_eval --compare [--runs N] [--threads T] [--oracle DIR] [--models DIR]
 //
 // Without MODEL it times a small built-in case from the backend test data. --compare makes
-// ResNet-50 and a BERT-style encoder (tests/models/export_eval_models.py, batch 1), runs each
-// model in a fresh process of this program and in ONNX Runtime (tests/bench/ort_bench_mem.js: the
-// oracle's bench.js runs plus the process's memory; graph optimizations disabled, same thread
-// count) and prints both side by side.
+// ResNet-50, a BERT-style encoder, a GPT-style decoder (sequence 128), ViT-B/16 and MobileNetV2
+// (tests/models/export_eval_models.py, batch 1), runs each model in ONNX Runtime
+// (tests/bench/ort_bench_mem.js: the oracle's bench.js runs plus the process's memory and CPU
+// time; graph optimizations disabled, same thread count) and then in a fresh process of this
+// program, and prints both side by side with the load average during each.
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -73,8 +74,9 @@ nlohmann::json parseLastJson(const std::string& text) {
 int compare(int runs, int threads, const std::string& oracle, std::string models) {
   std::string python = std::filesystem::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
   if (models.empty()) models = graft::bench::modelDir();
-  std::printf("%-10s %12s %12s %8s %14s %14s %8s\n", "model", "graft ms", "ORT ms", "ratio", "graft MiB", "ORT MiB", "ratio");
-  for (const char* name : {"resnet50", "bert"}) {
+  std::printf("%-13s %9s %9s %7s %10s %10s %7s %9s %9s %6s %6s\n", "model", "graft ms", "ORT ms", "ratio", "graft MiB", "ORT MiB",
+              "ratio", "graft cpu", "ORT cpu", "load", "load");
+  for (const char* name : {"resnet50", "bert", "gpt_decoder", "vit_b_16", "mobilenet_v2"}) {
     std::string path = models + "/" + name + "/model.onnx";
     if (!std::filesystem::exists(path)) {
       std::fprintf(stderr, "making %s (tests/models/export_eval_models.py) ...\n", path.c_str());
@@ -85,26 +87,31 @@ int compare(int runs, int threads, const std::string& oracle, std::string models
       }
     }
     std::string self = graft::bench::executableDir() + "/bench_eval";
-    auto g = parseLastJson(capture("'" + self + "' '" + path + "' --json --runs " + std::to_string(runs) + " --threads " + std::to_string(threads)));
     auto o = parseLastJson(capture("node '" GRAFT_SOURCE_DIR "/tests/bench/ort_bench_mem.js' '" + oracle + "' '" + path +
                                    "' --json --level disabled --runs " + std::to_string(runs) +
                                    " --threads " + std::to_string(threads) +
                                    // token types index a 2-row table (bench.js draws integers from [0, 256))
                                    (std::string(name) == "bert" ? " --int token_type_ids=0:2" : "")));
+    auto g = parseLastJson(capture("'" + self + "' '" + path + "' --json --runs " + std::to_string(runs) + " --threads " + std::to_string(threads)));
     auto has = [](const nlohmann::json& j, const char* k) { return j.contains(k) && j[k].is_number(); };
     if (!has(g, "median_ms") || !has(g, "peak_rss_mib") || !has(o, "median_ms") || !has(o, "peak_rss_mib")) {
       std::fprintf(stderr, "%s: %s failed\n", name, !has(g, "median_ms") ? "bench_eval" : "ONNX Runtime (tests/bench/ort_bench_mem.js; run ../shared/oracle/setup first)");
       continue;
     }
     double gms = g["median_ms"], oms = o["median_ms"];
+    double gcpu = g.value("cpu_ms_per_run", 0.0), ocpu = o.value("cpu_ms_per_run", 0.0);
+    double gload = g.value("load_average", 0.0), oload = o.value("load_average", 0.0);
     // Memory: each side's peak resident set above what the process held before loading.
     double gmem = g["peak_rss_mib"].get<double>() - g["baseline_rss_mib"].get<double>();
     double omem = o["peak_rss_mib"].get<double>() - o["peak_rss_before_session_mib"].get<double>();
-    std::printf("%-10s %12.1f %12.1f %7.2fx %14.1f %14.1f %7.2fx\n", name, gms, oms, gms / oms, gmem, omem, gmem / omem);
+    std::printf("%-13s %9.1f %9.1f %6.2fx %10.1f %10.1f %6.2fx %9.1f %9.1f %6.2f %6.2f\n", name, gms, oms, gms / oms, gmem, omem, gmem / omem,
+                gcpu, ocpu, gload, oload);
   }
-  std::printf("(batch 1, %d threads, median of %d runs; memory = peak RSS above the level before the model was loaded;\n"
-              " ONNX Runtime with graph optimizations disabled; targets: latency <= 3x, memory <= 1.5x)\n",
-              threads, runs);
+  std::printf("(batch 1, %d threads, median of %d runs, ONNX Runtime first then Graft for each model; memory = peak RSS above\n"
+              " the level before the model was loaded; cpu = CPU ms of all threads per run (ONNX Runtime's pool spins while it\n"
+              " waits); load = the 1-minute load average during each side's runs; ONNX Runtime with graph optimizations\n"
+              " disabled; Graft on %s)\n",
+              threads, runs, graft::evalKernelLibrary());
   return 0;
 }
 
