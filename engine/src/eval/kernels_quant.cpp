@@ -160,6 +160,40 @@ Status quantizeLinearK(Context& ctx) {
     return ctx.unsupported(std::string("quantizing to ") + dtypeName(dtype) + " is not supported");
   auto l = qdqLayout(ctx, x, 1, 2);
   if (!l) return l.status();
+  if ((dtype == kUInt8 || dtype == kInt8) && x.dtype() == kFloat && ctx.input(1).dtype() == kFloat &&
+      (!ctx.hasInput(2) || isByteInteger(ctx.input(2)))) {
+    // float32 to 8 bits (QDQ activations): x / scale in float32, half to even, plus the zero
+    // point, saturated (NaN to 0), as the double path below; over runs of one scale.
+    const QdqLayout& lay = l.value();
+    const float* sc = ctx.input(1).data<float>();
+    std::vector<float> zero(static_cast<std::size_t>(ctx.input(1).size()), 0.0f);
+    if (ctx.hasInput(2))
+      for (std::size_t i = 0; i < zero.size(); ++i) zero[i] = static_cast<float>(readIndex(ctx.input(2), static_cast<std::int64_t>(i)));
+    Array out = Array::uninitialized(dtype, x.shape());
+    const float* xs = x.data<float>();
+    auto run = [&](auto* y, float lo, float hi) {
+      std::int64_t span = std::max<std::int64_t>(1, lay.kind == QdqLayout::PerTensor ? x.size() : lay.kind == QdqLayout::PerAxis ? lay.inner : 1);
+      std::int64_t spans = (x.size() + span - 1) / span;
+      parallelFor(spans, std::max<std::int64_t>(1, (1 << 15) / span), [&](std::int64_t s0, std::int64_t s1) {
+        for (std::int64_t sp = s0; sp < s1; ++sp) {
+          std::int64_t b = sp * span, e = std::min(x.size(), b + span);
+          auto k = static_cast<std::size_t>(lay.index(b));
+          float scale = sc[k], z = zero[k];
+          for (std::int64_t i = b; i < e; ++i) {
+            float r = std::nearbyint(xs[i] / scale) + z;
+            r = r != r ? 0.0f : std::min(hi, std::max(lo, r));
+            y[i] = static_cast<std::remove_pointer_t<decltype(y)>>(r);
+          }
+        }
+      });
+    };
+    if (dtype == kUInt8)
+      run(out.data<std::uint8_t>(), 0.0f, 255.0f);
+    else
+      run(out.data<std::int8_t>(), -128.0f, 127.0f);
+    ctx.setOutput(0, out);
+    return Status::ok();
+  }
   auto xv = arrayToDoubles(x);
   auto sv = arrayToDoubles(ctx.input(1));
   if (!xv || !sv) return ctx.fail("x and y_scale must be numeric");
@@ -205,6 +239,36 @@ Status dequantizeLinearK(Context& ctx) {
   std::int32_t dtype = outputDtype ? outputDtype : ctx.input(1).dtype();
   if (dtype == kFloat8E8M0 && !outputDtype)
     return ctx.fail("a float8e8m0 x_scale needs output_dtype (the result cannot be float8e8m0)");
+  if (dtype == kFloat && isByteInteger(x) && ctx.input(1).dtype() == kFloat && (!ctx.hasInput(2) || isByteInteger(ctx.input(2)))) {
+    // 8-bit to float32 (QDQ models' weights and activations): float(x - zero) * scale in float32,
+    // which is what the double path below rounds to, over runs of one scale.
+    const QdqLayout& lay = l.value();
+    const float* sc = ctx.input(1).data<float>();
+    std::vector<std::int32_t> zero(static_cast<std::size_t>(ctx.input(1).size()), 0);
+    if (ctx.hasInput(2))
+      for (std::size_t i = 0; i < zero.size(); ++i) zero[i] = static_cast<std::int32_t>(readIndex(ctx.input(2), static_cast<std::int64_t>(i)));
+    Array out = Array::uninitialized(kFloat, x.shape());
+    float* y = out.data<float>();
+    auto run = [&](const auto* xs) {
+      std::int64_t span = std::max<std::int64_t>(1, lay.kind == QdqLayout::PerTensor ? x.size() : lay.kind == QdqLayout::PerAxis ? lay.inner : 1);
+      std::int64_t spans = (x.size() + span - 1) / span;
+      parallelFor(spans, std::max<std::int64_t>(1, (1 << 15) / span), [&](std::int64_t s0, std::int64_t s1) {
+        for (std::int64_t sp = s0; sp < s1; ++sp) {
+          std::int64_t b = sp * span, e = std::min(x.size(), b + span);
+          auto k = static_cast<std::size_t>(lay.index(b));
+          float scale = sc[k];
+          std::int32_t z = zero[k];
+          for (std::int64_t i = b; i < e; ++i) y[i] = static_cast<float>(xs[i] - z) * scale;
+        }
+      });
+    };
+    if (x.dtype() == kUInt8)
+      run(x.data<std::uint8_t>());
+    else
+      run(x.data<std::int8_t>());
+    ctx.setOutput(0, out);
+    return Status::ok();
+  }
   auto xv = arrayToDoubles(x);
   auto sv = arrayToDoubles(ctx.input(1));
   if (!xv || !sv) return ctx.fail("x and x_scale must be numeric");
@@ -508,7 +572,32 @@ Status matMulNBitsK(Context& ctx) {
     return ctx.fail("scales " + formatArrayType(ctx.input(2)) + " must have N * k_blocks = " + std::to_string(N * kBlocks) + " values");
   const std::uint8_t* zpBytes = packedZeros ? ctx.input(3).data<std::uint8_t>() : nullptr;
   // Row n of W (the weights of output column n) dequantized into w[0:K].
+  bool plainGroups = !ctx.hasInput(4) && (zeros.empty() || packedZeros);
   auto dequantizeRow = [&](std::int64_t n, float* w) {
+    if (plainGroups) {
+      // Block by block: one scale and zero point each, then a loop the compiler vectorizes.
+      // (q - zero) * scale is exact in double, so float arithmetic rounds it the same way.
+      for (std::int64_t b = 0; b < kBlocks; ++b) {
+        auto scale = static_cast<float>(scales.value()[static_cast<std::size_t>(n * kBlocks + b)]);
+        std::int32_t zero = static_cast<std::int32_t>(defaultZero);
+        if (packedZeros) zero = (zpBytes[n * zpBytesPerRow + (b * bits) / 8] >> ((b * bits) % 8)) & static_cast<std::int32_t>(mask);
+        const std::uint8_t* bytes = pb + (n * kBlocks + b) * blob;
+        std::int64_t k0 = b * block, len = std::min(block, K - k0);
+        float* out = w + k0;
+        if (bits == 4) {
+          for (std::int64_t kk = 0; kk + 1 < len; kk += 2) {
+            std::int32_t byte = bytes[kk / 2];
+            out[kk] = static_cast<float>((byte & 15) - zero) * scale;
+            out[kk + 1] = static_cast<float>((byte >> 4) - zero) * scale;
+          }
+          if (len % 2) out[len - 1] = static_cast<float>((bytes[(len - 1) / 2] & 15) - zero) * scale;
+        } else {
+          for (std::int64_t kk = 0; kk < len; ++kk)
+            out[kk] = static_cast<float>(((bytes[kk / perByte] >> ((kk % perByte) * bits)) & mask) - zero) * scale;
+        }
+      }
+      return;
+    }
     for (std::int64_t k = 0; k < K; ++k) {
       std::int64_t b = group[static_cast<std::size_t>(k)];
       double scale = scales.value()[static_cast<std::size_t>(n * kBlocks + b)];
