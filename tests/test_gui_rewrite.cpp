@@ -12,6 +12,7 @@
 #include <QLabel>
 #include <QPushButton>
 #include <QSignalSpy>
+#include <QTableView>
 #include <QTemporaryDir>
 #include <QTreeWidget>
 #include <QUndoStack>
@@ -33,6 +34,7 @@
 #include "graft/rewrite.h"
 #include "main_window.h"
 #include "node_table_model.h"
+#include "diff/diff_view.h"
 #include "rewrite/preview_dialog.h"
 #include "rewrite/rewrite_panel.h"
 #include "rewrite/rewrite_session.h"
@@ -259,6 +261,15 @@ class TestGuiRewrite : public QObject {
     QCOMPARE(nodeNames(model), originalNames);
     QTRY_VERIFY_WITH_TIMEOUT(opBoxes(preview->beforeCanvas()) == 2 && opBoxes(preview->afterCanvas()) == 1, 20000);
     QVERIFY(preview->beforeCanvas()->view()->overlay() && !preview->beforeCanvas()->view()->overlay()->outlines.empty());
+    // The preview is the diff view: selecting the old Conv selects the new one, and the change
+    // list holds the rewrite as one fused group.
+    {
+      const graft::Node* oldConv = preview->beforeCanvas()->document()->model->graph().findNodeByName("/features/conv/Conv");
+      preview->beforeCanvas()->selectNode(oldConv);
+      QTRY_VERIFY(preview->afterCanvas()->selectedNode() && preview->afterCanvas()->selectedNode()->opType() == "Conv");
+      QCOMPARE(preview->diffView()->changeList()->model()->rowCount(), 1);
+      QCOMPARE(preview->diffView()->diff()->summary.fused, std::size_t{1});
+    }
     QVERIFY(preview->grab().save(shotDir(tmp) + QStringLiteral("/rewrite_preview.png")));
     QVERIFY(w.grab().save(shotDir(tmp) + QStringLiteral("/rewrite_window.png")));
     preview->close();

@@ -249,6 +249,7 @@ void DiffView::setDiff(std::shared_ptr<ModelDocument> a, std::shared_ptr<ModelDo
   diff_ = std::move(diff);
   numeric_.reset();
   numericError_.clear();
+  overrides_.clear();  // they name nodes of the documents shown before
   numericBox_->setChecked(false);
   numericBox_->setEnabled(false);
   auto title = [](const std::shared_ptr<ModelDocument>& d, const QString& side) {
@@ -296,6 +297,21 @@ void DiffView::setDiff(std::shared_ptr<ModelDocument> a, std::shared_ptr<ModelDo
     list_->setColumnWidth(c, std::min(list_->columnWidth(c), 240));
   }
   updateSummary();
+}
+
+void DiffView::setStatusOverrides(std::unordered_map<const Node*, StatusOverride> overrides) {
+  overrides_ = std::move(overrides);
+  rebuildOverlays();
+}
+
+void DiffView::setNumericAvailable(bool available) {
+  numericBox_->setVisible(available);
+  runNumeric_->setVisible(available);
+}
+
+void DiffView::setSideTitles(const QString& a, const QString& b) {
+  titleA_->setText(a);
+  titleB_->setText(b);
 }
 
 void DiffView::updateSummary() {
@@ -375,6 +391,14 @@ void DiffView::rebuildOverlays() {
         overlayB_->outlines[n->id()].push_back(ring);
         overlayB_->notes[n->id()] = note;
       }
+    }
+  }
+  if (!numericBox_->isChecked() || !numeric_) {
+    for (const auto& [node, o] : overrides_) {
+      bool onA = a_ && a_->model && &node->graph().model() == a_->model.get();
+      CanvasOverlay& overlay = onA ? *overlayA_ : *overlayB_;
+      overlay.outlines[node->id()] = {NodeOutline{statusColor(o.status), Qt::SolidLine}};
+      overlay.notes[node->id()] = o.note.toHtmlEscaped();
     }
   }
   canvasA_->setOverlay(overlayA_);

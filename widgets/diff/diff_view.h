@@ -108,6 +108,19 @@ class DiffView : public QWidget {
   // or "" when there is none.
   std::string partnerGroup(const std::string& path, bool fromA) const;
 
+  // Rings that another account of the change decides (the rewrite preview's: what the rewrite
+  // says it removed, added or edited in place), by node of either side, with a tooltip note.
+  // Nodes not listed keep the colour of their diff entry.
+  struct StatusOverride {
+    DiffStatus status = DiffStatus::Same;
+    QString note;
+  };
+  void setStatusOverrides(std::unordered_map<const Node*, StatusOverride> overrides);
+  // Off where the documents cannot run (a preview's region holds weights without their values).
+  void setNumericAvailable(bool available);
+  // Headings above the two canvases (default: "A" and "B" with the file paths).
+  void setSideTitles(const QString& a, const QString& b);
+
   // Selects an entry (index into diff()->nodes) on both sides and in the list.
   bool selectEntry(std::size_t entry);
 
@@ -136,6 +149,7 @@ class DiffView : public QWidget {
   // Expanded groups per side when last seen; nullopt until a side's first layout is in.
   std::optional<std::set<std::string>> expandedA_, expandedB_;
   std::unordered_map<NodeId, NodeId> partnerA_, partnerB_;  // node id of one side → a partner's id
+  std::unordered_map<const Node*, StatusOverride> overrides_;
   int autoExpandLimit_ = 300;
   bool syncing_ = false;
 

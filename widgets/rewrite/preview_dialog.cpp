@@ -6,12 +6,13 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QPushButton>
-#include <QSplitter>
 #include <QVBoxLayout>
 
 #include <set>
 
 #include "canvas/graph_canvas.h"
+#include "diff/diff_view.h"
+#include "graft/diff.h"
 
 namespace graft {
 
@@ -94,31 +95,6 @@ RewritePreviewDialog::RewritePreviewDialog(const Preview& preview, const ModelDo
   added_ = list(preview.added);
   changed_ = list(preview.changed);
   const QStringList changedFrom = list(preview.changedFrom);
-  auto overlayFor = [&](const ModelDocument* doc, bool isBefore) {
-    auto ov = std::make_shared<CanvasOverlay>();
-    if (!doc) return ov;
-    doc->model->graph().forEachNode([&](const Node& n) {
-      const QString key = QString::fromStdString(MatchContext::label(&n));
-      QColor c;
-      QString note;
-      if ((isBefore ? changedFrom : changed_).contains(key)) {
-        c = changedColor();
-        note = tr("changed by the rewrite");
-      } else if (isBefore && removed_.contains(key)) {
-        c = removedColor();
-        note = tr("removed by the rewrite");
-      } else if (!isBefore && added_.contains(key)) {
-        c = addedColor();
-        note = tr("added by the rewrite");
-      } else {
-        return;  // kept as it was
-      }
-      ov->outlines[n.id()].push_back({c, Qt::SolidLine});
-      ov->notes[n.id()] = note;
-    });
-    return ov;
-  };
-
   beforeDoc_ = regionDocument(preview.before, source);
   afterDoc_ = regionDocument(preview.after, source);
 
@@ -137,25 +113,39 @@ RewritePreviewDialog::RewritePreviewDialog(const Preview& preview, const ModelDo
   verified->setTextInteractionFlags(Qt::TextSelectableByMouse);
   layout->addWidget(verified);
 
-  auto* split = new QSplitter(Qt::Horizontal, this);
-  auto side = [&](const QString& heading, std::shared_ptr<ModelDocument> doc, bool isBefore) {
-    auto* box = new QWidget(split);
-    auto* v = new QVBoxLayout(box);
-    v->setContentsMargins(0, 0, 0, 0);
-    int count = doc ? static_cast<int>(doc->model->graph().nodeCount()) : 0;
-    auto* label = new QLabel(QStringLiteral("<b>%1</b> · %2").arg(heading.toHtmlEscaped(), tr("%n node(s)", nullptr, count)), box);
-    v->addWidget(label);
-    auto* canvas = new GraphCanvas(box);
-    canvas->setObjectName(isBefore ? QStringLiteral("previewBefore") : QStringLiteral("previewAfter"));
-    canvas->setDocument(doc);
-    canvas->setOverlay(overlayFor(doc.get(), isBefore));
-    v->addWidget(canvas, 1);
-    split->addWidget(box);
-    return canvas;
+  // The region before and after in the diff view: paired by structure (the boundary by name),
+  // rings from what the engine says the rewrite does, the diff's change list below.
+  view_ = new DiffView(this);
+  view_->setNumericAvailable(false);
+  view_->summaryLabel()->hide();  // the legend above says it in the rewrite's terms
+  view_->canvasA()->setObjectName(QStringLiteral("previewBefore"));
+  view_->canvasB()->setObjectName(QStringLiteral("previewAfter"));
+  std::shared_ptr<const ModelDiff> diff;
+  if (beforeDoc_ && afterDoc_)
+    if (auto d = diffModels(*beforeDoc_->model, *afterDoc_->model)) diff = std::make_shared<const ModelDiff>(std::move(d.value()));
+  view_->setDiff(beforeDoc_, afterDoc_, diff);
+  std::unordered_map<const Node*, DiffView::StatusOverride> overrides;
+  auto mark = [&](const ModelDocument* doc, bool isBefore) {
+    if (!doc) return;
+    doc->model->graph().forEachNode([&](const Node& n) {
+      const QString key = QString::fromStdString(MatchContext::label(&n));
+      if ((isBefore ? changedFrom : changed_).contains(key))
+        overrides[&n] = {DiffStatus::Changed, tr("changed by the rewrite")};
+      else if (isBefore && removed_.contains(key))
+        overrides[&n] = {DiffStatus::Removed, tr("removed by the rewrite")};
+      else if (!isBefore && added_.contains(key))
+        overrides[&n] = {DiffStatus::Added, tr("added by the rewrite")};
+    });
   };
-  before_ = side(tr("Before"), beforeDoc_, true);
-  after_ = side(tr("After"), afterDoc_, false);
-  layout->addWidget(split, 1);
+  mark(beforeDoc_.get(), true);
+  mark(afterDoc_.get(), false);
+  view_->setStatusOverrides(std::move(overrides));
+  auto heading = [&](const QString& text, const std::shared_ptr<ModelDocument>& doc) {
+    int count = doc ? static_cast<int>(doc->model->graph().nodeCount()) : 0;
+    return QStringLiteral("<b>%1</b> · %2").arg(text.toHtmlEscaped(), tr("%n node(s)", nullptr, count));
+  };
+  view_->setSideTitles(heading(tr("Before"), beforeDoc_), heading(tr("After"), afterDoc_));
+  layout->addWidget(view_, 1);
 
   auto* buttons = new QDialogButtonBox(this);
   apply_ = buttons->addButton(tr("Apply This Rewrite"), QDialogButtonBox::AcceptRole);
@@ -167,8 +157,14 @@ RewritePreviewDialog::RewritePreviewDialog(const Preview& preview, const ModelDo
   });
   connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
   layout->addWidget(buttons);
-  resize(1000, 620);
+  resize(1100, 760);
 }
+
+GraphCanvas* RewritePreviewDialog::beforeCanvas() const { return view_->canvasA(); }
+GraphCanvas* RewritePreviewDialog::afterCanvas() const { return view_->canvasB(); }
+QColor RewritePreviewDialog::removedColor() { return DiffView::statusColor(DiffStatus::Removed); }
+QColor RewritePreviewDialog::addedColor() { return DiffView::statusColor(DiffStatus::Added); }
+QColor RewritePreviewDialog::changedColor() { return DiffView::statusColor(DiffStatus::Changed); }
 
 int RewritePreviewDialog::beforeNodeCount() const {
   return beforeDoc_ ? static_cast<int>(beforeDoc_->model->graph().nodeCount()) : 0;

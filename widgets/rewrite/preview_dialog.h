@@ -1,5 +1,6 @@
-// The preview of one rewrite: the region it touches before and after, side by side on two
-// graph canvases, with removed, added and changed nodes coloured; nothing is committed here.
+// The preview of one rewrite: the region it touches before and after, side by side in the diff
+// view (synced selection, change list), with removed, added and changed nodes coloured as the
+// engine's preview says; nothing is committed here.
 #pragma once
 
 #include <QDialog>
@@ -15,6 +16,7 @@ class QPushButton;
 
 namespace graft {
 
+class DiffView;
 class GraphCanvas;
 
 class RewritePreviewDialog : public QDialog {
@@ -25,8 +27,9 @@ class RewritePreviewDialog : public QDialog {
   RewritePreviewDialog(const Preview& preview, const ModelDocument& source, const QString& title,
                        QWidget* parent = nullptr);
 
-  GraphCanvas* beforeCanvas() const { return before_; }
-  GraphCanvas* afterCanvas() const { return after_; }
+  GraphCanvas* beforeCanvas() const;
+  GraphCanvas* afterCanvas() const;
+  DiffView* diffView() const { return view_; }
   QPushButton* applyButton() const { return apply_; }
   // Node names (or "<Op> producing <output>") by what the rewrite does to them.
   const QStringList& removedNodes() const { return removed_; }
@@ -35,17 +38,17 @@ class RewritePreviewDialog : public QDialog {
   int beforeNodeCount() const;
   int afterNodeCount() const;
 
-  static QColor removedColor() { return {220, 38, 38}; }
-  static QColor addedColor() { return {22, 163, 74}; }
-  static QColor changedColor() { return {217, 119, 6}; }
+  // The diff view's colours, so a preview and a diff read the same.
+  static QColor removedColor();
+  static QColor addedColor();
+  static QColor changedColor();
 
  signals:
   void applyRequested();
 
  private:
   std::shared_ptr<ModelDocument> beforeDoc_, afterDoc_;
-  GraphCanvas* before_ = nullptr;
-  GraphCanvas* after_ = nullptr;
+  DiffView* view_ = nullptr;
   QPushButton* apply_ = nullptr;
   QStringList removed_, added_, changed_;
 };
