@@ -170,11 +170,22 @@ struct EvalOptions {
   // was built with it): the fallback path, kept as a second reference. GRAFT_EVAL_KERNELS=eigen
   // in the environment does the same for every run.
   bool referenceKernels = false;
+  // Node executions the run may take, subgraph nodes included (a Loop of 2^62 trips stops here
+  // with an error); 0 = no limit.
+  std::uint64_t maxSteps = std::uint64_t(1) << 26;
 };
 
 // The kernel library float Conv/MatMul/Gemm run on in this process: "oneDNN 2.6.3", or
 // "Eigen (AVX2/FMA)" / "Eigen (baseline x86-64)" when oneDNN is not built in or switched off.
 const char* evalKernelLibrary();
+
+// The evaluator's memory budget: the arrays alive in all runs together may not exceed it, and a
+// run that would is stopped with an error naming the node (never an out-of-memory kill). The
+// default is half the physical memory, and less when the address-space limit (RLIMIT_AS,
+// `ulimit -v`) or the cgroup's memory.max leaves less (then three quarters of what is left);
+// GRAFT_EVAL_MEMORY_MIB in the environment or setEvalMemoryBudget sets it.
+std::uint64_t evalMemoryBudget();
+void setEvalMemoryBudget(std::uint64_t bytes);  // 0: back to the default
 
 struct EvalStats {
   std::size_t nodesRun = 0;
@@ -226,6 +237,9 @@ struct FoldOptions {
   // Largest folded output kept (bytes); bigger results stay computed at run time so the
   // file does not grow.
   std::uint64_t maxBytes = 1u << 20;
+  // Node executions one folded node may take inside its subgraphs (Loop, Scan, If): folding is
+  // a convenience, so a loop that runs longer is left to run time.
+  std::uint64_t maxStepsPerNode = 100000;
   ProgressFn progress;
 };
 

@@ -14,6 +14,7 @@
 
 #include "analysis/util.h"
 #include "graft/analysis.h"
+#include "graft/guard.h"
 #include "graft/schema.h"
 
 namespace graft {
@@ -374,7 +375,10 @@ std::vector<int> hideShapesReadingUntyped(onnx::ModelProto& proto, const std::un
   return hidden;
 }
 
-Result<InferenceResult> inferShapes(const Model& model, const ProgressFn& progress) {
+namespace {
+
+Result<InferenceResult> inferShapesHere(const Model& model, const ProgressFn& progress) {
+  const bool log = !inIsolatedChild();
   auto cancelled = [] { return Result<InferenceResult>(ErrorCode::Cancelled, "Shape inference was cancelled."); };
   if (!reportProgress(progress, 0.0, "Preparing shape inference")) return cancelled();
 
@@ -393,36 +397,15 @@ Result<InferenceResult> inferShapes(const Model& model, const ProgressFn& progre
   }
   const auto imports = opsetImports(proto);
 
-  // onnx 1.12's inference functions read required attributes without checking that they are
-  // there (Scan without num_scan_inputs dereferences null: found by fuzz_load,
-  // tests/data/crashers/infer_scan_body_segv.onnx). Such nodes are moved to a domain the
-  // library does not know, so it skips them, and are reported instead of crashing the process.
-  static const std::string kSkipped = "graft.not-inferred";
-  bool skippedAny = false;
-  forEachNodeProto(*proto.mutable_graph(), [&](onnx::NodeProto& n) {
-    auto imp = imports.find(n.domain());
-    if (imp == imports.end()) return;
-    const auto* schema = onnx::OpSchemaRegistry::Schema(n.op_type(), static_cast<int>(imp->second), n.domain());
-    if (!schema) return;
-    for (const auto& [name, attr] : schema->attributes()) {
-      if (!attr.required) continue;
-      bool present = false;
-      for (const auto& a : n.attribute()) present = present || (a.name() == name && a.type() == attr.type);
-      if (present) continue;
-      result.problems.push_back({Diagnostic::Severity::Error, n.name().empty() ? n.op_type() : n.name(), n.op_type(),
-                                 "required attribute '" + name + "' is missing or has the wrong type; the node's "
-                                 "outputs were not inferred"});
-      n.set_domain(kSkipped);
-      skippedAny = true;
-      return;
-    }
-  });
-  if (skippedAny) {
-    auto* imp = proto.add_opset_import();
-    imp->set_domain(kSkipped);
-    imp->set_version(1);
+  // onnx 1.12's inference functions trust arity, attribute values and ranks (Scan without
+  // num_scan_inputs dereferences null, Conv with stride 0 divides by zero, a function calling
+  // itself overflows the stack): such nodes move to a domain the library does not know, so it
+  // skips them, and are reported instead (guard.h).
+  static const std::string kSkipped = kDefusedDomain;
+  for (auto& d : defuseForOnnx(proto)) {
+    if (!d.node.empty()) d.message += "; the node's outputs were not inferred";
+    result.problems.push_back(std::move(d));
   }
-
   for (const auto& [domain, version] : opsetImports(model.shell())) {
     if (!domainKnownToLibrary(domain) || version <= maxKnownOpset(domain)) continue;
     result.problems.push_back(
@@ -493,15 +476,16 @@ Result<InferenceResult> inferShapes(const Model& model, const ProgressFn& progre
     for (int i : hiddenShapes) proto.mutable_graph()->mutable_node(i)->set_domain("");
     proto.mutable_opset_import()->RemoveLast();
   }
-  if (!bulkError.empty()) spdlog::debug("onnx shape inference: {}", bulkError);
+  if (log && !bulkError.empty()) spdlog::debug("onnx shape inference: {}", bulkError);
   // onnx 1.12 throws at once (instead of collecting) when an inferred type contradicts a
   // declared one; the message then names the node, and the node-by-node pass reports it.
   const bool nodeTiedAbort = aborted && bulkError.find("(op_type:") != std::string::npos;
   if (aborted && !nodeTiedAbort) {
     // Data propagation is the youngest part of onnx 1.12's inference; try once without it.
-    spdlog::debug("shape inference aborted ({}); retrying without data propagation", bulkError);
+    if (log) spdlog::debug("shape inference aborted ({}); retrying without data propagation", bulkError);
     std::set<std::string> ignored;
     proto = analysisCopy(model, ignored);
+    (void)defuseForOnnx(proto);
     dropMismatchedWeights(proto, false);
     bulk(proto, false);
   }
@@ -714,13 +698,92 @@ Result<InferenceResult> inferShapes(const Model& model, const ProgressFn& progre
   reportProgress(progress, 1.0, "Shape inference done");
   auto ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
   const auto finished = std::chrono::steady_clock::now();
-  spdlog::debug(
+  if (log)
+    spdlog::debug(
       "shape inference: {} types ({} completed symbolically), {} problems, complete={} (copy {:.0f} ms, onnx {:.0f} ms, per node {:.0f} ms)",
       types.size(), completed, result.problems.size(), result.complete, ms(started, copied), ms(copied, inferred),
       ms(inferred, finished));
   // Nodes set aside above were reported with the reason; the placeholder domain is ours.
   std::erase_if(result.problems, [](const Diagnostic& d) { return d.message.find(kSkipped) != std::string::npos; });
   return result;
+}
+
+// The child's answer travels as a GraphProto: value_info for the types, one node per problem
+// (name = node, op_type = op, doc_string = message, domain = severity), the graph's name for
+// completeness.
+std::string encodeInference(const InferenceResult& r) {
+  onnx::GraphProto g;
+  g.set_name(r.complete ? "1" : "0");
+  for (const auto& [name, type] : r.types) {
+    auto* vi = g.add_value_info();
+    vi->set_name(name);
+    *vi->mutable_type() = type;
+  }
+  for (const auto& d : r.problems) {
+    auto* n = g.add_node();
+    n->set_name(d.node);
+    n->set_op_type(d.opType);
+    n->set_doc_string(d.message);
+    n->set_domain(std::to_string(static_cast<int>(d.severity)));
+  }
+  std::string out;
+  g.SerializeToString(&out);
+  return out;
+}
+
+std::optional<InferenceResult> decodeInference(const std::string& bytes) {
+  onnx::GraphProto g;
+  if (!g.ParseFromString(bytes)) return std::nullopt;
+  InferenceResult r;
+  r.complete = g.name() == "1";
+  r.types.reserve(static_cast<size_t>(g.value_info_size()));
+  for (auto& vi : *g.mutable_value_info()) r.types.emplace(vi.name(), std::move(*vi.mutable_type()));
+  for (const auto& n : g.node())
+    r.problems.push_back({static_cast<Diagnostic::Severity>(std::atoi(n.domain().c_str())), n.name(), n.op_type(),
+                          n.doc_string()});
+  return r;
+}
+
+}  // namespace
+
+Result<InferenceResult> inferShapes(const Model& model, const ProgressFn& progress) {
+  // The checks in guard.h keep the known crashes away from the library; whatever they cannot
+  // rule out runs in a child process, so a crash costs the shapes, not the user's session.
+  if (!reportProgress(progress, 0.0, "Inferring shapes"))
+    return Result<InferenceResult>(ErrorCode::Cancelled, "Shape inference was cancelled.");
+  IsolationOptions iso;
+  iso.what = "the onnx library's shape inference";
+  iso.cancelled = [&] { return !reportProgress(progress, 0.3, "Inferring shapes"); };
+  Status childFailure;
+  auto bytes = runIsolated(
+      [&]() -> std::string {
+        auto r = inferShapesHere(model, {});
+        if (!r) {
+          childFailure = r.status();  // only seen when running in this process
+          throw std::runtime_error(r.message());
+        }
+        return encodeInference(r.value());
+      },
+      iso);
+  if (!bytes) {
+    if (bytes.status().code() == ErrorCode::Cancelled) return bytes.status();
+    if (!childFailure.isOk()) return childFailure;
+    // Nothing inferred: keep what the model declares so views still have types.
+    InferenceResult fallback;
+    model.forEachGraph([&](const Graph& graph) {
+      for (const Value* v : graph.values())
+        if (v->declaredType()) fallback.types.emplace(v->name(), *v->declaredType());
+    });
+    fallback.problems.push_back({Diagnostic::Severity::Error, "", "",
+                                 bytes.message() + "; only the declared types are shown"});
+    spdlog::warn("shape inference: {}", bytes.message());
+    reportProgress(progress, 1.0, "Shape inference done");
+    return fallback;
+  }
+  auto decoded = decodeInference(bytes.value());
+  if (!decoded) return Result<InferenceResult>(ErrorCode::Internal, "shape inference returned an unreadable answer");
+  reportProgress(progress, 1.0, "Shape inference done");
+  return std::move(*decoded);
 }
 
 // ---------------------------------------------------------------- formatting

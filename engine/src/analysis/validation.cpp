@@ -10,6 +10,7 @@
 #include "analysis/util.h"
 #include "graft/analysis.h"
 #include "graft/quant.h"
+#include "graft/guard.h"
 #include "graft/schema.h"
 
 namespace graft {
@@ -104,9 +105,7 @@ void checkTensor(const onnx::TensorProto& t, const onnx::checker::CheckerContext
   onnx::checker::check_tensor(copy, ctx);
 }
 
-}  // namespace
-
-ValidationResult validateModel(const Model& model) {
+ValidationResult validateModelHere(const Model& model) {
   schema::ensureRegistered();
   ValidationResult result;
   auto add = [&](Sev sev, std::string node, std::string op, std::string message) {
@@ -294,6 +293,17 @@ ValidationResult validateModel(const Model& model) {
 
   // ---- blocked and 4-bit weights: layouts the checker does not know (MatMulNBits, INC zero points).
   for (const auto& q : quant::validateQuantization(model)) add(q.error ? Sev::Error : Sev::Warning, q.node, q.opType, q.message);
+  // ---- what the checker lets through but crashes or exhausts the library and the kernels
+  // (attribute values, ranks, recursive functions, impossible dims and element types); the
+  // checker's copy is defused so check_model does not trip over the same things.
+  for (auto& d : defuseForOnnx(proto)) {
+    if (!d.node.empty() && nodesWithProblems.count(d.node)) continue;
+    if (!d.node.empty()) {
+      nodesWithProblems.insert(d.node);
+      opsWithProblems.insert(d.opType);
+    }
+    add(Sev::Error, d.node, d.opType, d.message);
+  }
 
   // ---- the model as a whole; its first error is reported unless a node check already said it.
   forEachGraphProto(*proto.mutable_graph(), [](onnx::GraphProto& graph) {
@@ -325,7 +335,45 @@ ValidationResult validateModel(const Model& model) {
         add(Sev::Error, "", "", m.base);
     }
   }
-  spdlog::debug("validation: {} problems, valid={}", result.problems.size(), result.valid);
+  if (!inIsolatedChild()) spdlog::debug("validation: {} problems, valid={}", result.problems.size(), result.valid);
+  return result;
+}
+
+std::string encodeValidation(const ValidationResult& r) {
+  onnx::GraphProto g;
+  g.set_name(r.valid ? "1" : "0");
+  for (const auto& d : r.problems) {
+    auto* n = g.add_node();
+    n->set_name(d.node);
+    n->set_op_type(d.opType);
+    n->set_doc_string(d.message);
+    n->set_domain(std::to_string(static_cast<int>(d.severity)));
+  }
+  std::string out;
+  g.SerializeToString(&out);
+  return out;
+}
+
+}  // namespace
+
+ValidationResult validateModel(const Model& model) {
+  // The checker runs in a child process: a model the checks in guard.h did not foresee costs
+  // a verdict, not the session.
+  schema::ensureRegistered();
+  IsolationOptions iso;
+  iso.what = "the onnx checker";
+  auto bytes = runIsolated([&] { return encodeValidation(validateModelHere(model)); }, iso);
+  ValidationResult result;
+  onnx::GraphProto g;
+  if (!bytes || !g.ParseFromString(bytes.value())) {
+    result.valid = false;
+    result.problems.push_back({Sev::Error, "", "", bytes ? std::string("the checker's answer was unreadable")
+                                                         : bytes.message() + "; the model could not be checked"});
+    return result;
+  }
+  result.valid = g.name() == "1";
+  for (const auto& n : g.node())
+    result.problems.push_back({static_cast<Sev>(std::atoi(n.domain().c_str())), n.name(), n.op_type(), n.doc_string()});
   return result;
 }
 

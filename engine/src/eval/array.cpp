@@ -34,10 +34,27 @@ thread_local std::shared_ptr<BufferPool> tPool;
 
 std::shared_ptr<std::byte> allocateBytes(std::size_t bytes) {
   // 64-byte alignment suits SIMD loads in Eigen maps; never a zero-sized request.
+  if (bytes > (std::size_t(1) << 62)) throw ArrayTooLarge("an array of " + std::to_string(bytes) + " bytes");
   std::size_t rounded = ((bytes + 63) / 64) * 64;
   if (rounded == 0) rounded = 64;
-  if (tPool && rounded >= BufferPool::kMinBytes) return tPool->take(rounded);
-  return std::shared_ptr<std::byte>(static_cast<std::byte*>(alignedBlock(rounded)), [](std::byte* q) { std::free(q); });
+  chargeMemory(rounded);
+  try {
+    if (tPool && rounded >= BufferPool::kMinBytes) {
+      auto inner = tPool->take(rounded);
+      std::byte* raw = inner.get();
+      return std::shared_ptr<std::byte>(raw, [inner = std::move(inner), rounded](std::byte*) mutable {
+        inner.reset();
+        releaseMemory(rounded);
+      });
+    }
+    return std::shared_ptr<std::byte>(static_cast<std::byte*>(alignedBlock(rounded)), [rounded](std::byte* q) {
+      std::free(q);
+      releaseMemory(rounded);
+    });
+  } catch (...) {
+    releaseMemory(rounded);
+    throw;
+  }
 }
 
 }  // namespace
@@ -95,8 +112,18 @@ Array Array::uninitialized(std::int32_t dtype, std::vector<std::int64_t> shape) 
   Array a;
   a.dtype_ = dtype;
   a.shape_ = std::move(shape);
+  // A model chooses the dims: a negative one or a product past 2^62 is refused here, before any
+  // kernel indexes a buffer sized by a wrapped-around count.
+  for (auto d : a.shape_)
+    if (d < 0) throw ArrayTooLarge("an array with a negative dimension " + formatShape(a.shape_));
   a.size_ = shapeSize(a.shape_);
+  if (a.size_ == std::numeric_limits<std::int64_t>::max())
+    throw ArrayTooLarge("an array of shape " + formatShape(a.shape_) + " (more than 2^63 elements)");
+  if (dtype != kString && a.size_ > (std::int64_t(1) << 62) / static_cast<std::int64_t>(std::max<std::size_t>(elementSizeOf(dtype), 1)))
+    throw ArrayTooLarge("an array of shape " + formatShape(a.shape_) + " (more than 2^62 bytes)");
   if (dtype == kString) {
+    chargeMemory(static_cast<std::size_t>(a.size_) * sizeof(std::string));
+    releaseMemory(static_cast<std::size_t>(a.size_) * sizeof(std::string));
     a.elemSize_ = 0;
     a.strings_ = std::make_shared<std::vector<std::string>>(static_cast<std::size_t>(a.size_));
   } else {

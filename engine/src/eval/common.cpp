@@ -1,4 +1,5 @@
 // Element types, half-precision conversion, broadcasting, the kernel context and registry.
+#include <limits>
 #include <algorithm>
 #include <mutex>
 #include <unordered_map>
@@ -74,9 +75,15 @@ std::uint16_t floatToBfloat16(float f) {
 }
 
 std::int64_t shapeSize(const std::vector<std::int64_t>& shape) {
+  // Saturates instead of wrapping (dims come from the model): INT64_MAX never fits in memory,
+  // so Array refuses it, and a zero dim anywhere still makes the count 0.
   std::int64_t n = 1;
-  for (auto d : shape) n *= d;
-  return n;
+  bool overflow = false;
+  for (auto d : shape) {
+    if (d == 0) return 0;
+    if (d < 0 || __builtin_mul_overflow(n, d, &n)) overflow = true;
+  }
+  return overflow ? std::numeric_limits<std::int64_t>::max() : n;
 }
 
 Result<std::vector<std::int64_t>> broadcastShapes(const std::vector<std::int64_t>& a, const std::vector<std::int64_t>& b) {

@@ -87,7 +87,7 @@ Result<FoldReport> foldConstants(Model& model, const FoldOptions& options) {
     } else {
       if (node->opType() == "Constant" && (node->domain().empty() || node->domain() == "ai.onnx")) {
         // Constants are already constant; record their value for consumers, keep the node.
-        auto r = runSingleNode(*node, {});
+        auto r = runSingleNode(*node, {}, options.maxStepsPerNode);
         if (r && node->output(0)) known[node->output(0)] = r.value()[0];
         continue;
       }
@@ -110,7 +110,7 @@ Result<FoldReport> foldConstants(Model& model, const FoldOptions& options) {
         report.refused.push_back({nodeLabel(*node), node->opType(), "the evaluator has no kernel for this op"});
         continue;
       }
-      auto r = runSingleNode(*node, inputs);
+      auto r = runSingleNode(*node, inputs, options.maxStepsPerNode);
       if (!r) {
         report.refused.push_back({nodeLabel(*node), node->opType(), r.message()});
         continue;

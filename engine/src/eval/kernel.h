@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -66,7 +67,22 @@ std::uint16_t floatToHalf(float f);
 float bfloat16ToFloat(std::uint16_t h);
 std::uint16_t floatToBfloat16(float f);
 
+// Elements of a shape; INT64_MAX when the product overflows or a dim is negative.
 std::int64_t shapeSize(const std::vector<std::int64_t>& shape);
+
+// Thrown by Array when a model asks for an array that cannot exist or does not fit the
+// evaluator's memory budget; the runner turns it into an error naming the node.
+class ArrayTooLarge : public std::runtime_error {
+ public:
+  explicit ArrayTooLarge(const std::string& what) : std::runtime_error(what) {}
+};
+// The evaluator's memory budget (bytes of live arrays, process-wide). chargeMemory throws
+// ArrayTooLarge when the budget would be exceeded.
+void chargeMemory(std::size_t bytes);
+void releaseMemory(std::size_t bytes) noexcept;
+std::size_t liveArrayBytes() noexcept;
+// Recomputes the default budget from the process's current limits (unless one was set).
+void refreshMemoryBudget();
 // numpy broadcasting; empty optional-like failure via Status.
 Result<std::vector<std::int64_t>> broadcastShapes(const std::vector<std::int64_t>& a,
                                                   const std::vector<std::int64_t>& b);
@@ -173,7 +189,9 @@ void registerQuantDynamicKernels();
 void ensureKernelsRegistered();
 
 // Runs one node on given inputs (by position; invalid Array for omitted ones). Used by folding.
-Result<std::vector<Array>> runSingleNode(const Node& node, const std::vector<Array>& inputs);
+// maxSteps bounds the node executions inside it (subgraphs of Loop, Scan, If); 0 = none.
+Result<std::vector<Array>> runSingleNode(const Node& node, const std::vector<Array>& inputs,
+                                         std::uint64_t maxSteps = 0);
 
 // Large buffers of finished nodes kept for the nodes after them: without it every node's output
 // is a fresh allocation that the C library hands back to the system and the kernel zeroes again

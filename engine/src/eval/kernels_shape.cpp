@@ -1,6 +1,7 @@
 // Data-movement kernels (they only move bytes, so they work for every element type):
 // Reshape, Transpose, Concat, Split, Slice, Gather*, Scatter*, Pad, Tile, Expand, shape
 // arithmetic, Constant*, Range, Trilu, TopK, CumSum, NonZero and friends.
+#include <limits>
 #include <algorithm>
 #include <numeric>
 
@@ -229,7 +230,8 @@ Status unsqueezeK(Context& ctx) {
   auto r = static_cast<std::int64_t>(x.rank() + axes.size());
   std::vector<bool> ins(static_cast<std::size_t>(r), false);
   for (auto a : axes) {
-    if (!normalizeAxis(a, r)) return ctx.fail("axis out of range");
+    if (!normalizeAxis(a, r)) return ctx.fail("axis " + std::to_string(a) + " out of range for " + formatArrayType(x));
+    if (ins[static_cast<std::size_t>(a)]) return ctx.fail("axis " + std::to_string(a) + " is named twice");
     ins[static_cast<std::size_t>(a)] = true;
   }
   std::vector<std::int64_t> shape;
@@ -308,9 +310,13 @@ Status splitK(Context& ctx) {
   std::int64_t dim = x.dim(ax);
   if (split.empty()) {
     auto parts = static_cast<std::int64_t>(ctx.hasAttr("num_outputs") ? ctx.attrInt("num_outputs", 1) : static_cast<std::int64_t>(n));
+    if (parts < 1 || parts > std::max<std::int64_t>(dim, 1) + static_cast<std::int64_t>(n))
+      return ctx.fail("cannot split " + formatArrayType(x) + " into " + std::to_string(parts) + " parts");
     std::int64_t chunk = (dim + parts - 1) / parts;
     for (std::int64_t i = 0; i < parts; ++i) split.push_back(std::max<std::int64_t>(0, std::min(chunk, dim - i * chunk)));
   }
+  for (auto v : split)
+    if (v < 0) return ctx.fail("split sizes " + formatShape(split) + " include a negative size");
   if (std::accumulate(split.begin(), split.end(), std::int64_t(0)) != dim)
     return ctx.fail("split sizes " + formatShape(split) + " do not add up to " + std::to_string(dim) + " (axis " + std::to_string(axis) + " of " + formatArrayType(x) + ")");
   std::int64_t off = 0;
@@ -350,7 +356,12 @@ Status sliceK(Context& ctx) {
     auto ax = static_cast<std::size_t>(a);
     std::int64_t dim = x.dim(ax), step = steps[i];
     if (step == 0) return ctx.fail("step 0");
+    if (step == std::numeric_limits<std::int64_t>::min()) return ctx.fail("step out of range");
     std::int64_t s = starts[i], e = ends[i];
+    if (dim == 0) {
+      shape[ax] = 0;
+      continue;
+    }
     if (s < 0) s += dim;
     if (e < 0) e += dim;
     std::int64_t len;
@@ -482,10 +493,18 @@ Status scatterElementsK(Context& ctx) {
 Status gatherNDK(Context& ctx) {
   if (auto s = ctx.require(1, "indices"); !s) return s;
   const Array &x = ctx.input(0), &idx = ctx.input(1);
-  auto b = static_cast<std::size_t>(ctx.attrInt("batch_dims", 0));
+  const std::int64_t bAttr = ctx.attrInt("batch_dims", 0);
   std::size_t q = idx.rank();
+  if (q == 0 || x.rank() == 0) return ctx.fail("data and indices need rank 1 or more");
+  if (bAttr < 0 || static_cast<std::size_t>(bAttr) >= std::min(q, x.rank()))
+    return ctx.fail("batch_dims " + std::to_string(bAttr) + " is out of range");
+  auto b = static_cast<std::size_t>(bAttr);
   auto k = static_cast<std::size_t>(idx.dim(q - 1));
-  if (b + k > x.rank()) return ctx.fail("indices last dimension too large");
+  if (k == 0 || b + k > x.rank())
+    return ctx.fail("index tuples of length " + std::to_string(k) + " do not fit " + formatArrayType(x) +
+                    " with batch_dims " + std::to_string(b));
+  for (std::size_t d = 0; d < b; ++d)
+    if (idx.dim(d) != x.dim(d)) return ctx.fail("batch dims of data and indices differ");
   std::vector<std::int64_t> shape(idx.shape().begin(), idx.shape().end() - 1);
   std::int64_t inner = 1;
   for (std::size_t d = b + k; d < x.rank(); ++d) {
@@ -505,7 +524,10 @@ Status gatherNDK(Context& ctx) {
       for (std::size_t j = 0; j < k; ++j) {
         std::int64_t v = readIndex(idx, (bi * tuples + t) * static_cast<std::int64_t>(k) + static_cast<std::int64_t>(j));
         if (v < 0) v += x.dim(b + j);
-        if (v < 0 || v >= x.dim(b + j)) return ctx.fail("index out of range");
+        if (v < 0 || v >= x.dim(b + j))
+          return ctx.fail("index " + std::to_string(readIndex(idx, (bi * tuples + t) * static_cast<std::int64_t>(k) +
+                                                                      static_cast<std::int64_t>(j))) +
+                          " is out of range for axis " + std::to_string(b + j) + " of " + formatArrayType(x));
         off += v * cs[b + j];
       }
       cp.run((bi * tuples + t) * inner, off, inner);
@@ -518,7 +540,17 @@ Status scatterNDK(Context& ctx) {
   if (auto s = ctx.require(2, "updates"); !s) return s;
   const Array &x = ctx.input(0), &idx = ctx.input(1), &upd = ctx.input(2);
   std::size_t q = idx.rank();
+  if (q == 0) return ctx.fail("indices need rank 1 or more");
   auto k = static_cast<std::size_t>(idx.dim(q - 1));
+  if (k == 0 || k > x.rank())
+    return ctx.fail("index tuples of length " + std::to_string(k) + " do not fit " + formatArrayType(x));
+  if (upd.dtype() != x.dtype()) return ctx.fail("updates and data have different element types");
+  // updates must be indices.shape[:-1] + data.shape[k:]: every write then has a source.
+  std::vector<std::int64_t> want(idx.shape().begin(), idx.shape().end() - 1);
+  want.insert(want.end(), x.shape().begin() + static_cast<std::ptrdiff_t>(k), x.shape().end());
+  if (upd.shape() != want)
+    return ctx.fail("updates are " + formatArrayType(upd) + " but must be " + formatShape(want) + " for indices " +
+                    formatArrayType(idx) + " into " + formatArrayType(x));
   std::int64_t inner = 1;
   for (std::size_t d = k; d < x.rank(); ++d) inner *= x.dim(d);
   std::string red = ctx.attrString("reduction", "none");
@@ -531,8 +563,12 @@ Status scatterNDK(Context& ctx) {
     for (std::int64_t t = 0; t < tuples; ++t) {
       std::int64_t off = 0;
       for (std::size_t j = 0; j < k; ++j) {
-        std::int64_t v = readIndex(idx, t * static_cast<std::int64_t>(k) + static_cast<std::int64_t>(j));
-        if (v < 0) v += x.dim(j);
+        const std::int64_t given = readIndex(idx, t * static_cast<std::int64_t>(k) + static_cast<std::int64_t>(j));
+        std::int64_t v = given < 0 ? given + x.dim(j) : given;
+        // The model chooses these: unchecked, they choose the offset of a heap write.
+        if (v < 0 || v >= x.dim(j))
+          return ctx.fail("index " + std::to_string(given) + " is out of range for axis " + std::to_string(j) + " of " +
+                          formatArrayType(x));
         off += v * cs[j];
       }
       for (std::int64_t e = 0; e < inner; ++e) {
@@ -593,6 +629,8 @@ Status padK(Context& ctx) {
     if (ctx.hasInput(2) && ctx.input(2).size()) value = readDouble(ctx.input(2), 0);
     if (ctx.hasInput(3)) {
       auto axes = toInt64Vector(ctx.input(3));
+      if (pads.size() != 2 * axes.size())
+        return ctx.fail("pads has " + std::to_string(pads.size()) + " entries for " + std::to_string(axes.size()) + " axes");
       std::vector<std::int64_t> full(2 * r, 0);
       for (std::size_t i = 0; i < axes.size(); ++i) {
         std::int64_t a = axes[i];
@@ -606,6 +644,8 @@ Status padK(Context& ctx) {
   if (pads.size() != 2 * r) return ctx.fail("pads has " + std::to_string(pads.size()) + " entries; " + formatArrayType(x) + " needs " + std::to_string(2 * r));
   std::vector<std::int64_t> shape(r);
   for (std::size_t i = 0; i < r; ++i) {
+    if (std::abs(pads[i]) > (std::int64_t(1) << 40) || std::abs(pads[i + r]) > (std::int64_t(1) << 40))
+      return ctx.fail("pads " + formatShape(pads) + " are out of range");
     shape[i] = x.dim(i) + pads[i] + pads[i + r];
     if (shape[i] < 0) return ctx.fail("pads make a negative dimension");
   }
@@ -676,7 +716,12 @@ Status rangeK(Context& ctx) {
   const Array& start = ctx.input(0);
   double s0 = readDouble(start, 0), lim = readDouble(ctx.input(1), 0), d = readDouble(ctx.input(2), 0);
   if (d == 0) return ctx.fail("delta is 0");
-  auto n = static_cast<std::int64_t>(std::max(0.0, std::ceil((lim - s0) / d)));
+  const double count = std::ceil((lim - s0) / d);
+  if (!(count < 9.0e15))  // also NaN; past 2^53 the count itself is not exact
+    return ctx.fail("Range from " + std::to_string(s0) + " to " + std::to_string(lim) + " by " + std::to_string(d) +
+                    " would have " + (std::isnan(count) ? std::string("an undefined number of") : "about " + std::to_string(count)) +
+                    " elements");
+  auto n = static_cast<std::int64_t>(std::max(0.0, count));
   Array out = Array::uninitialized(start.dtype(), {n});
   GRAFT_DISPATCH_NUMERIC(start.dtype(), {
     T* o = out.data<T>();

@@ -1,6 +1,7 @@
 // Runs a graph in topological order: looks up each node's kernel, frees every tensor after
 // its last use, runs subgraphs for control flow, reports progress and honours cancel.
 #include <chrono>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -8,6 +9,7 @@
 
 #include "eval/kernel.h"
 #include "eval/onednn.h"
+#include "graft/guard.h"
 
 namespace graft {
 
@@ -102,6 +104,15 @@ struct Evaluator::Impl {
   // Constant convolution weights in the kernel library's blocked layouts, packed on first use.
   std::shared_ptr<PackedWeights> packed = makePackedWeights();
   const EvalOptions* options = nullptr;
+  // Node executions left in this run, subgraph nodes and subgraph runs included: a Loop of 2^62
+  // trips ends at the budget instead of never.
+  std::uint64_t stepsLeft = ~std::uint64_t(0);
+  std::uint64_t stepBudget = ~std::uint64_t(0);
+  Status stepsExhausted(const Node& node) const {
+    return Status(ErrorCode::Unsupported, describeNode(node) + ": stopped after " + std::to_string(stepBudget) +
+                                              " node executions (the evaluator's step budget); a Loop or Scan "
+                                              "runs far longer than this model can mean");
+  }
 
   Result<const Plan*> plan(const Graph& g) {
     auto it = plans.find(&g);
@@ -162,6 +173,10 @@ struct Evaluator::Impl {
       }
     }
     std::int64_t opset = model->opsetVersion(node.domain());
+    // Kernels index inputs, dims and attribute values as the schema promises them; a model
+    // that breaks the promise gets an error here instead of a wild read or write (guard.h).
+    if (auto problem = checkAgainstSchema(node, inputs, opset))
+      return Status(ErrorCode::Invalid, describeNode(node) + ": " + *problem);
     SubgraphRunner sub = [this, &scope](const Graph& g, const std::vector<Array>& in) -> Result<std::vector<Array>> {
       return runSubgraph(g, in, scope);
     };
@@ -170,8 +185,10 @@ struct Evaluator::Impl {
     Status s;
     try {
       s = k->fn(ctx);
+    } catch (const ArrayTooLarge& e) {
+      s = Status(ErrorCode::Unsupported, std::string("cannot allocate ") + e.what());
     } catch (const std::bad_alloc&) {
-      s = Status(ErrorCode::Internal, "out of memory");
+      s = Status(ErrorCode::Unsupported, "out of memory (the process's memory limit was reached)");
     } catch (const std::exception& e) {
       s = Status(ErrorCode::Internal, e.what());
     }
@@ -199,6 +216,22 @@ struct Evaluator::Impl {
     return Status::ok();
   }
 
+  // The schema check of one node with the ranks of the arrays it is about to get; the schema
+  // is looked up once per node.
+  std::unordered_map<const Node*, const onnx::OpSchema*> schemas;
+  std::optional<std::string> checkAgainstSchema(const Node& node, const std::vector<Array>& inputs, std::int64_t opset) {
+    auto it = schemas.find(&node);
+    if (it == schemas.end()) it = schemas.emplace(&node, findSchema(node.opType(), node.domain(), opset)).first;
+    if (!it->second) return std::nullopt;
+    NodeShape ns;
+    ns.node = &node.proto();
+    ns.inputCount = inputs.size();
+    ns.outputCount = node.outputs().size();
+    ns.inputPresent = [&](std::size_t i) { return inputs[i].valid(); };
+    ns.inputRank = [&](std::size_t i) { return inputs[i].valid() ? static_cast<int>(inputs[i].rank()) : -1; };
+    return checkNodeAgainstSchema(ns, *it->second);
+  }
+
   Status runGraph(const Graph& g, Scope& scope, bool main) {
     auto p = plan(g);
     if (!p) return p.status();
@@ -208,6 +241,12 @@ struct Evaluator::Impl {
       const Node& node = *pl.order[i];
       if (main && options && !reportProgress(options->progress, static_cast<double>(i) / static_cast<double>(n), node.name()))
         return Status(ErrorCode::Cancelled, "evaluation cancelled before " + describeNode(node));
+      if (stepsLeft == 0) return stepsExhausted(node);
+      --stepsLeft;
+      // A long Loop in the main graph would otherwise not see a cancel until it ends.
+      if (!main && options && options->progress && (stepsLeft & 0xfff) == 0 &&
+          !options->progress(-1, "running a subgraph"))
+        return Status(ErrorCode::Cancelled, "evaluation cancelled in " + describeNode(node));
       if (auto s = runNode(node, scope); !s) return s;
       if (main && options && options->observe)
         for (const Value* v : node.outputs())
@@ -230,6 +269,10 @@ struct Evaluator::Impl {
   }
 
   Result<std::vector<Array>> runSubgraph(const Graph& g, const std::vector<Array>& inputs, const Scope& parent) {
+    if (stepsLeft == 0)
+      return Status(ErrorCode::Unsupported, "stopped after " + std::to_string(stepBudget) +
+                                                " node executions (the evaluator's step budget) in a subgraph");
+    --stepsLeft;
     Scope scope;
     scope.parent = &parent;
     const auto& gi = g.inputs();
@@ -288,11 +331,13 @@ Result<NamedArrays> Evaluator::run(const NamedArrays& inputs, const EvalOptions&
   setThreads(options.threads);
   setOnednnRequested(!options.referenceKernels);
   Impl& im = *impl_;
+  refreshMemoryBudget();
   BufferPoolScope pooled(im.buffers);
   PackedWeightsScope packed(im.packed);
   im.stats = {};
   im.liveBytes = 0;
   im.options = &options;
+  im.stepsLeft = im.stepBudget = options.maxSteps ? options.maxSteps : ~std::uint64_t(0);
   const Graph& g = im.model->graph();
   Scope scope;
   for (const auto& [name, arr] : inputs) {
@@ -337,9 +382,10 @@ Result<NamedArrays> Evaluator::run(const NamedArrays& inputs, const EvalOptions&
 
 namespace eval {
 
-Result<std::vector<Array>> runSingleNode(const Node& node, const std::vector<Array>& inputs) {
+Result<std::vector<Array>> runSingleNode(const Node& node, const std::vector<Array>& inputs, std::uint64_t maxSteps) {
   Evaluator::Impl im;
   im.model = &node.graph().model();
+  im.stepsLeft = im.stepBudget = maxSteps ? maxSteps : ~std::uint64_t(0);
   Scope scope;
   for (std::size_t i = 0; i < inputs.size() && i < node.inputs().size(); ++i)
     if (node.inputs()[i] && inputs[i].valid()) scope.values[node.inputs()[i]] = inputs[i];

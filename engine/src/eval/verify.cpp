@@ -2,6 +2,7 @@
 // compare every output (max abs/rel diff, cosine, top-1 agreement).
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <random>
 
 #include "eval/kernel.h"
@@ -59,11 +60,19 @@ bool looksLikeMask(const std::string& name) {
 }  // namespace
 
 Result<NamedArrays> randomInputs(const Model& model, std::uint64_t seed, const std::map<std::string, std::int64_t>& dims) {
+  // Declared shapes come from the file: an 83-byte model can declare float[2^31]. Values are made
+  // in chunks straight into the input's element type (never a whole array of doubles), and an
+  // input past kMaxRandomElements is refused with a message that says how to give it instead.
+  constexpr std::int64_t kMaxRandomElements = std::int64_t(1) << 28;
+  constexpr std::int64_t kChunk = std::int64_t(1) << 16;
   NamedArrays out;
   std::mt19937_64 rng(seed);
   for (const auto& spec : modelInputs(model)) {
     if (spec.dtype == 0)
       return Status(ErrorCode::Unsupported, "input '" + spec.name + "' is not a tensor with a known element type; give it explicitly");
+    if (elementSizeOf(spec.dtype) == 0 && spec.dtype != kString)
+      return Status(ErrorCode::Unsupported, "input '" + spec.name + "' has element type " + std::to_string(spec.dtype) +
+                                                ", which random inputs cannot make; give it explicitly");
     std::vector<std::int64_t> shape;
     for (std::size_t i = 0; i < spec.shape.size(); ++i) {
       if (spec.shape[i] >= 0) {
@@ -73,25 +82,45 @@ Result<NamedArrays> randomInputs(const Model& model, std::uint64_t seed, const s
       auto it = dims.find(spec.dimNames[i]);
       shape.push_back(it != dims.end() ? it->second : 1);
     }
+    const std::int64_t count = shapeSize(shape);
+    for (auto d : shape)
+      if (d < 0)
+        return Status(ErrorCode::InvalidArgument, "input '" + spec.name + "' would have the negative shape " + formatShape(shape));
+    if (count > kMaxRandomElements)
+      return Status(ErrorCode::Unsupported,
+                    "input '" + spec.name + "' is declared " + formatShape(shape) + ", more than 2^28 elements; random "
+                    "inputs are not made that large (give the input from a file, or smaller symbolic dims)");
     const Value* v = model.graph().findValue(spec.name);
-    std::int32_t dt = spec.dtype;
-    Array a = Array::uninitialized(kDouble, shape);
-    double* p = a.data<double>();
-    if (isFloatType(dt)) {
-      std::normal_distribution<double> nd(0.0, 1.0);
-      for (std::int64_t i = 0; i < a.size(); ++i) p[i] = nd(rng);
-    } else if (dt == kBool || looksLikeMask(spec.name)) {
-      std::fill(p, p + a.size(), 1.0);
-    } else {
-      std::int64_t hi = 256;
-      if (auto b = v ? indexBound(v) : std::nullopt) hi = std::max<std::int64_t>(1, *b);
-      if (dt == kInt8) hi = std::min<std::int64_t>(hi, 128);
-      std::uniform_int_distribution<std::int64_t> ud(0, hi - 1);
-      for (std::int64_t i = 0; i < a.size(); ++i) p[i] = static_cast<double>(ud(rng));
+    const std::int32_t dt = spec.dtype;
+    std::int64_t hi = 256;
+    if (auto b = v ? indexBound(v) : std::nullopt) hi = std::max<std::int64_t>(1, *b);
+    if (dt == kInt8) hi = std::min<std::int64_t>(hi, 128);
+    std::normal_distribution<double> nd(0.0, 1.0);
+    std::uniform_int_distribution<std::int64_t> ud(0, hi - 1);
+    try {
+      Array a = Array::uninitialized(dt, shape);
+      for (std::int64_t begin = 0; begin < count; begin += kChunk) {
+        const std::int64_t n = std::min(kChunk, count - begin);
+        Array chunk = Array::uninitialized(kDouble, {n});
+        double* p = chunk.data<double>();
+        if (isFloatType(dt) || dt == kFloat16 || dt == kBFloat16) {
+          for (std::int64_t i = 0; i < n; ++i) p[i] = nd(rng);
+        } else if (dt == kBool || looksLikeMask(spec.name)) {
+          std::fill(p, p + n, 1.0);
+        } else {
+          for (std::int64_t i = 0; i < n; ++i) p[i] = static_cast<double>(ud(rng));
+        }
+        auto c = castArray(chunk, dt);
+        if (!c) return Status(c.status().code(), "input '" + spec.name + "': " + c.message());
+        if (dt == kString)
+          std::copy(c->strings().begin(), c->strings().end(), a.strings().begin() + begin);
+        else
+          std::memcpy(static_cast<char*>(a.raw()) + static_cast<std::size_t>(begin) * a.elementSize(), c->raw(), c->bytes());
+      }
+      out[spec.name] = std::move(a);
+    } catch (const ArrayTooLarge& e) {
+      return Status(ErrorCode::Unsupported, "input '" + spec.name + "': cannot allocate " + std::string(e.what()));
     }
-    auto c = castArray(a, dt);
-    if (!c) return Status(c.status().code(), "input '" + spec.name + "': " + c.message());
-    out[spec.name] = c.value();
   }
   return out;
 }

@@ -1,0 +1,296 @@
+// Hostile models as an attacker writes them: every file of hostile_models.h goes through what a
+// user can do with it (load, shape inference, check, run, fold) and must end in a message, never
+// a crash, a hang or runaway memory. The specific defects are asserted one by one as well.
+#include <QtTest>
+
+#include <sys/resource.h>
+
+#include <csignal>
+#include <chrono>
+#include <thread>
+
+#include "graft/analysis.h"
+#include "graft/eval.h"
+#include "graft/guard.h"
+#include "graft/io.h"
+#include "hostile_models.h"
+#include "testutil.h"
+
+using namespace graft;
+
+namespace {
+
+onnx::ModelProto hostile(const std::string& name) {
+  for (auto& h : test::hostileModels())
+    if (h.name == name) return h.model;
+  qFatal("no hostile model '%s'", name.c_str());
+}
+
+std::unique_ptr<Model> load(const onnx::ModelProto& proto) {
+  auto m = loadModelFromBytes(proto.SerializeAsString());
+  if (!m) return nullptr;
+  return std::move(m.value());
+}
+
+// Runs the model on seeded random inputs; the error message, or "" when it ran.
+std::string runMessage(const Model& model) {
+  auto inputs = randomInputs(model, 1);
+  if (!inputs) return inputs.message();
+  EvalOptions options;
+  options.maxSteps = 1 << 20;  // what fold and the fuzzer use; run's default is 2^26
+  auto out = evaluate(model, inputs.value(), options);
+  return out ? std::string() : out.message();
+}
+
+bool anyProblemContains(const std::vector<Diagnostic>& problems, const std::string& text) {
+  for (const auto& p : problems)
+    if (p.message.find(text) != std::string::npos) return true;
+  return false;
+}
+
+std::string joined(const std::vector<Diagnostic>& problems) {
+  std::string s;
+  for (const auto& p : problems) s += "[" + p.node + "] " + p.message + "\n";
+  return s;
+}
+
+}  // namespace
+
+class TestHostile : public QObject {
+  Q_OBJECT
+
+ private slots:
+  void initTestCase() {
+    // The hostile-input checks run under a 6 GiB address-space limit, as an attacker's victim would.
+    setEvalMemoryBudget(0);
+  }
+
+  void everyHostileModelEndsInAMessage_data() {
+    QTest::addColumn<QString>("name");
+    for (const auto& h : test::hostileModels()) QTest::newRow(h.name.c_str()) << QString::fromStdString(h.name);
+  }
+  void everyHostileModelEndsInAMessage() {
+    QFETCH(QString, name);
+    auto model = load(hostile(name.toStdString()));
+    if (!model) return;  // refused at load with a message: fine
+    const auto start = std::chrono::steady_clock::now();
+    auto inf = inferShapes(*model);
+    QVERIFY(inf.isOk() || !inf.message().empty());
+    auto val = validateModel(*model);
+    (void)runMessage(*model);
+    FoldOptions fo;
+    (void)foldConstants(*model, fo);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    QVERIFY2(seconds < 20, qPrintable(name + " took " + QString::number(seconds) + " s"));
+  }
+
+  void scatterNdIndexOutsideTheDataIsAnError() {
+    for (const char* name : {"scatternd_out_of_range", "scatternd_negative_index"}) {
+      auto model = load(hostile(name));
+      QVERIFY(model);
+      std::string msg = runMessage(*model);
+      QVERIFY2(msg.find("index") != std::string::npos, msg.c_str());
+    }
+  }
+
+  void transposePermOutOfRangeIsAnError() {
+    auto model = load(hostile("transpose_perm_out_of_range"));
+    std::string msg = runMessage(*model);
+    QVERIFY2(msg.find("perm") != std::string::npos, msg.c_str());
+    QVERIFY(!validateModel(*model).valid);
+  }
+
+  void convWithStrideZeroIsReportedNotDividedBy() {
+    auto model = load(hostile("conv_stride_zero"));
+    auto val = validateModel(*model);
+    QVERIFY(!val.valid);
+    QVERIFY2(anyProblemContains(val.problems, "strides"), joined(val.problems).c_str());
+    auto inf = inferShapes(*model);
+    QVERIFY(inf.isOk());
+    QVERIFY2(anyProblemContains(inf->problems, "strides"), joined(inf->problems).c_str());
+    std::string msg = runMessage(*model);
+    QVERIFY2(msg.find("strides") != std::string::npos, msg.c_str());
+  }
+
+  void negativeDilationIsAnError() {
+    auto model = load(hostile("conv_negative_dilation"));
+    std::string msg = runMessage(*model);
+    QVERIFY2(msg.find("dilations") != std::string::npos, msg.c_str());
+  }
+
+  void convTransposeWithScalarWeightIsReported() {
+    auto model = load(hostile("convtranspose_scalar_w"));
+    auto inf = inferShapes(*model);
+    QVERIFY(inf.isOk());
+    QVERIFY2(anyProblemContains(inf->problems, "rank 0"), joined(inf->problems).c_str());
+    QVERIFY(!validateModel(*model).valid);
+    QVERIFY(!runMessage(*model).empty());
+  }
+
+  void layerNormOnRankZeroIsReported() {
+    auto model = load(hostile("layernorm_rank0"));
+    auto inf = inferShapes(*model);
+    QVERIFY(inf.isOk());
+    QVERIFY2(anyProblemContains(inf->problems, "rank 0"), joined(inf->problems).c_str());
+    QVERIFY(!runMessage(*model).empty());
+  }
+
+  void recursiveFunctionsAreReportedNotFollowed() {
+    for (const char* name : {"recursive_function", "mutually_recursive_functions"}) {
+      auto model = load(hostile(name));
+      QVERIFY(model);
+      auto inf = inferShapes(*model);
+      QVERIFY(inf.isOk());
+      QVERIFY2(anyProblemContains(inf->problems, "calls itself"), joined(inf->problems).c_str());
+      auto val = validateModel(*model);
+      QVERIFY(!val.valid);
+      QVERIFY2(anyProblemContains(val.problems, "calls itself"), joined(val.problems).c_str());
+    }
+  }
+
+  void hugeDeclaredDimsAreRefusedByCheckAndNotBuilt() {
+    auto model = load(hostile("constantofshape_huge_declared"));
+    QVERIFY(model);
+    const auto start = std::chrono::steady_clock::now();
+    auto inf = inferShapes(*model);
+    QVERIFY(inf.isOk());
+    QVERIFY(std::chrono::steady_clock::now() - start < std::chrono::seconds(10));
+    auto val = validateModel(*model);
+    QVERIFY(!val.valid);
+    QVERIFY2(anyProblemContains(val.problems, "2^40"), joined(val.problems).c_str());
+  }
+
+  void negativeDimsAndUnknownElementTypesAreInvalid() {
+    auto neg = load(hostile("negative_declared_dims"));
+    if (neg) {
+      auto val = validateModel(*neg);
+      QVERIFY(!val.valid);
+      QVERIFY2(anyProblemContains(val.problems, "negative"), joined(val.problems).c_str());
+    }
+    auto t77 = load(hostile("data_type_77"));
+    if (t77) {
+      auto val = validateModel(*t77);
+      QVERIFY(!val.valid);
+      QVERIFY2(anyProblemContains(val.problems, "element type 77"), joined(val.problems).c_str());
+    }
+  }
+
+  void nodesWithoutTheirRequiredInputsAreErrors() {
+    for (const char* name : {"softmax_no_input", "maxpool_no_input", "constantofshape_no_input", "split_scalar",
+                             "lstm_scalar_r", "batchnorm_rank1_scale_missing", "relu_no_output"}) {
+      auto model = load(hostile(name));
+      if (!model) continue;
+      std::string msg = runMessage(*model);
+      QVERIFY2(!msg.empty(), name);
+    }
+  }
+
+  void indexAndAxisValuesOutOfRangeAreErrors() {
+    for (const char* name : {"gathernd_indices_too_long", "gathernd_index_out_of_range", "unsqueeze_axis_out_of_range",
+                             "pad_wrong_length", "pad_huge_negative", "slice_wrong_axes"}) {
+      auto model = load(hostile(name));
+      QVERIFY(model);
+      std::string msg = runMessage(*model);
+      QVERIFY2(!msg.empty(), name);
+    }
+  }
+
+  void rangeToAHugeLimitIsAnError() {
+    auto model = load(hostile("range_to_1e30"));
+    std::string msg = runMessage(*model);
+    QVERIFY2(!msg.empty(), "Range to 1e30 ran");
+  }
+
+  void einsumLabelsAreChecked() {
+    auto model = load(hostile("einsum_missing_label"));
+    std::string msg = runMessage(*model);
+    QVERIFY2(msg.find("does not appear") != std::string::npos, msg.c_str());
+    auto blowup = load(hostile("einsum_ellipsis_blowup"));
+    std::string msg2 = runMessage(*blowup);
+    QVERIFY2(!msg2.empty(), "Einsum '......->...' ran");
+  }
+
+  void elementCountsThatOverflowAreErrors() {
+    auto model = load(hostile("expand_overflowing_dims"));
+    std::string msg = runMessage(*model);
+    QVERIFY2(msg.find("2^63") != std::string::npos || msg.find("budget") != std::string::npos, msg.c_str());
+  }
+
+  void theMemoryBudgetStopsARunAtTheNodeThatAsks() {
+    setEvalMemoryBudget(std::uint64_t(256) << 20);
+    auto model = load(hostile("constantofshape_huge_value"));
+    std::string msg = runMessage(*model);
+    setEvalMemoryBudget(0);
+    QVERIFY2(msg.find("memory budget") != std::string::npos, msg.c_str());
+    QVERIFY2(msg.find("ConstantOfShape") != std::string::npos, msg.c_str());
+  }
+
+  void theDefaultBudgetFollowsTheAddressSpaceLimit() {
+    const std::uint64_t budget = evalMemoryBudget();
+    QVERIFY(budget >= (std::uint64_t(64) << 20));
+    struct rlimit as {};
+    getrlimit(RLIMIT_AS, &as);
+    if (as.rlim_cur != RLIM_INFINITY) QVERIFY(budget < as.rlim_cur);
+  }
+
+  void randomInputsForHugeDeclaredShapesAreRefused() {
+    auto model = load(hostile("random_input_huge"));
+    QVERIFY(model);
+    auto inputs = randomInputs(*model, 1);
+    QVERIFY(!inputs.isOk());
+    QVERIFY2(inputs.message().find("x") != std::string::npos, inputs.message().c_str());
+  }
+
+  void foldingAHugeLoopStopsAtItsBudget() {
+    auto model = load(hostile("loop_huge_trip_count"));
+    QVERIFY(model);
+    const auto start = std::chrono::steady_clock::now();
+    FoldOptions fo;
+    auto r = foldConstants(*model, fo);
+    QVERIFY(std::chrono::steady_clock::now() - start < std::chrono::seconds(15));
+    QVERIFY(r.isOk());
+    QCOMPARE(r->folded.size(), std::size_t(0));
+    // And a run of it ends at the step budget with a message.
+    std::string msg = runMessage(*model);
+    QVERIFY2(msg.find("step budget") != std::string::npos, msg.c_str());
+  }
+
+  // ---- the isolation that contains what the checks cannot rule out
+
+  void aCrashInAnIsolatedCallIsAMessage() {
+    auto r = runIsolated([]() -> std::string {
+      std::raise(SIGSEGV);
+      return "unreachable";
+    }, {"a test call", 10, 0, {}});
+    QVERIFY(!r.isOk());
+    QVERIFY2(r.message().find("SIGSEGV") != std::string::npos, r.message().c_str());
+    QVERIFY2(r.message().find("a test call") != std::string::npos, r.message().c_str());
+  }
+
+  void aHangInAnIsolatedCallIsStopped() {
+    auto r = runIsolated([]() -> std::string {
+      for (;;) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }, {"a test call", 1, 0, {}});
+    QVERIFY(!r.isOk());
+    QVERIFY2(r.message().find("did not finish") != std::string::npos, r.message().c_str());
+  }
+
+  void runningOutOfMemoryInAnIsolatedCallIsAMessage() {
+    auto r = runIsolated([]() -> std::string {
+      std::vector<char> big(std::size_t(2) << 30, 1);
+      return std::string(1, big[12345]);
+    }, {"a test call", 20, std::uint64_t(256) << 20, {}});
+    QVERIFY(!r.isOk());
+    QVERIFY2(r.message().find("memory") != std::string::npos, r.message().c_str());
+  }
+
+  void anIsolatedCallReturnsItsBytes() {
+    std::string big(3 << 20, 'x');
+    auto r = runIsolated([&] { return big + "!"; });
+    QVERIFY(r.isOk());
+    QCOMPARE(r->size(), big.size() + 1);
+  }
+};
+
+QTEST_GUILESS_MAIN(TestHostile)
+#include "test_hostile.moc"
