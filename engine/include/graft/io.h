@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -66,6 +67,9 @@ struct SaveOptions {
   Data data = Data::Auto;
   std::uint64_t threshold = 1024;  // bytes; smaller tensors stay inline
   std::string externalFile;        // file name for External; default "<model file name>.data"
+  // OUT may be a symbolic link; the save then replaces the file it leads to. Without this a link
+  // is refused, as are devices, FIFOs and folders always.
+  bool throughSymlink = false;
 };
 
 struct SaveReport {
@@ -75,11 +79,17 @@ struct SaveReport {
   std::size_t externalTensors = 0;
 };
 
-// Writes atomically: temporary files in the target folder, fsync, rename over the target.
+// Writes atomically: temporary files in the target folder, fsync, rename over the target; with
+// external data the model and its data file change as a pair (a kill at any point leaves the
+// old pair or the new one). Refuses an OUT that is not a regular file.
 // Safe when `path` is the model's own source: the old file stays intact until the rename,
 // and mapped external data stays readable.
 Result<SaveReport> saveModel(const Model& model, const std::string& path, const SaveOptions& options = {},
                              const ProgressFn& progress = {});
+
+// For tests: called with a short name before every call that changes the disk during a save
+// (create, write, fsync, rename, link, unlink), so a test can stop the process at each in turn.
+void setSaveStepHook(std::function<void(std::string_view step)> hook);
 
 // Serializes to bytes with every tensor inline (external bytes copied in). For tests and
 // small models; fails above 2 GiB.

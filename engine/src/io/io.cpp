@@ -24,6 +24,9 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <set>
+#include <functional>
+#include <signal.h>
 
 namespace fs = std::filesystem;
 
@@ -457,7 +460,34 @@ Result<std::unique_ptr<Model>> loadModelFromBytes(std::string_view bytes, const 
 
 namespace {
 
-// A file created beside its target and renamed over it on commit; removed if never committed.
+std::function<void(std::string_view)>& stepHook() {
+  static std::function<void(std::string_view)> hook;
+  return hook;
+}
+
+// Every call that changes the disk during a save passes here first, so a test can stop the
+// process at each one in turn (tests/test_save_crash.cpp).
+void step(std::string_view what) {
+  if (auto& h = stepHook()) h(what);
+}
+
+constexpr std::size_t kNameMax = 255;
+constexpr const char* kTempMarker = ".graft-tmp-";
+
+// A name of at most kNameMax bytes: long names keep their start and get a hash of the whole.
+std::string fitName(const std::string& name, const std::string& suffix) {
+  if (name.size() + suffix.size() <= kNameMax) return name + suffix;
+  std::uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : name) h = (h ^ c) * 1099511628211ull;
+  char hex[24];
+  std::snprintf(hex, sizeof hex, "-%016llx", static_cast<unsigned long long>(h));
+  std::string head = name.substr(0, kNameMax - suffix.size() - std::strlen(hex));
+  return head + hex + suffix;
+}
+
+// A file created beside its target and renamed (or linked) into place on commit; removed if
+// never committed. Its name carries the creating process's id, so a later save can tell the
+// leftovers of a killed save from a save running now.
 class TempFile {
  public:
   static Result<TempFile> create(const fs::path& target) {
@@ -465,12 +495,11 @@ class TempFile {
     t.target_ = target;
     std::random_device rd;
     for (int attempt = 0; attempt < 16; ++attempt) {
-      char suffix[32];
-      std::snprintf(suffix, sizeof suffix, ".graft-tmp-%08x", static_cast<unsigned>(rd()));
-      std::string name = ".";
-      name += target.filename().string();
-      name += suffix;
-      fs::path p = target.parent_path() / name;
+      char suffix[64];
+      std::snprintf(suffix, sizeof suffix, "%s%d-%08x", kTempMarker, static_cast<int>(::getpid()),
+                    static_cast<unsigned>(rd()));
+      fs::path p = target.parent_path() / fitName("." + target.filename().string(), suffix);
+      step("create temporary file");
       int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
       if (fd >= 0) {
         t.fd_ = fd;
@@ -496,10 +525,12 @@ class TempFile {
     if (!path_.empty()) ::unlink(path_.c_str());
   }
   int fd() const { return fd_; }
+  const fs::path& path() const { return path_; }
 
   Status write(const void* data, size_t n, std::uint64_t& written) {
     const char* p = static_cast<const char*>(data);
     while (n > 0) {
+      step("write");
       ssize_t w = ::write(fd_, p, n);
       if (w < 0) {
         if (errno == EINTR) continue;
@@ -513,6 +544,7 @@ class TempFile {
   }
   // fsync and close, leaving the file ready to rename.
   Status finish() {
+    step("fsync temporary file");
     if (::fsync(fd_) != 0) return {ErrorCode::Io, "flushing " + target_.string() + " failed: " + sysError()};
     if (::close(fd_) != 0) {
       fd_ = -1;
@@ -522,11 +554,14 @@ class TempFile {
     return Status::ok();
   }
   Status commit() {
+    step("rename into place");
     if (::rename(path_.c_str(), target_.c_str()) != 0)
       return {ErrorCode::Io, "replacing " + target_.string() + " failed: " + sysError()};
     path_.clear();
     return Status::ok();
   }
+  // The file stays under its temporary name (something refers to it); not removed on destruction.
+  void keep() { path_.clear(); }
 
  private:
   int fd_ = -1;
@@ -535,6 +570,7 @@ class TempFile {
 };
 
 void syncDir(const fs::path& dir) {
+  step("fsync folder");
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd >= 0) {
     ::fsync(fd);
@@ -565,7 +601,79 @@ void makeInline(const Tensor& t, onnx::TensorProto& out) {
   out.clear_data_location();
 }
 
+// The external-data files (as written) a model file on disk refers to; empty when it cannot be read.
+std::set<std::string> locationsIn(const fs::path& modelFile) {
+  std::set<std::string> out;
+  auto mapped = MappedFile::open(modelFile.string());
+  if (!mapped) return out;
+  auto proto = parseModelBytes(mapped.value()->bytes(), modelFile.string(), true);
+  if (!proto) return out;
+  std::function<void(const onnx::GraphProto&)> walk = [&](const onnx::GraphProto& g) {
+    for (const auto& t : g.initializer())
+      for (const auto& e : t.external_data())
+        if (e.key() == "location") out.insert(e.value());
+    for (const auto& n : g.node())
+      for (const auto& a : n.attribute()) {
+        if (a.has_g()) walk(a.g());
+        for (const auto& sg : a.graphs()) walk(sg);
+      }
+  };
+  walk(proto.value().graph());
+  return out;
+}
+
+// Removes what killed saves of this target left behind: temporary files of processes that no
+// longer run, unless the model on disk refers to one (a save killed after its first model
+// switch leaves the model pointing at its temporary data name, which is then the real data).
+void removeStaleTemps(const fs::path& target) {
+  std::error_code ec;
+  const std::string prefix = "." + target.filename().string().substr(0, 32);
+  std::set<std::string> referenced;
+  bool readRefs = false;
+  for (const auto& e : fs::directory_iterator(target.parent_path(), ec)) {
+    const std::string name = e.path().filename().string();
+    auto at = name.rfind(kTempMarker);
+    if (at == std::string::npos || name.rfind(prefix, 0) != 0) continue;
+    int pid = std::atoi(name.c_str() + at + std::strlen(kTempMarker));
+    if (pid <= 0 || pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) continue;
+    if (!readRefs) {
+      referenced = locationsIn(target);
+      readRefs = true;
+    }
+    if (referenced.count(name)) continue;
+    step("remove stale temporary file");
+    ::unlink(e.path().c_str());
+  }
+}
+
+// Why a save must not replace what is at `target`; empty when it may.
+std::string refusalFor(const fs::path& target, bool throughSymlink, fs::path& resolved) {
+  resolved = target;
+  struct stat st {};
+  if (::lstat(target.c_str(), &st) != 0) return {};  // nothing there yet
+  if (S_ISLNK(st.st_mode)) {
+    if (!throughSymlink)
+      return "it is a symbolic link; Graft does not replace or write through links unless asked to (give the "
+             "link's target as OUT, or ask to write through it)";
+    std::error_code ec;
+    fs::path real = fs::canonical(target, ec);
+    if (ec) return "it is a symbolic link whose target cannot be reached (" + ec.message() + ")";
+    resolved = real;
+    if (::stat(real.c_str(), &st) != 0) return {};
+  }
+  if (S_ISREG(st.st_mode)) return {};
+  const char* kind = S_ISDIR(st.st_mode)    ? "a folder"
+                     : S_ISCHR(st.st_mode)  ? "a character device"
+                     : S_ISBLK(st.st_mode)  ? "a block device"
+                     : S_ISFIFO(st.st_mode) ? "a FIFO (named pipe)"
+                     : S_ISSOCK(st.st_mode) ? "a socket"
+                                            : "not a regular file";
+  return std::string("it is ") + kind + ", not a regular file; Graft only replaces regular files";
+}
+
 }  // namespace
+
+void setSaveStepHook(std::function<void(std::string_view step)> hook) { stepHook() = std::move(hook); }
 
 Result<std::string> serializeModel(const Model& model) {
   Model::ExportOptions opt;
@@ -585,10 +693,16 @@ Result<SaveReport> saveModel(const Model& model, const std::string& path, const 
                              const ProgressFn& progress) {
   constexpr std::uint64_t kProtoLimit = (1ull << 31) - (64ull << 20);  // leave room for the graph itself
   std::error_code ec;
-  fs::path target = fs::absolute(path, ec);
-  if (ec || target.filename().empty()) return Status(ErrorCode::InvalidArgument, "'" + path + "' is not a file path");
+  fs::path given = fs::absolute(path, ec);
+  if (ec || given.filename().empty()) return Status(ErrorCode::InvalidArgument, "'" + path + "' is not a file path");
+  fs::path target;
+  if (std::string why = refusalFor(given, options.throughSymlink, target); !why.empty())
+    return Status(ErrorCode::InvalidArgument, "cannot save to '" + path + "': " + why);
   fs::path dir = target.parent_path();
   if (!fs::is_directory(dir, ec)) return Status(ErrorCode::NotFound, "folder '" + dir.string() + "' does not exist");
+  if (target.filename().string().size() > kNameMax)
+    return Status(ErrorCode::InvalidArgument, "cannot save to '" + path + "': the file name is longer than " +
+                                                  std::to_string(kNameMax) + " bytes");
 
   SaveOptions::Data mode = options.data;
   if (mode == SaveOptions::Data::Auto)
@@ -602,17 +716,47 @@ Result<SaveReport> saveModel(const Model& model, const std::string& path, const 
 
   SaveReport report;
   std::optional<TempFile> dataFile;
-  std::string dataName = options.externalFile.empty() ? target.filename().string() + ".data" : options.externalFile;
+  const std::string dataName =
+      options.externalFile.empty() ? fitName(target.filename().string(), ".data") : options.externalFile;
   Status failure;
   std::uint64_t total = estimateSize(model), done = 0;
+
+  if (mode != SaveOptions::Data::Inline) {
+    if (fs::path(dataName).has_parent_path() || dataName == "." || dataName == "..")
+      return Status(ErrorCode::InvalidArgument, "external data file name '" + dataName +
+                                                    "' must be a plain file name in the model's folder");
+    if (dataName.size() > kNameMax)
+      return Status(ErrorCode::InvalidArgument, "external data file name '" + dataName.substr(0, 64) +
+                                                    "...' is longer than " + std::to_string(kNameMax) + " bytes");
+    // The data file is replaced as a whole: refuse when it holds the weights of another model
+    // file than the one being replaced (`convert a.onnx b.onnx --data-file a.onnx.data`).
+    const fs::path dataPath = dir / dataName;
+    fs::path dataReal;
+    if (std::string why = refusalFor(dataPath, false, dataReal); !why.empty())
+      return Status(ErrorCode::InvalidArgument, "cannot write external data to '" + dataPath.string() + "': " + why);
+    std::error_code e1, e2;
+    const bool sameModel = !model.sourcePath().empty() && fs::equivalent(model.sourcePath(), target, e1);
+    if (!sameModel && fs::exists(dataPath, e2)) {
+      bool usedByModel = false;
+      model.forEachGraph([&](const Graph& g) {
+        for (Value* v : g.initializers())
+          if (const ExternalRef* ref = v->initializer()->external(); ref && ref->file) {
+            std::error_code e3;
+            usedByModel = usedByModel || fs::equivalent(ref->file->path(), dataPath, e3);
+          }
+      });
+      if (usedByModel)
+        return Status(ErrorCode::InvalidArgument,
+                      "cannot write external data to '" + dataName + "': the model being saved reads its weights from "
+                      "that file (it belongs to '" + model.sourcePath() + "'); choose another --data-file name");
+    }
+  }
+  removeStaleTemps(target);
 
   Model::ExportOptions opt;
   if (mode == SaveOptions::Data::Inline) {
     opt.onTensor = makeInline;
   } else {
-    if (fs::path(dataName).has_parent_path() || dataName == "." || dataName == "..")
-      return Status(ErrorCode::InvalidArgument, "external data file name '" + dataName +
-                                                    "' must be a plain file name in the model's folder");
     auto tmp = TempFile::create(dir / dataName);
     if (!tmp) return tmp.status();
     dataFile.emplace(std::move(*tmp));
@@ -665,26 +809,86 @@ Result<SaveReport> saveModel(const Model& model, const std::string& path, const 
     return Status(ErrorCode::Unsupported, "the model would be " + humanBytes(size) +
                                               ", over protobuf's 2 GiB limit; save with external data");
   if (!reportProgress(progress, 0.92, "Writing model")) return Status(ErrorCode::Cancelled, "saving cancelled");
-  auto modelFile = TempFile::create(target);
-  if (!modelFile) return modelFile.status();
-  {
-    google::protobuf::io::FileOutputStream out(modelFile->fd());
-    bool ok = proto.SerializeToZeroCopyStream(&out) && out.Flush();
-    if (!ok)
-      return Status(ErrorCode::Io, "writing " + target.string() + " failed: " +
-                                       (out.GetErrno() ? std::strerror(out.GetErrno()) : "serialization error"));
-  }
+
+  // Writes the model (as it is in `proto` now) under a temporary name and renames it over OUT.
+  auto commitModel = [&]() -> Status {
+    auto modelFile = TempFile::create(target);
+    if (!modelFile) return modelFile.status();
+    {
+      google::protobuf::io::FileOutputStream out(modelFile->fd());
+      step("write");
+      bool ok = proto.SerializeToZeroCopyStream(&out) && out.Flush();
+      if (!ok)
+        return Status(ErrorCode::Io, "writing " + target.string() + " failed: " +
+                                         (out.GetErrno() ? std::strerror(out.GetErrno()) : "serialization error"));
+    }
+    if (auto s = modelFile->finish(); !s) return s;
+    if (auto s = modelFile->commit(); !s) return s;
+    syncDir(dir);
+    return Status::ok();
+  };
+  auto setLocations = [&](const std::string& location) {
+    std::function<void(onnx::GraphProto&)> walk = [&](onnx::GraphProto& g) {
+      for (auto& t : *g.mutable_initializer())
+        for (auto& e : *t.mutable_external_data())
+          if (e.key() == "location") e.set_value(location);
+      for (auto& n : *g.mutable_node())
+        for (auto& a : *n.mutable_attribute()) {
+          if (a.has_g()) walk(*a.mutable_g());
+          for (auto& sg : *a.mutable_graphs()) walk(sg);
+        }
+    };
+    walk(*proto.mutable_graph());
+  };
   report.modelBytes = size;
-  if (auto s = modelFile->finish(); !s) return s;
-  if (dataFile && report.externalTensors > 0) {
+
+  if (!dataFile || report.externalTensors == 0) {
+    if (auto s = commitModel(); !s) return s;
+  } else {
+    // The model and its data are switched so that at every instant OUT is a whole pair: either
+    // the old model with its old data, or the new model with its new data.
+    //   1. new data under a temporary name (done above), synced;
+    //   2. when a file of the data's name exists (the old model's weights, or mapped by this
+    //      very model): a new model pointing at the temporary data replaces OUT;
+    //   3. the old data file goes, the temporary one is linked to the real name;
+    //   4. the new model pointing at the real name replaces OUT;
+    //   5. the temporary name goes.
+    // A kill anywhere leaves either pair (and at most temporary files that the next save of this
+    // OUT removes). Without hard links (some USB and network file systems) step 2's pair stays.
     if (auto s = dataFile->finish(); !s) return s;
-    // Data first: a crash between the two renames leaves the old model with new data of the
-    // same tensors at worst only when overwriting; the model file itself is always whole.
-    if (auto s = dataFile->commit(); !s) return s;
+    const fs::path dataPath = dir / dataName;
+    const fs::path tempPath = dataFile->path();
+    const std::string tempName = tempPath.filename().string();
+    std::error_code e1;
+    const bool dataExists = fs::exists(fs::symlink_status(dataPath, e1));
+    if (dataExists) {
+      setLocations(tempName);
+      if (auto s = commitModel(); !s) return s;
+      dataFile->keep();  // OUT refers to it now
+      step("remove old data");
+      if (::unlink(dataPath.c_str()) != 0 && errno != ENOENT)
+        return Status(ErrorCode::Io, "removing the old data file " + dataPath.string() + " failed: " + sysError());
+    }
+    step("link data into place");
+    if (::link(tempPath.c_str(), dataPath.c_str()) != 0) {
+      if (dataExists) {
+        spdlog::warn("cannot link {} to {} ({}); the model keeps its data under the temporary name",
+                     tempName, dataName, sysError());
+        report.externalFile = tempName;
+        reportProgress(progress, 1.0, "Saved");
+        return report;
+      }
+      return Status(ErrorCode::Io, "cannot create " + dataPath.string() + ": " + sysError());
+    }
+    syncDir(dir);
+    setLocations(dataName);
+    if (auto s = commitModel(); !s) return s;
+    step("remove temporary data name");
+    ::unlink(tempPath.c_str());
+    dataFile->keep();
+    syncDir(dir);
     report.externalFile = dataName;
   }
-  if (auto s = modelFile->commit(); !s) return s;
-  syncDir(dir);
   reportProgress(progress, 1.0, "Saved");
   spdlog::info("saved {} ({}{})", target.string(), humanBytes(report.modelBytes),
                report.externalFile.empty() ? std::string()
