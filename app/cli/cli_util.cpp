@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cctype>
 #include <charconv>
 #include <cmath>
@@ -190,11 +191,38 @@ std::string oneLine(std::string_view text) {
   return out;
 }
 
+namespace {
+
+// Error lines quote the model (names, locations, doc strings): control characters would reach
+// the terminal as escape sequences, and a 1 MB location would make a 2 MB line. Each is shown
+// as \xHH, and the line is cut at 4 KiB.
+std::string terminalSafe(const std::string& line) {
+  constexpr std::size_t kMax = 4096;
+  std::string out;
+  out.reserve(std::min(line.size(), kMax) + 16);
+  for (unsigned char c : line) {
+    if (out.size() >= kMax) {
+      out += "... (" + std::to_string(line.size()) + " bytes in all)";
+      break;
+    }
+    if (c < 0x20 || c == 0x7f) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02x", c);
+      out += hex;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 int reportError(const std::string& message, const std::string& where) {
   std::string line = oneLine(message);
   if (line.empty()) line = "unknown error";
   if (!where.empty() && line.find(where) == std::string::npos) line = where + ": " + line;
-  std::cerr << "graft-cli: " << line << std::endl;
+  std::cerr << "graft-cli: " << terminalSafe(line) << std::endl;
   return kExitError;
 }
 

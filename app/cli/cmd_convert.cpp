@@ -34,6 +34,8 @@ const char* kUsage =
     "                     Compressor's global zero points into the per-column layout ONNX Runtime\n"
     "                     reads) or qdq (opset-21 DequantizeLinear with block_size + MatMul)\n"
     "  --progress         show loading and saving progress on stderr\n"
+    "  --through-symlink  OUT may be a symbolic link: replace the file it leads to (without it a\n"
+    "                     link is refused, as are devices, FIFOs and folders always)\n"
     "  -h, --help         show this help\n"
     "\n"
     "Without --inline or --external-data, weights stay external when IN had external data or\n"
@@ -52,6 +54,7 @@ int runConvert(std::vector<std::string> args) {
   cl.option("--opset");
   cl.option("--blocked-weights");
   cl.flag("--progress");
+  cl.flag("--through-symlink");
   if (auto stop = cl.parse(args, {"IN", "OUT"})) return *stop;
   const std::string& in = cl.positionals()[0];
   const std::string& out = cl.positionals()[1];
@@ -131,6 +134,7 @@ int runConvert(std::vector<std::string> args) {
       return true;
     };
   }
+  options.throughSymlink = cl.has("--through-symlink");
   auto saved = saveModel(**loaded, out, options, saveProgress);
   if (!saved) return reportError(saved.status(), out);
 

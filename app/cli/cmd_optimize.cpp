@@ -1,5 +1,6 @@
 // `graft-cli optimize MODEL OUT --backend B`: applies a backend profile to a fixed point, verifies
 // every rule's changes (undoing a rule that breaks the model), saves, and shows before/after.
+#include <set>
 #include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -15,7 +16,7 @@ namespace {
 
 const char* kUsage =
     "Usage: graft-cli optimize MODEL OUT --backend B [--rules FILE ...] [--only RULE ...] [--skip RULE ...]\n"
-    "                          [--no-verify] [--max-rounds N] [--keep-opset] [--json]\n"
+    "                          [--no-verify] [--max-rounds N] [--keep-opset] [--through-symlink] [--json]\n"
     "\n"
     "Apply the rules of backend profile B to MODEL until nothing matches (at most N rounds), and\n"
     "save the result to OUT. After each rule the model must pass the onnx checker and shape\n"
@@ -62,6 +63,7 @@ int runOptimize(std::vector<std::string> args) {
   cl.option("--max-rounds");
   cl.flag("--no-verify");
   cl.flag("--keep-opset");
+  cl.flag("--through-symlink");
   cl.flag("--json");
   if (auto stop = cl.parse(args, {"MODEL", "OUT"})) return *stop;
   if (!cl.has("--backend")) return cl.usageError("--backend is required (e.g. --backend onnxruntime-cpu)");
@@ -93,6 +95,15 @@ int runOptimize(std::vector<std::string> args) {
       }
   std::error_code ec;
   std::uint64_t bytesBefore = std::filesystem::file_size(in, ec);
+  {
+    // The row compares like with like: the .onnx plus its external data files, before and after.
+    std::set<std::string> files;
+    (*model)->forEachGraph([&](const Graph& g) {
+      for (const Value* v : g.initializers())
+        if (const ExternalRef* ref = v->initializer()->external(); ref && ref->file && files.insert(ref->file->path()).second)
+          bytesBefore += ref->file->size();
+    });
+  }
   auto before = opCounts(**model);
   std::size_t nodesBefore = (*model)->graph().nodeCount();
   std::int64_t opsetBefore = (*model)->opsetVersion("");
@@ -122,7 +133,9 @@ int runOptimize(std::vector<std::string> args) {
   auto rec = rw->applyAll(**model, options);
   if (!rec) return reportError(rec.status(), in);
   rec->warnings.insert(rec->warnings.begin(), notes.begin(), notes.end());
-  auto saved = saveModel(**model, out);
+  SaveOptions saveOptions;
+  saveOptions.throughSymlink = cl.has("--through-symlink");
+  auto saved = saveModel(**model, out, saveOptions);
   if (!saved) return reportError(saved.status(), out);
   std::uint64_t bytesAfter = saved->modelBytes + saved->externalBytes;
   auto after = opCounts(**model);

@@ -1,5 +1,6 @@
 // `graft-cli run MODEL`: runs a model on the reference evaluator with given or seeded random
 // inputs, prints each output's shape and statistics, and can save the outputs as .npy.
+#include <set>
 #include <cmath>
 #include <filesystem>
 #include <iomanip>
@@ -38,6 +39,18 @@ const char* kUsage =
     "  -h, --help          show this help\n"
     "\n"
     "Exit codes: 0 success, 2 usage error, 3 the model or an input cannot be read or run.\n";
+
+// Output names in the graph's order (then any other returned value), so collision suffixes
+// go to the later outputs, as docs/cli.md says.
+std::vector<std::string> order0(const Model& model, const NamedArrays& outputs) {
+  std::vector<std::string> out;
+  std::set<std::string> seen;
+  for (const Value* v : model.graph().outputs())
+    if (outputs.count(v->name()) && seen.insert(v->name()).second) out.push_back(v->name());
+  for (const auto& [name, arr] : outputs)
+    if (seen.insert(name).second) out.push_back(name);
+  return out;
+}
 
 std::string safeFileName(const std::string& name) {
   std::string out = name;
@@ -117,8 +130,15 @@ int runRun(std::vector<std::string> args) {
     std::error_code ec;
     std::filesystem::create_directories(dir, ec);
     if (ec) return reportError("cannot create the output folder: " + ec.message(), dir.string());
-    for (const auto& [name, arr] : outputs.value()) {
-      std::string file = (dir / (safeFileName(name) + ".npy")).string();
+    // Sanitised names can collide ("a/b" and "a_b"): the first keeps its name, later ones get
+    // "-1", "-2", ... so no output overwrites another (docs/cli.md).
+    std::set<std::string> used;
+    for (const auto& name : order0(model, outputs.value())) {
+      const Array& arr = outputs.value().at(name);
+      std::string stem = safeFileName(name), candidate = stem;
+      for (int k = 1; used.count(candidate); ++k) candidate = stem + "-" + std::to_string(k);
+      used.insert(candidate);
+      std::string file = (dir / (candidate + ".npy")).string();
       if (auto s = writeNpy(file, arr); !s) return reportError(s, file);
       written[name] = file;
     }

@@ -751,6 +751,7 @@ Result<InferenceResult> inferShapes(const Model& model, const ProgressFn& progre
   // rule out runs in a child process, so a crash costs the shapes, not the user's session.
   if (!reportProgress(progress, 0.0, "Inferring shapes"))
     return Result<InferenceResult>(ErrorCode::Cancelled, "Shape inference was cancelled.");
+  schema::ensureRegistered();  // here, so the registry is filled once and children inherit it
   IsolationOptions iso;
   iso.what = "the onnx library's shape inference";
   iso.cancelled = [&] { return !reportProgress(progress, 0.3, "Inferring shapes"); };

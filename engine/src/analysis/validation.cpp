@@ -306,9 +306,32 @@ ValidationResult validateModelHere(const Model& model) {
   }
 
   // ---- the model as a whole; its first error is reported unless a node check already said it.
-  forEachGraphProto(*proto.mutable_graph(), [](onnx::GraphProto& graph) {
+  // check_model has no model folder: it would stat() external data of sparse initializers and of
+  // Constants (in graphs and functions) relative to the working folder, so the verdict would
+  // depend on where Graft runs. Their data was checked above against the model's folder.
+  auto standInExternal = [](onnx::TensorProto& t) {
+    if (t.data_location() == onnx::TensorProto::EXTERNAL) standInInitializerData(t);
+  };
+  auto standInAttributes = [&](onnx::NodeProto& n) {
+    for (auto& a : *n.mutable_attribute()) {
+      if (a.has_t()) standInExternal(*a.mutable_t());
+      for (auto& t : *a.mutable_tensors()) standInExternal(t);
+      if (a.has_sparse_tensor()) {
+        standInExternal(*a.mutable_sparse_tensor()->mutable_values());
+        standInExternal(*a.mutable_sparse_tensor()->mutable_indices());
+      }
+    }
+  };
+  forEachGraphProto(*proto.mutable_graph(), [&](onnx::GraphProto& graph) {
     for (auto& t : *graph.mutable_initializer()) standInInitializerData(t);
+    for (auto& st : *graph.mutable_sparse_initializer()) {
+      standInExternal(*st.mutable_values());
+      standInExternal(*st.mutable_indices());
+    }
+    for (auto& n : *graph.mutable_node()) standInAttributes(n);
   });
+  for (auto& f : *proto.mutable_functions())
+    for (auto& n : *f.mutable_node()) standInAttributes(n);
   try {
     onnx::checker::check_model(proto);
   } catch (const std::exception& e) {

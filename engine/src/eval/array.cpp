@@ -286,9 +286,18 @@ Result<Array> arrayFromProto(const onnx::TensorProto& proto, const std::string& 
     bool hasLength = false;
     for (const auto& kv : proto.external_data()) {
       if (kv.key() == "location") location = kv.value();
-      if (kv.key() == "offset") offset = std::stoull(kv.value());
-      if (kv.key() == "length") {
-        length = std::stoull(kv.value());
+      if (kv.key() != "offset" && kv.key() != "length") continue;
+      // A model's text, not a number we wrote: parsed without exceptions or locale.
+      std::uint64_t v = 0;
+      const std::string& text = kv.value();
+      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+      if (ec != std::errc() || end != text.data() + text.size())
+        return Status(ErrorCode::Corrupt, "tensor '" + proto.name() + "': external data " + kv.key() + " '" +
+                                              text.substr(0, 40) + "' is not a number");
+      if (kv.key() == "offset") {
+        offset = v;
+      } else {
+        length = v;
         hasLength = true;
       }
     }

@@ -133,6 +133,15 @@ Status checkTensorSize(const Tensor& tensor, const std::string& where) {
     return {ErrorCode::Corrupt, where + " tensor '" + t.name() + "' has dims " + dimsText(t) + " of " +
                                     dataTypeName(t.data_type()) + ", which needs " + humanBytes(*need) +
                                     ", but it holds " + humanBytes(have)};
+  // More data than the dims need is refused too: check would call the tensor valid, run would
+  // refuse it, and a save would copy the excess (3 GiB behind a 4-element tensor). External data
+  // without a length runs to the end of its file, which holds other tensors, so it is exempt.
+  bool explicitLength = t.has_raw_data();
+  for (const auto& e : t.external_data()) explicitLength = explicitLength || e.key() == "length";
+  if (have > *need && explicitLength)
+    return {ErrorCode::Corrupt, where + " tensor '" + t.name() + "' has dims " + dimsText(t) + " of " +
+                                    dataTypeName(t.data_type()) + ", which needs " + humanBytes(*need) +
+                                    ", but it holds " + humanBytes(have) + " (more data than its dims)"};
   return Status::ok();
 }
 

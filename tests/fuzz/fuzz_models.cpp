@@ -1,0 +1,114 @@
+// The long run of the model fuzzer: mutants of the seed models (model_mutator.h) are exercised
+// in worker processes, so a crash or a hang costs one worker, not the run. Each worker tells the
+// driver which mutant it starts; the driver keeps a crashing or hanging mutant (> 10 s) as a file
+// for a regression test, starts a new worker past it, and reports counts and peak memory.
+//
+//   fuzz_models COUNT [FIRST] [ARTIFACT_DIR]      (run under `ulimit -v 6291456`, `nice -n 19`)
+#include <poll.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+
+#include "fuzz/model_mutator.h"
+#include "hostile_models.h"
+
+using namespace graft;
+
+namespace {
+
+onnx::ModelProto mutantAt(const std::vector<onnx::ModelProto>& seeds, long i) {
+  fuzz::Mutator mutator(0x9e3779b97f4a7c15ull ^ static_cast<std::uint64_t>(i));
+  return mutator.mutate(seeds[static_cast<std::size_t>(i) % seeds.size()]);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const long count = argc > 1 ? std::atol(argv[1]) : 100000;
+  long next = argc > 2 ? std::atol(argv[2]) : 0;
+  const std::string artifacts = argc > 3 ? argv[3] : "fuzz-artifacts";
+  std::filesystem::create_directories(artifacts);
+  auto seeds = fuzz::loadSeeds(GRAFT_TESTDATA_DIR, 3, {std::string(GRAFT_SOURCE_DIR) + "/tests/fuzz/seeds"});
+  for (auto& h : test::hostileModels()) seeds.push_back(h.model);
+  std::fprintf(stderr, "fuzz_models: %zu seeds, mutants %ld..%ld\n", seeds.size(), next, count - 1);
+  setEvalMemoryBudget(std::uint64_t(2) << 30);
+  long crashes = 0, hangs = 0, done = 0;
+  double slowest = 0;
+  const auto start = std::chrono::steady_clock::now();
+  while (next < count) {
+    int fds[2];
+    if (pipe(fds) != 0) return 2;
+    pid_t pid = fork();
+    if (pid == 0) {
+      close(fds[0]);
+      for (long i = next; i < count; ++i) {
+        if (write(fds[1], &i, sizeof i) != sizeof i) _exit(2);
+        fuzz::exercise(mutantAt(seeds, i));
+      }
+      _exit(0);
+    }
+    close(fds[1]);
+    long current = -1;
+    auto startedAt = std::chrono::steady_clock::now();
+    bool hung = false;
+    for (;;) {
+      pollfd p = {fds[0], POLLIN, 0};
+      int r = poll(&p, 1, 500);
+      const double busy = std::chrono::duration<double>(std::chrono::steady_clock::now() - startedAt).count();
+      if (r == 0) {
+        if (current >= 0 && busy > 10) {
+          hung = true;
+          kill(pid, SIGKILL);
+          break;
+        }
+        continue;
+      }
+      long i;
+      ssize_t n = read(fds[0], &i, sizeof i);
+      if (n != sizeof i) break;
+      if (current >= 0) {
+        slowest = std::max(slowest, busy);
+        ++done;
+      }
+      current = i;
+      startedAt = std::chrono::steady_clock::now();
+      if (done % 5000 == 0 && done)
+        std::fprintf(stderr, "  %ld done, %ld crashes, %ld hangs, slowest %.2f s\n", done, crashes, hangs, slowest);
+    }
+    close(fds[0]);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+      if (current >= 0) ++done;
+      break;
+    }
+    // The worker died at `current`: keep it and go on after it.
+    if (current < 0) return 3;
+    const bool crashed = !hung;
+    crashed ? ++crashes : ++hangs;
+    const std::string file = artifacts + "/" + (crashed ? "crash-" : "hang-") + std::to_string(current) + ".onnx";
+    std::ofstream(file, std::ios::binary) << mutantAt(seeds, current).SerializeAsString();
+    std::fprintf(stderr, "  mutant %ld %s (%s)\n", current,
+                 crashed ? ("crashed, signal " + std::to_string(WIFSIGNALED(status) ? WTERMSIG(status) : -1)).c_str()
+                         : "hung over 10 s",
+                 file.c_str());
+    ++done;
+    next = current + 1;
+  }
+  rusage ru{};
+  getrusage(RUSAGE_CHILDREN, &ru);
+  const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  double load[3] = {};
+  getloadavg(load, 3);
+  std::printf("fuzz_models: %ld mutants, %ld crashes, %ld hangs over 10 s, slowest %.2f s, peak RSS %.0f MiB, %.0f s "
+              "(load average %.2f)\n",
+              done, crashes, hangs, slowest, static_cast<double>(ru.ru_maxrss) / 1024.0, total, load[0]);
+  return crashes || hangs ? 1 : 0;
+}
