@@ -309,6 +309,47 @@ inline std::vector<HostileModel> hostileModels() {
     ModelBuilder::strAttr(n, "equation", "......->...");
     b.output("y");
   }, 12);
+  add("einsum_astronomical_work", "Einsum summing nine [64] inputs over every combination (2^54 products)",
+      [](ModelBuilder& b) {
+        std::vector<std::string> names;
+        for (char c = 'a'; c <= 'i'; ++c) {
+          names.push_back(std::string(1, c));
+          b.input(names.back(), TP::FLOAT, {64});
+        }
+        auto* n = b.node("Einsum", names, {"y"});
+        ModelBuilder::strAttr(n, "equation", "a,b,c,d,e,f,g,h,i->");
+        b.output("y");
+      },
+      12);
+  // onnx 1.12's version converter reads the inputs its adapters expect without looking (found
+  // converting these to the next opset: SIGSEGV).
+  add("add_one_input_opset6", "Add with one input at opset 6 (the converter's broadcast adapter)",
+      [](ModelBuilder& b) {
+        b.input("x", TP::FLOAT, {2, 3});
+        b.node("Add", {"x"}, {"y"});
+        b.output("y");
+      },
+      6);
+  add("softmax_no_input_opset12", "Softmax without an input at opset 12 (the converter's Softmax adapter)",
+      [](ModelBuilder& b) {
+        b.input("x", TP::FLOAT, {2, 3});
+        b.node("Softmax", {}, {"y"});
+        b.output("y");
+      },
+      12);
+  // Found by the model fuzzer (test_fuzz_models): an op used below the opset that introduced it
+  // had no schema to be checked against, and its kernel indexed dims the input lacks.
+  add("trilu_rank1_before_its_opset", "Trilu (opset 14) on a rank-1 input in an opset-13 model", [](ModelBuilder& b) {
+    b.input("x", TP::FLOAT, {4});
+    b.node("Trilu", {"x"}, {"y"});
+    b.output("y");
+  });
+  add("trilu_empty_k", "Trilu whose k is an empty tensor", [](ModelBuilder& b) {
+    b.input("x", TP::FLOAT, {3, 3});
+    b.int64Init("k", {0}, {});
+    b.node("Trilu", {"x", "k"}, {"y"});
+    b.output("y");
+  }, 14);
   add("expand_overflowing_dims", "Expand to dims whose product exceeds 2^64", [](ModelBuilder& b) {
     b.input("x", TP::FLOAT, {1});
     b.int64Init("shape", {3}, {std::int64_t(1) << 32, std::int64_t(1) << 32, std::int64_t(1) << 32});

@@ -13,6 +13,7 @@
 #include "graft/eval.h"
 #include "graft/guard.h"
 #include "graft/io.h"
+#include "graft/rewrite.h"
 #include "hostile_models.h"
 #include "testutil.h"
 
@@ -61,8 +62,17 @@ class TestHostile : public QObject {
 
  private slots:
   void initTestCase() {
-    // The hostile-input checks run under a 6 GiB address-space limit, as an attacker's victim would.
+    // The hostile-input checks run under a 6 GiB address-space limit (`ulimit -v 6291456`): an
+    // allocation that fails must be a message, and the default budget must follow the limit.
+    struct rlimit as {};
+    QCOMPARE(getrlimit(RLIMIT_AS, &as), 0);
+    const rlim_t sixGiB = rlim_t(6) << 30;
+    if (as.rlim_cur == RLIM_INFINITY || as.rlim_cur > sixGiB) {
+      as.rlim_cur = sixGiB;
+      QCOMPARE(setrlimit(RLIMIT_AS, &as), 0);
+    }
     setEvalMemoryBudget(0);
+    QVERIFY2(evalMemoryBudget() < sixGiB, "the default memory budget ignores the address-space limit");
   }
 
   void everyHostileModelEndsInAMessage_data() {
@@ -195,6 +205,17 @@ class TestHostile : public QObject {
     }
   }
 
+  void fuzzerCrashersAreErrors() {
+    // Each once crashed test_fuzz_models; see hostile_models.h.
+    for (const char* name : {"trilu_rank1_before_its_opset", "trilu_empty_k"}) {
+      auto model = load(hostile(name));
+      QVERIFY(model);
+      std::string msg = runMessage(*model);
+      QVERIFY2(!msg.empty(), name);
+      qInfo("%s: %s", name, msg.c_str());
+    }
+  }
+
   void rangeToAHugeLimitIsAnError() {
     auto model = load(hostile("range_to_1e30"));
     std::string msg = runMessage(*model);
@@ -208,6 +229,72 @@ class TestHostile : public QObject {
     auto blowup = load(hostile("einsum_ellipsis_blowup"));
     std::string msg2 = runMessage(*blowup);
     QVERIFY2(!msg2.empty(), "Einsum '......->...' ran");
+  }
+
+  void einsumWithAstronomicalWorkIsRefused() {
+    // Nine 64-element inputs summed over every combination: 2^54 products from 2 KiB of data.
+    auto model = load(hostile("einsum_astronomical_work"));
+    QVERIFY(model);
+    const auto start = std::chrono::steady_clock::now();
+    std::string msg = runMessage(*model);
+    QVERIFY2(msg.find("2^33") != std::string::npos, msg.c_str());
+    QVERIFY(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+  }
+
+  void modelsNestedPastTheParserLimitSayWhatTheLimitIs() {
+    // If inside If: every level nests a node, its attribute and a graph. A model is valid at any
+    // depth; past the parser's limit the message must say so, not call the file damaged.
+    auto nested = [](int levels) {
+      test::ModelBuilder b;
+      b.input("c", onnx::TensorProto::BOOL, {});
+      b.input("x", onnx::TensorProto::FLOAT, {1});
+      auto leaf = [](const std::string& name) {
+        onnx::GraphProto g;
+        g.set_name(name);
+        auto* n = g.add_node();
+        n->set_op_type("Identity");
+        n->add_input("x");
+        n->add_output(name + "_y");
+        test::ModelBuilder::setType(g.add_output(), name + "_y", onnx::TensorProto::FLOAT, {1});
+        return g;
+      };
+      onnx::GraphProto inner = leaf("l0");
+      for (int i = 1; i <= levels; ++i) {
+        onnx::GraphProto outer;
+        outer.set_name("l" + std::to_string(i));
+        auto* n = outer.add_node();
+        n->set_op_type("If");
+        n->add_input("c");
+        n->add_output("l" + std::to_string(i) + "_y");
+        auto* then = n->add_attribute();
+        then->set_name("then_branch");
+        then->set_type(onnx::AttributeProto::GRAPH);
+        *then->mutable_g() = std::move(inner);
+        auto* other = n->add_attribute();
+        other->set_name("else_branch");
+        other->set_type(onnx::AttributeProto::GRAPH);
+        *other->mutable_g() = leaf("e" + std::to_string(i));
+        test::ModelBuilder::setType(outer.add_output(), "l" + std::to_string(i) + "_y", onnx::TensorProto::FLOAT, {1});
+        inner = std::move(outer);
+      }
+      *b.g->add_node() = inner.node(0);
+      b.g->mutable_node(0)->set_output(0, "y");
+      b.output("y");
+      return b.m.SerializeAsString();
+    };
+    auto shallow = loadModelFromBytes(nested(60));  // 187 levels (a dim sits 5 below its graph)
+    QVERIFY2(shallow.isOk(), shallow.message().c_str());
+    auto deep = loadModelFromBytes(nested(100));  // 307 levels
+    QVERIFY(!deep.isOk());
+    QVERIFY2(deep.message().find("307 levels deep") != std::string::npos, deep.message().c_str());
+    QVERIFY2(deep.message().find("up to 256 levels") != std::string::npos, deep.message().c_str());
+    QVERIFY2(deep.message().find("damaged") == std::string::npos, deep.message().c_str());
+    // Damaged bytes are still called damaged.
+    std::string cut = nested(10);
+    cut.resize(cut.size() - 7);
+    auto damaged = loadModelFromBytes(cut);
+    QVERIFY(!damaged.isOk());
+    QVERIFY2(damaged.message().find("damaged or truncated") != std::string::npos, damaged.message().c_str());
   }
 
   void elementCountsThatOverflowAreErrors() {
@@ -256,6 +343,27 @@ class TestHostile : public QObject {
   }
 
   // ---- the isolation that contains what the checks cannot rule out
+
+  void aCrashInTheVersionConverterIsAMessage() {
+    for (auto [name, target] : {std::pair{"add_one_input_opset6", 7}, std::pair{"softmax_no_input_opset12", 13}}) {
+      auto model = load(hostile(name));
+      QVERIFY(model);
+      auto converted = convertOpset(*model, target);
+      QVERIFY2(!converted.isOk(), name);
+      QVERIFY2(converted.message().find("converter") != std::string::npos, converted.message().c_str());
+    }
+    // The same op with its inputs still converts, through the child process.
+    test::ModelBuilder b(6);
+    b.input("x", onnx::TensorProto::FLOAT, {2, 3});
+    b.input("z", onnx::TensorProto::FLOAT, {2, 3});
+    b.node("Add", {"x", "z"}, {"y"});
+    b.output("y");
+    auto fine = load(b.m);
+    QVERIFY(fine);
+    auto converted = convertOpset(*fine, 7);
+    QVERIFY2(converted.isOk(), converted.message().c_str());
+    QCOMPARE(converted.value()->opsetVersion(""), std::int64_t(7));
+  }
 
   void aCrashInAnIsolatedCallIsAMessage() {
     auto r = runIsolated([]() -> std::string {

@@ -3,7 +3,10 @@
 // driver which mutant it starts; the driver keeps a crashing or hanging mutant (> 10 s) as a file
 // for a regression test, starts a new worker past it, and reports counts and peak memory.
 //
-//   fuzz_models COUNT [FIRST] [ARTIFACT_DIR]      (run under `ulimit -v 6291456`, `nice -n 19`)
+//   fuzz_models COUNT [FIRST] [ARTIFACT_DIR] [SECONDS]   (run under `ulimit -v 6291456`, `nice -n 19`)
+//
+// SECONDS stops the run after that long (at the end of the mutant in progress) and reports what
+// was done, for a run that has to fit a time slot.
 #include <poll.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -34,6 +37,7 @@ int main(int argc, char** argv) {
   const long count = argc > 1 ? std::atol(argv[1]) : 100000;
   long next = argc > 2 ? std::atol(argv[2]) : 0;
   const std::string artifacts = argc > 3 ? argv[3] : "fuzz-artifacts";
+  const double seconds = argc > 4 ? std::atof(argv[4]) : 0;
   std::filesystem::create_directories(artifacts);
   auto seeds = fuzz::loadSeeds(GRAFT_TESTDATA_DIR, 3, {std::string(GRAFT_SOURCE_DIR) + "/tests/fuzz/seeds"});
   for (auto& h : test::hostileModels()) seeds.push_back(h.model);
@@ -42,6 +46,7 @@ int main(int argc, char** argv) {
   long crashes = 0, hangs = 0, done = 0;
   double slowest = 0;
   const auto start = std::chrono::steady_clock::now();
+  const auto deadline = start + std::chrono::duration<double>(seconds);
   while (next < count) {
     int fds[2];
     if (pipe(fds) != 0) return 2;
@@ -49,6 +54,7 @@ int main(int argc, char** argv) {
     if (pid == 0) {
       close(fds[0]);
       for (long i = next; i < count; ++i) {
+        if (seconds > 0 && std::chrono::steady_clock::now() > deadline) _exit(0);
         if (write(fds[1], &i, sizeof i) != sizeof i) _exit(2);
         fuzz::exercise(mutantAt(seeds, i));
       }

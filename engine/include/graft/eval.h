@@ -59,7 +59,12 @@ class Array {
   std::int32_t dtype() const { return dtype_; }
   const std::vector<std::int64_t>& shape() const { return shape_; }
   std::size_t rank() const { return shape_.size(); }
-  std::int64_t dim(std::size_t i) const { return shape_[i]; }
+  // A model decides ranks: a kernel that asks for a dim the array lacks gets an exception (an
+  // error of the node) rather than a read past the shape.
+  std::int64_t dim(std::size_t i) const {
+    if (i >= shape_.size()) throwNoSuchDim(i);
+    return shape_[i];
+  }
   std::int64_t size() const { return size_; }        // elements
   std::size_t elementSize() const { return elemSize_; }
   std::size_t bytes() const { return static_cast<std::size_t>(size_) * elemSize_; }
@@ -82,6 +87,7 @@ class Array {
   const std::vector<std::string>& strings() const { return *strings_; }
 
  private:
+  [[noreturn]] void throwNoSuchDim(std::size_t i) const;
   std::int32_t dtype_ = 0;
   std::vector<std::int64_t> shape_;
   std::int64_t size_ = 0;

@@ -1,4 +1,5 @@
 // Array storage, element types, conversions to and from TensorProto and .npy files.
+#include <stdexcept>
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -106,6 +107,11 @@ BufferPoolScope::~BufferPoolScope() { tPool = std::move(previous_); }
 
 Array::Array(std::int32_t dtype, std::vector<std::int64_t> shape) : Array(uninitialized(dtype, std::move(shape))) {
   if (storage_) std::memset(storage_.get(), 0, bytes());
+}
+
+void Array::throwNoSuchDim(std::size_t i) const {
+  throw std::out_of_range("dimension " + std::to_string(static_cast<std::int64_t>(i)) + " of " +
+                          formatArrayType(*this) + " was asked for; it has rank " + std::to_string(rank()));
 }
 
 Array Array::uninitialized(std::int32_t dtype, std::vector<std::int64_t> shape) {

@@ -1,4 +1,5 @@
 // Element types, half-precision conversion, broadcasting, the kernel context and registry.
+#include <stdexcept>
 #include <limits>
 #include <algorithm>
 #include <mutex>
@@ -166,7 +167,19 @@ Array expandTo(const Array& a, const std::vector<std::int64_t>& shape) {
   return out;
 }
 
+namespace {
+
+// Kernels read scalars (k, a limit, a fill value) with index 0 without looking at the size: a
+// model that passes an empty tensor gets an error, not a read past the buffer.
+[[noreturn]] void throwReadPastEnd(const Array& a, std::int64_t i) {
+  throw std::out_of_range("element " + std::to_string(i) + " of " + formatArrayType(a) + " was read; it has " +
+                          std::to_string(a.size()) + " element" + (a.size() == 1 ? "" : "s"));
+}
+
+}  // namespace
+
 std::int64_t readIndex(const Array& a, std::int64_t i) {
+  if (i < 0 || i >= a.size() || !a.isTensor()) throwReadPastEnd(a, i);
   switch (a.dtype()) {
     case kInt64: return a.data<std::int64_t>()[i];
     case kInt32: return a.data<std::int32_t>()[i];
@@ -187,6 +200,7 @@ std::int64_t readIndex(const Array& a, std::int64_t i) {
 }
 
 double readDouble(const Array& a, std::int64_t i) {
+  if (i < 0 || i >= a.size() || !a.isTensor()) throwReadPastEnd(a, i);
   switch (a.dtype()) {
     case kFloat: return a.data<float>()[i];
     case kDouble: return a.data<double>()[i];

@@ -1,6 +1,7 @@
 // Linear algebra through Eigen (both cores, the evaluator's own thread pool): MatMul, Gemm, Conv (im2col + GEMM),
 // ConvTranspose (GEMM + col2im), and Einsum.
 #include <algorithm>
+#include <limits>
 #include <map>
 
 #include <cstdlib>
@@ -530,6 +531,9 @@ Status convTransposeK(Context& ctx) {
 
 // ---------------------------------------------------------------- Einsum
 
+// The most operand reads one Einsum may take (see the check in einsumK): some minutes of work.
+constexpr std::int64_t kMaxEinsumReads = std::int64_t(1) << 33;
+
 Status einsumK(Context& ctx) {
   std::string eq = ctx.attrString("equation");
   eq.erase(std::remove(eq.begin(), eq.end(), ' '), eq.end());
@@ -548,13 +552,18 @@ Status einsumK(Context& ctx) {
       start = i + 1;
     }
   if (terms.size() != ctx.inputCount()) return ctx.fail("equation '" + eq + "' names " + std::to_string(terms.size()) + " operands but the node has " + std::to_string(ctx.inputCount()));
-  // Ellipsis: replaced by upper-case labels that cannot clash with the usual lower-case ones.
+  // Ellipsis: replaced by labels outside ASCII, which no equation can use (letters only).
   std::size_t ellRank = 0;
   for (std::size_t t = 0; t < terms.size(); ++t)
-    if (terms[t].find("...") != std::string::npos)
+    if (terms[t].find("...") != std::string::npos) {
+      if (terms[t].size() - 3 > ctx.input(t).rank())
+        return ctx.fail("term '" + terms[t] + "' has more labels than operand " + std::to_string(t) + " (" +
+                        formatArrayType(ctx.input(t)) + ") has dims");
       ellRank = std::max(ellRank, ctx.input(t).rank() - (terms[t].size() - 3));
+    }
+  if (ellRank > 100) return ctx.fail("'...' stands for " + std::to_string(ellRank) + " dims; at most 100 are supported");
   std::string ellLabels;
-  for (std::size_t i = 0; i < ellRank; ++i) ellLabels += static_cast<char>('Z' - ellRank + 1 + i);
+  for (std::size_t i = 0; i < ellRank; ++i) ellLabels += static_cast<char>(0x80 + i);
   for (std::size_t t = 0; t < terms.size(); ++t)
     if (auto p = terms[t].find("..."); p != std::string::npos) {
       std::size_t r = ctx.input(t).rank() - (terms[t].size() - 3);
@@ -604,6 +613,19 @@ Status einsumK(Context& ctx) {
   std::int64_t outN = shapeSize(outShape);
   std::vector<std::int64_t> sumShape(allDims.begin() + static_cast<std::ptrdiff_t>(rhs.size()), allDims.end());
   std::int64_t sumN = shapeSize(sumShape);
+  // Every output element sums over every combination of the summed labels, reading each operand
+  // once per combination: the work is the product of all label sizes times the operands, which
+  // a model makes astronomical with tiny inputs (a run that would not end for hours). Refused
+  // beyond a bound a real model does not come near on this kernel.
+  const auto terms64 = static_cast<std::int64_t>(terms.size());
+  const bool tooMuch = outN > 0 && sumN > 0 &&
+                       (outN == std::numeric_limits<std::int64_t>::max() ||
+                        sumN == std::numeric_limits<std::int64_t>::max() || sumN > kMaxEinsumReads / outN ||
+                        outN * sumN > kMaxEinsumReads / terms64);
+  if (tooMuch)
+    return ctx.unsupported("equation '" + eq + "' would read its operands more than 2^33 times (" +
+                           std::to_string(outN) + " output elements, each a sum of " + std::to_string(sumN) +
+                           " products); the evaluator's Einsum stops there");
   Array out = Array::uninitialized(kDouble, outShape);
   std::vector<std::int64_t> idx(all.size(), 0);
   for (std::int64_t o = 0; o < outN; ++o) {

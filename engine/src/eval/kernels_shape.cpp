@@ -777,6 +777,8 @@ Status oneHotK(Context& ctx) {
 
 Status triluK(Context& ctx) {
   const Array& x = ctx.input(0);
+  if (x.rank() < 2) return ctx.fail("needs an input of rank 2 or more, not " + formatArrayType(x));
+  if (ctx.hasInput(1) && ctx.input(1).size() != 1) return ctx.fail("k must hold one value, not " + formatArrayType(ctx.input(1)));
   std::int64_t k = ctx.hasInput(1) ? readIndex(ctx.input(1), 0) : 0;
   bool upper = ctx.attrInt("upper", 1) != 0;
   Array out = x.clone();

@@ -14,8 +14,10 @@
 #include <google/protobuf/io/zero_copy_stream_impl.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/stubs/logging.h>
+#include <google/protobuf/wire_format_lite.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <climits>
@@ -23,6 +25,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <set>
 #include <functional>
@@ -370,6 +373,49 @@ class ReleasingArrayStream : public google::protobuf::io::ZeroCopyInputStream {
   std::size_t pos_ = 0, released_ = 0;
 };
 
+// How deeply messages nest in a serialized ModelProto (the model itself is level 1), walked
+// with an explicit stack so a hostile depth cannot overflow ours; nullopt when the bytes are not
+// well-formed. Only run after the parser refused a file, to tell "too deep" from "damaged".
+std::optional<int> messageNestingDepth(std::string_view bytes) {
+  using google::protobuf::Descriptor;
+  using google::protobuf::FieldDescriptor;
+  using WFL = google::protobuf::internal::WireFormatLite;
+  google::protobuf::io::CodedInputStream in(reinterpret_cast<const std::uint8_t*>(bytes.data()),
+                                            static_cast<int>(bytes.size()));
+  struct Level {
+    const Descriptor* type;
+    google::protobuf::io::CodedInputStream::Limit limit;
+  };
+  std::vector<Level> stack = {{onnx::ModelProto::descriptor(), in.PushLimit(static_cast<int>(bytes.size()))}};
+  int deepest = 1;
+  while (!stack.empty()) {
+    const std::uint32_t tag = in.ReadTag();
+    if (tag == 0) {
+      if (in.BytesUntilLimit() != 0) return std::nullopt;  // a malformed tag, not the end
+      in.PopLimit(stack.back().limit);
+      stack.pop_back();
+      continue;
+    }
+    const FieldDescriptor* field = stack.back().type->FindFieldByNumber(static_cast<int>(WFL::GetTagFieldNumber(tag)));
+    if (field && field->type() == FieldDescriptor::TYPE_MESSAGE &&
+        WFL::GetTagWireType(tag) == WFL::WIRETYPE_LENGTH_DELIMITED) {
+      std::uint32_t length = 0;
+      if (!in.ReadVarint32(&length) || static_cast<int>(length) < 0 ||
+          static_cast<int>(length) > in.BytesUntilLimit())
+        return std::nullopt;
+      stack.push_back({field->message_type(), in.PushLimit(static_cast<int>(length))});
+      deepest = std::max(deepest, static_cast<int>(stack.size()));
+      continue;
+    }
+    if (!WFL::SkipField(&in, tag)) return std::nullopt;
+  }
+  return deepest;
+}
+
+// protobuf's default is 100; ONNX files nest about three levels per If/Loop body, so 256 allows
+// some 80 nested control-flow bodies while keeping the parser's own recursion within any stack.
+constexpr int kProtobufNestingLimit = 256;
+
 Result<onnx::ModelProto> parseModelBytes(std::string_view bytes, std::string_view what, bool mapped) {
   installProtobufLogHandler();
   const std::string w(what);
@@ -382,12 +428,20 @@ Result<onnx::ModelProto> parseModelBytes(std::string_view bytes, std::string_vie
   ReleasingArrayStream raw(bytes, mapped);
   google::protobuf::io::CodedInputStream in(&raw);
   in.SetTotalBytesLimit(INT_MAX);
-  in.SetRecursionLimit(256);
+  in.SetRecursionLimit(kProtobufNestingLimit);
   bool ok = false;
   try {
     ok = proto.ParseFromCodedStream(&in) && in.ConsumedEntireMessage();
   } catch (const std::exception& e) {
     return Status(ErrorCode::Corrupt, w + " cannot be parsed: " + e.what());
+  }
+  if (!ok) {
+    if (auto depth = messageNestingDepth(bytes); depth && *depth > kProtobufNestingLimit)
+      return Status(ErrorCode::Unsupported,
+                    w + " nests its messages " + std::to_string(*depth) + " levels deep (graphs inside If, Loop " +
+                        "or Scan nodes inside graphs ...); Graft reads models nested up to " +
+                        std::to_string(kProtobufNestingLimit) +
+                        " levels, the protobuf parser's recursion limit it is built with");
   }
   if (!ok)
     return Status(ErrorCode::Corrupt, w + " is not a valid ONNX model: the protobuf data is damaged or truncated (" +

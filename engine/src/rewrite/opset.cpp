@@ -1,11 +1,14 @@
 // Converting a model to another ai.onnx opset with ONNX's own version converter (libonnx), for
 // profiles whose backend wants a newer opset than the exporter wrote (TensorRT's opset-17
 // LayerNormalization) and for `graft-cli convert --opset`.
+#include <algorithm>
 #include <iterator>
+#include <stdexcept>
 
 #include <onnx/defs/schema.h>
 #include <onnx/version_converter/convert.h>
 
+#include "graft/guard.h"
 #include "graft/io.h"
 #include "graft/rewrite.h"
 #include "graft/schema.h"
@@ -33,15 +36,32 @@ Result<std::unique_ptr<Model>> convertOpset(const Model& model, std::int64_t tar
     if (same) same.value()->setSource(model.sourcePath(), model.sourceDir());
     return same;
   }
-  onnx::ModelProto converted;
-  try {
-    converted = onnx::version_conversion::ConvertVersion(model.toProto(), static_cast<int>(target));
-  } catch (const std::exception& e) {
+  // The converter's adapters index inputs and attributes as the schemas promise them, so a
+  // hostile node can crash it: it runs in a child process (guard.h) that returns the converted
+  // model's bytes.
+  const onnx::ModelProto input = model.toProto();
+  IsolationOptions iso;
+  iso.what = "the converter";
+  // It holds the model about four times over (its graph, the result, the result's bytes).
+  iso.extraAddressSpace = std::max<std::uint64_t>(std::uint64_t(4) << 30, 4 * input.ByteSizeLong());
+  iso.timeoutSeconds = 600;
+  auto bytesOut = runIsolated(
+      [&]() -> std::string {
+        std::string out;
+        if (!onnx::version_conversion::ConvertVersion(input, static_cast<int>(target)).SerializeToString(&out))
+          throw std::runtime_error("the converted model could not be serialized");
+        return out;
+      },
+      iso);
+  if (!bytesOut)
     // The converter throws for ops it has no adapter for (and for other domains' nodes); its text
-    // names the op and the step.
-    return Status(ErrorCode::Unsupported, "ONNX's version converter cannot take this model from opset " + std::to_string(current) +
-                                              " to " + std::to_string(target) + ": " + e.what());
-  }
+    // names the op and the step. A crash or a timeout says so.
+    return Status(ErrorCode::Unsupported, "ONNX's version converter cannot take this model from opset " +
+                                              std::to_string(current) + " to " + std::to_string(target) + ": " +
+                                              bytesOut.message());
+  auto parsed = parseModelProto(bytesOut.value(), "the converted model");
+  if (!parsed) return parsed.status();
+  onnx::ModelProto converted = std::move(parsed.value());
   // The converter leaves ir_version alone, but newer opsets come with newer IR rules (from IR 4,
   // initializers need not be graph inputs, and its Pad adapter relies on that): raise it to the
   // IR version ONNX released with the target opset (onnx/docs/Versioning.md), never lower it.
