@@ -402,6 +402,50 @@ class TestCli : public QObject {
       QVERIFY2(r.out.contains(s), qPrintable(QString(s) + " missing in:\n" + r.out));
   }
 
+  void inspectAndCheckShowTheModelsTextEscaped() {
+    // Producer, names and doc strings are the file author's: an ESC or a C1 control (U+009B is a
+    // CSI on some terminals) must not reach the terminal, and a huge string must not either.
+    onnx::ModelProto m;
+    m.set_ir_version(8);
+    m.add_opset_import()->set_version(13);
+    m.set_producer_name("evil\x1b]0;owned\x07tool");
+    m.set_doc_string("doc \xc2\x9b" "2J here");
+    auto* g = m.mutable_graph();
+    g->set_name("g");
+    auto* in = g->add_input();
+    in->set_name("x\x1b[2J");
+    in->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+    in->mutable_type()->mutable_tensor_type()->mutable_shape()->add_dim()->set_dim_param("n\x1b[31m");
+    auto* n = g->add_node();
+    n->set_op_type("Relu");
+    n->set_name(std::string("relu\x1b[1m") + std::string(100000, 'r'));
+    n->add_input("x\x1b[2J");
+    n->add_output("y");
+    n->add_output("unused\x1b[5m");  // Relu has one output: check reports the node by name
+    auto* out = g->add_output();
+    out->set_name("y");
+    out->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
+    const QString path = tmp_.filePath("escapes.onnx");
+    writeProto(m, path);
+    for (const char* command : {"inspect", "check"}) {
+      Run r = runCli({command, path});
+      QVERIFY2(r.exitCode == 0 || r.exitCode == 1, qPrintable(r.err));
+      const QString all = r.out + r.err;
+      QVERIFY2(!all.contains(QChar(0x1b)), qPrintable(QString(command) + " printed a raw ESC:\n" + all));
+      QVERIFY2(!all.contains(QChar(0x9b)), qPrintable(QString(command) + " printed a raw CSI:\n" + all));
+      QVERIFY2(!all.contains(QChar(0x07)), qPrintable(QString(command) + " printed a raw BEL:\n" + all));
+      for (const QString& line : all.split('\n'))
+        QVERIFY2(line.size() < 5000, qPrintable(QString(command) + " printed a line of " + QString::number(line.size())));
+      if (QString(command) == "inspect") {
+        QVERIFY2(r.out.contains("evil\\x1b]0;owned\\x07tool"), qPrintable(r.out));
+        QVERIFY2(r.out.contains("x\\x1b[2J"), qPrintable(r.out));
+        QVERIFY2(r.out.contains("doc \\u009b2J here"), qPrintable(r.out));
+      } else {
+        QVERIFY2(r.out.contains("relu\\x1b[1m"), qPrintable(r.out.left(2000)));
+      }
+    }
+  }
+
   void checkValidModel() {
     Run r = runCli({"check", data("node/test_conv_with_strides_padding/model.onnx")});
     QCOMPARE(r.exitCode, 0);

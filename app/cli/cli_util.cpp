@@ -191,24 +191,27 @@ std::string oneLine(std::string_view text) {
   return out;
 }
 
-namespace {
-
-// Error lines quote the model (names, locations, doc strings): control characters would reach
-// the terminal as escape sequences, and a 1 MB location would make a 2 MB line. Each is shown
-// as \xHH, and the line is cut at 4 KiB.
-std::string terminalSafe(const std::string& line) {
-  constexpr std::size_t kMax = 4096;
+// Text from a model (names, producer, doc strings, locations) is the attacker's: control
+// characters would reach the terminal as escape sequences (ESC, and the C1 controls U+0080-U+009F
+// that some terminals obey too), and a 1 MB location would make a 2 MB line.
+std::string terminalText(std::string_view text, std::size_t maxBytes) {
   std::string out;
-  out.reserve(std::min(line.size(), kMax) + 16);
-  for (unsigned char c : line) {
-    if (out.size() >= kMax) {
-      out += "... (" + std::to_string(line.size()) + " bytes in all)";
+  out.reserve(std::min(text.size(), maxBytes) + 16);
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (out.size() >= maxBytes) {
+      out += "... (" + std::to_string(text.size()) + " bytes in all)";
       break;
     }
+    const auto c = static_cast<unsigned char>(text[i]);
+    const auto next = i + 1 < text.size() ? static_cast<unsigned char>(text[i + 1]) : 0;
+    char hex[16];
     if (c < 0x20 || c == 0x7f) {
-      char hex[8];
       std::snprintf(hex, sizeof hex, "\\x%02x", c);
       out += hex;
+    } else if (c == 0xc2 && next >= 0x80 && next <= 0x9f) {
+      std::snprintf(hex, sizeof hex, "\\u%04x", next);
+      out += hex;
+      ++i;
     } else {
       out += static_cast<char>(c);
     }
@@ -216,13 +219,11 @@ std::string terminalSafe(const std::string& line) {
   return out;
 }
 
-}  // namespace
-
 int reportError(const std::string& message, const std::string& where) {
   std::string line = oneLine(message);
   if (line.empty()) line = "unknown error";
   if (!where.empty() && line.find(where) == std::string::npos) line = where + ": " + line;
-  std::cerr << "graft-cli: " << terminalSafe(line) << std::endl;
+  std::cerr << "graft-cli: " << terminalText(line) << std::endl;
   return kExitError;
 }
 
@@ -403,14 +404,21 @@ std::optional<std::uint64_t> parseSize(std::string_view text) {
 
 std::string formatTable(const std::vector<std::vector<std::string>>& rows, const std::string& indent,
                         const std::vector<size_t>& rightAligned) {
+  // Cells often quote the model (names, op types, messages): shown escaped, never raw.
+  std::vector<std::vector<std::string>> shown;
+  shown.reserve(rows.size());
+  for (const auto& r : rows) {
+    shown.emplace_back();
+    for (const auto& cell : r) shown.back().push_back(terminalText(cell));
+  }
   std::vector<size_t> width;
-  for (const auto& r : rows)
+  for (const auto& r : shown)
     for (size_t c = 0; c < r.size(); ++c) {
       if (width.size() <= c) width.resize(c + 1, 0);
       width[c] = std::max(width[c], r[c].size());
     }
   std::ostringstream out;
-  for (const auto& r : rows) {
+  for (const auto& r : shown) {
     std::string line = indent;
     for (size_t c = 0; c < r.size(); ++c) {
       bool last = c + 1 == r.size();

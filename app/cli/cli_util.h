@@ -84,6 +84,10 @@ std::optional<Rewriter> makeRewriter(const CommandLine& cl, int& code);
 // Collapses a (possibly multi-line) message into one line.
 std::string oneLine(std::string_view text);
 
+// Text from a model as it may reach a terminal: control characters (C0, DEL, UTF-8-encoded C1)
+// become \xHH / \u00HH, and text past maxBytes is cut with a note of the full length.
+std::string terminalText(std::string_view text, std::size_t maxBytes = 4096);
+
 // Prints "graft-cli: <message>" as one line on stderr, prefixed with `where` (a path) when the
 // message does not already name it. Returns kExitError.
 int reportError(const Status& status, const std::string& where = {});

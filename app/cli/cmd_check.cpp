@@ -75,7 +75,7 @@ int runCheck(std::vector<std::string> args) {
   auto plural = [](size_t n, const char* word) {
     return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
   };
-  std::cout << path << ": " << (valid ? "valid" : "INVALID");
+  std::cout << terminalText(path) << ": " << (valid ? "valid" : "INVALID");
   if (!problems.empty()) std::cout << " (" << problemCounts(problems) << ")";
   std::cout << "\n";
   if (!valid && errors == 0) std::cout << "  error  validation  model: the onnx checker rejected the model\n";

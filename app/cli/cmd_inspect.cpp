@@ -193,9 +193,9 @@ void printIo(std::ostream& out, const char* title, const std::vector<IoInfo>& li
       backed.push_back(io.name);
       continue;
     }
-    std::string name = "  " + io.name;
+    std::string name = "  " + terminalText(io.name, 256);
     name.resize(std::max(name.size(), nameWidth + 4), ' ');
-    rows << name << typeText(io.type) << (io.shapeSource == "inferred" ? "  (inferred)" : "") << "\n";
+    rows << name << terminalText(typeText(io.type), 1024) << (io.shapeSource == "inferred" ? "  (inferred)" : "") << "\n";
   }
   out << title << (rows.str().empty() ? "  none" : "") << "\n" << rows.str();
   if (!backed.empty()) {
@@ -203,7 +203,7 @@ void printIo(std::ostream& out, const char* title, const std::vector<IoInfo>& li
     out << "  + " << backed.size() << " input" << (backed.size() == 1 ? "" : "s") << " with an initializer";
     if (backed.size() <= 4) {
       out << ":";
-      for (const auto& b : backed) out << " " << b;
+      for (const auto& b : backed) out << " " << terminalText(b, 256);
     }
     out << "\n";
   }
@@ -216,7 +216,7 @@ void line(std::ostream& out, const std::string& label, const std::string& value)
   std::string l = label;
   if (l.size() < kLabelWidth) l.resize(kLabelWidth, ' ');
   else l += "  ";
-  out << l << value << "\n";
+  out << l << terminalText(value) << "\n";
 }
 
 // "  Conv              12": sub-rows under a label, counts right-aligned in one column.
@@ -224,7 +224,7 @@ void subRows(std::ostream& out, const std::vector<std::pair<std::string, std::st
   size_t w = 0;
   for (const auto& r : rows) w = std::max(w, r.second.size());
   for (const auto& [name, value] : rows) {
-    std::string l = "  " + name;
+    std::string l = "  " + terminalText(name, 256);
     if (l.size() < kLabelWidth) l.resize(kLabelWidth, ' ');
     else l += "  ";
     out << l << std::string(w - value.size(), ' ') << value << "\n";
@@ -234,7 +234,7 @@ void subRows(std::ostream& out, const std::vector<std::pair<std::string, std::st
 void printHuman(std::ostream& out, const Report& r) {
   const auto& m = r.model->shell();
   const auto& s = r.stats;
-  out << r.path << "  (" << humanBytes(r.fileBytes) << ")\n\n";
+  out << terminalText(r.path) << "  (" << humanBytes(r.fileBytes) << ")\n\n";
 
   line(out, "IR version", std::to_string(m.ir_version()));
   std::string producer = m.producer_name().empty() ? "-" : m.producer_name();

@@ -139,10 +139,11 @@ int runMatch(std::vector<std::string> args) {
   }
   std::cout << "\nBackend will fuse: " << rep.backendFuses.size() << "\n";
   for (const auto& m : rep.backendFuses)
-    std::cout << "  " << m.rule << " at " << (m.root ? MatchContext::label(m.root) : "") << " (" << nodeNames(g, m.nodeIds)
-              << ")\n";
+    std::cout << "  " << m.rule << " at " << terminalText(m.root ? MatchContext::label(m.root) : "") << " ("
+              << terminalText(nodeNames(g, m.nodeIds)) << ")\n";
   std::cout << "\nBlocks: " << rep.blocks.size() << "\n";
-  for (const auto& b : rep.blocks) std::cout << "  " << b.nodeName << " (" << b.opType << "): " << b.reason << "\n";
+  for (const auto& b : rep.blocks)
+    std::cout << "  " << terminalText(b.nodeName + " (" + b.opType + "): " + b.reason) << "\n";
   if (mo.nearMisses) {
     std::cout << "\nNear misses: " << ranked.shown << " shown (" << ranked.total << " in all";
     if (!cl.has("--all") && ranked.shown < ranked.total) std::cout << "; --all lists every one";
@@ -153,11 +154,11 @@ int runMatch(std::vector<std::string> args) {
       std::cout << "\n";
       for (size_t i : group.shown) {
         const NearMiss& n = rep.nearMisses[i];
-        std::cout << "    at " << n.rootName << ": " << n.reason << "\n";
+        std::cout << "    at " << terminalText(n.rootName + ": " + n.reason) << "\n";
       }
     }
   }
-  for (const auto& w : rep.warnings) std::cerr << "graft-cli: match: warning: " << oneLine(w) << "\n";
+  for (const auto& w : rep.warnings) std::cerr << "graft-cli: match: warning: " << terminalText(oneLine(w)) << "\n";
   return kExitOk;
 }
 
