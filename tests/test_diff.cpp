@@ -307,6 +307,8 @@ class TestDiff : public QObject {
         QCOMPARE(e.a[0]->name(), mutated.attributeNodeA);
         QCOMPARE(e.changes.size(), std::size_t{1});
         QVERIFY2(e.changes[0].rfind("attribute " + mutated.attributeName, 0) == 0, e.changes[0].c_str());
+        // B's names have no module scope left: the entry keeps A's.
+        QCOMPARE(e.scope, graft::scopeOfName(mutated.attributeNodeA));
       }
       if (e.status == graft::DiffStatus::Added) {
         QCOMPARE(e.b.size(), std::size_t{1});

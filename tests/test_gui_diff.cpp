@@ -27,6 +27,7 @@
 #include "graft/io.h"
 #include "graft/rewrite.h"
 #include "main_window.h"
+#include "rewrite/rewrite_session.h"
 #include "exported_models.h"
 #include "testutil.h"
 
@@ -436,13 +437,31 @@ class TestGuiDiff : public QObject {
     // Unedited, the document equals its file.
     window.compareWithOriginal();
     QVERIFY(ready.wait(30000));
-    QVERIFY(window.diffView()->diff()->identical());
+    QVERIFY2(window.diffView()->diff()->identical(), qPrintable(window.diffView()->summaryLabel()->text()));
+    // After a rewrite (ONNX Runtime's fusions, as one undoable edit) the file is A and the edited
+    // document B: every fusion is a fused group, and the open document is not touched.
+    QSignalSpy applied(window.rewriteSession(), &RewriteSession::applied);
+    window.rewriteSession()->applyEdit(QStringLiteral("fuse for ONNX Runtime"), [](Model& m, const ProgressFn&) -> Status {
+      auto profile = findProfile("onnxruntime-cpu");
+      if (!profile) return profile.status();
+      auto rewriter = Rewriter::create(profile.value());
+      if (!rewriter) return rewriter.status();
+      auto record = rewriter.value().applyAll(m);
+      return record ? Status{} : record.status();
+    });
+    QVERIFY(applied.wait(60000));
+    const std::size_t edited = window.document()->model->graph().nodeCount();
+    window.compareWithOriginal();
+    QVERIFY(ready.wait(30000));
+    QVERIFY(window.diffView()->diff()->summary.fused > 0);
+    QCOMPARE(window.diffView()->diff()->summary.nodesB, edited);
+    QVERIFY(window.diffView()->windowTitle().contains(QStringLiteral("a.onnx")));
     // A file that is not a model fails with a message, and the window stays as it was.
     QSignalSpy failed(&window, &MainWindow::diffFailed);
     window.diffWith(dir.filePath("missing.onnx"));
     QVERIFY(failed.wait(30000));
     QVERIFY(failed.front().at(0).toString().contains(QStringLiteral("missing.onnx")));
-    QVERIFY(window.diffView()->diff()->identical());
+    QVERIFY(window.diffView()->diff()->summary.fused > 0);
     window.diffView()->close();
   }
 };

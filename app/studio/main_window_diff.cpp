@@ -17,6 +17,7 @@
 #include "graft/io.h"
 #include "main_window.h"
 #include "model_document.h"
+#include "rewrite/rewrite_session.h"
 
 namespace graft {
 
@@ -29,17 +30,22 @@ struct DiffJob {
 };
 
 // A copy of the open model that later edits of the document cannot reach: the diff keeps
-// pointers into both models for as long as its window is open.
-Result<std::shared_ptr<ModelDocument>> snapshotDocument(const ModelDocument& doc, const std::string& label,
+// pointers into both models for as long as its window is open. Made from bytes serialized on the
+// GUI thread (where edits happen); analysed like a file that size would be (large ones show their
+// declared types, as when they are opened).
+Result<std::shared_ptr<ModelDocument>> snapshotDocument(const std::string& bytes, const std::string& sourcePath,
+                                                        const std::string& sourceDir, const std::string& label,
                                                         const ProgressFn& progress) {
-  auto bytes = serializeModel(*doc.model);
-  if (!bytes) return bytes.status();
-  auto model = loadModelFromBytes(bytes.value(), doc.model->sourceDir());
+  auto model = loadModelFromBytes(bytes, sourceDir);
   if (!model) return model.status();
   auto copy = std::make_shared<ModelDocument>();
   copy->path = label;
   copy->model = std::move(model.value());
-  copy->model->setSource(doc.model->sourcePath(), doc.model->sourceDir());
+  copy->model->setSource(sourcePath, sourceDir);
+  if (copy->model->graph().nodeCount() > kAnalyseBeforeShowingNodes) {
+    copy->analysisPending = true;
+    return copy;
+  }
   auto analysed = analyseModel(*copy, progress);
   if (analysed) adoptAnalysis(*copy, std::move(*analysed.value()));
   else copy->analysisPending = true;
@@ -93,6 +99,22 @@ void MainWindow::compareWithOriginal() {
 
 void MainWindow::startDiff(const QString& what, const std::string& otherPath, bool fileIsA) {
   if (diffRunning_) return;
+  // A rewrite or quantization job edits the model on a worker: the snapshot must not race it.
+  if (rewrite_ && rewrite_->isEditing()) {
+    QString message = tr("Wait until the running rewrite has finished, then compare again.");
+    if (options_.errorDialogs) QMessageBox::information(this, tr("Diff"), message);
+    emit diffFailed(message);
+    return;
+  }
+  auto bytes = serializeModel(*document_->model);
+  if (!bytes) {
+    QString message = QString::fromStdString(bytes.message());
+    if (options_.errorDialogs) QMessageBox::warning(this, tr("Diff"), message);
+    emit diffFailed(message);
+    return;
+  }
+  auto snapshotBytes = std::make_shared<const std::string>(std::move(bytes.value()));
+  std::string sourcePath = document_->model->sourcePath(), sourceDir = document_->model->sourceDir();
   diffRunning_ = true;
   auto cancel = std::make_shared<std::atomic<bool>>(false);
   auto fraction = std::make_shared<std::atomic<double>>(0.0);
@@ -145,9 +167,9 @@ void MainWindow::startDiff(const QString& what, const std::string& otherPath, bo
     diffView_->raise();
     emit diffReady();
   });
-  watcher->setFuture(QtConcurrent::run([current, currentLabel, otherPath, fileIsA, stage]() -> DiffJob {
+  watcher->setFuture(QtConcurrent::run([snapshotBytes, sourcePath, sourceDir, currentLabel, otherPath, fileIsA, stage]() -> DiffJob {
     DiffJob job;
-    auto snapshot = snapshotDocument(*current, currentLabel, stage(0.0, 0.3));
+    auto snapshot = snapshotDocument(*snapshotBytes, sourcePath, sourceDir, currentLabel, stage(0.0, 0.3));
     if (!snapshot) {
       job.status = snapshot.status();
       return job;

@@ -175,6 +175,12 @@ std::vector<std::string> pairChanges(const Node& a, const Node& b, bool sameLoca
   return out;
 }
 
+// B's module scope, else A's: a re-export that flattened the names still groups by A's modules.
+std::string pairScope(const Node& a, const Node& b) {
+  std::string s = scopeOfName(b.name());
+  return s.empty() ? scopeOfName(a.name()) : s;
+}
+
 // Nodes of a graph and of every body inside it.
 std::size_t countNodes(const Graph& g) {
   std::size_t n = g.nodeCount();
@@ -561,7 +567,7 @@ Result<ModelDiff> diffModels(const Model& a, const Model& b, const DiffOptions& 
     e.op = opLabel(x) == opLabel(y) ? opLabel(y) : opLabel(x) + " → " + opLabel(y);
     e.changes = pairChanges(x, y, p.a.local[i] == p.b.local[j]);
     e.status = e.changes.empty() ? DiffStatus::Same : DiffStatus::Changed;
-    e.scope = scopeOfName(y.name().empty() ? x.name() : y.name());
+    e.scope = pairScope(x, y);
     entries.emplace_back(static_cast<double>(j), std::move(e));
   }
   for (auto& [root, g] : groups) {
@@ -607,7 +613,7 @@ Result<ModelDiff> diffModels(const Model& a, const Model& b, const DiffOptions& 
       e.op = opLabel(x) == opLabel(y) ? opLabel(y) : opLabel(x) + " → " + opLabel(y);
       e.changes = pairChanges(x, y, false);
       if (e.changes.empty()) e.changes.push_back("inputs come from other nodes");
-      e.scope = scopeOfName(y.name().empty() ? x.name() : y.name());
+      e.scope = pairScope(x, y);
       entries.emplace_back(key, std::move(e));
       continue;
     }
@@ -625,7 +631,7 @@ Result<ModelDiff> diffModels(const Model& a, const Model& b, const DiffOptions& 
     e.op = joined(opsA) + " → " + joined(opsB);
     e.changes.push_back(std::to_string(ga.size()) + " node" + (ga.size() == 1 ? "" : "s") + " → " + std::to_string(gb.size()) +
                         " node" + (gb.size() == 1 ? "" : "s") + (rule.empty() ? std::string() : " (rule " + rule + ")"));
-    e.scope = scopeOfName(e.b[0]->name().empty() ? e.a[0]->name() : e.b[0]->name());
+    e.scope = pairScope(*e.a[0], *e.b[0]);
     entries.emplace_back(key, std::move(e));
   }
   std::stable_sort(entries.begin(), entries.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
