@@ -9,6 +9,7 @@
 #include "graft/edit.h"
 #include "graft/eval.h"
 #include "graft/io.h"
+#include "graft/recipe.h"
 #include <nlohmann/json.hpp>
 
 namespace graft::cli {
@@ -22,7 +23,7 @@ const char* kUsage =
     "                             [--set-attr NODE.ATTR=VALUE]... [--remove-attr NODE.ATTR]...\n"
     "                             [--replace-initializer NAME=FILE.npy]... [--set-metadata KEY=VALUE]...\n"
     "                             [--set-doc TEXT] [--extract INPUT[,INPUT...]:OUTPUT[,OUTPUT...]]\n"
-    "                             [--json]\n"
+    "                             [--save-recipe FILE] [--json]\n"
     "\n"
     "Edit IN by hand and save the result as OUT. Edits run in the order given; each is checked\n"
     "(onnx checker and shape inference on the whole model) before the next, and a refused edit\n"
@@ -51,6 +52,8 @@ const char* kUsage =
     "                                edits above)\n"
     "\n"
     "Options:\n"
+    "  --save-recipe FILE            also write the edits as a recipe (see docs/recipes.md) that\n"
+    "                                replays them on another export of the same model\n"
     "  --json                        print what was done as JSON\n"
     "  -h, --help                    show this help\n"
     "\n"
@@ -89,6 +92,7 @@ int runEdit(std::vector<std::string> args) {
   CommandLine cl("edit", kUsage);
   for (const char* o : kEditOptions) cl.repeated(o);
   cl.option("--extract");
+  cl.option("--save-recipe");
   cl.flag("--json");
   if (auto stop = cl.parse(args, {"IN", "OUT"})) return *stop;
   const std::string& in = cl.positionals()[0];
@@ -188,8 +192,10 @@ int runEdit(std::vector<std::string> args) {
   auto loaded = loadWithProgress(in, false);
   if (!loaded) return reportError(loaded.status(), in);
   Model& model = **loaded;
+  RecipeRecorder recorder;
   nlohmann::json report = nlohmann::json::array();
   for (const auto& e : edits) {
+    RecipeStep step = recipeStepForEdit(model, e);
     auto rec = applyEdit(model, e);
     if (!rec) {
       if (json) {
@@ -199,6 +205,7 @@ int runEdit(std::vector<std::string> args) {
       std::cerr << "graft-cli: edit: " << oneLine(rec.message()) << "; nothing written\n";
       return kExitInvalid;
     }
+    recorder.add(std::move(step));
     if (json) {
       report.push_back({{"edit", describeEdit(e)}, {"status", "applied"}, {"notes", rec->warnings}});
     } else {
@@ -214,15 +221,21 @@ int runEdit(std::vector<std::string> args) {
       return kExitInvalid;
     }
     extracted = std::move(*sub);
+    recorder.add(recipeStepForExtract(model, exIn, exOut));
     if (!json)
       std::cout << "extracted " << extracted->graph().nodeCount() << " of " << model.graph().nodeCount() << " nodes\n";
   }
   auto saved = saveModel(extracted ? *extracted : model, out);
   if (!saved) return reportError(saved.status(), out);
+  if (cl.has("--save-recipe")) {
+    auto st = writeRecipe(recorder.recipe(), cl.value("--save-recipe"));
+    if (!st) return reportError(st, cl.value("--save-recipe"));
+  }
   if (json) {
     std::cout << nlohmann::json{{"edits", report}, {"written", true}, {"output", out}}.dump(2) << "\n";
   } else {
     std::cout << "wrote " << out << " (" << humanBytes(saved->modelBytes) << ")\n";
+    if (cl.has("--save-recipe")) std::cout << "wrote recipe " << cl.value("--save-recipe") << "\n";
   }
   return kExitOk;
 }

@@ -8,6 +8,7 @@
 #include "cli_util.h"
 #include "commands.h"
 #include "graft/eval.h"
+#include "graft/recipe.h"
 #include "graft/rewrite.h"
 
 namespace graft::cli {
@@ -16,7 +17,8 @@ namespace {
 
 const char* kUsage =
     "Usage: graft-cli optimize MODEL OUT --backend B [--rules FILE ...] [--only RULE ...] [--skip RULE ...]\n"
-    "                          [--no-verify] [--max-rounds N] [--keep-opset] [--through-symlink] [--json]\n"
+    "                          [--no-verify] [--max-rounds N] [--keep-opset] [--through-symlink] [--save-recipe FILE]\n"
+    "                          [--json]\n"
     "\n"
     "Apply the rules of backend profile B to MODEL until nothing matches (at most N rounds), and\n"
     "save the result to OUT. After each rule the model must pass the onnx checker and shape\n"
@@ -36,6 +38,8 @@ const char* kUsage =
     "  --no-verify     skip the checks after each rule (faster; not recommended)\n"
     "  --max-rounds N  fixed-point cap (default 16)\n"
     "  --keep-opset    never convert MODEL to the profile's opset\n"
+    "  --save-recipe FILE  write every rewrite kept (and the opset conversion) as its own anchored\n"
+    "                  step of a recipe (docs/recipes.md) that replays on another export\n"
     "  --json          print {format_version, input, output, backend, applied, rules, node_count:\n"
     "                  {before, after}, file_bytes: {before, after}, opset: {before, after}, ops: [{op, before, after}],\n"
     "                  warnings}\n"
@@ -64,6 +68,7 @@ int runOptimize(std::vector<std::string> args) {
   cl.flag("--no-verify");
   cl.flag("--keep-opset");
   cl.flag("--through-symlink");
+  cl.option("--save-recipe");
   cl.flag("--json");
   if (auto stop = cl.parse(args, {"MODEL", "OUT"})) return *stop;
   if (!cl.has("--backend")) return cl.usageError("--backend is required (e.g. --backend onnxruntime-cpu)");
@@ -130,6 +135,9 @@ int runOptimize(std::vector<std::string> args) {
                       "): " + why);
     }
   }
+  RecipeRecorder recorder;
+  if (!converted.empty()) recorder.add(recipeStepForOpset(target));
+  if (cl.has("--save-recipe")) recorder.attach(options, rw->profile().name);
   auto rec = rw->applyAll(**model, options);
   if (!rec) return reportError(rec.status(), in);
   rec->warnings.insert(rec->warnings.begin(), notes.begin(), notes.end());
@@ -137,6 +145,11 @@ int runOptimize(std::vector<std::string> args) {
   saveOptions.throughSymlink = cl.has("--through-symlink");
   auto saved = saveModel(**model, out, saveOptions);
   if (!saved) return reportError(saved.status(), out);
+  if (cl.has("--save-recipe")) {
+    recorder.recipe().description = "graft-cli optimize --backend " + rw->profile().name + " on " + in;
+    if (auto st = writeRecipe(recorder.recipe(), cl.value("--save-recipe")); !st)
+      return reportError(st, cl.value("--save-recipe"));
+  }
   std::uint64_t bytesAfter = saved->modelBytes + saved->externalBytes;
   auto after = opCounts(**model);
   std::size_t nodesAfter = (*model)->graph().nodeCount();

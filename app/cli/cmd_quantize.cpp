@@ -12,6 +12,7 @@
 #include "commands.h"
 #include "graft/io.h"
 #include "graft/quant.h"
+#include "graft/recipe.h"
 #include "graft/rewrite.h"
 
 namespace graft::cli {
@@ -22,7 +23,7 @@ const char* kUsage =
     "           [--format qdq|matmulnbits] [--symmetric] [--activations u8|s8] [--calibration DIR]\n"
     "           [--method minmax|moving-average|percentile|entropy|rtn|gptq|awq] [--percentile P]\n"
     "           [--include-gather] [--exclude NODE]... [--backend PROFILE] [--target-sqnr DB]\n"
-    "           [--holdout N] [--report FILE.json] [--json] [--progress]\n"
+    "           [--holdout N] [--report FILE.json] [--save-recipe FILE] [--json] [--progress]\n"
     "\n"
     "Quantize IN and write OUT. Modes:\n"
     "  static       INT8 QDQ: s8 symmetric per-channel weights, per-tensor activations (u8\n"
@@ -50,6 +51,8 @@ const char* kUsage =
     "  --exclude NODE      keep this node in float (repeatable)\n"
     "  --target-sqnr DB    keep the most sensitive nodes in float until the output SQNR reaches DB\n"
     "  --report FILE.json  write every per-node figure\n"
+    "  --save-recipe FILE  also write the quantization as a recipe step (settings, calibration data,\n"
+    "                      the nodes kept in float by structure) that replays on another export\n"
     "  --json              print the report as JSON instead of text\n"
     "  --progress          show progress on stderr\n"
     "\n"
@@ -91,8 +94,6 @@ int runQuantize(std::vector<std::string> args) {
   else if (mode == "dynamic") o.mode = quant::Mode::Dynamic;
   else if (mode == "weight-only") o.mode = quant::Mode::WeightOnly;
   else return cl.usageError("--mode wants dynamic, static or weight-only, not '" + mode + "'");
-  if (cl.has("--save-recipe"))
-    return cl.usageError("--save-recipe needs the recipe format, which this build does not have yet");
 
   auto intOption = [&](const char* name, std::int64_t& v) -> bool {
     if (!cl.has(name)) return true;
@@ -197,6 +198,17 @@ int runQuantize(std::vector<std::string> args) {
   }
   auto saved = saveModel(*result->model, out);
   if (!saved) return reportError(saved.status(), out);
+  if (cl.has("--save-recipe")) {
+    // The nodes --target-sqnr kept in float belong to the recipe too: replaying it quantizes
+    // exactly what this run did, without scoring rounds.
+    quant::QuantizeOptions kept = o;
+    for (const auto& name : result->error.excluded) kept.exclude.insert(name);
+    Recipe recipe;
+    recipe.description = "graft-cli quantize --mode " + mode + " on " + in;
+    recipe.steps.push_back(recipeStepForQuantize(model, kept, cl.has("--calibration") ? cl.value("--calibration") : std::string(),
+                                                 static_cast<int>(holdout)));
+    if (auto st = writeRecipe(recipe, cl.value("--save-recipe")); !st) return reportError(st, cl.value("--save-recipe"));
+  }
 
   const quant::ErrorReport& e = result->error;
   std::vector<const quant::NodeError*> worst;

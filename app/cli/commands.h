@@ -25,6 +25,7 @@ int runVerify(std::vector<std::string> args);
 int runMatch(std::vector<std::string> args);
 int runOptimize(std::vector<std::string> args);
 int runEdit(std::vector<std::string> args);
+int runRecipe(std::vector<std::string> args);
 int runDiff(std::vector<std::string> args);
 int runQuantize(std::vector<std::string> args);
 
@@ -37,6 +38,7 @@ inline constexpr Command kCommands[] = {
     {"match", "Show where a backend profile's rules match, what it fuses itself and what blocks it", runMatch},
     {"optimize", "Apply a backend profile's rewrites, verify each rule, save, and show before/after", runOptimize},
     {"edit", "Edit by hand: delete, rename, attributes, input shapes, outputs, weights; each checked", runEdit},
+    {"recipe", "Replay a recipe of edits and rewrites on another export (apply), or list one (show)", runRecipe},
     {"diff", "Compare two models node by node (paired by structure): changes, fusions, weights (--numeric)", runDiff},
     {"quantize", "Quantize to INT8 (static or dynamic) or blocked 4/8-bit weights; score per node on held-back data", runQuantize},
 };

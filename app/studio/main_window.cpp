@@ -101,6 +101,7 @@ MainWindow::MainWindow(Options options, QWidget* parent) : QMainWindow(parent), 
   createRewrite();
   createQuant();
   createDiff();
+  createEdit();
   updateTitle();
 
   resize(1280, 800);

@@ -47,6 +47,10 @@ class QuantPanel;
 class RewritePanel;
 class RewritePreviewDialog;
 class RewriteSession;
+class EditSession;
+class AttributeTable;
+class InputShapeTable;
+struct Edit;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -135,6 +139,19 @@ class MainWindow : public QMainWindow {
   // The file on disk (A) against the open model as edited (B).
   void compareWithOriginal();
   DiffView* diffView() const;
+  // ---- hand edits and recipes (main_window_edit.cpp)
+  EditSession* editSession() const { return edit_; }
+  AttributeTable* attributeTable() const { return attributes_; }
+  InputShapeTable* inputShapeTable() const { return inputShapes_; }
+  // Applies an edit to the open model as one command of the history; false with the reason.
+  bool applyEdit(const Edit& edit, QString* error = nullptr);
+  // A refused edit: the status bar, and a message box unless errorDialogs is off.
+  void showEditError(const QString& message);
+  // File → Export Recipe: the history (up to its current state) as a recipe file.
+  bool exportRecipe(const QString& path, QString* error = nullptr);
+  // File → Apply Recipe…: replays a recipe file on the open model as one command; `report`
+  // gets one line per step. True when every step applied or was already true.
+  bool applyRecipeFile(const QString& path, QString* report = nullptr);
 
  signals:
   void modelLoaded(const QString& path);
@@ -181,6 +198,9 @@ class MainWindow : public QMainWindow {
   void createQuant();    // the Quantize dock and its heatmap on the canvas
   void createDiff();     // File → Diff With…, Compare with Original
   void startDiff(const QString& what, const std::string& otherPath, bool fileIsA);
+  void createEdit();     // edit actions, attribute and input-shape tables, recipes
+  void showAddNodeDialog();
+  void showExtractDialog();
   void onRewriteDocumentChanged();
   void updateSummary();
   void save();
@@ -251,6 +271,11 @@ class MainWindow : public QMainWindow {
   QAction* compareOriginalAction_ = nullptr;
   QPointer<DiffView> diffView_;
   bool diffRunning_ = false;
+  EditSession* edit_ = nullptr;
+  AttributeTable* attributes_ = nullptr;
+  InputShapeTable* inputShapes_ = nullptr;
+  QAction* exportRecipeAction_ = nullptr;
+  QAction* applyRecipeAction_ = nullptr;
 };
 
 }  // namespace graft

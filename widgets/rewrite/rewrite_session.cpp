@@ -24,12 +24,13 @@ namespace {
 
 // One applied rewrite on the undo stack. The engine did it already (on a worker), so the
 // first redo() is the push itself; later undo/redo replay the record's journal.
-class RewriteCommand : public QUndoCommand {
+class RewriteCommand : public QUndoCommand, public RecipeSource {
  public:
-  RewriteCommand(RewriteSession* session, ChangeRecord record, const QString& text)
-      : session_(session), record_(std::move(record)) {
+  RewriteCommand(RewriteSession* session, ChangeRecord record, const QString& text, std::vector<RecipeStep> steps = {})
+      : session_(session), record_(std::move(record)), steps_(std::move(steps)) {
     setText(text);
   }
+  const std::vector<RecipeStep>& recipeSteps() const override { return steps_; }
   void undo() override { session_->replay(record_, true); }
   void redo() override {
     if (first_) {
@@ -42,6 +43,7 @@ class RewriteCommand : public QUndoCommand {
  private:
   RewriteSession* session_;
   ChangeRecord record_;
+  std::vector<RecipeStep> steps_;
   bool first_ = true;
 };
 
@@ -291,8 +293,9 @@ void RewriteSession::apply(Scope scope, int matchIndex, const QString& rule) {
   auto rw = rewriter_;
   const ApplyOptions baseOptions = options_;
   const std::string ruleName = rule.toStdString();
+  const std::string profile = profile_ ? profile_->name : std::string();
   enqueue(
-      [doc, rw, scope, match, ruleName, baseOptions, label](const std::shared_ptr<std::atomic<bool>>& cancel,
+      [doc, rw, scope, match, ruleName, baseOptions, label, profile](const std::shared_ptr<std::atomic<bool>>& cancel,
                                                             const std::shared_ptr<std::atomic<double>>& progress) {
         RewriteJobResult r;
         r.kind = RewriteJobResult::Kind::Apply;
@@ -301,6 +304,9 @@ void RewriteSession::apply(Scope scope, int matchIndex, const QString& rule) {
         progress->store(-1);
         // The engine asks between matches, so Cancel stops it midway (and it undoes its edits).
         ApplyOptions options = baseOptions;
+        // Each rewrite kept is recorded with its anchor, for File → Export Recipe.
+        RecipeRecorder recorder;
+        recorder.attach(options, profile);
         auto outer = baseOptions.progress;
         options.progress = [progress, cancel, outer](double f, std::string_view stage) {
           progress->store(f);
@@ -321,6 +327,7 @@ void RewriteSession::apply(Scope scope, int matchIndex, const QString& rule) {
           return r;
         }
         r.record = std::move(*rec);
+        r.steps = recorder.recipe().steps;
         // The views need the analyses of the new graph; done here, still off the GUI thread.
         auto fresh = analyseModel(*doc, [progress, cancel](double f, std::string_view) {
           progress->store(f);
@@ -392,6 +399,13 @@ void RewriteSession::replay(const ChangeRecord& record, bool undo) {
   emit editStarted(undo ? tr("Undoing") : tr("Redoing"));
   Status st = undo ? record.undo(*document_->model) : record.redo(*document_->model);
   if (!st) spdlog::error("{}", st.message());
+  scheduleAnalysis();
+}
+
+void RewriteSession::commit(ChangeRecord record, const QString& text, std::vector<RecipeStep> steps) {
+  if (!document_ || !document_->model) return;
+  emit editStarted(text);
+  stack_->push(new RewriteCommand(this, std::move(record), text, std::move(steps)));
   scheduleAnalysis();
 }
 
@@ -493,7 +507,7 @@ void RewriteSession::finished() {
         emit applied(tr("Nothing to apply: no match changed the graph."));
       } else {
         QString summary = summaryOf(*r.record);
-        stack_->push(new RewriteCommand(this, std::move(*r.record), r.label));
+        stack_->push(new RewriteCommand(this, std::move(*r.record), r.label, std::move(r.steps)));
         emit documentChanged();
         spdlog::info("{}: {}", r.label.toStdString(), summary.toStdString());
         emit applied(summary);

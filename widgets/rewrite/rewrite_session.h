@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 
+#include "graft/recipe.h"
 #include "graft/rewrite.h"
 #include "model_document.h"
 
@@ -20,6 +21,13 @@ class QTimer;
 class QUndoStack;
 
 namespace graft {
+
+// A command on the history that can say which recipe steps it stands for (File → Export Recipe).
+class RecipeSource {
+ public:
+  virtual ~RecipeSource() = default;
+  virtual const std::vector<RecipeStep>& recipeSteps() const = 0;
+};
 
 // Everything a worker job hands back to the GUI thread.
 struct RewriteJobResult {
@@ -29,6 +37,7 @@ struct RewriteJobResult {
   std::shared_ptr<MatchReport> report;       // Match
   std::shared_ptr<ModelDocument> analysis;   // Analysis / Apply: the re-run analyses
   std::optional<ChangeRecord> record;        // Apply
+  std::vector<RecipeStep> steps;             // Apply: each rewrite kept, as a recipe step
   std::optional<Preview> preview;            // Preview
   QString label;                             // Apply: the command's text; Preview: the match; Save: the path
   std::uint64_t revisionAfter = 0;            // Preview: the revision its apply+undo left
@@ -90,6 +99,9 @@ class RewriteSession : public QObject {
 
   // Called by the undo commands (GUI thread).
   void replay(const ChangeRecord& record, bool undo);
+  // A change made on the GUI thread (a hand edit, a recipe) becomes one command on the stack;
+  // the analyses follow on a worker as after an undo. `steps`: what it is as a recipe.
+  void commit(ChangeRecord record, const QString& text, std::vector<RecipeStep> steps);
 
  signals:
   void profileChanged();
