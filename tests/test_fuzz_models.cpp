@@ -21,7 +21,7 @@ class TestFuzzModels : public QObject {
     auto seeds = fuzz::loadSeeds(test::testdataDir(), 6, {test::sourceDir() + "/tests/fuzz/seeds"});
     for (auto& h : test::hostileModels()) seeds.push_back(h.model);
     if (seeds.size() < 10) QSKIP("the ONNX backend test data (libonnx-testdata) is not installed");
-    setEvalMemoryBudget(std::uint64_t(1) << 30);
+    setEvalMemoryBudget(std::uint64_t(512) << 20);  // as fuzz_models
     int mutants = 4000;
     if (const char* env = std::getenv("GRAFT_FUZZ_MUTANTS")) mutants = std::atoi(env);
     double worst = 0;

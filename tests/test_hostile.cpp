@@ -7,6 +7,8 @@
 
 #include <csignal>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "graft/analysis.h"
@@ -14,6 +16,7 @@
 #include "graft/guard.h"
 #include "graft/io.h"
 #include "graft/rewrite.h"
+#include "fuzz/model_mutator.h"
 #include "hostile_models.h"
 #include "testutil.h"
 
@@ -214,6 +217,31 @@ class TestHostile : public QObject {
       QVERIFY2(!msg.empty(), name);
       qInfo("%s: %s", name, msg.c_str());
     }
+  }
+
+  void fuzzerArtifactsEndInAMessageQuickly_data() {
+    // What the long fuzz run (tests/fuzz/fuzz_models) kept: crash-N.onnx crashed a worker,
+    // hang-N.onnx took over 10 s. Each goes through what the fuzzer did to it.
+    QTest::addColumn<QString>("file");
+    const auto dir = std::filesystem::path(test::sourceDir()) / "tests/data/fuzz-crashers";
+    std::vector<std::string> files;
+    for (const auto& e : std::filesystem::directory_iterator(dir))
+      if (e.path().extension() == ".onnx") files.push_back(e.path().string());
+    std::sort(files.begin(), files.end());
+    for (const auto& f : files)
+      QTest::newRow(std::filesystem::path(f).filename().c_str()) << QString::fromStdString(f);
+  }
+  void fuzzerArtifactsEndInAMessageQuickly() {
+    QFETCH(QString, file);
+    std::ifstream in(file.toStdString(), std::ios::binary);
+    onnx::ModelProto mutant;
+    QVERIFY(mutant.ParseFromIstream(&in));
+    setEvalMemoryBudget(std::uint64_t(512) << 20);  // what fuzz_models runs with
+    const auto start = std::chrono::steady_clock::now();
+    fuzz::exercise(mutant);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    setEvalMemoryBudget(0);
+    QVERIFY2(seconds < 10, qPrintable(file + " took " + QString::number(seconds) + " s"));
   }
 
   void rangeToAHugeLimitIsAnError() {

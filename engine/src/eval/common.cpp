@@ -115,6 +115,15 @@ std::vector<std::int64_t> contiguousStrides(const std::vector<std::int64_t>& sha
 }
 
 std::vector<std::int64_t> broadcastStrides(const std::vector<std::int64_t>& shape, const std::vector<std::int64_t>& out) {
+  // Kernels pass shapes a model chose: one that does not broadcast to `out` would make strides
+  // that read (and, through a rank underflow, write) past the buffers. The runner turns this
+  // exception into the node's error.
+  bool fits = shape.size() <= out.size();
+  for (std::size_t i = 0; fits && i < shape.size(); ++i) {
+    const std::int64_t o = out[out.size() - shape.size() + i];
+    fits = shape[i] == 1 || shape[i] == o;
+  }
+  if (!fits) throw std::invalid_argument("shape " + formatShape(shape) + " does not broadcast to " + formatShape(out));
   std::vector<std::int64_t> s(out.size(), 0);
   auto cs = contiguousStrides(shape);
   std::size_t off = out.size() - shape.size();

@@ -77,6 +77,9 @@ Status gridSampleK(Context& ctx) {
   std::size_t D = X.rank() - 2;
   Sampler sp;
   sp.dims.assign(X.shape().begin() + 2, X.shape().end());
+  // Border and reflection padding clamp into [0, dim - 1]: an empty plane has nothing to clamp to.
+  for (auto d : sp.dims)
+    if (d < 1) return ctx.fail("X " + formatArrayType(X) + " has an empty spatial dim; there is nothing to sample");
   sp.padding = padding == "border" ? Sampler::Border : padding == "reflection" ? Sampler::Reflection : Sampler::Zeros;
   for (std::size_t d = 0; d < D; ++d) {
     sp.lo.push_back(align ? 0.0 : -0.5);

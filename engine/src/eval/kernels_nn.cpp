@@ -283,8 +283,20 @@ Status resizeImpl(Context& ctx, const Array& x, std::vector<double> scales, std:
     for (std::size_t d = 0; d < r; ++d) scales[d] = x.dim(d) ? static_cast<double>(sizes[d]) / static_cast<double>(x.dim(d)) : 1.0;
   } else {
     if (scales.size() != r) return ctx.fail("scales has " + std::to_string(scales.size()) + " entries but the input is " + formatArrayType(x));
-    for (std::size_t d = 0; d < r; ++d) sizes.push_back(static_cast<std::int64_t>(std::floor(static_cast<double>(x.dim(d)) * scales[d])));
+    for (std::size_t d = 0; d < r; ++d) {
+      const double size = std::floor(static_cast<double>(x.dim(d)) * scales[d]);
+      if (!(scales[d] > 0) || !(size < 9.0e15))
+        return ctx.fail("scale " + std::to_string(scales[d]) + " for dim " + std::to_string(d) + " of " +
+                        formatArrayType(x) + " is not a positive size factor");
+      sizes.push_back(static_cast<std::int64_t>(size));
+    }
   }
+  // The model chooses the scales: the per-dim tap tables below are built before the output is
+  // allocated (and charged), so an output dim is bounded here first.
+  for (std::size_t d = 0; d < r; ++d)
+    if (sizes[d] < 0 || sizes[d] > (std::int64_t(1) << 24))
+      return ctx.fail("output dim " + std::to_string(d) + " would be " + std::to_string(sizes[d]) +
+                      "; the evaluator's Resize stops at 2^24 per dim");
   std::string nearestMode = ctx.attrString("nearest_mode", ctx.opset() < 11 || ctx.node().opType() == "Upsample" ? "floor" : "round_prefer_floor");
   double a = ctx.attrFloat("cubic_coeff_a", -0.75f);
   bool excludeOutside = ctx.attrInt("exclude_outside", 0) != 0;
@@ -372,6 +384,19 @@ Status resizeImpl(Context& ctx, const Array& x, std::vector<double> scales, std:
         return ctx.unsupported("resize mode '" + mode + "'");
       }
     }
+  }
+  // Every output element sums the product of its taps over all dims (4^4 for a 4-D cubic): like
+  // Einsum, the work can dwarf the output's size, so it is bounded too.
+  {
+    double work = 1;
+    for (std::size_t d = 0; d < r; ++d) {
+      std::size_t most = 1;
+      for (const auto& t : taps[d]) most = std::max(most, t.size());
+      work *= static_cast<double>(sizes[d]) * static_cast<double>(most);
+    }
+    if (work > 8.6e9)
+      return ctx.unsupported("resizing " + formatArrayType(x) + " to " + formatShape(sizes) + " in mode '" + mode +
+                             "' would take more than 2^33 tap reads; the evaluator's Resize stops there");
   }
   auto xs = arrayToDoubles(x);
   if (!xs) return xs.status();

@@ -559,6 +559,8 @@ Status nllLoss(Context& ctx, const std::vector<double>& logp, const std::vector<
     auto wv = arrayToDoubles(*weight);
     if (!wv) return wv.status();
     w = wv.value();
+    if (static_cast<std::int64_t>(w.size()) != C)
+      return ctx.fail("weight " + formatArrayType(*weight) + " must have one value per class (" + std::to_string(C) + ")");
   }
   std::vector<double> loss(static_cast<std::size_t>(N * inner));
   double wsum = 0;
@@ -606,7 +608,7 @@ Status softmaxCrossEntropyK(Context& ctx) {
   auto v = arrayToDoubles(x);
   if (!v) return v.status();
   if (x.rank() < 2) return ctx.fail("scores must be [N, C, ...]");
-  std::int64_t N = x.dim(0), C = x.dim(1), inner = C ? x.size() / (N * C) : 0;
+  std::int64_t N = x.dim(0), C = x.dim(1), inner = N && C ? x.size() / (N * C) : 0;
   std::vector<double> logp(v.value().size());
   for (std::int64_t n = 0; n < N; ++n)
     for (std::int64_t i = 0; i < inner; ++i) {

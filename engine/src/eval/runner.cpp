@@ -1,10 +1,12 @@
 // Runs a graph in topological order: looks up each node's kernel, frees every tensor after
 // its last use, runs subgraphs for control flow, reports progress and honours cancel.
 #include <chrono>
+#include <map>
 #include <optional>
 #include <unordered_map>
 #include <unordered_set>
 
+#include <onnx/defs/schema.h>
 #include <spdlog/spdlog.h>
 
 #include "eval/kernel.h"
@@ -235,7 +237,51 @@ struct Evaluator::Impl {
     ns.outputCount = node.outputs().size();
     ns.inputPresent = [&](std::size_t i) { return inputs[i].valid(); };
     ns.inputRank = [&](std::size_t i) { return inputs[i].valid() ? static_cast<int>(inputs[i].rank()) : -1; };
-    return checkNodeAgainstSchema(ns, *it->second);
+    if (auto problem = checkNodeAgainstSchema(ns, *it->second)) return problem;
+    return checkSharedTypes(*it->second, inputs);
+  }
+
+  static std::optional<std::string> kindProblem(const onnx::OpSchema::FormalParameter& formal, const Array& input) {
+    bool tensor = false, sequence = false, optional = false;
+    auto note = [&](const std::string& t) {
+      tensor = tensor || t.rfind("tensor(", 0) == 0 || t.rfind("sparse_tensor(", 0) == 0;
+      sequence = sequence || t.rfind("seq(", 0) == 0;
+      optional = optional || t.rfind("optional(", 0) == 0;
+    };
+    for (const auto* t : formal.GetTypes())
+      if (t) note(*t);
+    if (!tensor && !sequence && !optional) return std::nullopt;  // a type the check does not know
+    if (input.isTensor() && !tensor) return std::string("a tensor, but the op takes a sequence or an optional there");
+    if (input.isSequence() && !sequence) return std::string("a sequence, but the op takes a tensor there");
+    if (input.isOptional() && !optional && !sequence && !tensor) return std::string("an optional");
+    if (input.isOptional() && !optional) return std::string("an optional, but the op takes no optional there");
+    return std::nullopt;
+  }
+
+  // Inputs the schema gives one type variable (Gemm's A, B and C are all T) must have one
+  // element type: kernels read them all as that type, so an int8 C in a float Gemm would be
+  // read four bytes per element past its buffer.
+  static std::optional<std::string> checkSharedTypes(const onnx::OpSchema& schema, const std::vector<Array>& inputs) {
+    const auto& formals = schema.inputs();
+    if (formals.empty()) return std::nullopt;
+    std::map<std::string, std::size_t> first;  // type string -> first input index with it
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      const bool pastFormals = i >= formals.size();
+      const auto& f = formals[std::min(i, formals.size() - 1)];
+      if (pastFormals && f.GetOption() != onnx::OpSchema::Variadic) break;
+      if (!inputs[i].valid()) continue;
+      // A sequence where the schema takes only tensors (Mul of a SequenceEmpty) has no buffer
+      // for the kernel to read, and the reverse has no items.
+      if (auto kind = kindProblem(f, inputs[i]))
+        return "input " + std::to_string(i) + " ('" + f.GetName() + "') is " + *kind;
+      if (f.GetOption() == onnx::OpSchema::Variadic && !f.GetIsHomogeneous()) continue;
+      if (!inputs[i].isTensor()) continue;
+      auto [at, inserted] = first.emplace(f.GetTypeStr(), i);
+      if (inserted || inputs[at->second].dtype() == inputs[i].dtype()) continue;
+      return "inputs " + std::to_string(at->second) + " and " + std::to_string(i) + " must have the same element type (" +
+             f.GetTypeStr() + ") but are " + formatArrayType(inputs[at->second]) + " and " + formatArrayType(inputs[i]);
+    }
+    return std::nullopt;
   }
 
   Status runGraph(const Graph& g, Scope& scope, bool main) {
