@@ -205,6 +205,7 @@ class TestGuiFirstUse : public QObject {
     w.show();
     QString error;
     QVERIFY2(w.chooseBackend(QStringLiteral("onnxruntime-cpu"), &error), qPrintable(error));
+    QSignalSpy analysed(&w, &MainWindow::modelAnalysed);
     QVERIFY(openAndWait(w, big_));
     QVERIFY(w.document()->analysisPending);
     // The rewrite dock says why nothing is matched yet, not "Open a model".
@@ -215,9 +216,9 @@ class TestGuiFirstUse : public QObject {
     QVERIFY(settle(*w.graphCanvas()));
     QVERIFY(w.graphCanvas()->selectedNode());
     QCOMPARE(w.graphCanvas()->selectedNode()->name(), std::string("/h.400/attn/Softmax"));
-    // Once the analysis is in, the table selects the same node.
-    QSignalSpy analysed(&w, &MainWindow::modelAnalysed);
-    QVERIFY(analysed.wait(120000));
+    // Once the analysis is in, the table selects the same node (the spy exists since before
+    // the model was opened: the analysis can finish before this line).
+    if (analysed.count() == 0) QVERIFY(analysed.wait(120000));
     QVERIFY(w.nodeTable()->currentIndex().isValid());
   }
 
