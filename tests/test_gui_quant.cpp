@@ -17,6 +17,7 @@
 
 #include "canvas/graph_canvas.h"
 #include "graft/ir.h"
+#include "graft/recipe.h"
 #include "main_window.h"
 #include "quant/quant_panel.h"
 #include "rewrite/rewrite_session.h"
@@ -136,6 +137,18 @@ class TestGuiQuant : public QObject {
     QVERIFY(quantizeNodes >= 1);
     QVERIFY(model.graph().findNodeByName("/conv2/Conv"));
     QVERIFY(model.graph().nodeCount() > 4);
+
+    // The history exports the quantization as one recipe step with its settings.
+    QTemporaryDir out;
+    const QString recipePath = out.filePath(QStringLiteral("quant.json"));
+    QString recipeError;
+    QVERIFY2(w.exportRecipe(recipePath, &recipeError), qPrintable(recipeError));
+    auto recipe = graft::readRecipe(recipePath.toStdString());
+    QVERIFY2(recipe, recipe.message().c_str());
+    QCOMPARE(recipe->steps.back().kind(), std::string("quantize"));
+    QCOMPARE(recipe->steps.back().json["mode"].get<std::string>(), std::string("static"));
+    QCOMPARE(recipe->steps.back().json["exclude"].size(), std::size_t(1));
+    QCOMPARE(recipe->steps.back().json["exclude"][0]["op"].get<std::string>(), std::string("Conv"));
 
     // Undo puts the float model back.
     stack->undo();

@@ -24,6 +24,7 @@
 #include <cmath>
 #include <map>
 
+#include "graft/recipe.h"
 #include "graft/rewrite.h"
 #include "rewrite/rewrite_session.h"
 
@@ -476,12 +477,15 @@ void QuantPanel::apply() {
   if (!result_ || !calibration_) return;
   auto options = currentOptions();
   auto cal = calibration_;
-  // Nodes the target search kept in float are in excluded_ already.
+  // Nodes the target search kept in float are in excluded_ already. As a recipe step: the
+  // settings, the data calibrate() used, the nodes kept in float by structure.
+  std::vector<RecipeStep> steps{recipeStepForQuantize(*session_->document()->model, options,
+                                                      folder_->text().trimmed().toStdString(), -1)};
   session_->applyEdit(tr("Quantize (%1)").arg(mode_->currentText()), [options, cal](Model& model, const ProgressFn& progress) mutable {
     options.progress = progress;
     auto r = quant::quantizeModel(model, options, cal.get());
     return r ? Status::ok() : r.status();
-  });
+  }, std::move(steps));
 }
 
 void QuantPanel::updateButtons() {

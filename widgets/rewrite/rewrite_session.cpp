@@ -225,14 +225,15 @@ void RewriteSession::rematch() {
       false, tr("Matching"));
 }
 
-void RewriteSession::applyEdit(const QString& label, ModelEdit edit) {
+void RewriteSession::applyEdit(const QString& label, ModelEdit edit, std::vector<RecipeStep> steps) {
   if (!document_ || !document_->model || !edit) return;
   auto doc = document_;
   enqueue(
-      [doc, edit, label](const std::shared_ptr<std::atomic<bool>>& cancel, const std::shared_ptr<std::atomic<double>>& progress) {
+      [doc, edit, label, steps](const std::shared_ptr<std::atomic<bool>>& cancel, const std::shared_ptr<std::atomic<double>>& progress) {
         RewriteJobResult r;
         r.kind = RewriteJobResult::Kind::Apply;
         r.label = label;
+        r.steps = steps;
         Model& model = *doc->model;
         progress->store(-1);
         auto journal = std::make_shared<EditJournal>();

@@ -83,7 +83,8 @@ class RewriteSession : public QObject {
   // on the worker inside a journal, like an apply, and ends in applied() or applyFailed(). A failing
   // or cancelled edit leaves the model as it was.
   using ModelEdit = std::function<Status(Model& model, const ProgressFn& progress)>;
-  void applyEdit(const QString& label, ModelEdit edit);
+  // `steps`: what the edit is as a recipe (File → Export Recipe), taken before it runs.
+  void applyEdit(const QString& label, ModelEdit edit, std::vector<RecipeStep> steps = {});
   // Before/after of one match without committing it; ends in previewReady() or previewFailed().
   void requestPreview(int matchIndex);
   bool isBusy() const { return running_ != nullptr || !queue_.empty(); }
