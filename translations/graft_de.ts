@@ -13,6 +13,228 @@
     </message>
 </context>
 <context>
+    <name>graft::AttributeTable</name>
+    <message>
+        <source>Attribute</source>
+        <translation>Attribut</translation>
+    </message>
+    <message>
+        <source>Value</source>
+        <translation>Wert</translation>
+    </message>
+    <message>
+        <source>Type</source>
+        <translation>Typ</translation>
+    </message>
+    <message>
+        <source>Double-click a value to change it (3, 0.5, 1,2,3 or text); clear it to remove the attribute</source>
+        <translation>Doppelklicken Sie einen Wert, um ihn zu ändern (3, 0.5, 1,2,3 oder Text); leeren Sie ihn, um das Attribut zu entfernen</translation>
+    </message>
+    <message>
+        <source>not set</source>
+        <translation>nicht gesetzt</translation>
+    </message>
+    <message>
+        <source>not set; default %1</source>
+        <translation>nicht gesetzt; Standard %1</translation>
+    </message>
+</context>
+<context>
+    <name>graft::DiffView</name>
+    <message>
+        <source>same</source>
+        <translation>gleich</translation>
+    </message>
+    <message>
+        <source>changed</source>
+        <translation>geändert</translation>
+    </message>
+    <message>
+        <source>added</source>
+        <translation>hinzugefügt</translation>
+    </message>
+    <message>
+        <source>removed</source>
+        <translation>entfernt</translation>
+    </message>
+    <message>
+        <source>fused</source>
+        <translation>fusioniert</translation>
+    </message>
+    <message>
+        <source>split</source>
+        <translation>aufgeteilt</translation>
+    </message>
+    <message numerus="yes">
+        <source>… (%n nodes)</source>
+        <translation>
+            <numerusform>… (%n Knoten)</numerusform>
+            <numerusform>… (%n Knoten)</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>(root)</source>
+        <translation>(Wurzel)</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>Status</translation>
+    </message>
+    <message>
+        <source>Op</source>
+        <translation>Op</translation>
+    </message>
+    <message>
+        <source>Node in A</source>
+        <translation>Knoten in A</translation>
+    </message>
+    <message>
+        <source>Node in B</source>
+        <translation>Knoten in B</translation>
+    </message>
+    <message>
+        <source>Scope</source>
+        <translation>Bereich</translation>
+    </message>
+    <message>
+        <source>Changes</source>
+        <translation>Änderungen</translation>
+    </message>
+    <message>
+        <source>Changes only</source>
+        <translation>Nur Änderungen</translation>
+    </message>
+    <message>
+        <source>All kinds</source>
+        <translation>Alle Arten</translation>
+    </message>
+    <message>
+        <source>All scopes</source>
+        <translation>Alle Bereiche</translation>
+    </message>
+    <message>
+        <source>Numeric</source>
+        <translation>Numerisch</translation>
+    </message>
+    <message>
+        <source>Colour nodes by the error of their output after a numeric run</source>
+        <translation>Knoten nach dem Fehler ihrer Ausgabe nach einem numerischen Lauf färben</translation>
+    </message>
+    <message>
+        <source>Run Numeric Diff</source>
+        <translation>Numerischen Vergleich starten</translation>
+    </message>
+    <message>
+        <source>Run both models on the same seeded inputs and compare every paired value</source>
+        <translation>Beide Modelle mit denselben Zufallseingaben ausführen und jeden zugeordneten Wert vergleichen</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Abbrechen</translation>
+    </message>
+    <message>
+        <source>Kind:</source>
+        <translation>Art:</translation>
+    </message>
+    <message>
+        <source>Scope:</source>
+        <translation>Bereich:</translation>
+    </message>
+    <message>
+        <source>(in memory)</source>
+        <translation>(im Speicher)</translation>
+    </message>
+    <message>
+        <source>A</source>
+        <translation>A</translation>
+    </message>
+    <message>
+        <source>B</source>
+        <translation>B</translation>
+    </message>
+    <message>
+        <source>%1 same</source>
+        <translation>%1 gleich</translation>
+    </message>
+    <message>
+        <source>%1 changed</source>
+        <translation>%1 geändert</translation>
+    </message>
+    <message>
+        <source>%1 added</source>
+        <translation>%1 hinzugefügt</translation>
+    </message>
+    <message>
+        <source>%1 removed</source>
+        <translation>%1 entfernt</translation>
+    </message>
+    <message>
+        <source>%1 fused</source>
+        <translation>%1 fusioniert</translation>
+    </message>
+    <message>
+        <source>%1 split</source>
+        <translation>%1 aufgeteilt</translation>
+    </message>
+    <message>
+        <source>weights: %1 changed, %2 added, %3 removed</source>
+        <translation>Gewichte: %1 geändert, %2 hinzugefügt, %3 entfernt</translation>
+    </message>
+    <message>
+        <source>%1 of %2 nodes of A paired</source>
+        <translation>%1 von %2 Knoten von A zugeordnet</translation>
+    </message>
+    <message>
+        <source>Model: %1</source>
+        <translation>Modell: %1</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n model change(s)</source>
+        <translation>
+            <numerusform>%n Modelländerung</numerusform>
+            <numerusform>%n Modelländerungen</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Numbers part first at &lt;b&gt;%1&lt;/b&gt; (%2), max abs %3</source>
+        <translation>Die Zahlen weichen zuerst bei &lt;b&gt;%1&lt;/b&gt; ab (%2), max. Abweichung %3</translation>
+    </message>
+    <message>
+        <source>Every paired value is within tolerance.</source>
+        <translation>Jeder zugeordnete Wert liegt innerhalb der Toleranz.</translation>
+    </message>
+    <message>
+        <source>The numeric diff failed: %1</source>
+        <translation>Der numerische Vergleich ist fehlgeschlagen: %1</translation>
+    </message>
+    <message>
+        <source>max abs error %1</source>
+        <translation>max. absoluter Fehler %1</translation>
+    </message>
+    <message>
+        <source>Another diff was shown before the numeric diff finished.</source>
+        <translation>Ein anderer Vergleich wurde angezeigt, bevor der numerische Vergleich fertig war.</translation>
+    </message>
+</context>
+<context>
+    <name>graft::EditSession</name>
+    <message>
+        <source>There is no model to edit: open one first.</source>
+        <translation>Es gibt kein Modell zum Bearbeiten: Öffnen Sie zuerst eines.</translation>
+    </message>
+    <message>
+        <source>The model is being analysed or rewritten; try again when that has finished.</source>
+        <translation>Das Modell wird gerade analysiert oder umgeschrieben; versuchen Sie es danach erneut.</translation>
+    </message>
+    <message numerus="yes">
+        <source>Apply recipe (%n step(s))</source>
+        <translation>
+            <numerusform>Rezept anwenden (%n Schritt)</numerusform>
+            <numerusform>Rezept anwenden (%n Schritte)</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>graft::FindPanel</name>
     <message>
         <source>Find a node by name, op type or tensor name</source>
@@ -184,6 +406,29 @@
     <message>
         <source>count (√ scale)</source>
         <translation>Anzahl (√-Skala)</translation>
+    </message>
+</context>
+<context>
+    <name>graft::InputShapeTable</name>
+    <message>
+        <source>Input</source>
+        <translation>Eingang</translation>
+    </message>
+    <message>
+        <source>Type</source>
+        <translation>Typ</translation>
+    </message>
+    <message>
+        <source>Shape</source>
+        <translation>Form</translation>
+    </message>
+    <message>
+        <source>Double-click a type (float32, float16, int64, …) or a shape (1x3x224x224, batchx3x?x?) to change it</source>
+        <translation>Doppelklicken Sie einen Typ (float32, float16, int64, …) oder eine Form (1x3x224x224, batchx3x?x?), um sie zu ändern</translation>
+    </message>
+    <message>
+        <source>&apos;%1&apos; is not an element type (float32, float16, int64, int32, uint8, bool, …)</source>
+        <translation>'%1' ist kein Elementtyp (float32, float16, int64, int32, uint8, bool, …)</translation>
     </message>
 </context>
 <context>
@@ -688,6 +933,208 @@
     <message>
         <source>Quantization failed</source>
         <translation>Quantisierung fehlgeschlagen</translation>
+    </message>
+    <message>
+        <source>&amp;Diff With…</source>
+        <translation>&amp;Vergleichen mit…</translation>
+    </message>
+    <message>
+        <source>Compare the open model with another model side by side</source>
+        <translation>Das geöffnete Modell nebeneinander mit einem anderen Modell vergleichen</translation>
+    </message>
+    <message>
+        <source>Diff With</source>
+        <translation>Vergleichen mit</translation>
+    </message>
+    <message>
+        <source>Compare with &amp;Original</source>
+        <translation>Mit &amp;Original vergleichen</translation>
+    </message>
+    <message>
+        <source>Compare the model as edited with the file on disk</source>
+        <translation>Das bearbeitete Modell mit der Datei auf der Festplatte vergleichen</translation>
+    </message>
+    <message>
+        <source>Comparing with %1</source>
+        <translation>Vergleich mit %1</translation>
+    </message>
+    <message>
+        <source>Comparing with the file on disk</source>
+        <translation>Vergleich mit der Datei auf der Festplatte</translation>
+    </message>
+    <message>
+        <source>Wait until the running rewrite has finished, then compare again.</source>
+        <translation>Warten Sie, bis die laufende Umschreibung fertig ist, und vergleichen Sie dann erneut.</translation>
+    </message>
+    <message>
+        <source>Diff</source>
+        <translation>Vergleich</translation>
+    </message>
+    <message>
+        <source>%1 (as edited)</source>
+        <translation>%1 (bearbeitet)</translation>
+    </message>
+    <message>
+        <source>Diff — %1 ↔ %2</source>
+        <translation>Vergleich — %1 ↔ %2</translation>
+    </message>
+    <message>
+        <source>Add Output “%1”</source>
+        <translation>Ausgang „%1“ hinzufügen</translation>
+    </message>
+    <message>
+        <source>Select a node on the canvas first (nodes without a name cannot be edited by name).</source>
+        <translation>Wählen Sie zuerst einen Knoten im Graphen (Knoten ohne Namen lassen sich nicht über den Namen bearbeiten).</translation>
+    </message>
+    <message>
+        <source>&amp;Delete Node</source>
+        <translation>Knoten &amp;löschen</translation>
+    </message>
+    <message>
+        <source>Remove the selected node and connect its readers to its first input</source>
+        <translation>Den ausgewählten Knoten entfernen und seine Leser mit seinem ersten Eingang verbinden</translation>
+    </message>
+    <message>
+        <source>Delete Node and &amp;Downstream</source>
+        <translation>Knoten und &amp;Nachfolger löschen</translation>
+    </message>
+    <message>
+        <source>Remove the selected node and everything that reads from it</source>
+        <translation>Den ausgewählten Knoten und alles, was von ihm liest, entfernen</translation>
+    </message>
+    <message>
+        <source>&amp;Rename Node…</source>
+        <translation>Knoten &amp;umbenennen…</translation>
+    </message>
+    <message>
+        <source>Rename Node</source>
+        <translation>Knoten umbenennen</translation>
+    </message>
+    <message>
+        <source>New name of %1:</source>
+        <translation>Neuer Name für %1:</translation>
+    </message>
+    <message>
+        <source>&amp;Add Node…</source>
+        <translation>Knoten &amp;hinzufügen…</translation>
+    </message>
+    <message>
+        <source>E&amp;xtract Selection…</source>
+        <translation>Auswahl e&amp;xtrahieren…</translation>
+    </message>
+    <message>
+        <source>&amp;Export Recipe…</source>
+        <translation>Rezept &amp;exportieren…</translation>
+    </message>
+    <message>
+        <source>Write the history as a recipe that replays on another export of this model</source>
+        <translation>Den Verlauf als Rezept schreiben, das sich auf einem anderen Export dieses Modells abspielen lässt</translation>
+    </message>
+    <message>
+        <source>Export Recipe</source>
+        <translation>Rezept exportieren</translation>
+    </message>
+    <message>
+        <source>Graft recipes (*.json);;All files (*)</source>
+        <translation>Graft-Rezepte (*.json);;Alle Dateien (*)</translation>
+    </message>
+    <message>
+        <source>Apply Re&amp;cipe…</source>
+        <translation>Re&amp;zept anwenden…</translation>
+    </message>
+    <message>
+        <source>Apply Recipe</source>
+        <translation>Rezept anwenden</translation>
+    </message>
+    <message>
+        <source>Every step applied or was already true.</source>
+        <translation>Jeder Schritt wurde angewendet oder galt bereits.</translation>
+    </message>
+    <message>
+        <source>Some steps did not apply.</source>
+        <translation>Einige Schritte wurden nicht angewendet.</translation>
+    </message>
+    <message>
+        <source>The edit was not applied</source>
+        <translation>Die Bearbeitung wurde nicht angewendet</translation>
+    </message>
+    <message>
+        <source>The history has no edits or rewrites to export.</source>
+        <translation>Der Verlauf enthält keine Bearbeitungen oder Umschreibungen zum Exportieren.</translation>
+    </message>
+    <message numerus="yes">
+        <source>Wrote a recipe of %n step(s) to %1</source>
+        <translation>
+            <numerusform>Rezept mit %n Schritt nach %1 geschrieben</numerusform>
+            <numerusform>Rezept mit %n Schritten nach %1 geschrieben</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>applied</source>
+        <translation>angewendet</translation>
+    </message>
+    <message>
+        <source>already true</source>
+        <translation>galt bereits</translation>
+    </message>
+    <message>
+        <source>not applicable</source>
+        <translation>nicht anwendbar</translation>
+    </message>
+    <message>
+        <source>Add Node</source>
+        <translation>Knoten hinzufügen</translation>
+    </message>
+    <message>
+        <source>Search ops by name</source>
+        <translation>Operatoren nach Namen suchen</translation>
+    </message>
+    <message>
+        <source>value names, comma-separated</source>
+        <translation>Wertnamen, durch Kommas getrennt</translation>
+    </message>
+    <message>
+        <source>made up from the op when empty</source>
+        <translation>leer: aus dem Operator gebildet</translation>
+    </message>
+    <message>
+        <source>axis=-1; perm=0,2,1</source>
+        <translation>axis=-1; perm=0,2,1</translation>
+    </message>
+    <message>
+        <source>Inputs:</source>
+        <translation>Eingänge:</translation>
+    </message>
+    <message>
+        <source>Name:</source>
+        <translation>Name:</translation>
+    </message>
+    <message>
+        <source>Attributes:</source>
+        <translation>Attribute:</translation>
+    </message>
+    <message>
+        <source>Extract Subgraph</source>
+        <translation>Teilgraph extrahieren</translation>
+    </message>
+    <message>
+        <source>The nodes between these values are saved as a new model.</source>
+        <translation>Die Knoten zwischen diesen Werten werden als neues Modell gespeichert.</translation>
+    </message>
+    <message>
+        <source>Outputs:</source>
+        <translation>Ausgänge:</translation>
+    </message>
+    <message>
+        <source>Save Extracted Model</source>
+        <translation>Extrahiertes Modell speichern</translation>
+    </message>
+    <message numerus="yes">
+        <source>Saved the extracted model (%n node(s)) to %1</source>
+        <translation>
+            <numerusform>Extrahiertes Modell (%n Knoten) nach %1 gespeichert</numerusform>
+            <numerusform>Extrahiertes Modell (%n Knoten) nach %1 gespeichert</numerusform>
+        </translation>
     </message>
 </context>
 <context>
@@ -2127,6 +2574,26 @@
     <message>
         <source>There is no panel named %1.</source>
         <translation>Es gibt kein Bedienfeld namens %1.</translation>
+    </message>
+    <message>
+        <source>With --diff: the model to compare it with.</source>
+        <translation>Mit --diff: das Modell, mit dem verglichen wird.</translation>
+    </message>
+    <message>
+        <source>Open the two models given side by side, the first as A and the second as B (with --screenshot: picture the diff window).</source>
+        <translation>Die beiden angegebenen Modelle nebeneinander öffnen, das erste als A, das zweite als B (mit --screenshot: das Vergleichsfenster abbilden).</translation>
+    </message>
+    <message>
+        <source>--diff needs two models: graft --diff A.onnx B.onnx</source>
+        <translation>--diff braucht zwei Modelle: graft --diff A.onnx B.onnx</translation>
+    </message>
+    <message>
+        <source>Give one model to open, or two with --diff.</source>
+        <translation>Geben Sie ein Modell zum Öffnen an, oder zwei mit --diff.</translation>
+    </message>
+    <message>
+        <source>--diff and --export-graph cannot be used together.</source>
+        <translation>--diff und --export-graph können nicht zusammen verwendet werden.</translation>
     </message>
 </context>
 </TS>

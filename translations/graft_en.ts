@@ -2,6 +2,33 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="en">
 <context>
+    <name>graft::DiffView</name>
+    <message numerus="yes">
+        <source>… (%n nodes)</source>
+        <translation>
+            <numerusform>… (%n node)</numerusform>
+            <numerusform>… (%n nodes)</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n model change(s)</source>
+        <translation>
+            <numerusform>%n model change</numerusform>
+            <numerusform>%n model changes</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>graft::EditSession</name>
+    <message numerus="yes">
+        <source>Apply recipe (%n step(s))</source>
+        <translation>
+            <numerusform>Apply recipe (%n step)</numerusform>
+            <numerusform>Apply recipe (%n steps)</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>graft::FindPanel</name>
     <message numerus="yes">
         <source>%n match(es)</source>
@@ -69,6 +96,20 @@
         <translation>
             <numerusform>%1 FLOPs, unknown for %n node</numerusform>
             <numerusform>%1 FLOPs, unknown for %n nodes</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Wrote a recipe of %n step(s) to %1</source>
+        <translation>
+            <numerusform>Wrote a recipe of %n step to %1</numerusform>
+            <numerusform>Wrote a recipe of %n steps to %1</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Saved the extracted model (%n node(s)) to %1</source>
+        <translation>
+            <numerusform>Saved the extracted model (%n node) to %1</numerusform>
+            <numerusform>Saved the extracted model (%n nodes) to %1</numerusform>
         </translation>
     </message>
 </context>

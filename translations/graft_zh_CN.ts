@@ -13,6 +13,225 @@
     </message>
 </context>
 <context>
+    <name>graft::AttributeTable</name>
+    <message>
+        <source>Attribute</source>
+        <translation>属性</translation>
+    </message>
+    <message>
+        <source>Value</source>
+        <translation>值</translation>
+    </message>
+    <message>
+        <source>Type</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <source>Double-click a value to change it (3, 0.5, 1,2,3 or text); clear it to remove the attribute</source>
+        <translation>双击值进行修改（3、0.5、1,2,3 或文本）；清空即删除该属性</translation>
+    </message>
+    <message>
+        <source>not set</source>
+        <translation>未设置</translation>
+    </message>
+    <message>
+        <source>not set; default %1</source>
+        <translation>未设置；默认 %1</translation>
+    </message>
+</context>
+<context>
+    <name>graft::DiffView</name>
+    <message>
+        <source>same</source>
+        <translation>相同</translation>
+    </message>
+    <message>
+        <source>changed</source>
+        <translation>已更改</translation>
+    </message>
+    <message>
+        <source>added</source>
+        <translation>新增</translation>
+    </message>
+    <message>
+        <source>removed</source>
+        <translation>已删除</translation>
+    </message>
+    <message>
+        <source>fused</source>
+        <translation>已融合</translation>
+    </message>
+    <message>
+        <source>split</source>
+        <translation>已拆分</translation>
+    </message>
+    <message numerus="yes">
+        <source>… (%n nodes)</source>
+        <translation>
+            <numerusform>…（%n 个节点）</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>(root)</source>
+        <translation>（根）</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Op</source>
+        <translation>算子</translation>
+    </message>
+    <message>
+        <source>Node in A</source>
+        <translation>A 中的节点</translation>
+    </message>
+    <message>
+        <source>Node in B</source>
+        <translation>B 中的节点</translation>
+    </message>
+    <message>
+        <source>Scope</source>
+        <translation>范围</translation>
+    </message>
+    <message>
+        <source>Changes</source>
+        <translation>更改</translation>
+    </message>
+    <message>
+        <source>Changes only</source>
+        <translation>仅显示更改</translation>
+    </message>
+    <message>
+        <source>All kinds</source>
+        <translation>所有类型</translation>
+    </message>
+    <message>
+        <source>All scopes</source>
+        <translation>所有范围</translation>
+    </message>
+    <message>
+        <source>Numeric</source>
+        <translation>数值</translation>
+    </message>
+    <message>
+        <source>Colour nodes by the error of their output after a numeric run</source>
+        <translation>数值运行后按节点输出误差着色</translation>
+    </message>
+    <message>
+        <source>Run Numeric Diff</source>
+        <translation>运行数值比较</translation>
+    </message>
+    <message>
+        <source>Run both models on the same seeded inputs and compare every paired value</source>
+        <translation>用相同的固定种子输入运行两个模型，并比较每个配对的值</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Kind:</source>
+        <translation>类型：</translation>
+    </message>
+    <message>
+        <source>Scope:</source>
+        <translation>范围：</translation>
+    </message>
+    <message>
+        <source>(in memory)</source>
+        <translation>（内存中）</translation>
+    </message>
+    <message>
+        <source>A</source>
+        <translation>A</translation>
+    </message>
+    <message>
+        <source>B</source>
+        <translation>B</translation>
+    </message>
+    <message>
+        <source>%1 same</source>
+        <translation>%1 相同</translation>
+    </message>
+    <message>
+        <source>%1 changed</source>
+        <translation>%1 更改</translation>
+    </message>
+    <message>
+        <source>%1 added</source>
+        <translation>%1 新增</translation>
+    </message>
+    <message>
+        <source>%1 removed</source>
+        <translation>%1 删除</translation>
+    </message>
+    <message>
+        <source>%1 fused</source>
+        <translation>%1 融合</translation>
+    </message>
+    <message>
+        <source>%1 split</source>
+        <translation>%1 拆分</translation>
+    </message>
+    <message>
+        <source>weights: %1 changed, %2 added, %3 removed</source>
+        <translation>权重：%1 更改，%2 新增，%3 删除</translation>
+    </message>
+    <message>
+        <source>%1 of %2 nodes of A paired</source>
+        <translation>A 的 %2 个节点中有 %1 个已配对</translation>
+    </message>
+    <message>
+        <source>Model: %1</source>
+        <translation>模型：%1</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n model change(s)</source>
+        <translation>
+            <numerusform>%n 项模型更改</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Numbers part first at &lt;b&gt;%1&lt;/b&gt; (%2), max abs %3</source>
+        <translation>数值最先在 &lt;b&gt;%1&lt;/b&gt;（%2）处出现差异，最大绝对差 %3</translation>
+    </message>
+    <message>
+        <source>Every paired value is within tolerance.</source>
+        <translation>所有配对的值都在容差内。</translation>
+    </message>
+    <message>
+        <source>The numeric diff failed: %1</source>
+        <translation>数值比较失败：%1</translation>
+    </message>
+    <message>
+        <source>max abs error %1</source>
+        <translation>最大绝对误差 %1</translation>
+    </message>
+    <message>
+        <source>Another diff was shown before the numeric diff finished.</source>
+        <translation>数值比较完成前已显示另一个比较。</translation>
+    </message>
+</context>
+<context>
+    <name>graft::EditSession</name>
+    <message>
+        <source>There is no model to edit: open one first.</source>
+        <translation>没有可编辑的模型：请先打开一个。</translation>
+    </message>
+    <message>
+        <source>The model is being analysed or rewritten; try again when that has finished.</source>
+        <translation>模型正在分析或改写；完成后请重试。</translation>
+    </message>
+    <message numerus="yes">
+        <source>Apply recipe (%n step(s))</source>
+        <translation>
+            <numerusform>应用配方（%n 步）</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>graft::FindPanel</name>
     <message>
         <source>Find a node by name, op type or tensor name</source>
@@ -179,6 +398,29 @@
     <message>
         <source>count (√ scale)</source>
         <translation>计数（平方根刻度）</translation>
+    </message>
+</context>
+<context>
+    <name>graft::InputShapeTable</name>
+    <message>
+        <source>Input</source>
+        <translation>输入</translation>
+    </message>
+    <message>
+        <source>Type</source>
+        <translation>类型</translation>
+    </message>
+    <message>
+        <source>Shape</source>
+        <translation>形状</translation>
+    </message>
+    <message>
+        <source>Double-click a type (float32, float16, int64, …) or a shape (1x3x224x224, batchx3x?x?) to change it</source>
+        <translation>双击类型（float32、float16、int64…）或形状（1x3x224x224、batchx3x?x?）进行修改</translation>
+    </message>
+    <message>
+        <source>&apos;%1&apos; is not an element type (float32, float16, int64, int32, uint8, bool, …)</source>
+        <translation>“%1”不是元素类型（float32、float16、int64、int32、uint8、bool…）</translation>
     </message>
 </context>
 <context>
@@ -680,6 +922,206 @@
     <message>
         <source>Quantization failed</source>
         <translation>量化失败</translation>
+    </message>
+    <message>
+        <source>&amp;Diff With…</source>
+        <translation>与…比较(&amp;D)</translation>
+    </message>
+    <message>
+        <source>Compare the open model with another model side by side</source>
+        <translation>将打开的模型与另一个模型并排比较</translation>
+    </message>
+    <message>
+        <source>Diff With</source>
+        <translation>与…比较</translation>
+    </message>
+    <message>
+        <source>Compare with &amp;Original</source>
+        <translation>与原始文件比较(&amp;O)</translation>
+    </message>
+    <message>
+        <source>Compare the model as edited with the file on disk</source>
+        <translation>将编辑后的模型与磁盘上的文件比较</translation>
+    </message>
+    <message>
+        <source>Comparing with %1</source>
+        <translation>正在与 %1 比较</translation>
+    </message>
+    <message>
+        <source>Comparing with the file on disk</source>
+        <translation>正在与磁盘上的文件比较</translation>
+    </message>
+    <message>
+        <source>Wait until the running rewrite has finished, then compare again.</source>
+        <translation>请等待正在进行的改写完成，然后再比较。</translation>
+    </message>
+    <message>
+        <source>Diff</source>
+        <translation>比较</translation>
+    </message>
+    <message>
+        <source>%1 (as edited)</source>
+        <translation>%1（已编辑）</translation>
+    </message>
+    <message>
+        <source>Diff — %1 ↔ %2</source>
+        <translation>比较 — %1 ↔ %2</translation>
+    </message>
+    <message>
+        <source>Add Output “%1”</source>
+        <translation>添加输出“%1”</translation>
+    </message>
+    <message>
+        <source>Select a node on the canvas first (nodes without a name cannot be edited by name).</source>
+        <translation>请先在画布上选择一个节点（无名称的节点不能按名称编辑）。</translation>
+    </message>
+    <message>
+        <source>&amp;Delete Node</source>
+        <translation>删除节点(&amp;D)</translation>
+    </message>
+    <message>
+        <source>Remove the selected node and connect its readers to its first input</source>
+        <translation>删除所选节点，并将其读取者连接到其第一个输入</translation>
+    </message>
+    <message>
+        <source>Delete Node and &amp;Downstream</source>
+        <translation>删除节点及下游(&amp;D)</translation>
+    </message>
+    <message>
+        <source>Remove the selected node and everything that reads from it</source>
+        <translation>删除所选节点及所有读取它的内容</translation>
+    </message>
+    <message>
+        <source>&amp;Rename Node…</source>
+        <translation>重命名节点(&amp;R)…</translation>
+    </message>
+    <message>
+        <source>Rename Node</source>
+        <translation>重命名节点</translation>
+    </message>
+    <message>
+        <source>New name of %1:</source>
+        <translation>%1 的新名称：</translation>
+    </message>
+    <message>
+        <source>&amp;Add Node…</source>
+        <translation>添加节点(&amp;A)…</translation>
+    </message>
+    <message>
+        <source>E&amp;xtract Selection…</source>
+        <translation>提取所选内容(&amp;X)…</translation>
+    </message>
+    <message>
+        <source>&amp;Export Recipe…</source>
+        <translation>导出配方(&amp;E)…</translation>
+    </message>
+    <message>
+        <source>Write the history as a recipe that replays on another export of this model</source>
+        <translation>将历史写成可在此模型的另一次导出上重放的配方</translation>
+    </message>
+    <message>
+        <source>Export Recipe</source>
+        <translation>导出配方</translation>
+    </message>
+    <message>
+        <source>Graft recipes (*.json);;All files (*)</source>
+        <translation>Graft 配方 (*.json);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>Apply Re&amp;cipe…</source>
+        <translation>应用配方(&amp;C)…</translation>
+    </message>
+    <message>
+        <source>Apply Recipe</source>
+        <translation>应用配方</translation>
+    </message>
+    <message>
+        <source>Every step applied or was already true.</source>
+        <translation>每一步都已应用或本已成立。</translation>
+    </message>
+    <message>
+        <source>Some steps did not apply.</source>
+        <translation>有些步骤未能应用。</translation>
+    </message>
+    <message>
+        <source>The edit was not applied</source>
+        <translation>编辑未被应用</translation>
+    </message>
+    <message>
+        <source>The history has no edits or rewrites to export.</source>
+        <translation>历史中没有可导出的编辑或改写。</translation>
+    </message>
+    <message numerus="yes">
+        <source>Wrote a recipe of %n step(s) to %1</source>
+        <translation>
+            <numerusform>已将 %n 步的配方写入 %1</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>applied</source>
+        <translation>已应用</translation>
+    </message>
+    <message>
+        <source>already true</source>
+        <translation>本已成立</translation>
+    </message>
+    <message>
+        <source>not applicable</source>
+        <translation>不适用</translation>
+    </message>
+    <message>
+        <source>Add Node</source>
+        <translation>添加节点</translation>
+    </message>
+    <message>
+        <source>Search ops by name</source>
+        <translation>按名称搜索算子</translation>
+    </message>
+    <message>
+        <source>value names, comma-separated</source>
+        <translation>值名称，用逗号分隔</translation>
+    </message>
+    <message>
+        <source>made up from the op when empty</source>
+        <translation>为空时根据算子生成</translation>
+    </message>
+    <message>
+        <source>axis=-1; perm=0,2,1</source>
+        <translation>axis=-1; perm=0,2,1</translation>
+    </message>
+    <message>
+        <source>Inputs:</source>
+        <translation>输入：</translation>
+    </message>
+    <message>
+        <source>Name:</source>
+        <translation>名称：</translation>
+    </message>
+    <message>
+        <source>Attributes:</source>
+        <translation>属性：</translation>
+    </message>
+    <message>
+        <source>Extract Subgraph</source>
+        <translation>提取子图</translation>
+    </message>
+    <message>
+        <source>The nodes between these values are saved as a new model.</source>
+        <translation>这些值之间的节点将保存为新模型。</translation>
+    </message>
+    <message>
+        <source>Outputs:</source>
+        <translation>输出：</translation>
+    </message>
+    <message>
+        <source>Save Extracted Model</source>
+        <translation>保存提取的模型</translation>
+    </message>
+    <message numerus="yes">
+        <source>Saved the extracted model (%n node(s)) to %1</source>
+        <translation>
+            <numerusform>已将提取的模型（%n 个节点）保存到 %1</numerusform>
+        </translation>
     </message>
 </context>
 <context>
@@ -2103,6 +2545,26 @@
     <message>
         <source>There is no panel named %1.</source>
         <translation>没有名为 %1 的面板。</translation>
+    </message>
+    <message>
+        <source>With --diff: the model to compare it with.</source>
+        <translation>配合 --diff：要与之比较的模型。</translation>
+    </message>
+    <message>
+        <source>Open the two models given side by side, the first as A and the second as B (with --screenshot: picture the diff window).</source>
+        <translation>并排打开给出的两个模型，第一个为 A，第二个为 B（配合 --screenshot：截取比较窗口）。</translation>
+    </message>
+    <message>
+        <source>--diff needs two models: graft --diff A.onnx B.onnx</source>
+        <translation>--diff 需要两个模型：graft --diff A.onnx B.onnx</translation>
+    </message>
+    <message>
+        <source>Give one model to open, or two with --diff.</source>
+        <translation>请给出一个要打开的模型，或用 --diff 给出两个。</translation>
+    </message>
+    <message>
+        <source>--diff and --export-graph cannot be used together.</source>
+        <translation>--diff 和 --export-graph 不能同时使用。</translation>
     </message>
 </context>
 </TS>
