@@ -445,9 +445,9 @@ T = {
     "20–30": ("20–30", "20–30"),
     "30–40": ("30–40", "30–40"),
     "< 10 dB": ("< 10 dB", "< 10 dB"),
-    "<h3>Graft %1</h3><p>A desktop studio for ONNX models: inspect the graph, run it on the CPU, match a backend's rules and rewrite with verification, export the graph.</p><p>Built with Qt %2 and onnx.</p>":
-        ("<h3>Graft %1</h3><p>Ein Desktop-Studio für ONNX-Modelle: den Graphen untersuchen, auf der CPU ausführen, die Regeln eines Backends abgleichen und mit Prüfung umschreiben, den Graphen exportieren.</p><p>Erstellt mit Qt %2 und onnx.</p>",
-         "<h3>Graft %1</h3><p>ONNX 模型的桌面工作室：查看图、在 CPU 上运行、匹配后端规则并带验证地改写、导出图。</p><p>基于 Qt %2 和 onnx 构建。</p>"),
+    "<h3>Graft %1</h3><p>A desktop studio for ONNX models: inspect the graph, run it on the CPU, match a backend's rules and rewrite with verification, quantize, compare two models, edit by hand, replay recipes, export the graph.</p><p>Built with Qt %2 and onnx.</p>":
+        ("<h3>Graft %1</h3><p>Ein Desktop-Studio für ONNX-Modelle: den Graphen untersuchen, auf der CPU ausführen, die Regeln eines Backends abgleichen und mit Prüfung umschreiben, quantisieren, zwei Modelle vergleichen, von Hand bearbeiten, Rezepte abspielen, den Graphen exportieren.</p><p>Erstellt mit Qt %2 und onnx.</p>",
+         "<h3>Graft %1</h3><p>ONNX 模型的桌面工作室：查看图、在 CPU 上运行、匹配后端规则并带验证地改写、量化、比较两个模型、手动编辑、重放配方、导出图。</p><p>基于 Qt %2 和 onnx 构建。</p>"),
     "AWQ": ("AWQ", "AWQ"),
     "Action": ("Aktion", "操作"),
     "Also list attempts that failed at their first node or repeat a failure already shown":

@@ -783,10 +783,6 @@
         <source>&amp;Keyboard Shortcuts</source>
         <translation>&amp;Tastenkürzel</translation>
     </message>
-    <message>
-        <source>&lt;h3&gt;Graft %1&lt;/h3&gt;&lt;p&gt;A desktop studio for ONNX models: inspect the graph, run it on the CPU, match a backend&apos;s rules and rewrite with verification, export the graph.&lt;/p&gt;&lt;p&gt;Built with Qt %2 and onnx.&lt;/p&gt;</source>
-        <translation>&lt;h3&gt;Graft %1&lt;/h3&gt;&lt;p&gt;Ein Desktop-Studio für ONNX-Modelle: den Graphen untersuchen, auf der CPU ausführen, die Regeln eines Backends abgleichen und mit Prüfung umschreiben, den Graphen exportieren.&lt;/p&gt;&lt;p&gt;Erstellt mit Qt %2 und onnx.&lt;/p&gt;</translation>
-    </message>
     <message numerus="yes">
         <source>%1 FLOPs, unknown for %n node(s)</source>
         <translation>
@@ -1135,6 +1131,10 @@
             <numerusform>Extrahiertes Modell (%n Knoten) nach %1 gespeichert</numerusform>
             <numerusform>Extrahiertes Modell (%n Knoten) nach %1 gespeichert</numerusform>
         </translation>
+    </message>
+    <message>
+        <source>&lt;h3&gt;Graft %1&lt;/h3&gt;&lt;p&gt;A desktop studio for ONNX models: inspect the graph, run it on the CPU, match a backend&apos;s rules and rewrite with verification, quantize, compare two models, edit by hand, replay recipes, export the graph.&lt;/p&gt;&lt;p&gt;Built with Qt %2 and onnx.&lt;/p&gt;</source>
+        <translation>&lt;h3&gt;Graft %1&lt;/h3&gt;&lt;p&gt;Ein Desktop-Studio für ONNX-Modelle: den Graphen untersuchen, auf der CPU ausführen, die Regeln eines Backends abgleichen und mit Prüfung umschreiben, quantisieren, zwei Modelle vergleichen, von Hand bearbeiten, Rezepte abspielen, den Graphen exportieren.&lt;/p&gt;&lt;p&gt;Erstellt mit Qt %2 und onnx.&lt;/p&gt;</translation>
     </message>
 </context>
 <context>

@@ -773,10 +773,6 @@
         <source>&amp;Keyboard Shortcuts</source>
         <translation>键盘快捷键(&amp;K)</translation>
     </message>
-    <message>
-        <source>&lt;h3&gt;Graft %1&lt;/h3&gt;&lt;p&gt;A desktop studio for ONNX models: inspect the graph, run it on the CPU, match a backend&apos;s rules and rewrite with verification, export the graph.&lt;/p&gt;&lt;p&gt;Built with Qt %2 and onnx.&lt;/p&gt;</source>
-        <translation>&lt;h3&gt;Graft %1&lt;/h3&gt;&lt;p&gt;ONNX 模型的桌面工作室：查看图、在 CPU 上运行、匹配后端规则并带验证地改写、导出图。&lt;/p&gt;&lt;p&gt;基于 Qt %2 和 onnx 构建。&lt;/p&gt;</translation>
-    </message>
     <message numerus="yes">
         <source>%1 FLOPs, unknown for %n node(s)</source>
         <translation>
@@ -1122,6 +1118,10 @@
         <translation>
             <numerusform>已将提取的模型（%n 个节点）保存到 %1</numerusform>
         </translation>
+    </message>
+    <message>
+        <source>&lt;h3&gt;Graft %1&lt;/h3&gt;&lt;p&gt;A desktop studio for ONNX models: inspect the graph, run it on the CPU, match a backend&apos;s rules and rewrite with verification, quantize, compare two models, edit by hand, replay recipes, export the graph.&lt;/p&gt;&lt;p&gt;Built with Qt %2 and onnx.&lt;/p&gt;</source>
+        <translation>&lt;h3&gt;Graft %1&lt;/h3&gt;&lt;p&gt;ONNX 模型的桌面工作室：查看图、在 CPU 上运行、匹配后端规则并带验证地改写、量化、比较两个模型、手动编辑、重放配方、导出图。&lt;/p&gt;&lt;p&gt;基于 Qt %2 和 onnx 构建。&lt;/p&gt;</translation>
     </message>
 </context>
 <context>

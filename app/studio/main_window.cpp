@@ -317,7 +317,8 @@ void MainWindow::createActions() {
   QAction* about = help->addAction(tr("&About Graft"), this, [this] {
     QMessageBox::about(this, tr("About Graft"),
                        tr("<h3>Graft %1</h3><p>A desktop studio for ONNX models: inspect the graph, run it on the "
-                          "CPU, match a backend's rules and rewrite with verification, export the graph.</p>"
+                          "CPU, match a backend's rules and rewrite with verification, quantize, compare two models, "
+                          "edit by hand, replay recipes, export the graph.</p>"
                           "<p>Built with Qt %2 and onnx.</p>")
                            .arg(QStringLiteral(GRAFT_VERSION), QString::fromLatin1(qVersion())));
   });
