@@ -448,6 +448,49 @@ class TestEvalKernels : public QObject {
     QVERIFY(ties > 0);  // channel 0 (multiplier 0.5) met odd accumulators: ties were exercised
   }
 
+  // Layout ops on constants (a Transpose of an initializer) are computed by the first run and
+  // kept; an initializer that is also a graph input may be overridden for one run, and then its
+  // derived values are recomputed for that run only. Runs that observe or keep every value still
+  // see them computed.
+  void valuesDerivedFromConstantsAreKeptButFollowOverrides() {
+    Builder b;
+    b.input("x", kFloat, {4, 6});
+    b.input("w", kFloat, {5, 6});
+    graft::Array w = randomArray({5, 6}, 21), other = randomArray({5, 6}, 22), x = randomArray({4, 6}, 23);
+    b.initializer(w, "w");
+    auto* t = b.node("Transpose", {"w"}, {"wt"});
+    b.ints(t, "perm", {1, 0});
+    b.node("MatMul", {"x", "wt"}, {"y"});
+    b.output("y");
+    auto model = b.build();
+    auto ev = graft::Evaluator::create(*model);
+    QVERIFY(ev);
+    auto first = ev.value()->run({{"x", x}});
+    auto second = ev.value()->run({{"x", x}});
+    auto overridden = ev.value()->run({{"x", x}, {"w", other}});
+    auto third = ev.value()->run({{"x", x}});
+    QVERIFY(first && second && overridden && third);
+    QCOMPARE(relativeDifference(second.value().at("y"), first.value().at("y")), 0.0);
+    QCOMPARE(relativeDifference(third.value().at("y"), first.value().at("y")), 0.0);
+    QVERIFY(relativeDifference(overridden.value().at("y"), first.value().at("y")) > 1e-2);
+    // y = x * other^T, computed here
+    for (int i = 0; i < 4; ++i)
+      for (int j = 0; j < 5; ++j) {
+        double want = 0;
+        for (int k = 0; k < 6; ++k) want += double(x.data<float>()[i * 6 + k]) * other.data<float>()[j * 6 + k];
+        QVERIFY(std::abs(overridden.value().at("y").data<float>()[i * 5 + j] - want) < 1e-5);
+      }
+    graft::EvalOptions all;
+    all.keepAllValues = true;
+    auto everything = ev.value()->run({{"x", x}}, all);
+    QVERIFY(everything && everything.value().count("wt"));
+    int observed = 0;
+    graft::EvalOptions watch;
+    watch.observe = [&](const graft::Value& v, const graft::Array&) { observed += v.name() == "wt"; };
+    QVERIFY(ev.value()->run({{"x", x}}, watch));
+    QCOMPARE(observed, 1);
+  }
+
   // exp of a masked score (-inf, or anything below ln(FLT_MIN)) is exactly 0, never a denormal:
   // the probabilities then enter the next MatMul, where denormals cost microcode assists.
   void softmaxOfMaskedScoresGivesExactZeros() {
