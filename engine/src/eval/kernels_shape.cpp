@@ -946,9 +946,22 @@ Status topKK(Context& ctx) {
 }
 
 Status reverseSequenceK(Context& ctx) {
+  if (auto s = ctx.require(1, "sequence_lens"); !s) return s;
   const Array &x = ctx.input(0), &lens = ctx.input(1);
-  auto batchAxis = static_cast<std::size_t>(ctx.attrInt("batch_axis", 1));
-  auto timeAxis = static_cast<std::size_t>(ctx.attrInt("time_axis", 0));
+  const std::int64_t batchAttr = ctx.attrInt("batch_axis", 1), timeAttr = ctx.attrInt("time_axis", 0);
+  // The spec allows axes 0 and 1 only; the model's values index m[] and the strides below.
+  if (x.rank() < 2 || (batchAttr != 0 && batchAttr != 1) || (timeAttr != 0 && timeAttr != 1) || batchAttr == timeAttr)
+    return ctx.fail("batch_axis " + std::to_string(batchAttr) + " and time_axis " + std::to_string(timeAttr) +
+                    " must be 0 and 1 (in either order) for " + formatArrayType(x));
+  auto batchAxis = static_cast<std::size_t>(batchAttr);
+  auto timeAxis = static_cast<std::size_t>(timeAttr);
+  if (lens.size() != x.dim(batchAxis))
+    return ctx.fail("sequence_lens " + formatArrayType(lens) + " must have one length per batch entry (" +
+                    std::to_string(x.dim(batchAxis)) + ")");
+  for (std::int64_t b = 0; b < lens.size(); ++b)
+    if (readIndex(lens, b) < 0 || readIndex(lens, b) > x.dim(timeAxis))
+      return ctx.fail("sequence length " + std::to_string(readIndex(lens, b)) + " is outside 0.." +
+                      std::to_string(x.dim(timeAxis)));
   Array out = Array::uninitialized(x.dtype(), x.shape());
   ElemCopier cp(x, out);
   auto cs = contiguousStrides(x.shape());
