@@ -173,6 +173,24 @@ class TestHostile : public QObject {
     QVERIFY2(anyProblemContains(val.problems, "2^40"), joined(val.problems).c_str());
   }
 
+  void aShapeInputDeclaredWithBillionsOfElementsIsNotInferred() {
+    // onnx's inference gave ConstantOfShape as many output dims as its input declares elements:
+    // float[2^31] kept the fuzzer busy for minutes at 4 GB.
+    const auto file = std::filesystem::path(test::sourceDir()) / "tests/data/fuzz-crashers/hang-constantofshape-float-2e31.onnx";
+    std::ifstream in(file, std::ios::binary);
+    onnx::ModelProto proto;
+    QVERIFY(proto.ParseFromIstream(&in));
+    auto model = load(proto);
+    QVERIFY(model);
+    const auto start = std::chrono::steady_clock::now();
+    auto inf = inferShapes(*model);
+    auto val = validateModel(*model);
+    QVERIFY(std::chrono::steady_clock::now() - start < std::chrono::seconds(10));
+    QVERIFY(!val.valid);
+    QVERIFY(inf.isOk());
+    QVERIFY2(anyProblemContains(inf->problems, "that many dims"), joined(inf->problems).c_str());
+  }
+
   void negativeDimsAndUnknownElementTypesAreInvalid() {
     auto neg = load(hostile("negative_declared_dims"));
     if (neg) {

@@ -379,7 +379,7 @@ class TestOpsetSchemas : public QObject {
         {"BitwiseOr-18 on two integer types", 18, "BitwiseOr", {"a:int32[2]", "b:int64[2]"}, {"c"}, {},
          {"needs both of one type"}},
         {"Col2Im-18 on a 2-D input", 18, "Col2Im", {"x:float[4,9]", "i:int64[2]", "b:int64[2]"}, {"y"}, {},
-         {"3-D"}},
+         {"has rank 2", "needs rank 3"}},
         {"CenterCropPad-18 with float sizes", 18, "CenterCropPad", {"x:float[4,4]", "s:float[2]"}, {"y"}, {},
          {"shape", "tensor(float)"}},
         {"Mish-18 on int32", 18, "Mish", {"x:int32[3]"}, {"y"}, {}, {"tensor(int32)"}},

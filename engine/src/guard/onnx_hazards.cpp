@@ -113,6 +113,25 @@ int declaredRank(const onnx::TypeProto& t) {
   return -1;
 }
 
+// The length of a 1-D tensor's declared dim, or -1.
+std::int64_t declaredLength(const onnx::TypeProto& t) {
+  if (!t.has_tensor_type() || !t.tensor_type().has_shape() || t.tensor_type().shape().dim_size() != 1) return -1;
+  const auto& d = t.tensor_type().shape().dim(0);
+  return d.has_dim_value() ? d.dim_value() : -1;
+}
+
+// Ops whose output rank onnx's inference takes from the declared length of a shape input: a
+// ConstantOfShape fed a float[2^31] made it build a 2^31-dim shape (4 GB, minutes). No real
+// tensor has thousands of dims.
+constexpr std::int64_t kMaxShapeLength = 4096;
+int shapeInputOf(const onnx::NodeProto& n) {
+  const std::string& op = n.op_type();
+  if (!normalize(n.domain()).empty()) return -1;
+  if (op == "ConstantOfShape") return 0;
+  if (op == "Expand" || op == "Reshape") return 1;
+  return -1;
+}
+
 // One walk serves both: find (proto untouched) and defuse (fix while walking).
 class Walker {
  public:
@@ -253,6 +272,7 @@ class Walker {
       }
       int r = declaredRank(vi.type());
       if (r >= 0) ranks[vi.name()] = r;
+      if (std::int64_t l = declaredLength(vi.type()); l > kMaxShapeLength) longShapes_[vi.name()] = l;
     }
   }
 
@@ -275,7 +295,13 @@ class Walker {
         if (a.name() == "value" && a.has_t() && n.op_type() == "Constant" && n.output_size() == 1)
           ranks[n.output(0)] = a.t().dims_size();
       if (n.domain() != kDefusedDomain) {
-        if (auto problem = nodeProblem(n, imports, ranks)) {
+        std::optional<std::string> problem;
+        if (int k = shapeInputOf(n); k >= 0 && k < n.input_size())
+          if (auto it = longShapes_.find(n.input(k)); it != longShapes_.end())
+            problem = "its shape input '" + it->first + "' is declared with " + std::to_string(it->second) +
+                      " elements, so its output would have that many dims (more than " + std::to_string(kMaxShapeLength) + ")";
+        if (!problem) problem = nodeProblem(n, imports, ranks);
+        if (problem) {
           out_.push_back({Sev::Error, where + label(n, static_cast<std::size_t>(i)), n.op_type(), *problem});
           if (fix_) {
             n.set_domain(kDefusedDomain);
@@ -301,6 +327,7 @@ class Walker {
   std::map<std::string, const onnx::FunctionProto*> functions_;
   std::map<std::string, std::string> badFunctions_;
   std::unordered_map<std::string, int> outerRanks_;
+  std::unordered_map<std::string, std::int64_t> longShapes_;  // 1-D values declared longer than kMaxShapeLength
   std::vector<Diagnostic> out_;
 };
 
