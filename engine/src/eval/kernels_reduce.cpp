@@ -415,8 +415,11 @@ Status batchNormK(Context& ctx) {
   if (!xs) return xs.status();
   const auto& xv = xs.value();
   std::vector<double> m = mean.value(), v = var.value();
-  if (static_cast<std::int64_t>(m.size()) != C || static_cast<std::int64_t>(scale.value().size()) != C)
-    return ctx.fail("scale/mean/var have " + std::to_string(m.size()) + " values but the input " + formatArrayType(x) + " has " + std::to_string(C) + " channels");
+  // All four per-channel inputs: a var of 0 values was read past its end (fuzz crash).
+  for (const auto* p : {&scale.value(), &bias.value(), &m, &v})
+    if (static_cast<std::int64_t>(p->size()) != C)
+      return ctx.fail("scale, B, mean and var need one value per channel: one of them has " + std::to_string(p->size()) +
+                      " values but the input " + formatArrayType(x) + " has " + std::to_string(C) + " channels");
   std::vector<double> useM = m, useV = v;
   if (training) {
     for (std::int64_t c = 0; c < C; ++c) {
