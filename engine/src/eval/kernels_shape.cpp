@@ -462,6 +462,14 @@ Status scatterElementsK(Context& ctx) {
   std::int64_t axis = ctx.attrInt("axis", 0);
   if (!normalizeAxis(axis, static_cast<std::int64_t>(x.rank()))) return ctx.fail("axis out of range");
   auto ax = static_cast<std::size_t>(axis);
+  // indices and updates have one shape and data's rank; off the axis an index walks data's own
+  // dims, so they may not be longer there (a 1x2x65535 index on 1x5 data wrote out of bounds).
+  if (idx.rank() != x.rank() || upd.shape() != idx.shape() || upd.dtype() != x.dtype())
+    return ctx.fail("indices " + formatArrayType(idx) + " and updates " + formatArrayType(upd) +
+                    " need one shape, of the rank of data " + formatArrayType(x));
+  for (std::size_t d = 0; d < x.rank(); ++d)
+    if (d != ax && idx.dim(d) > x.dim(d))
+      return ctx.fail("indices " + formatArrayType(idx) + " are longer than data " + formatArrayType(x) + " in dim " + std::to_string(d));
   std::string red = ctx.attrString("reduction", "none");
   Array out = x.clone();
   auto cs = contiguousStrides(x.shape());
