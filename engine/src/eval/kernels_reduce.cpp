@@ -25,7 +25,8 @@ Result<std::vector<bool>> reducedAxes(Context& ctx, const Array& x, bool& noop) 
   noop = axes.empty() && ctx.attrInt("noop_with_empty_axes", 0);
   for (auto a : axes) {
     std::int64_t b = a;
-    if (!normalizeAxis(b, r)) return ctx.fail("axis " + std::to_string(a) + " out of range for " + formatArrayType(x));
+    // normalizeAxis lets a scalar have axis 0; a reduction of a scalar has no axis to name.
+    if (!normalizeAxis(b, r) || b >= r) return ctx.fail("axis " + std::to_string(a) + " out of range for " + formatArrayType(x));
     red[static_cast<std::size_t>(b)] = true;
   }
   return red;

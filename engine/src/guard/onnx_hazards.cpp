@@ -300,6 +300,18 @@ class Walker {
           if (auto it = longShapes_.find(n.input(k)); it != longShapes_.end())
             problem = "its shape input '" + it->first + "' is declared with " + std::to_string(it->second) +
                       " elements, so its output would have that many dims (more than " + std::to_string(kMaxShapeLength) + ")";
+        // A model-local function passes the long value on to a shape input in its body.
+        if (!problem)
+          if (auto f = functions_.find(fnKey(normalize(n.domain()), n.op_type())); f != functions_.end())
+            for (int a = 0; a < n.input_size() && a < f->second->input_size() && !problem; ++a) {
+              auto it = longShapes_.find(n.input(a));
+              if (it == longShapes_.end()) continue;
+              for (const auto& body : f->second->node())
+                if (int k = shapeInputOf(body); k >= 0 && k < body.input_size() && body.input(k) == f->second->input(a))
+                  problem = "its input '" + it->first + "' is declared with " + std::to_string(it->second) +
+                            " elements and is the shape input of a " + body.op_type() + " in function '" + n.op_type() +
+                            "', whose output would have that many dims (more than " + std::to_string(kMaxShapeLength) + ")";
+            }
         if (!problem) problem = nodeProblem(n, imports, ranks);
         if (problem) {
           out_.push_back({Sev::Error, where + label(n, static_cast<std::size_t>(i)), n.op_type(), *problem});
