@@ -12,33 +12,16 @@
 #include <onnx/defs/parser.h>
 #include <onnx/onnx_pb.h>
 
+#include "cli_testutil.h"
 #include "testutil.h"
 
 using nlohmann::json;
 
 namespace {
 
-struct Run {
-  int exitCode = -1;
-  QString out, err;
-};
+using graft::test::Run;
+using graft::test::runCli;
 
-Run runCli(const QStringList& args) {
-  QProcess p;
-  p.setProgram(QString::fromStdString(graft::test::cliPath()));
-  p.setArguments(args);
-  p.start();
-  Run r;
-  if (!p.waitForStarted(10000) || !p.waitForFinished(180000)) {
-    p.kill();
-    r.err = "could not run " + p.program();
-    return r;
-  }
-  r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-  r.out = QString::fromUtf8(p.readAllStandardOutput());
-  r.err = QString::fromUtf8(p.readAllStandardError());
-  return r;
-}
 
 onnx::ModelProto readProto(const QString& path) {
   std::ifstream f(path.toStdString(), std::ios::binary);
