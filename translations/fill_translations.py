@@ -540,6 +540,7 @@ T = {
          "在图或表中选择一个节点，以查看其输入、输出、属性及其算子的文档。"),
     "Show all near misses": ("Alle Beinahe-Treffer zeigen", "显示所有未命中"),
     "Show all near misses (%1 in all, %2 kept)": ("Alle Beinahe-Treffer zeigen (%1 insgesamt, %2 behalten)", "显示所有未命中（共 %1，保留 %2）"),
+    "%1 in all, %2 kept": ("%1 insgesamt, %2 behalten", "共 %1，保留 %2"),
     "Show on graph": ("Im Graphen zeigen", "在图上显示"),
     "Space + drag, Page Up, Page Down": ("Leertaste + Ziehen, Bild auf, Bild ab", "空格 + 拖动、Page Up、Page Down"),
     "Static INT8": ("Statisches INT8", "静态 INT8"),

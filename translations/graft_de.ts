@@ -2069,8 +2069,8 @@
         <translation>%1 (%2 von %3)</translation>
     </message>
     <message>
-        <source>Show all near misses (%1 in all, %2 kept)</source>
-        <translation>Alle Beinahe-Treffer zeigen (%1 insgesamt, %2 behalten)</translation>
+        <source>%1 in all, %2 kept</source>
+        <translation>%1 insgesamt, %2 behalten</translation>
     </message>
 </context>
 <context>

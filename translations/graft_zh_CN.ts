@@ -2046,8 +2046,8 @@
         <translation>%1（%3 中的 %2）</translation>
     </message>
     <message>
-        <source>Show all near misses (%1 in all, %2 kept)</source>
-        <translation>显示所有未命中（共 %1，保留 %2）</translation>
+        <source>%1 in all, %2 kept</source>
+        <translation>共 %1，保留 %2</translation>
     </message>
 </context>
 <context>

@@ -37,6 +37,7 @@
 #include <utility>
 #include <cstdio>
 
+#include "elided_label.h"
 #include "format.h"
 #include "log_view.h"
 #include "model_loader.h"
@@ -129,6 +130,7 @@ void MainWindow::createCentral() {
   tf.setPointSizeF(tf.pointSizeF() * 1.5);
   title->setFont(tf);
   title->setAlignment(Qt::AlignCenter);
+  title->setWordWrap(true);
   auto* hint = new QLabel(tr("Use File → Open (%1), drop a .onnx file on this window, or pick one from File → Open Recent.")
                               .arg(QKeySequence(QKeySequence::Open).toString(QKeySequence::NativeText)),
                           welcome);
@@ -327,7 +329,8 @@ void MainWindow::createActions() {
 }
 
 void MainWindow::createStatusBar() {
-  summary_ = new QLabel(tr("Ready"), this);
+  // The summary grows with the model and the translation; it is cut, never widens the window.
+  summary_ = new ElidedLabel(tr("Ready"), this);
   statusBar()->addWidget(summary_, 1);
 
   progressBox_ = new QWidget(this);

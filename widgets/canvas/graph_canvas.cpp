@@ -14,6 +14,7 @@
 #include <QShortcut>
 #include <QSvgGenerator>
 #include <QTimer>
+#include <QToolBar>
 #include <QToolButton>
 #include <QVBoxLayout>
 #include <QtConcurrent/QtConcurrentRun>
@@ -27,6 +28,7 @@
 #include "canvas/find_panel.h"
 #include "canvas/graph_view.h"
 #include "canvas/minimap.h"
+#include "elided_label.h"
 
 namespace graft {
 
@@ -79,24 +81,31 @@ GraphCanvas::GraphCanvas(QWidget* parent) : QWidget(parent) {
   crumbs_ = new QHBoxLayout;
   crumbs_->setSpacing(0);
   barLayout->addLayout(crumbs_);
-  barLayout->addStretch(1);
-  status_ = new QLabel(bar_);
+  // The bar never sets the window's minimum width: the node count may shrink to nothing, and
+  // buttons that do not fit (long labels in German or French) move into the toolbar's » menu.
+  status_ = new ElidedLabel(bar_);
   status_->setObjectName(QStringLiteral("canvasStatus"));
-  barLayout->addWidget(status_);
+  status_->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
+  barLayout->addWidget(status_, 1);
+  auto* tools = new QToolBar(bar_);
+  tools->setObjectName(QStringLiteral("canvasTools"));
+  tools->setToolButtonStyle(Qt::ToolButtonTextOnly);
+  tools->setMovable(false);
+  tools->setFloatable(false);
+  tools->setStyleSheet(QStringLiteral("QToolBar { border: 0px; padding: 0px; spacing: 2px; }"));
   auto addButton = [&](const QString& text, const QString& tip, auto slot) {
-    auto* b = new QToolButton(bar_);
-    b->setText(text);
-    b->setToolTip(tip);
-    b->setAutoRaise(true);
-    connect(b, &QToolButton::clicked, this, slot);
-    barLayout->addWidget(b);
-    return b;
+    QAction* a = tools->addAction(text);
+    a->setToolTip(tip);
+    connect(a, &QAction::triggered, this, slot);
+    return a;
   };
   addButton(tr("Fit"), tr("Fit the graph in the view (F)"), [this] { view_->fitToView(); });
   addButton(tr("100%"), tr("Actual size (1)"), [this] { view_->zoomToActualSize(); });
   addButton(tr("Expand all"), tr("Open every group"), [this] { expandAll(); });
   addButton(tr("Collapse all"), tr("Close every group"), [this] { collapseAll(); });
   addButton(tr("Find"), tr("Find a node (Ctrl+F)"), [this] { showFind(); });
+  tools->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Fixed);
+  barLayout->addWidget(tools, 0);
   layout->addWidget(bar_);
 
   find_ = new FindPanel(this);
@@ -914,13 +923,15 @@ void GraphCanvas::rebuildBreadcrumb() {
   for (int i = 0; i < names.size(); ++i) {
     if (i > 0) crumbs_->addWidget(new QLabel(QStringLiteral(" \u203A "), bar_));
     auto* b = new QToolButton(bar_);
-    b->setText(names[i]);
     b->setAutoRaise(true);
     b->setObjectName(QStringLiteral("crumb%1").arg(i));
     bool last = i == names.size() - 1;
     QFont f = b->font();
     f.setBold(last);
     b->setFont(f);
+    // A long body or graph name is cut with an ellipsis; the whole name is in the tooltip.
+    b->setText(QFontMetrics(f).elidedText(names[i], Qt::ElideMiddle, 180));
+    if (b->text() != names[i]) b->setToolTip(names[i]);
     if (!last) {
       connect(b, &QToolButton::clicked, this, [this, i] {
         while (static_cast<int>(levels_.size()) > i + 1) leaveSubgraph();

@@ -4,6 +4,7 @@
 #include <QEvent>
 #include <QGridLayout>
 #include <QHeaderView>
+#include <QHBoxLayout>
 #include <QLabel>
 #include <QPushButton>
 #include <QStyledItemDelegate>
@@ -123,7 +124,15 @@ RewritePanel::RewritePanel(RewriteSession* session, QWidget* parent) : QWidget(p
   whyNot_->setTextElideMode(Qt::ElideRight);
   whyNot_->setItemDelegateForColumn(0, elideStart);
   whyNot_->header()->resizeSection(0, 220);
-  whyNotLayout->addWidget(showAllNearMisses_);
+  // The counts sit beside the box and wrap, so a long translation never widens the dock.
+  nearMissCount_ = new QLabel(whyNotPage);
+  nearMissCount_->setObjectName(QStringLiteral("rewriteNearMissCount"));
+  nearMissCount_->setWordWrap(true);
+  nearMissCount_->setForegroundRole(QPalette::PlaceholderText);
+  auto* nearMissRow = new QHBoxLayout;
+  nearMissRow->addWidget(showAllNearMisses_);
+  nearMissRow->addWidget(nearMissCount_, 1);
+  whyNotLayout->addLayout(nearMissRow);
   whyNotLayout->addWidget(whyNot_, 1);
   blocks_ = makeTree({tr("Node"), tr("Op"), tr("Why it blocks")}, "rewriteBlocks");
   blocks_->setTextElideMode(Qt::ElideRight);
@@ -372,7 +381,7 @@ void RewritePanel::rebuild() {
     }
   }
   if (ranked.groups.size() <= 3) whyNot_->expandAll();
-  showAllNearMisses_->setText(tr("Show all near misses (%1 in all, %2 kept)").arg(kept.total).arg(kept.shown));
+  nearMissCount_->setText(tr("%1 in all, %2 kept").arg(kept.total).arg(kept.shown));
   showAllNearMisses_->setEnabled(kept.total > kept.shown || allNearMisses);
   for (size_t i = 0; i < report->blocks.size(); ++i) {
     const BlockerHit& b = report->blocks[i];

@@ -91,6 +91,7 @@ class RewritePanel : public QWidget {
   QTreeWidget* matches_ = nullptr;
   QTreeWidget* whyNot_ = nullptr;
   QCheckBox* showAllNearMisses_ = nullptr;
+  QLabel* nearMissCount_ = nullptr;
   QTreeWidget* blocks_ = nullptr;
   QPushButton* preview_ = nullptr;
   QPushButton* apply_ = nullptr;
