@@ -135,6 +135,15 @@ inline std::vector<HostileModel> hostileModels() {
     ModelBuilder::ints(n, "strides", {0, 0});
     b.output("y");
   });
+  add("conv_padded_far", "Conv padded by 2^20 columns beyond a 3x3 kernel", [](ModelBuilder& b) {
+    b.input("x", TP::FLOAT, {1, 1, 7, 5});
+    b.floatInit("w", {1, 1, 3, 3});
+    auto* n = b.node("Conv", {"x", "w"}, {"y"});
+    ModelBuilder::ints(n, "kernel_shape", {3, 3});
+    ModelBuilder::ints(n, "pads", {1, 1048576, 1, 0});
+    ModelBuilder::ints(n, "strides", {2, 2});
+    b.output("y");
+  });
   add("conv_negative_dilation", "Conv with a negative dilation", [](ModelBuilder& b) {
     b.input("x", TP::FLOAT, {1, 1, 4, 4});
     b.floatInit("w", {1, 1, 2, 2});

@@ -4,6 +4,7 @@
 // for a regression test, starts a new worker past it, and reports counts and peak memory.
 //
 //   fuzz_models COUNT [FIRST] [ARTIFACT_DIR] [SECONDS]   (run under `ulimit -v 6291456`, `nice -n 19`)
+//   fuzz_models --write N FILE                          (mutant N as a model file)
 //
 // SECONDS stops the run after that long (at the end of the mutant in progress) and reports what
 // was done, for a run that has to fit a time slot.
@@ -31,9 +32,25 @@ onnx::ModelProto mutantAt(const std::vector<onnx::ModelProto>& seeds, long i) {
   return mutator.mutate(seeds[static_cast<std::size_t>(i) % seeds.size()]);
 }
 
+// The calling process's resident set now, in KiB (VmRSS of /proc/self/status).
+long residentKib() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc == 4 && std::string(argv[1]) == "--write") {
+    // fuzz_models --write N FILE: the mutant N of a run, as a model file to study or keep.
+    auto seeds = fuzz::loadSeeds(GRAFT_TESTDATA_DIR, 3, {std::string(GRAFT_SOURCE_DIR) + "/tests/fuzz/seeds"});
+    for (auto& h : test::hostileModels()) seeds.push_back(h.model);
+    std::ofstream(argv[3], std::ios::binary) << mutantAt(seeds, std::atol(argv[2])).SerializeAsString();
+    return 0;
+  }
   const long count = argc > 1 ? std::atol(argv[1]) : 100000;
   long next = argc > 2 ? std::atol(argv[2]) : 0;
   const std::string artifacts = argc > 3 ? argv[3] : "fuzz-artifacts";
@@ -55,10 +72,19 @@ int main(int argc, char** argv) {
     pid_t pid = fork();
     if (pid == 0) {
       close(fds[0]);
+      // GRAFT_FUZZ_RSS=1: name every mutant after which the worker kept 64 MiB more resident
+      // memory than before it (memory that a run should have given back).
+      const bool watchRss = std::getenv("GRAFT_FUZZ_RSS") != nullptr;
+      long rss = watchRss ? residentKib() : 0;
       for (long i = next; i < count; ++i) {
         if (seconds > 0 && std::chrono::steady_clock::now() > deadline) _exit(0);
         if (write(fds[1], &i, sizeof i) != sizeof i) _exit(2);
         fuzz::exercise(mutantAt(seeds, i));
+        if (watchRss) {
+          const long now = residentKib();
+          if (now - rss >= 64 * 1024) std::fprintf(stderr, "  mutant %ld: resident %ld -> %ld MiB\n", i, rss / 1024, now / 1024);
+          rss = now;
+        }
       }
       _exit(0);
     }

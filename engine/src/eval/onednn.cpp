@@ -122,7 +122,12 @@ dnnl::engine& cpuEngine() {
 }
 
 // A growing 64-byte aligned buffer per thread and purpose (blocked activations, weights of a
-// non-constant tensor, the primitive's scratchpad): allocated once, not per call.
+// non-constant tensor, the primitive's scratchpad): allocated once, not per call. A buffer that
+// grew past kKeptScratch for one unusual call is given back after it (trim), so one huge
+// convolution does not leave a worker thread holding gigabytes for the rest of the process (the
+// model fuzzer's worker stayed at 2 GiB after a Conv padded to a million columns).
+constexpr std::size_t kKeptScratch = std::size_t(64) << 20;
+
 class Scratch {
  public:
   void* get(std::size_t bytes) {
@@ -137,6 +142,12 @@ class Scratch {
     }
     return data_;
   }
+  void trim() {
+    if (capacity_ <= kKeptScratch) return;
+    std::free(data_);
+    data_ = nullptr;
+    capacity_ = 0;
+  }
   ~Scratch() { std::free(data_); }
 
  private:
@@ -147,6 +158,9 @@ class Scratch {
 struct ThreadBuffers {
   Scratch src, dst, weights, pad;
   dnnl::stream stream{cpuEngine()};
+  void trim() {
+    for (Scratch* s : {&src, &dst, &weights, &pad}) s->trim();
+  }
 };
 ThreadBuffers& threadBuffers() {
   thread_local ThreadBuffers b;
@@ -294,7 +308,8 @@ std::shared_ptr<ConvPlan> convPlan(const ConvShape& s, bool depthwise, bool bias
     plan->slices.push_back(slice);
   }
   std::lock_guard<std::mutex> lock(gPlansMutex);
-  if (gPlans.size() > 4096) gPlans.clear();  // shapes seen over a long session; plans are cheap to remake
+  // Shapes seen over a long session; each plan holds JIT code, and plans are cheap to remake.
+  if (gPlans.size() > 256) gPlans.clear();
   gPlans[key] = plan;
   return plan;
 }
@@ -341,6 +356,14 @@ bool onednnConv(const ConvShape& s, const float* x, const float* w, bool weights
   std::int64_t outPixels = 1;
   for (auto v : s.out) outPixels *= v;
   if (!depthwise && outPixels < kMinPackedOutput) return false;
+  // Padding beyond the (dilated) kernel's reach only adds zeros the kernel never needs, and
+  // oneDNN's brgemm convolution builds tables per padded position when its primitive is made:
+  // a 3x3 Conv padded by 2^20 columns took 2 GiB there (kept with the cached plan), and 0.1 s
+  // and 100 MiB through im2col + GEMM. Real models pad at most by the kernel's extent.
+  for (std::size_t i = 0; i < s.in.size(); ++i) {
+    const std::int64_t reach = (s.kernel[i] - 1) * s.dilations[i] + 1;
+    if (s.padBegin[i] > reach || s.padEnd[i] > reach) return false;
+  }
   std::shared_ptr<PackedWeights> cache = weightsConstant ? tPacked : nullptr;
   int threads = threadCount();
   std::shared_ptr<ConvPlan> plan;
@@ -357,6 +380,19 @@ bool onednnConv(const ConvShape& s, const float* x, const float* w, bool weights
     inSize *= s.in[i];
     outSize *= s.out[i];
   }
+  // The blocked copies and the primitive's scratchpad are memory the evaluator's budget does not
+  // see as arrays: a convolution whose working set would not fit what the budget leaves goes to
+  // im2col + GEMM, whose buffers are budgeted arrays (and fail with the budget's message).
+  std::uint64_t working = 0;
+  for (const auto& slice : plan->slices) {
+    const SlicePlan& p = *slice;
+    std::uint64_t need = p.pd.scratchpad_desc().get_size();
+    if (p.reorderSrc) need += p.pd.src_desc().get_size() + p.srcPad.get_size();
+    if (p.reorderDst) need += p.pd.dst_desc().get_size() + p.dstPad.get_size();
+    if (p.reorderWeights) need += p.pd.weights_desc().get_size() + p.weightsPad.get_size();
+    working += need;
+  }
+  if (liveArrayBytes() + working > evalMemoryBudget()) return false;
   auto& eng = cpuEngine();
   auto runSlice = [&](std::size_t i) {
     LibraryCall call;
@@ -399,6 +435,7 @@ bool onednnConv(const ConvShape& s, const float* x, const float* w, bool weights
       p.blockedToDst.execute(tb.stream, {{DNNL_ARG_FROM, dst}, {DNNL_ARG_TO, userDst},
                                          {DNNL_ARG_SCRATCHPAD, scratchpad(p.dstPad)}});
     tb.stream.wait();
+    tb.trim();
   };
   try {
     parallelFor(static_cast<std::int64_t>(plan->slices.size()), 1, [&](std::int64_t b, std::int64_t e) {
