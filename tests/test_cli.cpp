@@ -13,43 +13,15 @@
 #include <string>
 
 #include "graft/eval.h"
+#include "cli_testutil.h"
 #include "testutil.h"
 
 using nlohmann::json;
 
 namespace {
 
-struct Run {
-  int exitCode = -1;
-  QString out;
-  QString err;
-};
-
-Run runCli(const QStringList& args) {
-  QProcess p;
-  p.setProgram(QString::fromStdString(graft::test::cliPath()));
-  p.setArguments(args);
-  QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-  env.remove("SPDLOG_LEVEL");
-  p.setProcessEnvironment(env);
-  p.start();
-  Run r;
-  if (!p.waitForStarted(10000)) {
-    r.err = "could not start " + p.program();
-    return r;
-  }
-  p.closeWriteChannel();
-  if (!p.waitForFinished(180000)) {
-    p.kill();
-    p.waitForFinished();
-    r.err = "timed out";
-    return r;
-  }
-  r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-  r.out = QString::fromUtf8(p.readAllStandardOutput());
-  r.err = QString::fromUtf8(p.readAllStandardError());
-  return r;
-}
+using graft::test::Run;
+using graft::test::runCli;
 
 QString data(const std::string& rel) { return QString::fromStdString(graft::test::testdataDir() + "/" + rel); }
 

@@ -15,6 +15,7 @@
 #include "graft/io.h"
 #include "graft/rewrite.h"
 #include "exported_models.h"
+#include "cli_testutil.h"
 #include "testutil.h"
 
 namespace fs = std::filesystem;
@@ -22,28 +23,15 @@ using nlohmann::json;
 
 namespace {
 
+// The shared runner's result with std::string text, which these tests search with find().
 struct Run {
   int exitCode = -1;
   std::string out, err;
 };
 
 Run runCli(const QStringList& args) {
-  QProcess p;
-  p.setProgram(QString::fromStdString(graft::test::cliPath()));
-  p.setArguments(args);
-  p.start();
-  Run r;
-  if (!p.waitForStarted(10000)) return r;
-  if (!p.waitForFinished(300000)) {
-    p.kill();
-    p.waitForFinished();
-    r.err = "timed out";
-    return r;
-  }
-  r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
-  r.out = p.readAllStandardOutput().toStdString();
-  r.err = p.readAllStandardError().toStdString();
-  return r;
+  graft::test::Run r = graft::test::runCli(args);
+  return {r.exitCode, r.out.toStdString(), r.err.toStdString()};
 }
 
 void writeProto(const onnx::ModelProto& m, const std::string& path) {

@@ -16,6 +16,7 @@
 #include "graft/io.h"
 #include "graft/quant.h"
 #include "graft/rewrite.h"
+#include "cli_testutil.h"
 #include "testutil.h"
 
 namespace fs = std::filesystem;
@@ -80,13 +81,11 @@ std::unique_ptr<Model> reluModel() {
   return std::move(Model::fromProto(m).value());
 }
 
+// The command's stdout and stderr together (what a user sees), and its exit code.
 QString runCli(const QStringList& args, int& code) {
-  QProcess p;
-  p.setProcessChannelMode(QProcess::MergedChannels);
-  p.start(QString::fromStdString(graft::test::cliPath()), args);
-  p.waitForFinished(300000);
-  code = p.exitCode();
-  return QString::fromUtf8(p.readAll());
+  graft::test::Run r = graft::test::runCli(args);
+  code = r.exitCode;
+  return r.out + r.err;
 }
 
 }  // namespace
