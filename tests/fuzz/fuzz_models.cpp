@@ -3,6 +3,8 @@
 // driver which mutant it starts; the driver keeps a crashing or hanging mutant (> 10 s) as a file
 // for a regression test, starts a new worker past it, and reports counts and peak memory.
 //
+// Hangs and the slowest mutant are measured in the worker's CPU time (see kWallLimit).
+//
 //   fuzz_models COUNT [FIRST] [ARTIFACT_DIR] [SECONDS]   (run under `ulimit -v 6291456`, `nice -n 19`)
 //   fuzz_models --write N FILE                          (mutant N as a model file)
 //
@@ -18,6 +20,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
+#include <sstream>
 #include <string>
 
 #include "fuzz/model_mutator.h"
@@ -27,9 +31,28 @@ using namespace graft;
 
 namespace {
 
+constexpr double kWallLimit = 120;
+
 onnx::ModelProto mutantAt(const std::vector<onnx::ModelProto>& seeds, long i) {
   fuzz::Mutator mutator(0x9e3779b97f4a7c15ull ^ static_cast<std::uint64_t>(i));
   return mutator.mutate(seeds[static_cast<std::size_t>(i) % seeds.size()]);
+}
+
+// CPU seconds (user + system) that process `pid` and its reaped children have used, from /proc/PID/stat.
+double cpuSeconds(pid_t pid) {
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  // Fields after the command name (which may hold spaces) start past the last ')'.
+  const auto close = text.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream fields(text.substr(close + 2));
+  std::string field;
+  // utime, stime, and cutime, cstime: the worker's own and its finished children's (the
+  // isolated onnx calls run in forked children).
+  unsigned long long ticks = 0;
+  for (int i = 3; fields >> field && i <= 17; ++i)
+    if (i >= 14) ticks += std::strtoull(field.c_str(), nullptr, 10);
+  return static_cast<double>(ticks) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 // The calling process's resident set now, in KiB (VmRSS of /proc/self/status).
@@ -91,13 +114,17 @@ int main(int argc, char** argv) {
     close(fds[1]);
     long current = -1;
     auto startedAt = std::chrono::steady_clock::now();
+    double cpuAtStart = 0;
     bool hung = false;
     for (;;) {
       pollfd p = {fds[0], POLLIN, 0};
       int r = poll(&p, 1, 500);
       const double busy = std::chrono::duration<double>(std::chrono::steady_clock::now() - startedAt).count();
       if (r == 0) {
-        if (current >= 0 && busy > 10) {
+        // A hang is 10 s of the worker's own CPU time, so that a run at low priority on a busy
+        // machine measures the mutant, not the machine; a worker that waits (a deadlock) is
+        // caught by the wall clock after kWallLimit.
+        if (current >= 0 && busy > 10 && (cpuSeconds(pid) - cpuAtStart > 10 || busy > kWallLimit)) {
           hung = true;
           kill(pid, SIGKILL);
           break;
@@ -107,12 +134,14 @@ int main(int argc, char** argv) {
       long i;
       ssize_t n = read(fds[0], &i, sizeof i);
       if (n != sizeof i) break;
+      const double cpuNow = cpuSeconds(pid);
       if (current >= 0) {
-        slowest = std::max(slowest, busy);
+        slowest = std::max(slowest, cpuNow - cpuAtStart);
         ++done;
       }
       current = i;
       startedAt = std::chrono::steady_clock::now();
+      cpuAtStart = cpuNow;
       if (done % 5000 == 0 && done)
         std::fprintf(stderr, "  %ld done, %ld crashes, %ld hangs, slowest %.2f s\n", done, crashes, hangs, slowest);
     }
@@ -141,7 +170,7 @@ int main(int argc, char** argv) {
   const double total = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   double load[3] = {};
   getloadavg(load, 3);
-  std::printf("fuzz_models: %ld mutants, %ld crashes, %ld hangs over 10 s, slowest %.2f s, peak RSS %.0f MiB, %.0f s "
+  std::printf("fuzz_models: %ld mutants, %ld crashes, %ld hangs over 10 s CPU, slowest %.2f s CPU, peak RSS %.0f MiB, %.0f s "
               "(load average %.2f)\n",
               done, crashes, hangs, slowest, static_cast<double>(ru.ru_maxrss) / 1024.0, total, load[0]);
   return crashes || hangs ? 1 : 0;
