@@ -13,6 +13,7 @@
 #include "eval_testutil.h"
 #include "graft/eval.h"
 #include "graft/io.h"
+#include "graft/quant.h"
 
 namespace {
 
@@ -281,6 +282,37 @@ class TestEvalKernels : public QObject {
     QVERIFY(fast && ref);
     QCOMPARE(fast.value().at("y").shape(), ref.value().at("y").shape());
     QVERIFY(relativeDifference(fast.value().at("y"), ref.value().at("y")) < 2e-6);
+  }
+
+  // A 4-bit MatMulNBits at accuracy_level 4 may run A and the weights in bf16 (AMX): within bf16
+  // rounding of the float result at level 0, the same on a second run (the bf16 weights packed
+  // once and kept), and the same for a batch of two rows split among the threads.
+  void matMulNBitsAtAccuracyLevelFourStaysWithinBf16() {
+    std::vector<graft::Array> results;
+    for (int level : {0, 4}) {
+      Builder b;
+      b.input("x", kFloat, {2, 128, 384});
+      b.initializer(randomArray({384, 1152}, 7), "W");
+      b.node("MatMul", {"x", "W"}, {"y"});
+      b.output("y");
+      auto model = b.build();
+      graft::quant::QuantizeOptions o;
+      o.mode = graft::quant::Mode::WeightOnly;
+      o.accuracyLevel = level;
+      auto q = graft::quant::quantizeModel(*model, o, nullptr);
+      QVERIFY2(q, q.message().c_str());
+      QCOMPARE(q->nodes.size(), std::size_t(1));
+      auto evaluator = graft::Evaluator::create(*model);
+      QVERIFY2(evaluator, evaluator.message().c_str());
+      graft::NamedArrays feeds{{"x", randomArray({2, 128, 384}, 3)}};
+      auto first = evaluator.value()->run(feeds), second = evaluator.value()->run(feeds);
+      QVERIFY2(first && second, (first ? second.message() : first.message()).c_str());
+      QCOMPARE(relativeDifference(second.value().at("y"), first.value().at("y")), 0.0);
+      results.push_back(first.value().at("y"));
+    }
+    const double difference = relativeDifference(results[1], results[0]);
+    QVERIFY2(difference < 1e-2, qPrintable(QString::number(difference)));
+    if (difference == 0) qWarning("accuracy_level 4 ran in float: no bf16 kernels on this CPU, or oneDNN off");
   }
 
   // MatMulInteger: uint8 A with a zero point per row, int8 B with one per column, batch broadcast,

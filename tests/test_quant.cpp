@@ -370,31 +370,50 @@ class TestQuant : public QObject {
   }
 
   void matMulNBitsNodeRunsLikeTheDequantizedWeights() {
-    // Weight-only RTN through the evaluator's MatMulNBits equals x @ dequantized(W).
-    auto m = matmulModel(3, 40, 5);
-    QuantizeOptions o;
-    o.mode = Mode::WeightOnly;
-    o.blockSize = 16;
-    auto w = quantizeRtn([&] {
-      auto a = arrayFromTensor(*m->graph().findValue("W")->initializer());
-      return std::vector<float>(a->data<float>(), a->data<float>() + a->size());
-    }(), 40, 5, 4, 16, false);
-    auto r = quantizeModel(*m, o, nullptr);
-    QVERIFY2(r, r.message().c_str());
-    QCOMPARE(r->nodes.size(), std::size_t(1));
-    QCOMPARE(QString::fromStdString(r->nodes[0].form), QString("MatMulNBits"));
-    Array x(onnx::TensorProto_DataType_FLOAT, {3, 40});
-    for (int i = 0; i < 120; ++i) x.data<float>()[i] = static_cast<float>((i * 37) % 11) - 5.0f;
-    auto y = evaluate(*m, {{"x", x}});
-    QVERIFY2(y, y.message().c_str());
-    auto deq = w.dequantized();
-    for (int row = 0; row < 3; ++row)
-      for (int n = 0; n < 5; ++n) {
-        double ref = 0;
-        for (int k = 0; k < 40; ++k) ref += x.data<float>()[row * 40 + k] * deq[static_cast<std::size_t>(k * 5 + n)];
-        QVERIFY(std::abs(y->at("y").data<float>()[row * 5 + n] - ref) < 1e-3);
-      }
-    QVERIFY(validateQuantization(*m).empty());
+    // Weight-only RTN through the evaluator's MatMulNBits equals x @ dequantized(W): exactly (as
+    // float sums) with accuracy_level 0, and within bf16 rounding of x and W (8 significant bits,
+    // float accumulation) with the default accuracy_level 4, which the node then carries.
+    for (int level : {0, 4}) {
+      auto m = matmulModel(3, 40, 5);
+      QuantizeOptions o;
+      o.mode = Mode::WeightOnly;
+      o.blockSize = 16;
+      if (level == 0) o.accuracyLevel = 0;
+      QCOMPARE(o.accuracyLevel, level);
+      auto w = quantizeRtn([&] {
+        auto a = arrayFromTensor(*m->graph().findValue("W")->initializer());
+        return std::vector<float>(a->data<float>(), a->data<float>() + a->size());
+      }(), 40, 5, 4, 16, false);
+      auto r = quantizeModel(*m, o, nullptr);
+      QVERIFY2(r, r.message().c_str());
+      QCOMPARE(r->nodes.size(), std::size_t(1));
+      QCOMPARE(QString::fromStdString(r->nodes[0].form), QString("MatMulNBits"));
+      const Node* nbits = nullptr;
+      for (const Node* n : m->graph().nodes())
+        if (n->opType() == "MatMulNBits") nbits = n;
+      QVERIFY(nbits);
+      const auto* attr = nbits->attribute("accuracy_level");
+      QCOMPARE(attr != nullptr, level > 0);
+      if (attr) QCOMPARE(static_cast<int>(attr->i()), level);
+      Array x(onnx::TensorProto_DataType_FLOAT, {3, 40});
+      for (int i = 0; i < 120; ++i) x.data<float>()[i] = static_cast<float>((i * 37) % 11) - 5.0f + 0.013f * static_cast<float>(i);
+      auto y = evaluate(*m, {{"x", x}});
+      QVERIFY2(y, y.message().c_str());
+      auto deq = w.dequantized();
+      for (int row = 0; row < 3; ++row)
+        for (int n = 0; n < 5; ++n) {
+          double ref = 0, magnitude = 0;
+          for (int k = 0; k < 40; ++k) {
+            const double p = x.data<float>()[row * 40 + k] * deq[static_cast<std::size_t>(k * 5 + n)];
+            ref += p;
+            magnitude += std::abs(p);
+          }
+          const double tolerance = level == 0 ? 1e-3 : 1e-3 + magnitude * 2.0 / 256.0;
+          const double got = y->at("y").data<float>()[row * 5 + n];
+          QVERIFY2(std::abs(got - ref) < tolerance, qPrintable(QString("level %1: %2 vs %3").arg(level).arg(got).arg(ref)));
+        }
+      QVERIFY(validateQuantization(*m).empty());
+    }
   }
 
   void badBlockSizeAndNothingQuantizableAreRefusedWithoutChanges() {
@@ -653,6 +672,9 @@ class TestQuant : public QObject {
     QuantizeOptions o;
     o.mode = Mode::WeightOnly;
     o.blockSize = 16;
+    // Float activations (accuracy_level unset): the QDQ form the round trip below passes through
+    // has no accuracy_level, so only then do both forms compute the same bytes.
+    o.accuracyLevel = 0;
     auto rtn = quantizeAndScore(*m.value(), o, cal.value().get(), set.value(), std::nullopt);
     QVERIFY2(rtn, rtn.message().c_str());
     o.weightMethod = WeightMethod::Gptq;

@@ -20,7 +20,8 @@ namespace {
 
 const char* kUsage =
     "Usage: graft-cli quantize IN OUT --mode dynamic|static|weight-only [--bits 8|4] [--block-size N]\n"
-    "           [--format qdq|matmulnbits] [--symmetric] [--activations u8|s8] [--calibration DIR]\n"
+    "           [--format qdq|matmulnbits] [--accuracy-level 0-4] [--symmetric] [--activations u8|s8]\n"
+    "           [--calibration DIR]\n"
     "           [--method minmax|moving-average|percentile|entropy|rtn|gptq|awq] [--percentile P]\n"
     "           [--include-gather] [--exclude NODE]... [--backend PROFILE] [--target-sqnr DB]\n"
     "           [--holdout N] [--report FILE.json] [--save-recipe FILE] [--json] [--progress]\n"
@@ -43,6 +44,9 @@ const char* kUsage =
     "  --block-size N      weight-only block along K: a power of two from 16 to 256 (default 32)\n"
     "  --format F          weight-only encoding: matmulnbits (com.microsoft.MatMulNBits, default) or\n"
     "                      qdq (opset-21 DequantizeLinear with block_size on INT4/UINT4, + MatMul)\n"
+    "  --accuracy-level L  MatMulNBits' accuracy_level: the lowest precision a runtime may use for\n"
+    "                      the activations: 4 int8 (default, ONNX Runtime's fast CPU kernels; Graft\n"
+    "                      evaluates it in bf16), 3 bf16, 1 fp32, 0 unset (float)\n"
     "  --symmetric         weight-only: symmetric blocks (default asymmetric, with zero points)\n"
     "  --include-gather    weight-only: also Gather tables (embeddings), as blocked DequantizeLinear\n"
     "  --calibration DIR   one subfolder per sample with INPUTNAME.npy, or test_data_set_K/input_J.pb;\n"
@@ -78,7 +82,7 @@ nlohmann::json jsonNumber(double v) {
 
 int runQuantize(std::vector<std::string> args) {
   CommandLine cl("quantize", kUsage);
-  for (const char* o : {"--mode", "--bits", "--block-size", "--format", "--activations", "--calibration", "--method", "--percentile",
+  for (const char* o : {"--mode", "--bits", "--block-size", "--accuracy-level", "--format", "--activations", "--calibration", "--method", "--percentile",
                         "--backend", "--target-sqnr", "--report", "--holdout", "--save-recipe"})
     cl.option(o);
   for (const char* f : {"--symmetric", "--include-gather", "--json", "--progress"}) cl.flag(f);
@@ -107,14 +111,16 @@ int runQuantize(std::vector<std::string> args) {
     auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
     return ec == std::errc() && end == s.data() + s.size();
   };
-  std::int64_t bits = 4, block = 32, holdout = -1;
+  std::int64_t bits = 4, block = 32, holdout = -1, accuracy = 4;
   if (!intOption("--bits", bits) || (bits != 4 && bits != 8)) return cl.usageError("--bits wants 4 or 8");
   if (!intOption("--block-size", block)) return cl.usageError("--block-size wants a number");
   if (!intOption("--holdout", holdout) || (cl.has("--holdout") && holdout < 1)) return cl.usageError("--holdout wants a positive number of samples");
+  if (!intOption("--accuracy-level", accuracy) || accuracy < 0 || accuracy > 4) return cl.usageError("--accuracy-level wants 0 to 4");
   o.bits = static_cast<int>(bits);
   o.blockSize = block;
+  o.accuracyLevel = static_cast<int>(accuracy);
   if (o.mode != quant::Mode::WeightOnly)
-    for (const char* w : {"--bits", "--block-size", "--format", "--symmetric", "--include-gather"})
+    for (const char* w : {"--bits", "--block-size", "--format", "--symmetric", "--include-gather", "--accuracy-level"})
       if (cl.has(w)) return cl.usageError(std::string(w) + " applies to --mode weight-only");
   if (o.mode == quant::Mode::WeightOnly && (block < 16 || block > 256 || (block & (block - 1))))
     return cl.usageError("--block-size " + std::to_string(block) + " is out of range: use a power of two from 16 to 256");
@@ -227,6 +233,7 @@ int runQuantize(std::vector<std::string> args) {
     j["block_size"] = o.blockSize;
     j["symmetric"] = o.symmetric;
     j["format"] = o.format == quant::BlockedFormat::Qdq ? "qdq" : "matmulnbits";
+    if (o.format == quant::BlockedFormat::MatMulNBits) j["accuracy_level"] = o.accuracyLevel;
   }
   j["data"] = {{"source", e.dataSource}, {"random", e.randomData}, {"calibration_samples", samples->calibration.size()},
                {"held_back_samples", samples->holdout.size()}};

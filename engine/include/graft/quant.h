@@ -182,6 +182,10 @@ struct QuantizeOptions {
   bool symmetric = false;
   WeightMethod weightMethod = WeightMethod::Rtn;
   BlockedFormat format = BlockedFormat::MatMulNBits;
+  // MatMulNBits' accuracy_level: the lowest precision a runtime may compute A in (0 unset = float,
+  // 1 fp32, 2 fp16, 3 bf16, 4 int8). 4, what ONNX Runtime advises for CPUs, lets it use integer
+  // kernels and Graft's evaluator bf16 (AMX); 0 keeps every product in float.
+  int accuracyLevel = 4;
   bool includeGather = false;
   // every mode
   std::set<std::string> exclude;  // node names kept in float

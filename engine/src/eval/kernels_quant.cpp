@@ -530,6 +530,21 @@ Status qlinearMatMulK(Context& ctx) {
   return requantizeOutput(ctx, y.value(), 6, 7);
 }
 
+// MatMulNBits' optional bias (input 5), then Y in A's element type.
+Status finishNBits(Context& ctx, Array& Y, std::int64_t M, std::int64_t N) {
+  if (ctx.hasInput(5)) {
+    auto bias = castArray(ctx.input(5), kFloat);
+    if (!bias) return bias.status();
+    if (bias.value().size() != N) return ctx.fail("bias " + formatArrayType(ctx.input(5)) + " must have N=" + std::to_string(N) + " values");
+    for (std::int64_t i = 0; i < M; ++i)
+      for (std::int64_t n = 0; n < N; ++n) Y.data<float>()[i * N + n] += bias.value().data<float>()[n];
+  }
+  auto out = castArray(Y, ctx.input(0).dtype());
+  if (!out) return out.status();
+  ctx.setOutput(0, out.value());
+  return Status::ok();
+}
+
 // com.microsoft MatMulNBits: B is [N, k_blocks, blob] of packed `bits`-bit weights (low bits
 // first), scales [N * k_blocks], optional packed uint8 (or float) zero points.
 Status matMulNBitsK(Context& ctx) {
@@ -551,7 +566,6 @@ Status matMulNBitsK(Context& ctx) {
     if (!z) return z.status();
     zeros = z.value();
   }
-  Array W = Array::uninitialized(kFloat, {N, K});
   const std::uint8_t* pb = packed.data<std::uint8_t>();
   std::int64_t perByte = 8 / bits, mask = (1 << bits) - 1, zpBytesPerRow = (kBlocks * bits + 7) / 8;
   double defaultZero = static_cast<double>(1 << (bits - 1));
@@ -628,6 +642,19 @@ Status matMulNBitsK(Context& ctx) {
   // multiplies it at once (oneDNN sgemm), so the float weights never exist whole, the 4-bit bytes
   // are read once per run, and the dequantization is shared among the threads.
   constexpr std::int64_t kPanel = 64;
+  // accuracy_level 3 (bf16) or 4 (int8) lets A be computed at lower precision than float: A and
+  // the dequantized weights are rounded to bf16 and multiplied with float accumulation (AMX), the
+  // bf16 weights packed once per Evaluator. bf16 keeps 8 significant bits, more than the int8 that
+  // ONNX Runtime uses for A at level 4, and the weights' 4-bit error dwarfs both.
+  const std::int64_t accuracy = ctx.attrInt("accuracy_level", 0);
+  if (accuracy >= 3 &&
+      onednnBf16MatMul(M, N, K, A.data<float>(), pb, ctx.inputIsConstant(1) && ctx.inputIsConstant(2) && (!ctx.hasInput(3) || ctx.inputIsConstant(3)) && !ctx.hasInput(4),
+                       [&](std::int64_t n0, std::int64_t count, float* out) {
+                         for (std::int64_t n = 0; n < count; ++n) dequantizeRow(n0 + n, out + n * K);
+                       },
+                       Y.data<float>())) {
+    return finishNBits(ctx, Y, M, N);
+  }
   bool fused = onednnEnabled();
   if (fused) {
     std::int64_t panels = (N + kPanel - 1) / kPanel;
@@ -649,16 +676,7 @@ Status matMulNBitsK(Context& ctx) {
     });
     gemm<float>(false, true, M, N, K, A.data<float>(), W.data<float>(), Y.data<float>(), false, 1.0f);
   }
-  if (ctx.hasInput(5)) {
-    auto bias = castArray(ctx.input(5), kFloat);
-    if (!bias) return bias.status();
-    for (std::int64_t i = 0; i < M; ++i)
-      for (std::int64_t n = 0; n < N; ++n) Y.data<float>()[i * N + n] += bias.value().data<float>()[n];
-  }
-  auto out = castArray(Y, ctx.input(0).dtype());
-  if (!out) return out.status();
-  ctx.setOutput(0, out.value());
-  return Status::ok();
+  return finishNBits(ctx, Y, M, N);
 }
 
 }  // namespace

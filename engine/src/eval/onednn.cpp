@@ -76,6 +76,11 @@ bool onednnSgemm(bool, bool, std::int64_t, std::int64_t, std::int64_t, float, co
 
 bool onednnConv(const ConvShape&, const float*, const float*, bool, const float*, float*) { return false; }
 
+bool onednnBf16MatMul(std::int64_t, std::int64_t, std::int64_t, const float*, const void*, bool,
+                      const std::function<void(std::int64_t, std::int64_t, float*)>&, float*) {
+  return false;
+}
+
 #else
 
 namespace {
@@ -440,6 +445,122 @@ bool onednnConv(const ConvShape& s, const float* x, const float* w, bool weights
   try {
     parallelFor(static_cast<std::int64_t>(plan->slices.size()), 1, [&](std::int64_t b, std::int64_t e) {
       for (std::int64_t i = b; i < e; ++i) runSlice(static_cast<std::size_t>(i));
+    });
+  } catch (const dnnl::error&) {
+    return false;
+  }
+  return true;
+}
+
+
+// ---------------------------------------------------------------- bf16 matmul (MatMulNBits)
+
+namespace {
+
+// Round to nearest even, as oneDNN's own f32 -> bf16 conversion does (NaN kept a NaN).
+inline std::uint16_t toBf16(float f) {
+  std::uint32_t bits;
+  std::memcpy(&bits, &f, sizeof bits);
+  if ((bits & 0x7fffffffu) > 0x7f800000u) return static_cast<std::uint16_t>((bits >> 16) | 0x40);
+  bits += 0x7fffu + ((bits >> 16) & 1u);
+  return static_cast<std::uint16_t>(bits >> 16);
+}
+
+struct Bf16Plan {
+  dnnl::matmul::primitive_desc pd;
+  dnnl::matmul mm;
+};
+
+std::mutex gBf16Mutex;
+std::unordered_map<std::string, std::shared_ptr<Bf16Plan>> gBf16Plans;
+
+// The plan for rows of A [Ms, K] times packed weights [K, N] into dense rows of Y [Ms, N]
+// (a dense destination: with a strided one oneDNN leaves its AMX kernels for a plain GEMM).
+std::shared_ptr<Bf16Plan> bf16Plan(std::int64_t Ms, std::int64_t K, std::int64_t N) {
+  using dt = dnnl::memory::data_type;
+  using tag = dnnl::memory::format_tag;
+  const std::string key = std::to_string(Ms) + "," + std::to_string(K) + "," + std::to_string(N);
+  {
+    std::lock_guard<std::mutex> lock(gBf16Mutex);
+    if (auto it = gBf16Plans.find(key); it != gBf16Plans.end()) return it->second;
+  }
+  auto plan = std::make_shared<Bf16Plan>();
+  dnnl::memory::desc src({Ms, K}, dt::bf16, tag::ab), weights({K, N}, dt::bf16, tag::any), dst({Ms, N}, dt::f32, tag::ab);
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  plan->pd = dnnl::matmul::primitive_desc(dnnl::matmul::desc(src, weights, dst), attr, cpuEngine());
+  // Only oneDNN's bf16 kernels (AMX, AVX512-BF16); where the CPU has neither, the float path is faster.
+  const std::string impl = plan->pd.impl_info_str();
+  if (impl.find("bf16") == std::string::npos && impl.find("amx") == std::string::npos)
+    plan = nullptr;
+  else
+    plan->mm = dnnl::matmul(plan->pd);
+  std::lock_guard<std::mutex> lock(gBf16Mutex);
+  if (gBf16Plans.size() > 256) gBf16Plans.clear();
+  gBf16Plans[key] = plan;
+  return plan;
+}
+
+}  // namespace
+
+bool onednnBf16MatMul(std::int64_t M, std::int64_t N, std::int64_t K, const float* A, const void* key, bool constantWeights,
+                      const std::function<void(std::int64_t, std::int64_t, float*)>& rows, float* Y) {
+  if (!onednnEnabled() || M <= 0 || N <= 0 || K <= 0) return false;
+  using dt = dnnl::memory::data_type;
+  using tag = dnnl::memory::format_tag;
+  // Row slices of A and Y, one per thread, all sharing one packed copy of the weights.
+  const std::int64_t count = std::max<std::int64_t>(1, std::min<std::int64_t>(threadCount(), (M + 15) / 16));
+  const std::int64_t per = (M + count - 1) / count;
+  std::vector<std::shared_ptr<Bf16Plan>> plans;
+  auto& eng = cpuEngine();
+  try {
+    LibraryCall call;
+    for (std::int64_t m0 = 0; m0 < M; m0 += per) {
+      auto plan = bf16Plan(std::min(per, M - m0), K, N);
+      // Slices of different heights must agree on the packed layout, or the weights would be packed twice.
+      if (!plan || (!plans.empty() && plan->pd.weights_desc() != plans.front()->pd.weights_desc())) return false;
+      plans.push_back(std::move(plan));
+    }
+  } catch (const dnnl::error&) {
+    return false;
+  }
+  const dnnl::memory::desc packed = plans.front()->pd.weights_desc();
+  std::shared_ptr<PackedWeights> cache = constantWeights && key ? tPacked : nullptr;
+  dnnl::memory weights = cache ? cache->find(key, packed) : dnnl::memory();
+  // The working set: A in bf16, the scratchpads, and unless cached the float rows and their packing.
+  std::uint64_t working = static_cast<std::uint64_t>(M * K) * 2;
+  for (const auto& p : plans) working += p->pd.scratchpad_desc().get_size();
+  if (!weights) working += static_cast<std::uint64_t>(N * K) * sizeof(float) + packed.get_size();
+  if (liveArrayBytes() + working > evalMemoryBudget()) return false;
+  try {
+    if (!weights) {
+      std::vector<float> floatRows(static_cast<std::size_t>(N * K));
+      parallelFor(N, 16, [&](std::int64_t n0, std::int64_t n1) { rows(n0, n1 - n0, floatRows.data() + n0 * K); });
+      LibraryCall call;
+      ThreadBuffers& tb = threadBuffers();
+      dnnl::memory user(dnnl::memory::desc({K, N}, dt::f32, tag::ba), eng, floatRows.data());
+      weights = dnnl::memory(packed, eng);
+      dnnl::reorder(user, weights).execute(tb.stream, user, weights);
+      tb.stream.wait();
+      if (cache) cache->add(key, weights);
+    }
+    std::vector<std::uint16_t> a16(static_cast<std::size_t>(M * K));
+    parallelFor(M * K, 1 << 14, [&](std::int64_t b, std::int64_t e) {
+      for (std::int64_t i = b; i < e; ++i) a16[static_cast<std::size_t>(i)] = toBf16(A[i]);
+    });
+    parallelFor(static_cast<std::int64_t>(plans.size()), 1, [&](std::int64_t s0, std::int64_t s1) {
+      for (std::int64_t s = s0; s < s1; ++s) {
+        LibraryCall call;
+        const Bf16Plan& p = *plans[static_cast<std::size_t>(s)];
+        const std::int64_t m0 = s * per;
+        ThreadBuffers& tb = threadBuffers();
+        const dnnl::memory::desc& padDesc = p.pd.scratchpad_desc();
+        dnnl::memory pad(padDesc, eng, tb.pad.get(std::max<std::size_t>(64, padDesc.get_size())));
+        dnnl::memory src(p.pd.src_desc(), eng, a16.data() + m0 * K), dst(p.pd.dst_desc(), eng, Y + m0 * N);
+        p.mm.execute(tb.stream, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}, {DNNL_ARG_SCRATCHPAD, pad}});
+        tb.stream.wait();
+        tb.trim();
+      }
     });
   } catch (const dnnl::error&) {
     return false;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -48,5 +49,14 @@ class PackedWeightsScope {
 // the evaluator's threads. Handles group 1 and depthwise (group == C == M); weightsConstant says
 // w may be packed once and cached. False when not handled (the caller uses im2col + GEMM).
 bool onednnConv(const ConvShape& shape, const float* x, const float* w, bool weightsConstant, const float* bias, float* y);
+
+// Y[M,N] = A[M,K] * W^T in bfloat16 with float accumulation (AMX or AVX512-BF16 through oneDNN),
+// for MatMulNBits whose accuracy_level allows A to be downcast to bf16 (3 or 4). W [N,K] comes from
+// `rows(n0, count, out)`, which writes the float rows n0..n0+count-1 (dequantized weights);
+// A and W are rounded to bf16 (nearest even). With `constantWeights` the packed bf16 weights are
+// kept in the Evaluator's cache under `key` (the first byte of the quantized weights), so the
+// 4-bit weights are dequantized once. False when oneDNN is not in use or has no bf16 kernel here.
+bool onednnBf16MatMul(std::int64_t M, std::int64_t N, std::int64_t K, const float* A, const void* key, bool constantWeights,
+                      const std::function<void(std::int64_t, std::int64_t, float*)>& rows, float* Y);
 
 }  // namespace graft::eval

@@ -686,6 +686,7 @@ struct Rewriter {
       }
       m.outputNames = {*keep};
       m.attributes = {intAttr("K", K), intAttr("N", N), intAttr("bits", o.bits), intAttr("block_size", o.blockSize)};
+      if (o.accuracyLevel > 0) m.attributes.push_back(intAttr("accuracy_level", o.accuracyLevel));
       m.docString = provenance(qn.node);
       library::ensureDomain(g, "com.microsoft");
       auto mn = g.addNode(std::move(m), n);

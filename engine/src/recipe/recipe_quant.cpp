@@ -91,6 +91,9 @@ Result<quant::QuantizeOptions> optionsFrom(const json& s) {
     o.symmetric = s.value("symmetric", false);
     o.includeGather = s.value("include_gather", false);
     o.format = str(s, "format") == "qdq" ? quant::BlockedFormat::Qdq : quant::BlockedFormat::MatMulNBits;
+    o.accuracyLevel = s.value("accuracy_level", 4);
+    if (o.accuracyLevel < 0 || o.accuracyLevel > 4)
+      return Status(ErrorCode::InvalidArgument, "accuracy_level " + std::to_string(o.accuracyLevel) + " is not 0 to 4");
     const std::string method = s.value("method", std::string("rtn"));
     if (method == "rtn") o.weightMethod = quant::WeightMethod::Rtn;
     else if (method == "gptq") o.weightMethod = quant::WeightMethod::Gptq;
@@ -185,6 +188,7 @@ RecipeStep recipeStepForQuantize(const Model& floatModel, const quant::QuantizeO
     j["block_size"] = o.blockSize;
     j["symmetric"] = o.symmetric;
     j["format"] = o.format == quant::BlockedFormat::Qdq ? "qdq" : "matmulnbits";
+    if (o.format == quant::BlockedFormat::MatMulNBits) j["accuracy_level"] = o.accuracyLevel;
     if (o.includeGather) j["include_gather"] = true;
   }
   ojson cal;
