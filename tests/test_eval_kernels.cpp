@@ -4,6 +4,7 @@
 // handles specially (depthwise, strided, dilated, asymmetric pads, 1-D and 3-D, batches).
 #include <QtTest>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <limits>
@@ -282,6 +283,55 @@ class TestEvalKernels : public QObject {
     QVERIFY(fast && ref);
     QCOMPARE(fast.value().at("y").shape(), ref.value().at("y").shape());
     QVERIFY(relativeDifference(fast.value().at("y"), ref.value().at("y")) < 2e-6);
+  }
+
+  // QuantizeLinear to uint8 and int8 on a tensor longer than one thread's chunk, with ties,
+  // saturation both ways, infinities and NaN: every element as the spec says (x / scale in float,
+  // half to even, plus the zero point, saturated, NaN to 0); DequantizeLinear gives back
+  // float(q - zero) * scale exactly.
+  void quantizeLinearOnALongTensorRoundsEveryElementLikeTheSpec() {
+    const std::int64_t n = 100003;
+    graft::Array x(kFloat, {n});
+    const float scale = 0.5f;
+    for (std::int64_t i = 0; i < n; ++i) x.data<float>()[i] = static_cast<float>(i % 1201 - 600) * 0.25f;  // many exact .5 ties
+    x.data<float>()[7] = std::numeric_limits<float>::quiet_NaN();
+    x.data<float>()[70000] = std::numeric_limits<float>::infinity();
+    x.data<float>()[70001] = -std::numeric_limits<float>::infinity();
+    x.data<float>()[70002] = 3e38f;
+    for (int dtype : {onnx::TensorProto_DataType_UINT8, onnx::TensorProto_DataType_INT8}) {
+      const bool u8 = dtype == onnx::TensorProto_DataType_UINT8;
+      const int zero = u8 ? 131 : -3;
+      Builder b;
+      b.input("x", kFloat, {n});
+      graft::Array sc(kFloat, {});
+      sc.data<float>()[0] = scale;
+      b.initializer(sc, "s");
+      graft::Array zp(dtype, {});
+      if (u8)
+        zp.data<std::uint8_t>()[0] = static_cast<std::uint8_t>(zero);
+      else
+        zp.data<std::int8_t>()[0] = static_cast<std::int8_t>(zero);
+      b.initializer(zp, "z");
+      b.node("QuantizeLinear", {"x", "s", "z"}, {"q"});
+      b.node("DequantizeLinear", {"q", "s", "z"}, {"y"});
+      b.output("q", dtype);
+      b.output("y");
+      auto model = b.build();
+      auto out = graft::evaluate(*model, {{"x", x}});
+      QVERIFY2(out, out.message().c_str());
+      const graft::Array& q = out.value().at("q");
+      const graft::Array& y = out.value().at("y");
+      const double lo = u8 ? 0 : -128, hi = u8 ? 255 : 127;
+      for (std::int64_t i = 0; i < n; ++i) {
+        const float v = x.data<float>()[i];
+        double want = std::nearbyint(static_cast<double>(v / scale)) + zero;
+        want = std::isnan(want) ? 0.0 : std::clamp(want, lo, hi);
+        const double got = u8 ? q.data<std::uint8_t>()[i] : q.data<std::int8_t>()[i];
+        if (got != want) QFAIL(qPrintable(QString("element %1 (%2): %3, want %4").arg(i).arg(v).arg(got).arg(want)));
+        const float back = static_cast<float>(static_cast<int>(got) - zero) * scale;
+        if (y.data<float>()[i] != back) QFAIL(qPrintable(QString("dequantized element %1: %2, want %3").arg(i).arg(y.data<float>()[i]).arg(back)));
+      }
+    }
   }
 
   // A 4-bit MatMulNBits at accuracy_level 4 may run A and the weights in bf16 (AMX): within bf16
