@@ -365,6 +365,57 @@ class TestEvalKernels : public QObject {
     if (difference == 0) qWarning("accuracy_level 4 ran in float: no bf16 kernels on this CPU, or oneDNN off");
   }
 
+  // A weight (an initializer) goes through the matmul primitive on a packed copy, in column
+  // slices per thread, with Gemm's bias row added by the library.
+  void productsWithAConstantWeightAgreeOnThePackedAndEigenPaths_data() {
+    QTest::addColumn<QString>("op");
+    QTest::addColumn<QList<qint64>>("a");
+    QTest::addColumn<QList<qint64>>("b");
+    QTest::addColumn<int>("transB");
+    QTest::addColumn<int>("biasRank");
+    QTest::newRow("MatMul, a decoder's QKV projection (four column slices)") << "MatMul" << QList<qint64>{1, 128, 384}
+                                                                                 << QList<qint64>{384, 1152} << 0 << 0;
+    QTest::newRow("MatMul, a batch of 2 with odd sizes (one slice)") << "MatMul" << QList<qint64>{2, 65, 40} << QList<qint64>{40, 70} << 0 << 0;
+    QTest::newRow("MatMul, columns not a multiple of 64") << "MatMul" << QList<qint64>{197, 96} << QList<qint64>{96, 1000} << 0 << 0;
+    QTest::newRow("Gemm, transposed weight, bias [N]") << "Gemm" << QList<qint64>{130, 70} << QList<qint64>{300, 70} << 1 << 1;
+    QTest::newRow("Gemm, bias [1,N]") << "Gemm" << QList<qint64>{64, 256} << QList<qint64>{256, 520} << 0 << 2;
+    QTest::newRow("Gemm, one row, no bias") << "Gemm" << QList<qint64>{1, 256} << QList<qint64>{256, 256} << 0 << 0;
+  }
+  void productsWithAConstantWeightAgreeOnThePackedAndEigenPaths() {
+    if (!libraryInUse()) QSKIP("oneDNN is not built in or switched off (GRAFT_EVAL_KERNELS)");
+    QFETCH(QString, op);
+    QFETCH(QList<qint64>, a);
+    QFETCH(QList<qint64>, b);
+    QFETCH(int, transB);
+    QFETCH(int, biasRank);
+    std::vector<std::int64_t> as(a.begin(), a.end()), bs(b.begin(), b.end());
+    std::int64_t N = transB ? bs[0] : bs[1];
+    Builder bld;
+    bld.input("a", kFloat, as);
+    bld.initializer(randomArray(bs, 2), "w");
+    std::vector<std::string> ins{"a", "w"};
+    if (biasRank) {
+      bld.initializer(randomArray(biasRank == 1 ? std::vector<std::int64_t>{N} : std::vector<std::int64_t>{1, N}, 5), "bias");
+      ins.push_back("bias");
+    }
+    auto* node = bld.node(op.toStdString(), ins, {"y"});
+    if (transB) bld.intAttr(node, "transB", 1);
+    bld.output("y");
+    auto model = bld.build();
+    auto ev = graft::Evaluator::create(*model);
+    QVERIFY(ev);
+    graft::EvalOptions fast, reference;
+    fast.threads = reference.threads = 2;
+    reference.referenceKernels = true;
+    graft::NamedArrays feeds{{"a", randomArray(as, 1)}};
+    // The second run multiplies by the weights the first one packed.
+    auto first = ev.value()->run(feeds, fast), again = ev.value()->run(feeds, fast), ref = ev.value()->run(feeds, reference);
+    QVERIFY(first && again && ref);
+    QCOMPARE(first.value().at("y").shape(), ref.value().at("y").shape());
+    QCOMPARE(relativeDifference(first.value().at("y"), again.value().at("y")), 0.0);
+    QVERIFY(relativeDifference(first.value().at("y"), ref.value().at("y")) < 2e-6);
+  }
+
   // MatMulInteger: uint8 A with a zero point per row, int8 B with one per column, batch broadcast,
   // and a long K whose sums need all 32 bits; every int32 equals the sum computed here.
   void matMulIntegerAccumulatesExactly() {

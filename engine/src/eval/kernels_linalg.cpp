@@ -11,6 +11,7 @@
 #include "eval/gemm_block.h"
 #include "eval/linalg.h"
 #include "eval/onednn.h"
+#include "eval/onednn_matmul.h"
 
 namespace graft::eval {
 
@@ -177,7 +178,20 @@ namespace {
 
 Status matmulK(Context& ctx) {
   if (auto s = ctx.require(1, "B"); !s) return s;
-  auto r = matmulArrays(ctx.input(0), ctx.input(1));
+  const Array &a = ctx.input(0), &b = ctx.input(1);
+  // A weight: every row of A times the packed constant (transformers' projections and MLPs).
+  if (a.dtype() == kFloat && b.dtype() == kFloat && b.rank() == 2 && a.rank() >= 2 && ctx.inputIsConstant(1) &&
+      a.dim(a.rank() - 1) == b.dim(0)) {
+    std::vector<std::int64_t> shape = a.shape();
+    std::int64_t K = shape.back(), N = b.dim(1), M = a.size() / std::max<std::int64_t>(1, K);
+    shape.back() = N;
+    Array out = Array::uninitialized(kFloat, shape);
+    if (onednnMatmulConstantB(M, N, K, a.data<float>(), b.data<float>(), false, nullptr, out.data<float>())) {
+      ctx.setOutput(0, out);
+      return Status::ok();
+    }
+  }
+  auto r = matmulArrays(a, b);
   if (!r) return ctx.fail(r.message());
   ctx.setOutput(0, r.value());
   return Status::ok();
@@ -200,6 +214,16 @@ Status gemmK(Context& ctx) {
     auto cs = broadcastShapes(ctx.input(2).shape(), {M, N});
     if (!cs || cs.value() != std::vector<std::int64_t>{M, N})
       return ctx.fail("C " + formatArrayType(ctx.input(2)) + " does not broadcast to [" + std::to_string(M) + "," + std::to_string(N) + "]");
+  }
+  // A constant weight with at most a bias row: the packed product, bias added by the library.
+  if (a.dtype() == kFloat && b.dtype() == kFloat && !ta && alpha == 1.0 && ctx.inputIsConstant(1) &&
+      (!haveC || (beta == 1.0 && ctx.input(2).dtype() == kFloat && ctx.input(2).size() == N &&
+                  (ctx.input(2).rank() == 1 || (ctx.input(2).rank() == 2 && ctx.input(2).dim(0) == 1))))) {
+    if (onednnMatmulConstantB(M, N, K, a.data<float>(), b.data<float>(), tb, haveC ? ctx.input(2).data<float>() : nullptr,
+                              out.data<float>())) {
+      ctx.setOutput(0, out);
+      return Status::ok();
+    }
   }
   GRAFT_DISPATCH_FLOAT(a.dtype(), {
     T* o = out.data<T>();

@@ -1,17 +1,51 @@
 // A small pool for the kernels' parallel loops. The caller works too and never waits for a
 // helper that has not started: on a busy machine (CI, a desktop compiling) a descheduled
 // helper then costs nothing, where an OpenMP team would stall every region's barrier.
+// Helpers spin for a short while after each job before they sleep: a run hands out a new loop
+// every few tens of microseconds, and waking a sleeping thread (a futex and, in a virtual
+// machine, an interrupt between cores) took about as long as a whole MatMul block, so the
+// caller had finished most blocks alone before its helper woke (a BERT-style encoder ran with
+// one core's CPU time on two threads).
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <thread>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
 
 #include "eval/kernel.h"
 
 namespace graft::eval {
 
 namespace {
+
+void cpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  _mm_pause();
+#else
+  std::this_thread::yield();
+#endif
+}
+
+// How long a helper (and a caller waiting for a helper's last block) spins before sleeping.
+constexpr std::chrono::microseconds kSpin{300};
+
+// Spins until pred() holds or kSpin has passed; true when pred() held.
+template <typename Pred>
+bool spinUntil(Pred pred) {
+  auto deadline = std::chrono::steady_clock::now() + kSpin;
+  while (true) {
+    for (int i = 0; i < 64; ++i) {
+      if (pred()) return true;
+      cpuRelax();
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return pred();
+  }
+}
 
 struct Job {
   std::function<void(std::int64_t, std::int64_t)> fn;
@@ -49,17 +83,22 @@ class Pool {
   int active() const { return active_.load(); }
 
   void run(const std::shared_ptr<Job>& job) {
+    bool wake;
     {
       std::lock_guard<std::mutex> lock(m_);
       job_ = job;
-      ++generation_;
+      generation_.fetch_add(1, std::memory_order_release);
+      wake = sleeping_ > 0;
     }
-    cv_.notify_all();
+    if (wake) cv_.notify_all();
     tInParallel = true;
     job->work();
     tInParallel = false;
-    std::unique_lock<std::mutex> lock(job->m);
-    job->cv.wait(lock, [&] { return job->done.load() == job->chunks; });
+    // A helper still finishing its block: usually a few microseconds, not worth a sleep.
+    if (!spinUntil([&] { return job->done.load(std::memory_order_acquire) == job->chunks; })) {
+      std::unique_lock<std::mutex> lock(job->m);
+      job->cv.wait(lock, [&] { return job->done.load() == job->chunks; });
+    }
     if (job->error) std::rethrow_exception(job->error);
   }
 
@@ -69,10 +108,15 @@ class Pool {
     std::uint64_t seen = 0;
     while (true) {
       std::shared_ptr<Job> job;
+      spinUntil([&] { return generation_.load(std::memory_order_acquire) != seen; });
       {
         std::unique_lock<std::mutex> lock(m_);
-        cv_.wait(lock, [&] { return generation_ != seen; });
-        seen = generation_;
+        if (generation_.load() == seen) {
+          ++sleeping_;
+          cv_.wait(lock, [&] { return generation_.load() != seen; });
+          --sleeping_;
+        }
+        seen = generation_.load();
         job = job_;
       }
       if (job) job->work();
@@ -82,7 +126,8 @@ class Pool {
   std::condition_variable cv_;
   std::vector<std::thread> workers_;
   std::shared_ptr<Job> job_;
-  std::uint64_t generation_ = 0;
+  std::atomic<std::uint64_t> generation_{0};
+  int sleeping_ = 0;  // helpers waiting on cv_ (guarded by m_)
   std::atomic<int> active_{0};
 };
 

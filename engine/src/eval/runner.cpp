@@ -13,6 +13,7 @@
 
 #include "eval/kernel.h"
 #include "eval/onednn.h"
+#include "eval/onednn_matmul.h"
 #include "graft/guard.h"
 
 namespace graft {
@@ -107,6 +108,8 @@ struct Evaluator::Impl {
   std::shared_ptr<BufferPool> buffers = std::make_shared<BufferPool>(std::size_t(64) << 20);
   // Constant convolution weights in the kernel library's blocked layouts, packed on first use.
   std::shared_ptr<PackedWeights> packed = makePackedWeights();
+  // Constant MatMul/Gemm weights in the matmul primitive's layout, packed on first use.
+  std::shared_ptr<PackedMatmulWeights> packedMatmul = makePackedMatmulWeights();
   const EvalOptions* options = nullptr;
   // Node executions left in this run, subgraph nodes and subgraph runs included: a Loop of 2^62
   // trips ends at the budget instead of never.
@@ -418,6 +421,7 @@ Result<NamedArrays> Evaluator::run(const NamedArrays& inputs, const EvalOptions&
   refreshMemoryBudget();
   BufferPoolScope pooled(im.buffers);
   PackedWeightsScope packed(im.packed);
+  PackedMatmulScope packedMatmul(im.packedMatmul);
   im.stats = {};
   im.liveBytes = 0;
   im.options = &options;

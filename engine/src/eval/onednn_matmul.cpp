@@ -1,0 +1,234 @@
+// oneDNN's matmul primitive for products with a constant weight (see onednn_matmul.h). On the
+// transformer shapes (128-197 rows, 256-3072 columns) the primitive on a packed weight ran
+// 80-87 GFLOP/s per core where dnnl_sgemm, which packs both operands on every call, ran 55-76.
+// Like the rest of the library use (onednn.cpp), every call is one thread wide and the
+// evaluator's pool spreads the column slices.
+#include "eval/onednn_matmul.h"
+
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <string>
+#include <tuple>
+#include <unordered_map>
+#include <vector>
+
+#include "eval/kernel.h"
+#include "eval/onednn.h"
+
+#if defined(GRAFT_HAVE_ONEDNN)
+#include <omp.h>
+#if defined(__x86_64__)
+#include <xmmintrin.h>
+#endif
+
+#include <oneapi/dnnl/dnnl.hpp>
+#endif
+
+namespace graft::eval {
+
+namespace {
+thread_local std::shared_ptr<PackedMatmulWeights> tCache;
+}
+
+PackedMatmulScope::PackedMatmulScope(std::shared_ptr<PackedMatmulWeights> cache) : previous_(std::move(tCache)) {
+  tCache = std::move(cache);
+}
+PackedMatmulScope::~PackedMatmulScope() { tCache = std::move(previous_); }
+
+#if !defined(GRAFT_HAVE_ONEDNN)
+
+class PackedMatmulWeights {};
+std::shared_ptr<PackedMatmulWeights> makePackedMatmulWeights() { return std::make_shared<PackedMatmulWeights>(); }
+bool onednnMatmulConstantB(std::int64_t, std::int64_t, std::int64_t, const float*, const float*, bool, const float*, float*) {
+  return false;
+}
+
+#else
+
+namespace {
+
+// OpenMP team size 1 and denormals flushed around each library call, restored after (the
+// reasons are onednn.cpp's LibraryCall's).
+class Call {
+ public:
+  Call() : previous_(omp_get_max_threads()) {
+    if (previous_ != 1) omp_set_num_threads(1);
+#if defined(__x86_64__)
+    mxcsr_ = _mm_getcsr();
+    _mm_setcsr(mxcsr_ | 0x8040u);
+#endif
+  }
+  ~Call() {
+#if defined(__x86_64__)
+    _mm_setcsr(mxcsr_);
+#endif
+    if (previous_ != 1) omp_set_num_threads(previous_);
+  }
+  Call(const Call&) = delete;
+  Call& operator=(const Call&) = delete;
+
+ private:
+  int previous_;
+  unsigned mxcsr_ = 0;
+};
+
+dnnl::engine& cpu() {
+  static dnnl::engine e(dnnl::engine::kind::cpu, 0);
+  return e;
+}
+
+struct ThreadState {
+  dnnl::stream stream{cpu()};
+  void* pad = nullptr;
+  std::size_t padBytes = 0;
+  void* scratch(std::size_t bytes) {
+    bytes = std::max<std::size_t>(bytes, 64);
+    if (bytes > padBytes) {
+      std::free(pad);
+      padBytes = (bytes + 63) / 64 * 64;
+      pad = std::aligned_alloc(64, padBytes);
+      if (!pad) {
+        padBytes = 0;
+        throw std::bad_alloc();
+      }
+    }
+    return pad;
+  }
+  ~ThreadState() { std::free(pad); }
+};
+ThreadState& threadState() {
+  thread_local ThreadState s;
+  return s;
+}
+
+// One slice's primitive: rows M, inner K, columns n of a row-major C with N columns.
+struct SlicePrimitive {
+  dnnl::matmul::primitive_desc pd;
+  dnnl::matmul prim;
+  dnnl::memory::desc src, dst, bias;
+};
+
+using dims = dnnl::memory::dims;
+using dt = dnnl::memory::data_type;
+
+std::shared_ptr<SlicePrimitive> makePrimitive(std::int64_t M, std::int64_t K, std::int64_t n, std::int64_t N, bool bias) {
+  auto p = std::make_shared<SlicePrimitive>();
+  p->src = dnnl::memory::desc(dims{M, K}, dt::f32, dims{K, 1});
+  p->dst = dnnl::memory::desc(dims{M, n}, dt::f32, dims{N, 1});
+  dnnl::memory::desc anyWeights(dims{K, n}, dt::f32, dnnl::memory::format_tag::any);
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  if (bias) {
+    p->bias = dnnl::memory::desc(dims{1, n}, dt::f32, dims{n, 1});
+    p->pd = dnnl::matmul::primitive_desc(dnnl::matmul::desc(p->src, anyWeights, p->bias, p->dst), attr, cpu());
+  } else {
+    p->pd = dnnl::matmul::primitive_desc(dnnl::matmul::desc(p->src, anyWeights, p->dst), attr, cpu());
+  }
+  // The reference implementation is far slower than sgemm: leave such shapes to the caller.
+  if (std::string(p->pd.impl_info_str()).rfind("ref", 0) == 0) return nullptr;
+  p->prim = dnnl::matmul(p->pd);
+  return p;
+}
+
+}  // namespace
+
+class PackedMatmulWeights {
+ public:
+  std::mutex mutex;
+  // Primitives by shape (rows, inner, slice columns, all columns, bias); few per model, but the
+  // rows follow the input's dims, so the map is bounded.
+  std::map<std::tuple<std::int64_t, std::int64_t, std::int64_t, std::int64_t, bool>, std::shared_ptr<SlicePrimitive>> primitives;
+  // Packed slices by (weight address, transposed, first column, columns); each in the layouts
+  // the primitives asked for (almost always one).
+  std::map<std::tuple<const float*, bool, std::int64_t, std::int64_t>, std::vector<dnnl::memory>> packed;
+
+  std::shared_ptr<SlicePrimitive> primitive(std::int64_t M, std::int64_t K, std::int64_t n, std::int64_t N, bool bias) {
+    auto key = std::make_tuple(M, K, n, N, bias);
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      if (auto it = primitives.find(key); it != primitives.end()) return it->second;
+    }
+    auto p = makePrimitive(M, K, n, N, bias);
+    std::lock_guard<std::mutex> lock(mutex);
+    if (primitives.size() > 256) primitives.clear();
+    primitives[key] = p;
+    return p;
+  }
+
+  // The slice's weights in `layout`, packed on first use (on the calling thread).
+  dnnl::memory weights(const float* B, bool transB, std::int64_t n0, std::int64_t n, std::int64_t N, std::int64_t K,
+                       const dnnl::memory::desc& layout) {
+    auto key = std::make_tuple(B, transB, n0, n);
+    {
+      std::lock_guard<std::mutex> lock(mutex);
+      for (const auto& m : packed[key])
+        if (m.get_desc() == layout) return m;
+    }
+    ThreadState& ts = threadState();
+    dnnl::memory::desc user = transB ? dnnl::memory::desc(dims{K, n}, dt::f32, dims{1, K})
+                                     : dnnl::memory::desc(dims{K, n}, dt::f32, dims{N, 1});
+    const float* first = transB ? B + n0 * K : B + n0;
+    dnnl::memory from(user, cpu(), const_cast<float*>(first));
+    dnnl::memory to(layout, cpu());
+    dnnl::primitive_attr attr;
+    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    dnnl::reorder::primitive_desc rpd(cpu(), user, cpu(), layout, attr);
+    dnnl::memory pad(rpd.scratchpad_desc(), cpu(), ts.scratch(rpd.scratchpad_desc().get_size()));
+    dnnl::reorder(rpd).execute(ts.stream, {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}, {DNNL_ARG_SCRATCHPAD, pad}});
+    ts.stream.wait();
+    std::lock_guard<std::mutex> lock(mutex);
+    packed[key].push_back(to);
+    return to;
+  }
+};
+
+std::shared_ptr<PackedMatmulWeights> makePackedMatmulWeights() { return std::make_shared<PackedMatmulWeights>(); }
+
+bool onednnMatmulConstantB(std::int64_t M, std::int64_t N, std::int64_t K, const float* A, const float* B, bool transB,
+                           const float* bias, float* C) {
+  std::shared_ptr<PackedMatmulWeights> cache = tCache;
+  if (!cache || !onednnEnabled() || M <= 0 || N <= 0 || K <= 0) return false;
+  // Column slices of whole 64-column blocks: one per thread, two per thread when each still has
+  // 256 columns or more (a descheduled thread then holds back less of the product).
+  int threads = threadCount();
+  double work = static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);
+  std::int64_t blocks = (N + 63) / 64;
+  std::int64_t want = work < 2e6 ? 1 : (N >= 512 * threads ? 2 * threads : threads);
+  std::int64_t count = std::max<std::int64_t>(1, std::min(want, blocks));
+  std::int64_t per = (blocks + count - 1) / count * 64;
+  count = (N + per - 1) / per;
+  try {
+    Call call;
+    std::vector<std::shared_ptr<SlicePrimitive>> prims(static_cast<std::size_t>(count));
+    for (std::int64_t i = 0; i < count; ++i) {
+      std::int64_t n = std::min(per, N - i * per);
+      prims[static_cast<std::size_t>(i)] = cache->primitive(M, K, n, N, bias != nullptr);
+      if (!prims[static_cast<std::size_t>(i)]) return false;
+    }
+    parallelFor(count, 1, [&](std::int64_t s, std::int64_t e) {
+      Call inner;
+      ThreadState& ts = threadState();
+      for (std::int64_t i = s; i < e; ++i) {
+        const SlicePrimitive& p = *prims[static_cast<std::size_t>(i)];
+        std::int64_t n0 = i * per, n = std::min(per, N - n0);
+        dnnl::memory w = cache->weights(B, transB, n0, n, N, K, p.pd.weights_desc());
+        dnnl::memory src(p.src, cpu(), const_cast<float*>(A));
+        dnnl::memory dst(p.dst, cpu(), C + n0);
+        dnnl::memory pad(p.pd.scratchpad_desc(), cpu(), ts.scratch(p.pd.scratchpad_desc().get_size()));
+        std::unordered_map<int, dnnl::memory> args{
+            {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, dst}, {DNNL_ARG_SCRATCHPAD, pad}};
+        if (bias) args[DNNL_ARG_BIAS] = dnnl::memory(p.bias, cpu(), const_cast<float*>(bias + n0));
+        p.prim.execute(ts.stream, args);
+        ts.stream.wait();
+      }
+    });
+  } catch (const dnnl::error&) {
+    return false;
+  }
+  return true;
+}
+
+#endif
+
+}  // namespace graft::eval

@@ -1,0 +1,32 @@
+// Float products with a constant right-hand side (a MatMul or Gemm weight) on oneDNN's matmul
+// primitive, the weight packed once per Evaluator into the primitive's blocked layout.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+namespace graft::eval {
+
+// Packed weights of one Evaluator, keyed by the weight's address (valid while the model lives).
+class PackedMatmulWeights;
+std::shared_ptr<PackedMatmulWeights> makePackedMatmulWeights();
+// Makes `cache` the one products on this thread use (nullptr: no packing, the caller's sgemm).
+class PackedMatmulScope {
+ public:
+  explicit PackedMatmulScope(std::shared_ptr<PackedMatmulWeights> cache);
+  ~PackedMatmulScope();
+  PackedMatmulScope(const PackedMatmulScope&) = delete;
+  PackedMatmulScope& operator=(const PackedMatmulScope&) = delete;
+
+ private:
+  std::shared_ptr<PackedMatmulWeights> previous_;
+};
+
+// C[M,N] = A[M,K] * op(B) (+ bias[N] on every row), row-major, where B ([K,N], or [N,K] when
+// transB) is one of the evaluator's constants. Split over column slices among the evaluator's
+// threads, each slice's weights packed on first use. False when oneDNN is not in use, no cache is
+// active, or the library refused (the caller then computes the product itself, bias included).
+bool onednnMatmulConstantB(std::int64_t M, std::int64_t N, std::int64_t K, const float* A, const float* B, bool transB,
+                           const float* bias, float* C);
+
+}  // namespace graft::eval
