@@ -2,6 +2,7 @@
 // to end with the built binary: recipes recorded on one model replay on a copy whose node, value
 // and weight names all changed, and every exit code (0, 1, 2, 3) means what docs/cli.md says.
 #include <QFile>
+#include <QFileInfo>
 #include <QProcess>
 #include <QtTest>
 
@@ -216,6 +217,38 @@ class TestCliRecipe : public QObject {
     QVERIFY2(r.out.contains("/nowhere/Softmax"), qPrintable(r.out));
     // OUT is written with what did apply.
     QCOMPARE(readProto(out).graph().output_size(), 3);
+  }
+
+  // Every command that writes a model treats a symbolic link OUT alike: refused with the reason
+  // (the link and its target untouched), written through, link kept, with --through-symlink.
+  void everyWritingCommandWritesThroughASymlinkOnlyOnPurpose() {
+    const QString recipe = write("meta.json", R"({"steps": [{"kind": "edit", "edit": "set-metadata", "key": "k", "value": "v"}]})");
+    const std::vector<std::pair<const char*, QStringList>> commands = {
+        {"edit", {"edit", in_, "OUT", "--set-metadata", "k=v"}},
+        {"quantize", {"quantize", in_, "OUT", "--mode", "dynamic"}},
+        {"recipe apply", {"recipe", "apply", recipe, in_, "OUT"}},
+        {"convert", {"convert", in_, "OUT"}},
+    };
+    for (const auto& [name, args] : commands) {
+      const QString target = path((std::string("target-") + name + ".onnx").c_str()).replace(' ', '-');
+      const QString link = path((std::string("link-") + name + ".onnx").c_str()).replace(' ', '-');
+      QVERIFY(write(QFileInfo(target).fileName().toUtf8().constData(), "old") == target);
+      QVERIFY(QFile::link(target, link));
+      QStringList a = args;
+      a.replace(a.indexOf("OUT"), link);
+      Run r = runCli(a);
+      QVERIFY2(r.exitCode == 3, qPrintable(QString(name) + ": " + r.out + r.err));
+      QVERIFY2(r.err.contains("symbolic link"), qPrintable(QString(name) + ": " + r.err));
+      QVERIFY(QFileInfo(link).isSymLink());
+      QFile old(target);
+      QVERIFY(old.open(QIODevice::ReadOnly));
+      QCOMPARE(old.readAll(), QByteArray("old"));
+      old.close();
+      r = runCli(a << "--through-symlink");
+      QVERIFY2(r.exitCode == 0, qPrintable(QString(name) + ": " + r.out + r.err));
+      QVERIFY(QFileInfo(link).isSymLink());
+      QVERIFY2(readProto(target).graph().node_size() > 0, name);
+    }
   }
 
   void usageReadAndWriteErrorsHaveTheirExitCodes() {

@@ -23,7 +23,7 @@ const char* kUsage =
     "                             [--set-attr NODE.ATTR=VALUE]... [--remove-attr NODE.ATTR]...\n"
     "                             [--replace-initializer NAME=FILE.npy]... [--set-metadata KEY=VALUE]...\n"
     "                             [--set-doc TEXT] [--extract INPUT[,INPUT...]:OUTPUT[,OUTPUT...]]\n"
-    "                             [--save-recipe FILE] [--json]\n"
+    "                             [--save-recipe FILE] [--through-symlink] [--json]\n"
     "\n"
     "Edit IN by hand and save the result as OUT. Edits run in the order given; each is checked\n"
     "(onnx checker and shape inference on the whole model) before the next, and a refused edit\n"
@@ -54,6 +54,7 @@ const char* kUsage =
     "Options:\n"
     "  --save-recipe FILE            also write the edits as a recipe (see docs/recipes.md) that\n"
     "                                replays them on another export of the same model\n"
+    "  --through-symlink             OUT may be a symbolic link: replace the file it leads to\n"
     "  --json                        print what was done as JSON\n"
     "  -h, --help                    show this help\n"
     "\n"
@@ -93,6 +94,7 @@ int runEdit(std::vector<std::string> args) {
   for (const char* o : kEditOptions) cl.repeated(o);
   cl.option("--extract");
   cl.option("--save-recipe");
+  cl.flag("--through-symlink");
   cl.flag("--json");
   if (auto stop = cl.parse(args, {"IN", "OUT"})) return *stop;
   const std::string& in = cl.positionals()[0];
@@ -225,7 +227,9 @@ int runEdit(std::vector<std::string> args) {
     if (!json)
       std::cout << "extracted " << extracted->graph().nodeCount() << " of " << model.graph().nodeCount() << " nodes\n";
   }
-  auto saved = saveModel(extracted ? *extracted : model, out);
+  SaveOptions saveOptions;
+  saveOptions.throughSymlink = cl.has("--through-symlink");
+  auto saved = saveModel(extracted ? *extracted : model, out, saveOptions);
   if (!saved) return reportError(saved.status(), out);
   if (cl.has("--save-recipe")) {
     auto st = writeRecipe(recorder.recipe(), cl.value("--save-recipe"));

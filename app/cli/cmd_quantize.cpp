@@ -24,7 +24,8 @@ const char* kUsage =
     "           [--calibration DIR]\n"
     "           [--method minmax|moving-average|percentile|entropy|rtn|gptq|awq] [--percentile P]\n"
     "           [--include-gather] [--exclude NODE]... [--backend PROFILE] [--target-sqnr DB]\n"
-    "           [--holdout N] [--report FILE.json] [--save-recipe FILE] [--json] [--progress]\n"
+    "           [--holdout N] [--report FILE.json] [--save-recipe FILE] [--through-symlink] [--json]\n"
+    "           [--progress]\n"
     "\n"
     "Quantize IN and write OUT. Modes:\n"
     "  static       INT8 QDQ: s8 symmetric per-channel weights, per-tensor activations (u8\n"
@@ -57,6 +58,7 @@ const char* kUsage =
     "  --report FILE.json  write every per-node figure\n"
     "  --save-recipe FILE  also write the quantization as a recipe step (settings, calibration data,\n"
     "                      the nodes kept in float by structure) that replays on another export\n"
+    "  --through-symlink   OUT may be a symbolic link: replace the file it leads to\n"
     "  --json              print the report as JSON instead of text\n"
     "  --progress          show progress on stderr\n"
     "\n"
@@ -85,7 +87,7 @@ int runQuantize(std::vector<std::string> args) {
   for (const char* o : {"--mode", "--bits", "--block-size", "--accuracy-level", "--format", "--activations", "--calibration", "--method", "--percentile",
                         "--backend", "--target-sqnr", "--report", "--holdout", "--save-recipe"})
     cl.option(o);
-  for (const char* f : {"--symmetric", "--include-gather", "--json", "--progress"}) cl.flag(f);
+  for (const char* f : {"--symmetric", "--include-gather", "--json", "--progress", "--through-symlink"}) cl.flag(f);
   cl.repeated("--exclude");
   if (auto stop = cl.parse(args, {"IN", "OUT"})) return *stop;
   const std::string& in = cl.positionals()[0];
@@ -202,7 +204,9 @@ int runQuantize(std::vector<std::string> args) {
     std::cerr << "graft-cli: " << in << ": " << result.message() << "; nothing written\n";
     return result.status().code() == ErrorCode::Io ? kExitError : kExitInvalid;
   }
-  auto saved = saveModel(*result->model, out);
+  SaveOptions saveOptions;
+  saveOptions.throughSymlink = cl.has("--through-symlink");
+  auto saved = saveModel(*result->model, out, saveOptions);
   if (!saved) return reportError(saved.status(), out);
   if (cl.has("--save-recipe")) {
     // The nodes --target-sqnr kept in float belong to the recipe too: replaying it quantizes

@@ -13,6 +13,7 @@ namespace {
 
 const char* kUsage =
     "Usage: graft-cli recipe apply RECIPE IN OUT [--json] [--no-verify] [--rules FILE ...]\n"
+    "                              [--through-symlink]\n"
     "       graft-cli recipe show RECIPE [--json]\n"
     "\n"
     "apply: replay the steps of RECIPE (a .json file, see docs/recipes.md) on IN and save the\n"
@@ -26,6 +27,7 @@ const char* kUsage =
     "  --json          print the report as JSON\n"
     "  --no-verify     skip the numeric checks of rewrite and profile steps\n"
     "  --rules FILE    extra rule file for rewrite and profile steps (repeatable)\n"
+    "  --through-symlink  OUT may be a symbolic link: replace the file it leads to\n"
     "  -h, --help      show this help\n"
     "\n"
     "Exit codes: 0 every step applied or was already true, 1 some step was not applicable,\n"
@@ -37,6 +39,7 @@ int runRecipe(std::vector<std::string> args) {
   CommandLine cl("recipe", kUsage);
   cl.flag("--json");
   cl.flag("--no-verify");
+  cl.flag("--through-symlink");
   cl.repeated("--rules", true);
   if (auto stop = cl.parse(args, 2, 4)) return *stop;
   const auto& pos = cl.positionals();
@@ -73,7 +76,9 @@ int runRecipe(std::vector<std::string> args) {
   options.ruleFiles = cl.values("--rules");
   auto report = applyRecipe(model, *recipe, options);
   if (!report) return reportError(report.status(), pos[1]);
-  auto saved = saveModel(*model, out);
+  SaveOptions saveOptions;
+  saveOptions.throughSymlink = cl.has("--through-symlink");
+  auto saved = saveModel(*model, out, saveOptions);
   if (!saved) return reportError(saved.status(), out);
   if (json) {
     nlohmann::ordered_json j;
