@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <string>
 #include <type_traits>
@@ -450,6 +451,71 @@ class TestEvalKernels : public QObject {
   }
 
   // ConvInteger: padding counts as the zero point (adds nothing); per-output-channel w zero points.
+  // 8-bit convolutions with symmetric int8 weights run on the kernel library's int8 kernels
+  // (VNNI/AMX) where their int32 sums are exact: every element equals the reference path's, for
+  // uint8 and int8 activations, padding (the zero point), strides, dilations, 1-D and 3-D, many
+  // channels (long sums), and as QLinearConv with requantization.
+  void int8ConvolutionsAgreeOnTheLibraryAndReferencePaths_data() {
+    QTest::addColumn<bool>("signedX");
+    QTest::addColumn<QList<qint64>>("x");
+    QTest::addColumn<QList<qint64>>("w");
+    QTest::addColumn<QList<qint64>>("pads");
+    QTest::addColumn<QList<qint64>>("strides");
+    QTest::addColumn<QList<qint64>>("dilations");
+    QTest::newRow("3x3 padded, uint8") << false << QList<qint64>{1, 64, 28, 28} << QList<qint64>{64, 64, 3, 3} << QList<qint64>{1, 1, 1, 1} << QList<qint64>{1, 1} << QList<qint64>{1, 1};
+    QTest::newRow("7x7 stride 2, 3 channels") << false << QList<qint64>{1, 3, 45, 45} << QList<qint64>{40, 3, 7, 7} << QList<qint64>{3, 3, 3, 3} << QList<qint64>{2, 2} << QList<qint64>{1, 1};
+    QTest::newRow("1x1, 512 channels, int8") << true << QList<qint64>{2, 512, 7, 7} << QList<qint64>{100, 512, 1, 1} << QList<qint64>{0, 0, 0, 0} << QList<qint64>{1, 1} << QList<qint64>{1, 1};
+    QTest::newRow("dilated, asymmetric pads") << false << QList<qint64>{1, 16, 20, 17} << QList<qint64>{33, 16, 3, 3} << QList<qint64>{2, 0, 1, 2} << QList<qint64>{1, 2} << QList<qint64>{2, 2};
+    QTest::newRow("1-D") << true << QList<qint64>{1, 24, 50} << QList<qint64>{32, 24, 5} << QList<qint64>{2, 2} << QList<qint64>{1} << QList<qint64>{1};
+    QTest::newRow("3-D") << false << QList<qint64>{1, 8, 6, 7, 5} << QList<qint64>{16, 8, 3, 3, 3} << QList<qint64>{1, 1, 1, 1, 1, 1} << QList<qint64>{1, 1, 1} << QList<qint64>{1, 1, 1};
+  }
+  void int8ConvolutionsAgreeOnTheLibraryAndReferencePaths() {
+    QFETCH(bool, signedX);
+    QFETCH(QList<qint64>, x);
+    QFETCH(QList<qint64>, w);
+    QFETCH(QList<qint64>, pads);
+    QFETCH(QList<qint64>, strides);
+    QFETCH(QList<qint64>, dilations);
+    std::vector<std::int64_t> xs(x.begin(), x.end()), ws(w.begin(), w.end());
+    const int xType = signedX ? kInt8 : kUInt8;
+    graft::Array X = signedX ? randomBytes<std::int8_t>(kInt8, xs, 5) : randomBytes<std::uint8_t>(kUInt8, xs, 5);
+    graft::Array W = randomBytes<std::int8_t>(kInt8, ws, 6);
+    graft::Array xz = signedX ? tensor<std::int8_t>(kInt8, {}, {-7}) : tensor<std::uint8_t>(kUInt8, {}, {131});
+    for (bool qlinear : {false, true}) {
+      Builder b;
+      b.input("x", xType, xs);
+      b.initializer(W, "w");
+      b.initializer(xz, "xz");
+      onnx::NodeProto* n = nullptr;
+      if (qlinear) {
+        b.initializer(tensor<float>(kFloat, {}, {0.02f}), "xs");
+        graft::Array wscale(kFloat, {ws[0]});
+        for (std::int64_t m = 0; m < ws[0]; ++m) wscale.data<float>()[m] = 0.001f * static_cast<float>(m % 7 + 1);
+        b.initializer(wscale, "ws");
+        b.initializer(tensor<std::int8_t>(kInt8, {}, {0}), "wz");
+        b.initializer(tensor<float>(kFloat, {}, {0.37f}), "ys");
+        b.initializer(tensor<std::uint8_t>(kUInt8, {}, {128}), "yz");
+        n = b.node("QLinearConv", {"x", "xs", "xz", "w", "ws", "wz", "ys", "yz"}, {"y"});
+        b.output("y", kUInt8);
+      } else {
+        n = b.node("ConvInteger", {"x", "w", "xz"}, {"y"});
+        b.output("y", onnx::TensorProto_DataType_INT32);
+      }
+      b.ints(n, "pads", std::vector<std::int64_t>(pads.begin(), pads.end()));
+      b.ints(n, "strides", std::vector<std::int64_t>(strides.begin(), strides.end()));
+      b.ints(n, "dilations", std::vector<std::int64_t>(dilations.begin(), dilations.end()));
+      auto model = b.build();
+      graft::EvalOptions reference;
+      reference.referenceKernels = true;
+      auto fast = graft::evaluate(*model, {{"x", X}}), ref = graft::evaluate(*model, {{"x", X}}, reference);
+      QVERIFY2(fast && ref, (fast ? ref.message() : fast.message()).c_str());
+      const graft::Array &got = fast.value().at("y"), &want = ref.value().at("y");
+      QCOMPARE(got.shape(), want.shape());
+      QCOMPARE(got.bytes(), want.bytes());
+      QVERIFY2(std::memcmp(got.raw(), want.raw(), got.bytes()) == 0, qlinear ? "QLinearConv differs" : "ConvInteger differs");
+    }
+  }
+
   void convIntegerPadsWithTheZeroPoint() {
     Builder b;
     b.input("x", kUInt8, {1, 3, 7, 6});

@@ -430,6 +430,24 @@ Status convolveInteger(Context& ctx, const Array& x, const Array& w, Array& y) {
   return Status::ok();
 }
 
+bool convolveInteger8Library(Context& ctx, const Array& x, std::int32_t xZero, const Array& w, bool weightsConstant, Array& y) {
+  if (x.rank() < 3 || x.rank() > 5 || w.rank() != x.rank() || w.dtype() != kInt8 || ctx.attrInt("group", 1) != 1) return false;
+  if (x.dtype() != kUInt8 && x.dtype() != kInt8) return false;
+  const std::int64_t N = x.dim(0), C = x.dim(1), M = w.dim(0);
+  if (w.dim(1) != C) return false;
+  std::vector<std::int64_t> inSpatial(x.shape().begin() + 2, x.shape().end()), kernel(w.shape().begin() + 2, w.shape().end());
+  ConvGeometry g;
+  if (!convGeometry(ctx, inSpatial, kernel, g)) return false;
+  std::vector<std::int64_t> outShape{N, M};
+  outShape.insert(outShape.end(), g.out.begin(), g.out.end());
+  Array out = Array::uninitialized(kInt32, outShape);
+  ConvShape shape{N, C, M, 1, g.in, g.kernel, g.out, g.strides, g.dilations, g.padBegin, g.padEnd};
+  if (!onednnInt8Conv(shape, x.dtype() == kInt8, x.raw(), xZero, w.data<std::int8_t>(), weightsConstant, out.data<std::int32_t>()))
+    return false;
+  y = std::move(out);
+  return true;
+}
+
 Status convolve(Context& ctx, const Array& x, const Array& w, const Array* bias, Array& y) {
   if (x.rank() < 3 || w.rank() != x.rank())
     return ctx.fail("input X " + formatArrayType(x) + " and W " + formatArrayType(w) + " must both be N-D with N >= 3");

@@ -466,12 +466,26 @@ Status convInteger8(Context& ctx, bool qlinear) {
   // ConvInteger: x, w, x_zero_point, w_zero_point. QLinearConv: x, x_scale, x_zp, w, w_scale, w_zp, y_scale, y_zp, B.
   std::size_t xi = 0, wi = qlinear ? 3 : 1, xz = qlinear ? 2 : 2, wz = qlinear ? 5 : 3;
   const Array &X = ctx.input(xi), &W = ctx.input(wi);
-  auto x = centeredInt16(X, optionalInput(ctx, xz), 1);
-  if (!x) return ctx.fail("x_zero_point: " + x.message());
-  auto w = centeredInt16(W, optionalInput(ctx, wz), 0);
-  if (!w) return ctx.fail("w_zero_point: " + w.message());
   Array acc;
-  if (auto s = convolveInteger(ctx, x.value(), w.value(), acc); !s) return s;
+  // The kernel library's int8 convolution (VNNI/AMX) when its sums are exact: one zero point for
+  // x, int8 weights with zero points of 0 (symmetric, as static QDQ writes them).
+  const Array* xZero = optionalInput(ctx, xz);
+  const Array* wZero = optionalInput(ctx, wz);
+  bool wSymmetric = W.dtype() == kInt8 && (!wZero || (isByteInteger(*wZero) && [&] {
+                      for (std::int64_t i = 0; i < wZero->size(); ++i)
+                        if (readIndex(*wZero, i) != 0) return false;
+                      return true;
+                    }()));
+  bool library = wSymmetric && (!xZero || (isByteInteger(*xZero) && xZero->size() == 1 && xZero->dtype() == X.dtype())) &&
+                 convolveInteger8Library(ctx, X, xZero ? static_cast<std::int32_t>(readIndex(*xZero, 0)) : 0, W,
+                                         ctx.inputIsConstant(wi), acc);
+  if (!library) {
+    auto x = centeredInt16(X, xZero, 1);
+    if (!x) return ctx.fail("x_zero_point: " + x.message());
+    auto w = centeredInt16(W, wZero, 0);
+    if (!w) return ctx.fail("w_zero_point: " + w.message());
+    if (auto s = convolveInteger(ctx, x.value(), w.value(), acc); !s) return s;
+  }
   if (!qlinear) {
     ctx.setOutput(0, acc);
     return Status::ok();

@@ -32,6 +32,10 @@ Result<Array> centeredInt16(const Array& a, const Array* zp, std::int64_t axis);
 Result<Array> integerMatmul(const Array& a, const Array& b);
 // Conv (the node's attributes) of centred int16 x and w into int32 (padding is the zero point: 0).
 Status convolveInteger(Context& ctx, const Array& x, const Array& w, Array& y);
+// The same int32 sums for 8-bit x (uint8 or int8, one zero point xZero) and int8 w (zero point
+// 0, group 1) through the kernel library's int8 convolution, where that is exact (onednn.h);
+// false when it does not apply, and the caller uses convolveInteger.
+bool convolveInteger8Library(Context& ctx, const Array& x, std::int32_t xZero, const Array& w, bool weightsConstant, Array& y);
 // ONNX Runtime's requantization: float(acc) * multiplier in float32 (the multiplier being
 // a_scale * b_scale / y_scale, also in float32), rounded half to even, plus the zero point,
 // saturated to [lo, hi].

@@ -81,6 +81,8 @@ bool onednnBf16MatMul(std::int64_t, std::int64_t, std::int64_t, const float*, co
   return false;
 }
 
+bool onednnInt8Conv(const ConvShape&, bool, const void*, std::int32_t, const std::int8_t*, bool, std::int32_t*) { return false; }
+
 #else
 
 namespace {
@@ -568,6 +570,180 @@ bool onednnBf16MatMul(std::int64_t M, std::int64_t N, std::int64_t K, const floa
   return true;
 }
 
+
+// ---------------------------------------------------------------- int8 convolution
+
+namespace {
+
+// VNNI and AMX add byte products into int32 directly; AVX-512 and AVX2 without them go through
+// 16-bit pair sums that saturate, so their results would depend on the CPU.
+bool exactInt8Isa() {
+  static const bool exact = [] {
+    const dnnl::cpu_isa isa = dnnl::get_effective_cpu_isa();
+    return isa == dnnl::cpu_isa::avx512_core_vnni || isa == dnnl::cpu_isa::avx512_core_bf16 ||
+           isa == dnnl::cpu_isa::avx512_core_amx || isa == dnnl::cpu_isa::avx2_vnni;
+  }();
+  return exact;
+}
+
+struct Int8Slice {
+  dnnl::convolution_forward::primitive_desc pd;
+  dnnl::convolution_forward conv;
+  dnnl::memory::desc userSrc, userWeights, userDst;
+  dnnl::reorder srcIn, weightsIn, dstOut;
+};
+
+struct Int8Plan {
+  std::vector<std::int64_t> begin;
+  std::vector<std::shared_ptr<Int8Slice>> slices;
+};
+
+std::mutex gInt8Mutex;
+std::unordered_map<std::string, std::shared_ptr<Int8Plan>> gInt8Plans;
+
+std::shared_ptr<Int8Slice> makeInt8Slice(const ConvShape& s, bool srcSigned, std::int64_t channels) {
+  using dt = dnnl::memory::data_type;
+  using tag = dnnl::memory::format_tag;
+  const std::size_t k = s.in.size();
+  static const tag plainAct[3] = {tag::ncw, tag::nchw, tag::ncdhw}, lastAct[3] = {tag::nwc, tag::nhwc, tag::ndhwc},
+                   plainW[3] = {tag::oiw, tag::oihw, tag::oidhw};
+  std::int64_t outSize = 1;
+  for (auto v : s.out) outSize *= v;
+  dnnl::memory::dims srcDims{s.N, s.C}, dstDims{s.N, channels}, wDims{channels, s.C};
+  for (std::size_t i = 0; i < k; ++i) {
+    srcDims.push_back(s.in[i]);
+    dstDims.push_back(s.out[i]);
+    wDims.push_back(s.kernel[i]);
+  }
+  const dt srcType = srcSigned ? dt::s8 : dt::u8;
+  // Channels last in and out: oneDNN's int8 kernels (AMX, VNNI) want them, and with channels-first
+  // activations it falls back to a reference loop hundreds of times slower.
+  dnnl::memory::desc src(srcDims, srcType, lastAct[k - 1]), dst(dstDims, dt::s32, lastAct[k - 1]),
+      weights(wDims, dt::s8, tag::any);
+  dnnl::memory::dims dil, strides(s.strides.begin(), s.strides.end()), padL(s.padBegin.begin(), s.padBegin.end()),
+      padR(s.padEnd.begin(), s.padEnd.end());
+  for (auto d : s.dilations) dil.push_back(d - 1);
+  dnnl::primitive_attr attr;
+  attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  attr.set_zero_points(DNNL_ARG_SRC, 0, {DNNL_RUNTIME_S32_VAL});
+  auto slice = std::make_shared<Int8Slice>();
+  slice->pd = dnnl::convolution_forward::primitive_desc(
+      dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src, weights, dst,
+                                      strides, dil, padL, padR),
+      attr, cpuEngine());
+  const std::string impl = slice->pd.impl_info_str();
+  if (impl.rfind("ref", 0) == 0) return nullptr;
+  slice->conv = dnnl::convolution_forward(slice->pd);
+  slice->userSrc = dnnl::memory::desc(srcDims, srcType, plainAct[k - 1]);
+  slice->userWeights = dnnl::memory::desc(wDims, dt::s8, plainW[k - 1]);
+  // The slice's channels of the whole NC<spatial> int32 result.
+  dnnl::memory::dims dstStrides{s.M * outSize, outSize};
+  for (std::size_t i = 0; i < k; ++i) {
+    std::int64_t st = 1;
+    for (std::size_t j = i + 1; j < k; ++j) st *= s.out[j];
+    dstStrides.push_back(st);
+  }
+  slice->userDst = dnnl::memory::desc(dstDims, dt::s32, dstStrides);
+  slice->srcIn = dnnl::reorder(dnnl::reorder::primitive_desc(cpuEngine(), slice->userSrc, cpuEngine(), slice->pd.src_desc()));
+  slice->weightsIn = dnnl::reorder(dnnl::reorder::primitive_desc(cpuEngine(), slice->userWeights, cpuEngine(), slice->pd.weights_desc()));
+  slice->dstOut = dnnl::reorder(dnnl::reorder::primitive_desc(cpuEngine(), slice->pd.dst_desc(), cpuEngine(), slice->userDst));
+  return slice;
+}
+
+std::shared_ptr<Int8Plan> int8Plan(const ConvShape& s, bool srcSigned, int threads) {
+  const std::string key = planKey(s, srcSigned, threads);
+  {
+    std::lock_guard<std::mutex> lock(gInt8Mutex);
+    if (auto it = gInt8Plans.find(key); it != gInt8Plans.end()) return it->second;
+  }
+  auto plan = std::make_shared<Int8Plan>();
+  const std::int64_t blocks = (s.M + 15) / 16;
+  const std::int64_t count = std::max<std::int64_t>(1, std::min<std::int64_t>(threads, blocks));
+  const std::int64_t per = (blocks + count - 1) / count * 16;
+  std::map<std::int64_t, std::shared_ptr<Int8Slice>> bySize;
+  for (std::int64_t b = 0; b < s.M; b += per) {
+    const std::int64_t n = std::min(per, s.M - b);
+    auto& slice = bySize[n];
+    if (!slice) slice = makeInt8Slice(s, srcSigned, n);
+    if (!slice) {
+      plan = nullptr;
+      break;
+    }
+    plan->begin.push_back(b);
+    plan->slices.push_back(slice);
+  }
+  std::lock_guard<std::mutex> lock(gInt8Mutex);
+  if (gInt8Plans.size() > 256) gInt8Plans.clear();
+  gInt8Plans[key] = plan;
+  return plan;
+}
+
+}  // namespace
+
+bool onednnInt8Conv(const ConvShape& s, bool srcSigned, const void* x, std::int32_t xZero, const std::int8_t* w,
+                    bool weightsConstant, std::int32_t* acc) {
+  if (!onednnEnabled() || !exactInt8Isa() || s.group != 1 || s.in.empty() || s.in.size() > 3) return false;
+  // As for float convolutions: padding beyond the kernel's reach makes oneDNN build huge tables.
+  for (std::size_t i = 0; i < s.in.size(); ++i) {
+    const std::int64_t reach = (s.kernel[i] - 1) * s.dilations[i] + 1;
+    if (s.padBegin[i] > reach || s.padEnd[i] > reach) return false;
+  }
+  std::shared_ptr<Int8Plan> plan;
+  try {
+    LibraryCall call;
+    plan = int8Plan(s, srcSigned, threadCount());
+  } catch (const dnnl::error&) {
+    return false;
+  }
+  if (!plan) return false;
+  std::int64_t kSize = 1;
+  for (auto v : s.kernel) kSize *= v;
+  std::uint64_t working = 0;
+  for (const auto& slice : plan->slices)
+    working += slice->pd.src_desc().get_size() + slice->pd.dst_desc().get_size() + slice->pd.weights_desc().get_size() +
+               slice->pd.scratchpad_desc().get_size();
+  if (liveArrayBytes() + working > evalMemoryBudget()) return false;
+  std::shared_ptr<PackedWeights> cache = weightsConstant ? tPacked : nullptr;
+  auto& eng = cpuEngine();
+  std::int32_t zero = xZero;
+  try {
+    parallelFor(static_cast<std::int64_t>(plan->slices.size()), 1, [&](std::int64_t b, std::int64_t e) {
+      for (std::int64_t i = b; i < e; ++i) {
+        LibraryCall call;
+        const Int8Slice& p = *plan->slices[static_cast<std::size_t>(i)];
+        const std::int64_t c0 = plan->begin[static_cast<std::size_t>(i)];
+        ThreadBuffers& tb = threadBuffers();
+        dnnl::memory userSrc(p.userSrc, eng, const_cast<void*>(x));
+        dnnl::memory src(p.pd.src_desc(), eng, tb.src.get(p.pd.src_desc().get_size()));
+        p.srcIn.execute(tb.stream, userSrc, src);
+        const std::int8_t* wPtr = w + c0 * s.C * kSize;
+        dnnl::memory weights = cache ? cache->find(wPtr, p.pd.weights_desc()) : dnnl::memory();
+        if (!weights) {
+          dnnl::memory userW(p.userWeights, eng, const_cast<std::int8_t*>(wPtr));
+          weights = cache ? dnnl::memory(p.pd.weights_desc(), eng)
+                          : dnnl::memory(p.pd.weights_desc(), eng, tb.weights.get(p.pd.weights_desc().get_size()));
+          p.weightsIn.execute(tb.stream, userW, weights);
+          if (cache) cache->add(wPtr, weights);
+        }
+        dnnl::memory dst(p.pd.dst_desc(), eng, tb.dst.get(p.pd.dst_desc().get_size()));
+        const dnnl::memory::desc& padDesc = p.pd.scratchpad_desc();
+        dnnl::memory pad(padDesc, eng, tb.pad.get(std::max<std::size_t>(64, padDesc.get_size())));
+        dnnl::memory zp({{1}, dnnl::memory::data_type::s32, dnnl::memory::format_tag::x}, eng, &zero);
+        p.conv.execute(tb.stream, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst},
+                                   {DNNL_ARG_SCRATCHPAD, pad}, {DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC, zp}});
+        std::int64_t outSize = 1;
+        for (auto v : s.out) outSize *= v;
+        dnnl::memory out(p.userDst, eng, acc + c0 * outSize);
+        p.dstOut.execute(tb.stream, dst, out);
+        tb.stream.wait();
+        tb.trim();
+      }
+    });
+  } catch (const dnnl::error&) {
+    return false;
+  }
+  return true;
+}
 #endif
 
 }  // namespace eval

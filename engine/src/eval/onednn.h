@@ -59,4 +59,12 @@ bool onednnConv(const ConvShape& shape, const float* x, const float* w, bool wei
 bool onednnBf16MatMul(std::int64_t M, std::int64_t N, std::int64_t K, const float* A, const void* key, bool constantWeights,
                       const std::function<void(std::int64_t, std::int64_t, float*)>& rows, float* Y);
 
+// acc (int32, NC<spatial>) = sum over the window of (x - xZero) * w, exactly: an 8-bit convolution
+// (x uint8, or int8 with `srcSigned`; w int8 with a zero point of 0; group 1) on oneDNN's int8
+// kernels. Padding counts as xZero (QLinearConv and ConvInteger pad with the zero point). Only
+// where the CPU multiplies bytes into int32 without intermediate saturation (VNNI or AMX), so
+// the sums equal the exact ones; false otherwise, or when the shape is not handled.
+bool onednnInt8Conv(const ConvShape& shape, bool srcSigned, const void* x, std::int32_t xZero, const std::int8_t* w,
+                    bool weightsConstant, std::int32_t* acc);
+
 }  // namespace graft::eval
