@@ -516,6 +516,88 @@ class TestEvalKernels : public QObject {
     }
   }
 
+  // A QDQ convolution (DequantizeLinear x, w per channel and an int32 bias at x_scale * w_scale,
+  // Conv, Relu, QuantizeLinear) runs fused as one QLinearConv: the bytes equal a QLinearConv's
+  // followed by max(q, y_zero_point), and the unfused run (EvalOptions::fuse off) stays within a
+  // step of them (it sums in float). With a float bias (behind an Identity, as exporters share
+  // initializers) the fused run finishes the exact sums in float.
+  void qdqConvolutionsRunFusedAsIntegerConvolutions() {
+    const std::int64_t C = 32, M = 48, H = 15, W = 13;
+    graft::Array X = randomBytes<std::uint8_t>(kUInt8, {1, C, H, W}, 11), Wq = randomBytes<std::int8_t>(kInt8, {M, C, 3, 3}, 12);
+    graft::Array ws(kFloat, {M}), bq(onnx::TensorProto_DataType_INT32, {M}), bs(kFloat, {M}), bf(kFloat, {M});
+    const float xs = 0.023f, ys = 0.61f;
+    for (std::int64_t m = 0; m < M; ++m) {
+      ws.data<float>()[m] = 0.0007f * static_cast<float>(m % 5 + 1);
+      bs.data<float>()[m] = xs * ws.data<float>()[m];
+      bq.data<std::int32_t>()[m] = static_cast<std::int32_t>((m * 7919) % 20001) - 10000;
+      bf.data<float>()[m] = static_cast<float>(bq.data<std::int32_t>()[m]) * bs.data<float>()[m];
+    }
+    auto build = [&](bool qdq, bool floatBias) {
+      Builder b;
+      b.input("x", kUInt8, {1, C, H, W});
+      b.initializer(tensor<float>(kFloat, {}, {xs}), "xs");
+      b.initializer(tensor<std::uint8_t>(kUInt8, {}, {121}), "xz");
+      b.initializer(Wq, "w");
+      b.initializer(ws, "ws");
+      b.initializer(tensor<float>(kFloat, {}, {ys}), "ys");
+      b.initializer(tensor<std::uint8_t>(kUInt8, {}, {9}), "yz");
+      onnx::NodeProto* conv = nullptr;
+      if (qdq) {
+        b.node("DequantizeLinear", {"x", "xs", "xz"}, {"xf"});
+        auto* dw = b.node("DequantizeLinear", {"w", "ws"}, {"wf"});
+        b.intAttr(dw, "axis", 0);
+        if (floatBias) {
+          b.initializer(bf, "bias");
+          b.node("Identity", {"bias"}, {"bf"});
+        } else {
+          b.initializer(bq, "bq");
+          b.initializer(bs, "bs");
+          auto* db = b.node("DequantizeLinear", {"bq", "bs"}, {"bf"});
+          b.intAttr(db, "axis", 0);
+        }
+        conv = b.node("Conv", {"xf", "wf", "bf"}, {"c"});
+        b.node("Relu", {"c"}, {"r"});
+        b.node("QuantizeLinear", {"r", "ys", "yz"}, {"y"});
+      } else {
+        b.initializer(tensor<std::int8_t>(kInt8, {M}, std::vector<std::int8_t>(M, 0)), "wz");
+        b.initializer(bq, "bq");
+        conv = b.node("QLinearConv", {"x", "xs", "xz", "w", "ws", "wz", "ys", "yz", "bq"}, {"y"});
+      }
+      b.ints(conv, "pads", {1, 1, 1, 1});
+      b.output("y", kUInt8);
+      return b.build();
+    };
+    graft::NamedArrays feeds{{"x", X}};
+    auto reference = graft::evaluate(*build(false, false), feeds);
+    QVERIFY2(reference, reference.message().c_str());
+    std::vector<std::uint8_t> want(reference.value().at("y").data<std::uint8_t>(),
+                                   reference.value().at("y").data<std::uint8_t>() + reference.value().at("y").size());
+    for (auto& v : want) v = std::max<std::uint8_t>(v, 9);
+    for (bool floatBias : {false, true}) {
+      auto model = build(true, floatBias);
+      auto evaluator = graft::Evaluator::create(*model);
+      QVERIFY2(evaluator, evaluator.message().c_str());
+      graft::EvalOptions unfusedOptions;
+      unfusedOptions.fuse = false;
+      auto fused = evaluator.value()->run(feeds);
+      QVERIFY2(fused, fused.message().c_str());
+      QCOMPARE(evaluator.value()->lastStats().nodesFused, std::size_t(5));  // DQ x, DQ w, DQ b or the Identity, Relu, Q
+      auto unfused = evaluator.value()->run(feeds, unfusedOptions);
+      QVERIFY2(unfused, unfused.message().c_str());
+      QCOMPARE(evaluator.value()->lastStats().nodesFused, std::size_t(0));
+      const graft::Array &f = fused.value().at("y"), &u = unfused.value().at("y");
+      QCOMPARE(f.size(), static_cast<std::int64_t>(want.size()));
+      int apart = 0, differ = 0;
+      for (std::int64_t i = 0; i < f.size(); ++i) {
+        const int a = f.data<std::uint8_t>()[i], b = u.data<std::uint8_t>()[i];
+        if (!floatBias && a != want[static_cast<std::size_t>(i)]) QFAIL(qPrintable(QString("element %1: %2, QLinearConv %3").arg(i).arg(a).arg(want[static_cast<std::size_t>(i)])));
+        apart = std::max(apart, std::abs(a - b));
+        differ += a != b;
+      }
+      QVERIFY2(apart <= 1 && differ * 100 <= f.size(), qPrintable(QString("fused and unfused: %1 differ, by up to %2").arg(differ).arg(apart)));
+    }
+  }
+
   void convIntegerPadsWithTheZeroPoint() {
     Builder b;
     b.input("x", kUInt8, {1, 3, 7, 6});

@@ -348,6 +348,9 @@ void MainWindow::createStatusBar() {
   layout->addWidget(progressBar_);
   layout->addWidget(cancelButton_);
   statusBar()->addPermanentWidget(progressBox_);
+  // The bar is as tall as the progress row from the start, so showing it during a load does not
+  // move the whole window's contents (or, in a small window, make the window taller).
+  statusBar()->setMinimumHeight(progressBox_->sizeHint().height());
   progressBox_->hide();
 
   // Quick opens finish before the bar would flicker; slow ones show it after a quarter second.

@@ -176,6 +176,10 @@ struct EvalOptions {
   // was built with it): the fallback path, kept as a second reference. GRAFT_EVAL_KERNELS=eigen
   // in the environment does the same for every run.
   bool referenceKernels = false;
+  // Run chains of nodes as one where the result is what a runtime's fused kernel computes (a
+  // QDQ Conv as an integer QLinearConv, as ONNX Runtime does from its `extended` level on). Off,
+  // or in runs that observe or keep every value, each node runs as written.
+  bool fuse = true;
   // Node executions the run may take, subgraph nodes included (a Loop of 2^62 trips stops here
   // with an error); 0 = no limit.
   std::uint64_t maxSteps = std::uint64_t(1) << 26;
@@ -195,6 +199,7 @@ void setEvalMemoryBudget(std::uint64_t bytes);  // 0: back to the default
 
 struct EvalStats {
   std::size_t nodesRun = 0;
+  std::size_t nodesFused = 0;  // of nodesRun: done inside another node's fused kernel (EvalOptions::fuse)
   std::size_t peakBytes = 0;  // largest sum of live activation bytes (initializers excluded)
   double seconds = 0;
 };

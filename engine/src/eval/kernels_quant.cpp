@@ -497,19 +497,31 @@ Status convInteger8(Context& ctx, bool qlinear) {
   if (!sx) return sx.status();
   if (!sw) return sw.status();
   if (!sy) return sy.status();
+  const Array* bias = nullptr;
   if (ctx.hasInput(8)) {
-    const Array& bias = ctx.input(8);
-    if (bias.dtype() != kInt32 || bias.size() != M) return ctx.fail("B " + formatArrayType(bias) + " must be int32 with one value per output channel");
-    std::int32_t* p = acc.data<std::int32_t>();
-    for (std::int64_t i = 0; i < acc.size(); ++i)
-      p[i] = static_cast<std::int32_t>(static_cast<std::uint32_t>(p[i]) + static_cast<std::uint32_t>(bias.data<std::int32_t>()[(i / spatial) % M]));
+    bias = &ctx.input(8);
+    if (bias->dtype() != kInt32 || bias->size() != M) return ctx.fail("B " + formatArrayType(*bias) + " must be int32 with one value per output channel");
   }
-  std::vector<float> mult(static_cast<std::size_t>(M));
-  for (std::int64_t m = 0; m < M; ++m)
-    mult[static_cast<std::size_t>(m)] = sx.value()[0] * sw.value()[sw.value().size() == 1 ? 0 : static_cast<std::size_t>(m)] / sy.value()[0];
-  auto y = requantizeTo(ctx, acc, 7, [&](std::int64_t i) { return mult[static_cast<std::size_t>((i / spatial) % M)]; });
-  if (!y) return y.status();
-  ctx.setOutput(0, y.value());
+  const Array& z = ctx.input(7);
+  if (!isByteInteger(z) || z.size() != 1) return ctx.fail("y_zero_point " + formatArrayType(z) + " must be one int8 or uint8 value");
+  const auto zero = static_cast<std::int32_t>(readIndex(z, 0));
+  // Row by row (one output channel of one image): bias, multiplier x_scale * w_scale / y_scale in
+  // float32, ONNX Runtime's rounding and saturation.
+  Array y = Array::uninitialized(z.dtype(), acc.shape());
+  const std::int64_t rows = acc.size() / std::max<std::int64_t>(1, spatial);
+  parallelFor(rows, std::max<std::int64_t>(1, (1 << 14) / std::max<std::int64_t>(1, spatial)), [&](std::int64_t r0, std::int64_t r1) {
+    for (std::int64_t r = r0; r < r1; ++r) {
+      const std::int64_t m = r % M;
+      const float mult = sx.value()[0] * sw.value()[sw.value().size() == 1 ? 0 : static_cast<std::size_t>(m)] / sy.value()[0];
+      const std::int32_t b = bias ? bias->data<std::int32_t>()[m] : 0;
+      const std::int32_t* a = acc.data<std::int32_t>() + r * spatial;
+      if (z.dtype() == kUInt8)
+        requantizeRow(a, b, mult, zero, 0, y.data<std::uint8_t>() + r * spatial, spatial);
+      else
+        requantizeRow(a, b, mult, zero, -128, y.data<std::int8_t>() + r * spatial, spatial);
+    }
+  });
+  ctx.setOutput(0, y);
   return Status::ok();
 }
 

@@ -40,5 +40,15 @@ bool convolveInteger8Library(Context& ctx, const Array& x, std::int32_t xZero, c
 // a_scale * b_scale / y_scale, also in float32), rounded half to even, plus the zero point,
 // saturated to [lo, hi].
 std::int32_t requantizeValue(std::int32_t acc, float multiplier, std::int32_t zero, std::int32_t lo, std::int32_t hi);
+// y[i] = requantizeValue(acc[i] + bias (wrapping), multiplier, zero, lo, type max) over a row,
+// vectorized; lo above the type's minimum (the zero point) also applies a Relu.
+void requantizeRow(const std::int32_t* acc, std::int32_t bias, float multiplier, std::int32_t zero, std::int32_t lo, std::uint8_t* y,
+                   std::int64_t n);
+void requantizeRow(const std::int32_t* acc, std::int32_t bias, float multiplier, std::int32_t zero, std::int32_t lo, std::int8_t* y,
+                   std::int64_t n);
+// y[i] = QuantizeLinear(float(acc[i]) * scale + bias) with yScale and zero (float32 division,
+// half to even, saturated to [lo, type max]) over a row, vectorized.
+void quantizeSumsRow(const std::int32_t* acc, float scale, float bias, float yScale, float zero, float lo, std::uint8_t* y, std::int64_t n);
+void quantizeSumsRow(const std::int32_t* acc, float scale, float bias, float yScale, float zero, float lo, std::int8_t* y, std::int64_t n);
 
 }  // namespace graft::eval

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 
 #include "eval/kernel.h"
 #include "eval/linalg.h"
@@ -127,6 +128,77 @@ std::int32_t requantizeValue(std::int32_t acc, float multiplier, std::int32_t ze
   float v = static_cast<float>(acc) * multiplier;
   v = std::min(static_cast<float>(hi - zero), std::max(static_cast<float>(lo - zero), v));
   return static_cast<std::int32_t>(std::nearbyint(v)) + zero;
+}
+
+// Rows of a convolution's int32 sums turned into bytes, vectorized (AVX-512/AVX2 clones picked at
+// load time): rounding half to even is the 1.5 * 2^23 add and subtract, exact for the clamped
+// values here (|v| <= 2^22), so the bits equal requantizeValue's and QuantizeLinear's.
+namespace {
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define GRAFT_ROW_LOOP __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define GRAFT_ROW_LOOP
+#endif
+
+inline float roundHalfEven(float v) { return (v + 12582912.0f) - 12582912.0f; }
+
+template <class T>
+inline void requantizeRowT(const std::int32_t* __restrict acc, std::int32_t bias, float multiplier, std::int32_t zero, std::int32_t lo,
+                           T* __restrict y, std::int64_t n) {
+  const float low = static_cast<float>(lo - zero), high = static_cast<float>(std::numeric_limits<T>::max() - zero);
+  for (std::int64_t i = 0; i < n; ++i) {
+    const auto sum = static_cast<std::int32_t>(static_cast<std::uint32_t>(acc[i]) + static_cast<std::uint32_t>(bias));
+    float v = static_cast<float>(sum) * multiplier;
+    v = std::min(high, std::max(low, v));
+    y[i] = static_cast<T>(static_cast<std::int32_t>(roundHalfEven(v)) + zero);
+  }
+}
+
+template <class T>
+inline void quantizeSumsRowT(const std::int32_t* __restrict acc, float scale, float bias, float yScale, float zero, float lo,
+                             T* __restrict y, std::int64_t n) {
+  const float hi = static_cast<float>(std::numeric_limits<T>::max());
+  for (std::int64_t i = 0; i < n; ++i) {
+    float q = (static_cast<float>(acc[i]) * scale + bias) / yScale;
+    q = std::min(std::max(q, -4194304.0f), 4194304.0f);
+    q = roundHalfEven(q) + zero;
+    y[i] = static_cast<T>(std::min(hi, std::max(lo, q)));
+  }
+}
+
+GRAFT_ROW_LOOP void requantizeRowU8(const std::int32_t* acc, std::int32_t bias, float m, std::int32_t zero, std::int32_t lo, std::uint8_t* y,
+                                    std::int64_t n) {
+  requantizeRowT(acc, bias, m, zero, lo, y, n);
+}
+GRAFT_ROW_LOOP void requantizeRowS8(const std::int32_t* acc, std::int32_t bias, float m, std::int32_t zero, std::int32_t lo, std::int8_t* y,
+                                    std::int64_t n) {
+  requantizeRowT(acc, bias, m, zero, lo, y, n);
+}
+GRAFT_ROW_LOOP void quantizeSumsRowU8(const std::int32_t* acc, float s, float b, float ys, float zero, float lo, std::uint8_t* y,
+                                      std::int64_t n) {
+  quantizeSumsRowT(acc, s, b, ys, zero, lo, y, n);
+}
+GRAFT_ROW_LOOP void quantizeSumsRowS8(const std::int32_t* acc, float s, float b, float ys, float zero, float lo, std::int8_t* y,
+                                      std::int64_t n) {
+  quantizeSumsRowT(acc, s, b, ys, zero, lo, y, n);
+}
+
+}  // namespace
+
+void requantizeRow(const std::int32_t* acc, std::int32_t bias, float multiplier, std::int32_t zero, std::int32_t lo, std::uint8_t* y,
+                   std::int64_t n) {
+  requantizeRowU8(acc, bias, multiplier, zero, lo, y, n);
+}
+void requantizeRow(const std::int32_t* acc, std::int32_t bias, float multiplier, std::int32_t zero, std::int32_t lo, std::int8_t* y,
+                   std::int64_t n) {
+  requantizeRowS8(acc, bias, multiplier, zero, lo, y, n);
+}
+void quantizeSumsRow(const std::int32_t* acc, float scale, float bias, float yScale, float zero, float lo, std::uint8_t* y, std::int64_t n) {
+  quantizeSumsRowU8(acc, scale, bias, yScale, zero, lo, y, n);
+}
+void quantizeSumsRow(const std::int32_t* acc, float scale, float bias, float yScale, float zero, float lo, std::int8_t* y, std::int64_t n) {
+  quantizeSumsRowS8(acc, scale, bias, yScale, zero, lo, y, n);
 }
 
 }  // namespace graft::eval

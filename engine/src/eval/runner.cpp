@@ -13,6 +13,7 @@
 
 #include "eval/kernel.h"
 #include "eval/onednn.h"
+#include "eval/qdq_fusion.h"
 #include "eval/onednn_matmul.h"
 #include "graft/guard.h"
 
@@ -38,6 +39,10 @@ struct Plan {
   std::vector<Node*> order;
   // Values of this graph that die after order[i] has run.
   std::vector<std::vector<const Value*>> freeAfter;
+  // QDQ convolutions run as QLinearConv (qdq_fusion.h): the chain a Conv at order[i] heads, and
+  // the chain whose fused run makes order[i] unnecessary (-1: none).
+  std::vector<QdqConv> qdq;
+  std::vector<int> qdqAt, qdqSkip;
 };
 
 void collectUses(const Node& node, std::vector<const Value*>& out) {
@@ -139,6 +144,25 @@ struct Evaluator::Impl {
     std::unordered_set<const Value*> keep(g.outputs().begin(), g.outputs().end());
     for (auto& [v, i] : last)
       if (!keep.count(v) && !v->isInitializer()) p.freeAfter[i].push_back(v);
+    p.qdq = planQdqConvs(g, p.order);
+    p.qdqAt.assign(p.order.size(), -1);
+    p.qdqSkip.assign(p.order.size(), -1);
+    for (std::size_t k = 0; k < p.qdq.size(); ++k) {
+      const QdqConv& c = p.qdq[k];
+      const int chain = static_cast<int>(k);
+      p.qdqAt[c.convAt] = chain;
+      p.qdqSkip[c.quantizeAt] = chain;
+      if (c.relu) p.qdqSkip[c.reluAt] = chain;
+      for (std::size_t at : c.skippedBefore) p.qdqSkip[at] = chain;
+      // Fused, the Conv reads the quantized x itself: it lives until then.
+      for (std::size_t j = 0; j < c.convAt; ++j) {
+        auto& f = p.freeAfter[j];
+        if (auto it = std::find(f.begin(), f.end(), c.x); it != f.end()) {
+          f.erase(it);
+          p.freeAfter[c.convAt].push_back(c.x);
+        }
+      }
+    }
     return &plans.emplace(&g, std::move(p)).first->second;
   }
 
@@ -307,13 +331,111 @@ struct Evaluator::Impl {
     return true;
   }
 
+  // Whether this run may fuse the chain: not when it must see one of the values fusing skips.
+  bool fusing(const QdqConv& c, bool main) const {
+    if (!options) return true;
+    if (!options->fuse || options->observe || options->keepAllValues) return false;
+    if (!main || options->extraOutputs.empty()) return true;
+    for (const Value* v : qdqIntermediates(c))
+      if (std::find(options->extraOutputs.begin(), options->extraOutputs.end(), v->name()) != options->extraOutputs.end()) return false;
+    return true;
+  }
+
+  // The chain as one QLinearConv on the bytes; false when it does not apply to these arrays (the
+  // caller then runs the chain's nodes as written, which also gives their own errors).
+  bool runFusedQdqConv(const QdqConv& c, Scope& scope) {
+    const Array* x = lookup(scope, c.x);
+    if (!x) return false;
+    auto constant = [&](const Value* v) { return lookup(scope, v); };
+    // An int32 bias (or none): QLinearConv, ONNX Runtime's fused form. A float bias: the exact
+    // int32 sums of ConvInteger, finished in float as the Conv and QuantizeLinear would.
+    const bool integerForm = !c.floatBias;
+    auto inputs = integerForm ? qdqConvInputs(c, *x, constant) : qdqConvIntegerInputs(c, *x, constant);
+    if (inputs.empty()) return false;
+    const std::int64_t opset = model->opsetVersion(c.conv->domain());
+    // The Conv's own checks (arity, ranks, attribute ranges) on the byte arrays; not its rule
+    // that x and w share one float type, which the fused form replaces.
+    std::vector<Array> convLike{inputs[0], inputs[integerForm ? 3 : 1]};
+    if (integerForm && inputs.size() > 8) convLike.push_back(inputs[8]);
+    if (const onnx::OpSchema* schema = findSchema("Conv", "", opset)) {
+      NodeShape ns;
+      ns.node = &c.conv->proto();
+      ns.inputCount = convLike.size();
+      ns.outputCount = 1;
+      ns.inputPresent = [&](std::size_t i) { return convLike[i].valid(); };
+      ns.inputRank = [&](std::size_t i) { return static_cast<int>(convLike[i].rank()); };
+      if (checkNodeAgainstSchema(ns, *schema)) return false;
+    }
+    static const KernelInfo* qlinearConv = findKernel("", "QLinearConv");
+    static const KernelInfo* convInteger = findKernel("", "ConvInteger");
+    const KernelInfo* kernel = integerForm ? qlinearConv : convInteger;
+    if (!kernel) return false;
+    Array yZero = c.yZero ? *lookup(scope, c.yZero) : Array(onnx::TensorProto_DataType_UINT8, {});
+    Context ctx(*c.conv, std::move(inputs), opset, nullptr);
+    ctx.setConstantInputs(~std::uint64_t(1));  // all but x are the model's fixed initializers
+    Array y;
+    try {
+      if (!kernel->fn(ctx) || !ctx.outputs()[0].valid()) return false;
+      y = integerForm ? std::move(ctx.outputs()[0]) : quantizeConvSums(ctx.outputs()[0], c, constant);
+    } catch (const std::exception&) {
+      return false;
+    }
+    if (c.relu && integerForm) applyQuantizedRelu(y, yZero);
+    liveBytes += y.bytes();
+    scope.values[c.y] = std::move(y);
+    return true;
+  }
+
+  void freeDying(const Plan& pl, std::size_t i, Scope& scope, bool main) {
+    for (const Value* v : pl.freeAfter[i]) {
+      auto it = scope.values.find(v);
+      if (it == scope.values.end()) continue;
+      if (main && options && std::find(options->extraOutputs.begin(), options->extraOutputs.end(), v->name()) !=
+                                 options->extraOutputs.end())
+        continue;
+      liveBytes -= std::min(liveBytes, it->second.bytes());
+      scope.values.erase(it);
+    }
+  }
+
   Status runGraph(const Graph& g, Scope& scope, bool main) {
     auto p = plan(g);
     if (!p) return p.status();
     const Plan& pl = *p.value();
     std::size_t n = pl.order.size();
+    // Chains fused in this run (checked at their Conv: the skipped nodes come before and after it).
+    std::vector<char> fused(pl.qdq.size(), 0);
+    for (std::size_t k = 0; k < pl.qdq.size(); ++k) fused[k] = fusing(pl.qdq[k], main);
     for (std::size_t i = 0; i < n; ++i) {
       const Node& node = *pl.order[i];
+      if (pl.qdqSkip[i] >= 0 && fused[static_cast<std::size_t>(pl.qdqSkip[i])]) {
+        const QdqConv& c = pl.qdq[static_cast<std::size_t>(pl.qdqSkip[i])];
+        // The DequantizeLinear nodes before the Conv wait for it (it runs them if it cannot
+        // fuse); the Relu and QuantizeLinear after it were done by the fused Conv, or run here.
+        if (i > c.convAt && !scope.values.count(c.y)) {
+          if (auto s = runNode(node, scope); !s) return s;
+        } else if (i > c.convAt) {
+          ++stats.nodesFused;
+        }
+        ++stats.nodesRun;
+        freeDying(pl, i, scope, main);
+        continue;
+      }
+      if (pl.qdqAt[i] >= 0 && fused[static_cast<std::size_t>(pl.qdqAt[i])]) {
+        const QdqConv& c = pl.qdq[static_cast<std::size_t>(pl.qdqAt[i])];
+        if (!runFusedQdqConv(c, scope)) {
+          // Not for these arrays: the skipped DequantizeLinear nodes run now, then the Conv
+          // below, and the Relu and QuantizeLinear at their places (they see y missing).
+          for (std::size_t at : c.skippedBefore)
+            if (auto s = runNode(*pl.order[at], scope); !s) return s;
+        } else {
+          ++stats.nodesRun;
+          stats.nodesFused += c.skippedBefore.size();
+          stats.peakBytes = std::max(stats.peakBytes, liveBytes);
+          freeDying(pl, i, scope, main);
+          continue;
+        }
+      }
       if (main && options && !reportProgress(options->progress, static_cast<double>(i) / static_cast<double>(n), node.name()))
         return Status(ErrorCode::Cancelled, "evaluation cancelled before " + describeNode(node));
       if (stepsLeft == 0) return stepsExhausted(node);
@@ -342,15 +464,7 @@ struct Evaluator::Impl {
       ++stats.nodesRun;
       stats.peakBytes = std::max(stats.peakBytes, liveBytes);
       if (main && options && options->keepAllValues) continue;
-      for (const Value* v : pl.freeAfter[i]) {
-        auto it = scope.values.find(v);
-        if (it == scope.values.end()) continue;
-        if (main && options && std::find(options->extraOutputs.begin(), options->extraOutputs.end(), v->name()) !=
-                                   options->extraOutputs.end())
-          continue;
-        liveBytes -= std::min(liveBytes, it->second.bytes());
-        scope.values.erase(it);
-      }
+      freeDying(pl, i, scope, main);
     }
     return Status::ok();
   }

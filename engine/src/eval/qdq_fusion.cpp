@@ -1,0 +1,235 @@
+#include "eval/qdq_fusion.h"
+
+#include <algorithm>
+#include <cmath>
+#include <unordered_map>
+
+#include "eval/kernel.h"
+#include "eval/linalg.h"
+
+namespace graft::eval {
+
+namespace {
+
+constexpr std::int32_t kFloatType = onnx::TensorProto_DataType_FLOAT;
+constexpr std::int32_t kInt8Type = onnx::TensorProto_DataType_INT8;
+constexpr std::int32_t kUInt8Type = onnx::TensorProto_DataType_UINT8;
+constexpr std::int32_t kInt32Type = onnx::TensorProto_DataType_INT32;
+
+bool plainOp(const Node* n, const char* op) {
+  return n && n->opType() == op && (n->domain().empty() || n->domain() == "ai.onnx") && n->subgraphs().empty();
+}
+
+// The value of a fixed initializer (not a graph input a caller may override), or nothing.
+std::optional<Array> fixed(const Value* v) {
+  if (!v || !v->isInitializer() || v->isGraphInput() || v->isSparseInitializer()) return std::nullopt;
+  auto a = arrayViewOfTensor(*v->initializer());
+  if (!a) return std::nullopt;
+  return std::move(a.value());
+}
+
+std::int64_t intAttr(const Node& n, const char* name, std::int64_t fallback) {
+  const auto* a = n.attribute(name);
+  return a ? a->i() : fallback;
+}
+
+// A scalar (or one-element) float scale and an 8-bit zero point of the same count, or none.
+bool scalarParams(const Node& qdq, std::int32_t& zeroType) {
+  auto scale = fixed(qdq.input(1));
+  if (!scale || scale->dtype() != kFloatType || scale->size() != 1 || !(scale->data<float>()[0] > 0) ||
+      !std::isfinite(scale->data<float>()[0]))
+    return false;
+  if (qdq.inputs().size() < 3 || !qdq.input(2)) {
+    zeroType = kUInt8Type;
+    return true;
+  }
+  auto zero = fixed(qdq.input(2));
+  if (!zero || zero->size() != 1 || (zero->dtype() != kUInt8Type && zero->dtype() != kInt8Type)) return false;
+  zeroType = zero->dtype();
+  return true;
+}
+
+bool onlyReader(const Value* v, const Node* reader) {
+  return v && !v->isGraphOutput() && v->uses().size() == 1 && v->uses()[0].node == reader;
+}
+
+}  // namespace
+
+std::vector<QdqConv> planQdqConvs(const Graph& graph, const std::vector<Node*>& order) {
+  std::vector<QdqConv> out;
+  std::unordered_map<const Node*, std::size_t> at;
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    if (!order[i]->subgraphs().empty()) return out;  // values read inside bodies have no uses() here
+    at[order[i]] = i;
+  }
+  (void)graph;
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    const Node* conv = order[i];
+    if (!plainOp(conv, "Conv") || conv->inputs().size() < 2 || conv->outputs().size() != 1) continue;
+    const Node* dqx = conv->input(0) ? conv->input(0)->producer() : nullptr;
+    const Node* dqw = conv->input(1) ? conv->input(1)->producer() : nullptr;
+    if (!plainOp(dqx, "DequantizeLinear") || !plainOp(dqw, "DequantizeLinear") || !at.count(dqx)) continue;
+    std::int32_t xZeroType = 0, yZeroType = 0;
+    if (!scalarParams(*dqx, xZeroType) || intAttr(*dqx, "block_size", 0) != 0) continue;
+    // Weights: int8 with zero points 0, one scale per tensor or per output channel (axis 0).
+    auto w = fixed(dqw->input(0));
+    auto ws = fixed(dqw->input(1));
+    if (!w || w->dtype() != kInt8Type || w->rank() < 3 || !ws || ws->dtype() != kFloatType) continue;
+    const std::int64_t M = w->dim(0);
+    if (intAttr(*dqw, "block_size", 0) != 0) continue;
+    if (ws->size() != 1) {
+      std::int64_t axis = intAttr(*dqw, "axis", 1);
+      if (axis < 0) axis += static_cast<std::int64_t>(w->rank());
+      if (axis != 0 || ws->size() != M || ws->rank() != 1) continue;
+    }
+    if (dqw->inputs().size() >= 3 && dqw->input(2)) {
+      auto wz = fixed(dqw->input(2));
+      bool zeros = wz && wz->dtype() == kInt8Type && wz->size() == ws->size();
+      for (std::int64_t k = 0; zeros && k < wz->size(); ++k) zeros = wz->data<std::int8_t>()[k] == 0;
+      if (!zeros) continue;
+    }
+    auto xs = fixed(dqx->input(1));
+    // Bias: DequantizeLinear of int32 at scale x_scale * w_scale (what QLinearConv's B means).
+    const Value* bias = nullptr;
+    const Value* floatBias = nullptr;
+    if (conv->inputs().size() >= 3 && conv->input(2)) {
+      // A float bias: an initializer, or one passed through Identity nodes (exporters share
+      // equal initializers that way).
+      const Value* fb = conv->input(2);
+      while (fb && fb->producer() && plainOp(fb->producer(), "Identity") && fb->producer()->inputs().size() == 1)
+        fb = fb->producer()->input(0);
+      if (auto b = fixed(fb); b && b->dtype() == kFloatType && b->size() == M) {
+        floatBias = fb;
+      }
+    }
+    if (!floatBias && conv->inputs().size() >= 3 && conv->input(2)) {
+      const Node* dqb = conv->input(2)->producer();
+      if (!plainOp(dqb, "DequantizeLinear")) continue;
+      auto b = fixed(dqb->input(0));
+      auto bs = fixed(dqb->input(1));
+      if (!b || b->dtype() != kInt32Type || b->size() != M || !bs || bs->dtype() != kFloatType || (bs->size() != 1 && bs->size() != M))
+        continue;
+      if (dqb->inputs().size() >= 3 && dqb->input(2)) {
+        auto bz = fixed(dqb->input(2));
+        bool zeros = bz && bz->dtype() == kInt32Type;
+        for (std::int64_t k = 0; zeros && k < bz->size(); ++k) zeros = bz->data<std::int32_t>()[k] == 0;
+        if (!zeros) continue;
+      }
+      bool matches = true;
+      for (std::int64_t m = 0; matches && m < M; ++m) {
+        const float want = xs->data<float>()[0] * ws->data<float>()[ws->size() == 1 ? 0 : m];
+        const float got = bs->data<float>()[bs->size() == 1 ? 0 : m];
+        matches = std::abs(got - want) <= 1e-6f * std::abs(want);
+      }
+      if (!matches) continue;
+      bias = dqb->input(0);
+    }
+    // Conv -> [Relu ->] QuantizeLinear, each value read once.
+    QdqConv c;
+    const Node* next = conv->output(0) && conv->output(0)->uses().size() == 1 ? conv->output(0)->uses()[0].node : nullptr;
+    if (!onlyReader(conv->output(0), next)) continue;
+    if (plainOp(next, "Relu")) {
+      c.relu = true;
+      c.reluAt = at[next];
+      const Node* after = next->output(0) && next->output(0)->uses().size() == 1 ? next->output(0)->uses()[0].node : nullptr;
+      if (!onlyReader(next->output(0), after)) continue;
+      next = after;
+    }
+    if (!plainOp(next, "QuantizeLinear") || next->input(0) == nullptr || next->outputs().size() != 1 || !next->output(0)) continue;
+    if (!scalarParams(*next, yZeroType) || intAttr(*next, "block_size", 0) != 0 || intAttr(*next, "saturate", 1) != 1) continue;
+    if (const auto* od = next->attribute("output_dtype"); od && od->i() != 0 && od->i() != yZeroType) continue;
+    c.convAt = i;
+    c.quantizeAt = at[next];
+    for (std::size_t k = 0; k < 3 && k < conv->inputs().size(); ++k) {
+      const Value* v = conv->input(k);
+      if (v && onlyReader(v, conv) && at.count(v->producer())) c.skippedBefore.push_back(at[v->producer()]);
+    }
+    std::sort(c.skippedBefore.begin(), c.skippedBefore.end());
+    c.conv = conv;
+    c.x = dqx->input(0);
+    c.xScale = dqx->input(1);
+    c.xZero = dqx->inputs().size() >= 3 ? dqx->input(2) : nullptr;
+    c.w = dqw->input(0);
+    c.wScale = dqw->input(1);
+    c.wZero = dqw->inputs().size() >= 3 ? dqw->input(2) : nullptr;
+    c.bias = bias;
+    c.floatBias = floatBias;
+    c.yScale = next->input(1);
+    c.yZero = next->inputs().size() >= 3 ? next->input(2) : nullptr;
+    c.y = next->output(0);
+    out.push_back(c);
+  }
+  return out;
+}
+
+std::vector<const Value*> qdqIntermediates(const QdqConv& c) {
+  std::vector<const Value*> v{c.conv->output(0)};
+  for (std::size_t k = 0; k < 3 && k < c.conv->inputs().size(); ++k)
+    if (c.conv->input(k)) v.push_back(c.conv->input(k));
+  if (c.relu) v.push_back(c.conv->output(0)->uses()[0].node->output(0));
+  return v;
+}
+
+std::vector<Array> qdqConvInputs(const QdqConv& c, const Array& x, const std::function<const Array*(const Value*)>& constant) {
+  auto zeroOf = [&](const Value* v, std::int32_t type) {
+    if (v) return *constant(v);
+    Array z(type, {});
+    return z;  // Array(type, shape) is zero-filled
+  };
+  const Array* xZero = c.xZero ? constant(c.xZero) : nullptr;
+  const std::int32_t xType = xZero ? xZero->dtype() : kUInt8Type;
+  if (!x.isTensor() || x.dtype() != xType) return {};
+  std::vector<Array> in{x, *constant(c.xScale), zeroOf(c.xZero, xType), *constant(c.w), *constant(c.wScale), zeroOf(c.wZero, kInt8Type),
+                        *constant(c.yScale), zeroOf(c.yZero, kUInt8Type)};
+  if (c.bias) in.push_back(*constant(c.bias));
+  // QLinearConv wants w_zero_point with w_scale's count; a zero point of 0 for every channel.
+  if (in[5].size() != in[4].size()) in[5] = Array(kInt8Type, in[4].shape());
+  return in;
+}
+
+std::vector<Array> qdqConvIntegerInputs(const QdqConv& c, const Array& x, const std::function<const Array*(const Value*)>& constant) {
+  const Array* xZero = c.xZero ? constant(c.xZero) : nullptr;
+  const std::int32_t xType = xZero ? xZero->dtype() : kUInt8Type;
+  if (!x.isTensor() || x.dtype() != xType) return {};
+  return {x, *constant(c.w), xZero ? *xZero : Array(kUInt8Type, {}), Array(kInt8Type, {})};
+}
+
+Array quantizeConvSums(const Array& acc, const QdqConv& c, const std::function<const Array*(const Value*)>& constant) {
+  const Array& ws = *constant(c.wScale);
+  const float xs = constant(c.xScale)->data<float>()[0], ys = constant(c.yScale)->data<float>()[0];
+  const Array* yZero = c.yZero ? constant(c.yZero) : nullptr;
+  const bool u8 = !yZero || yZero->dtype() == kUInt8Type;
+  const float zero = yZero ? static_cast<float>(u8 ? yZero->data<std::uint8_t>()[0] : yZero->data<std::int8_t>()[0]) : 0.0f;
+  // A Relu between Conv and QuantizeLinear: nothing below the zero point.
+  const float lo = c.relu ? zero : u8 ? 0.0f : -128.0f;
+  const float* bias = c.floatBias ? constant(c.floatBias)->data<float>() : nullptr;
+  const std::int64_t M = acc.dim(1), plane = acc.size() / std::max<std::int64_t>(1, acc.dim(0) * M);
+  Array y = Array::uninitialized(u8 ? kUInt8Type : kInt8Type, acc.shape());
+  parallelFor(acc.dim(0) * M, std::max<std::int64_t>(1, (1 << 14) / std::max<std::int64_t>(1, plane)), [&](std::int64_t r0, std::int64_t r1) {
+    for (std::int64_t r = r0; r < r1; ++r) {
+      const std::int64_t m = r % M;
+      const float s = xs * ws.data<float>()[ws.size() == 1 ? 0 : m], b = bias ? bias[m] : 0.0f;
+      const std::int32_t* a = acc.data<std::int32_t>() + r * plane;
+      if (u8)
+        quantizeSumsRow(a, s, b, ys, zero, lo, y.data<std::uint8_t>() + r * plane, plane);
+      else
+        quantizeSumsRow(a, s, b, ys, zero, lo, y.data<std::int8_t>() + r * plane, plane);
+    }
+  });
+  return y;
+}
+
+void applyQuantizedRelu(Array& y, const Array& yZero) {
+  const std::int64_t n = y.size();
+  if (y.dtype() == kUInt8Type) {
+    const std::uint8_t z = yZero.data<std::uint8_t>()[0];
+    std::uint8_t* p = y.data<std::uint8_t>();
+    for (std::int64_t i = 0; i < n; ++i) p[i] = p[i] < z ? z : p[i];
+  } else {
+    const std::int8_t z = yZero.data<std::int8_t>()[0];
+    std::int8_t* p = y.data<std::int8_t>();
+    for (std::int64_t i = 0; i < n; ++i) p[i] = p[i] < z ? z : p[i];
+  }
+}
+
+}  // namespace graft::eval

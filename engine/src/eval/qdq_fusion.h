@@ -1,0 +1,58 @@
+// QDQ convolutions run as integer convolutions: a static INT8 QDQ model writes every Conv as
+// DequantizeLinear(x) -> Conv(., DequantizeLinear(w), DequantizeLinear(b)) -> [Relu] ->
+// QuantizeLinear, which the evaluator can run as one QLinearConv on the bytes (int32 sums,
+// requantized as ONNX Runtime does), as ONNX Runtime itself does at its `extended`/`all` levels.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <vector>
+
+#include "graft/eval.h"
+#include "graft/ir.h"
+
+namespace graft::eval {
+
+// One chain of a graph's topological order. Every parameter (scales, zero points, weights, bias)
+// is an initializer the caller cannot override, checked when the plan is made; only x comes at run time.
+struct QdqConv {
+  std::size_t convAt = 0, reluAt = 0, quantizeAt = 0;  // positions in the order
+  // The DequantizeLinear nodes of x, w and b that feed only this Conv: not run when it is fused
+  // (so the float weights are never made), positions in the order.
+  std::vector<std::size_t> skippedBefore;
+  bool relu = false;
+  const Node* conv = nullptr;
+  const Value *x = nullptr, *xScale = nullptr, *xZero = nullptr;
+  const Value *w = nullptr, *wScale = nullptr, *wZero = nullptr;
+  const Value* bias = nullptr;       // int32 at x_scale * w_scale: the chain is a QLinearConv
+  const Value* floatBias = nullptr;  // a float bias (an initializer, maybe behind Identity nodes)
+  const Value *yScale = nullptr, *yZero = nullptr, *y = nullptr;
+};
+
+// The chains of `order` (a graph without subgraphs) that can run fused: the Conv's input and
+// output each have one reader, the weights are symmetric int8 (zero point 0) per tensor or per
+// output channel, the bias (if any) is int32 at scale x_scale * w_scale, and x and y have one
+// scale and zero point each.
+std::vector<QdqConv> planQdqConvs(const Graph& graph, const std::vector<Node*>& order);
+
+// The values a fused chain never produces (so a run that must see one of them runs it unfused).
+std::vector<const Value*> qdqIntermediates(const QdqConv& chain);
+
+// QLinearConv's nine inputs for the chain, with x (uint8 or int8) given: scalar zero points are
+// made when the model has none. Empty when x's element type does not fit.
+std::vector<Array> qdqConvInputs(const QdqConv& chain, const Array& x, const std::function<const Array*(const Value*)>& constant);
+
+// ConvInteger's four inputs for a chain with a float bias (or none needed): x, w and zero points.
+std::vector<Array> qdqConvIntegerInputs(const QdqConv& chain, const Array& x, const std::function<const Array*(const Value*)>& constant);
+
+// A float-bias chain's output from the exact int32 sums: per output channel m,
+// y = float(acc) * (x_scale * w_scale[m]) + bias[m], then quantized as QuantizeLinear does (y /
+// y_scale in float32, half to even, plus the zero point, saturated). What the float Conv computes
+// up to the order of its float sums.
+Array quantizeConvSums(const Array& acc, const QdqConv& chain, const std::function<const Array*(const Value*)>& constant);
+
+// Relu between Conv and QuantizeLinear is max(q, y_zero_point): exactly what quantizing the
+// Relu's output gives.
+void applyQuantizedRelu(Array& y, const Array& yZero);
+
+}  // namespace graft::eval
