@@ -598,6 +598,44 @@ class TestEvalKernels : public QObject {
     }
   }
 
+  // A residual Add of two DequantizeLinear outputs into a QuantizeLinear (with and without a Relu)
+  // runs fused on the bytes, with the nodes' own float32 steps: the same bytes as the run as written.
+  void qdqResidualAddsRunFusedWithTheSameBytes() {
+    const std::vector<std::int64_t> shape{1, 24, 17, 19};
+    graft::Array A = randomBytes<std::uint8_t>(kUInt8, shape, 21), B = randomBytes<std::uint8_t>(kUInt8, shape, 22);
+    for (bool relu : {false, true}) {
+      Builder b;
+      b.input("a", kUInt8, shape);
+      b.input("b", kUInt8, shape);
+      b.initializer(tensor<float>(kFloat, {}, {0.031f}), "sa");
+      b.initializer(tensor<std::uint8_t>(kUInt8, {}, {100}), "za");
+      b.initializer(tensor<float>(kFloat, {}, {0.017f}), "sb");
+      b.initializer(tensor<std::uint8_t>(kUInt8, {}, {3}), "zb");
+      b.initializer(tensor<float>(kFloat, {}, {0.029f}), "sy");
+      b.initializer(tensor<std::uint8_t>(kUInt8, {}, {64}), "zy");
+      b.node("DequantizeLinear", {"a", "sa", "za"}, {"af"});
+      b.node("DequantizeLinear", {"b", "sb", "zb"}, {"bf"});
+      b.node("Add", {"af", "bf"}, {"s"});
+      if (relu) b.node("Relu", {"s"}, {"r"});
+      b.node("QuantizeLinear", {relu ? "r" : "s", "sy", "zy"}, {"y"});
+      b.output("y", kUInt8);
+      auto model = b.build();
+      auto evaluator = graft::Evaluator::create(*model);
+      QVERIFY2(evaluator, evaluator.message().c_str());
+      graft::NamedArrays feeds{{"a", A}, {"b", B}};
+      auto fused = evaluator.value()->run(feeds);
+      QVERIFY2(fused, fused.message().c_str());
+      QCOMPARE(evaluator.value()->lastStats().nodesFused, std::size_t(relu ? 4 : 3));
+      graft::EvalOptions asWritten;
+      asWritten.fuse = false;
+      auto plain = evaluator.value()->run(feeds, asWritten);
+      QVERIFY2(plain, plain.message().c_str());
+      const graft::Array &f = fused.value().at("y"), &p = plain.value().at("y");
+      QCOMPARE(f.bytes(), p.bytes());
+      QVERIFY(std::memcmp(f.raw(), p.raw(), f.bytes()) == 0);
+    }
+  }
+
   void convIntegerPadsWithTheZeroPoint() {
     Builder b;
     b.input("x", kUInt8, {1, 3, 7, 6});

@@ -53,6 +53,37 @@ bool onlyReader(const Value* v, const Node* reader) {
   return v && !v->isGraphOutput() && v->uses().size() == 1 && v->uses()[0].node == reader;
 }
 
+// head -> [Relu ->] QuantizeLinear with one scale and zero point, each value read once: the
+// QuantizeLinear (nullptr when the tail does not fit); sets c.relu and c.reluAt.
+const Node* quantizedTail(const Node* head, QdqConv& c, std::unordered_map<const Node*, std::size_t>& at, std::int32_t& yZeroType) {
+  const Node* next = head->output(0) && head->output(0)->uses().size() == 1 ? head->output(0)->uses()[0].node : nullptr;
+  if (!onlyReader(head->output(0), next)) return nullptr;
+  if (plainOp(next, "Relu")) {
+    c.relu = true;
+    c.reluAt = at[next];
+    const Node* after = next->output(0) && next->output(0)->uses().size() == 1 ? next->output(0)->uses()[0].node : nullptr;
+    if (!onlyReader(next->output(0), after)) return nullptr;
+    next = after;
+  }
+  if (!plainOp(next, "QuantizeLinear") || next->input(0) == nullptr || next->outputs().size() != 1 || !next->output(0)) return nullptr;
+  if (!scalarParams(*next, yZeroType) || intAttr(*next, "block_size", 0) != 0 || intAttr(*next, "saturate", 1) != 1) return nullptr;
+  if (const auto* od = next->attribute("output_dtype"); od && od->i() != 0 && od->i() != yZeroType) return nullptr;
+  return next;
+}
+
+// Positions of the producers of head's first `count` inputs that feed nothing else.
+std::vector<std::size_t> feedersOnlyFor(const Node* head, std::size_t count, std::unordered_map<const Node*, std::size_t>& at) {
+  std::vector<std::size_t> out;
+  for (std::size_t k = 0; k < count && k < head->inputs().size(); ++k) {
+    const Value* v = head->input(k);
+    if (v && onlyReader(v, head) && at.count(v->producer()) &&
+        std::find(out.begin(), out.end(), at[v->producer()]) == out.end())
+      out.push_back(at[v->producer()]);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 }  // namespace
 
 std::vector<QdqConv> planQdqConvs(const Graph& graph, const std::vector<Node*>& order) {
@@ -124,27 +155,12 @@ std::vector<QdqConv> planQdqConvs(const Graph& graph, const std::vector<Node*>& 
       if (!matches) continue;
       bias = dqb->input(0);
     }
-    // Conv -> [Relu ->] QuantizeLinear, each value read once.
     QdqConv c;
-    const Node* next = conv->output(0) && conv->output(0)->uses().size() == 1 ? conv->output(0)->uses()[0].node : nullptr;
-    if (!onlyReader(conv->output(0), next)) continue;
-    if (plainOp(next, "Relu")) {
-      c.relu = true;
-      c.reluAt = at[next];
-      const Node* after = next->output(0) && next->output(0)->uses().size() == 1 ? next->output(0)->uses()[0].node : nullptr;
-      if (!onlyReader(next->output(0), after)) continue;
-      next = after;
-    }
-    if (!plainOp(next, "QuantizeLinear") || next->input(0) == nullptr || next->outputs().size() != 1 || !next->output(0)) continue;
-    if (!scalarParams(*next, yZeroType) || intAttr(*next, "block_size", 0) != 0 || intAttr(*next, "saturate", 1) != 1) continue;
-    if (const auto* od = next->attribute("output_dtype"); od && od->i() != 0 && od->i() != yZeroType) continue;
+    const Node* next = quantizedTail(conv, c, at, yZeroType);
+    if (!next) continue;
     c.convAt = i;
     c.quantizeAt = at[next];
-    for (std::size_t k = 0; k < 3 && k < conv->inputs().size(); ++k) {
-      const Value* v = conv->input(k);
-      if (v && onlyReader(v, conv) && at.count(v->producer())) c.skippedBefore.push_back(at[v->producer()]);
-    }
-    std::sort(c.skippedBefore.begin(), c.skippedBefore.end());
+    c.skippedBefore = feedersOnlyFor(conv, 3, at);
     c.conv = conv;
     c.x = dqx->input(0);
     c.xScale = dqx->input(1);
@@ -159,12 +175,43 @@ std::vector<QdqConv> planQdqConvs(const Graph& graph, const std::vector<Node*>& 
     c.y = next->output(0);
     out.push_back(c);
   }
+  // Residual Adds: DequantizeLinear(a) + DequantizeLinear(b) -> [Relu] -> QuantizeLinear, each
+  // element computed from the bytes with the same float32 operations as the nodes.
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    const Node* add = order[i];
+    if (!plainOp(add, "Add") || add->inputs().size() != 2 || add->outputs().size() != 1) continue;
+    const Node* dqa = add->input(0) ? add->input(0)->producer() : nullptr;
+    const Node* dqb = add->input(1) ? add->input(1)->producer() : nullptr;
+    std::int32_t aZeroType = 0, bZeroType = 0, yZeroType = 0;
+    if (!plainOp(dqa, "DequantizeLinear") || !plainOp(dqb, "DequantizeLinear") || !at.count(dqa) || !at.count(dqb)) continue;
+    if (!scalarParams(*dqa, aZeroType) || !scalarParams(*dqb, bZeroType) || intAttr(*dqa, "block_size", 0) != 0 ||
+        intAttr(*dqb, "block_size", 0) != 0)
+      continue;
+    QdqConv c;
+    const Node* next = quantizedTail(add, c, at, yZeroType);
+    if (!next) continue;
+    c.add = true;
+    c.convAt = i;
+    c.quantizeAt = at[next];
+    c.skippedBefore = feedersOnlyFor(add, 2, at);
+    c.conv = add;
+    c.x = dqa->input(0);
+    c.xScale = dqa->input(1);
+    c.xZero = dqa->inputs().size() >= 3 ? dqa->input(2) : nullptr;
+    c.b = dqb->input(0);
+    c.bScale = dqb->input(1);
+    c.bZero = dqb->inputs().size() >= 3 ? dqb->input(2) : nullptr;
+    c.yScale = next->input(1);
+    c.yZero = next->inputs().size() >= 3 ? next->input(2) : nullptr;
+    c.y = next->output(0);
+    out.push_back(c);
+  }
   return out;
 }
 
 std::vector<const Value*> qdqIntermediates(const QdqConv& c) {
   std::vector<const Value*> v{c.conv->output(0)};
-  for (std::size_t k = 0; k < 3 && k < c.conv->inputs().size(); ++k)
+  for (std::size_t k = 0; k < (c.add ? 2u : 3u) && k < c.conv->inputs().size(); ++k)
     if (c.conv->input(k)) v.push_back(c.conv->input(k));
   if (c.relu) v.push_back(c.conv->output(0)->uses()[0].node->output(0));
   return v;
@@ -217,6 +264,59 @@ Array quantizeConvSums(const Array& acc, const QdqConv& c, const std::function<c
     }
   });
   return y;
+}
+
+namespace {
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define GRAFT_ADD_LOOP __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define GRAFT_ADD_LOOP
+#endif
+
+// The nodes' own float32 steps per element: float(a - za) * sa, the same for b, their sum, the
+// Relu, then QuantizeLinear's division, half-to-even rounding (1.5 * 2^23 after a clamp), zero
+// point and saturation; so the bytes equal the unfused run's.
+template <class A, class B, class Y>
+inline void addRow(const A* __restrict a, const B* __restrict b, Y* __restrict y, std::int64_t n, float sa, float za, float sb, float zb,
+                   float ys, float zy, bool relu, float lo, float hi) {
+  for (std::int64_t i = 0; i < n; ++i) {
+    float v = static_cast<float>(static_cast<std::int32_t>(a[i]) - static_cast<std::int32_t>(za)) * sa +
+              static_cast<float>(static_cast<std::int32_t>(b[i]) - static_cast<std::int32_t>(zb)) * sb;
+    if (relu) v = v < 0.0f ? 0.0f : v;
+    float q = v / ys;
+    q = std::min(std::max(q, -4194304.0f), 4194304.0f);
+    q = (q + 12582912.0f) - 12582912.0f + zy;
+    q = q != q ? 0.0f : std::min(hi, std::max(lo, q));
+    y[i] = static_cast<Y>(q);
+  }
+}
+
+GRAFT_ADD_LOOP void addRowU8(const std::uint8_t* a, const std::uint8_t* b, std::uint8_t* y, std::int64_t n, float sa, float za, float sb, float zb,
+                             float ys, float zy, bool relu) {
+  addRow(a, b, y, n, sa, za, sb, zb, ys, zy, relu, 0.0f, 255.0f);
+}
+
+}  // namespace
+
+bool runQdqAdd(const QdqConv& c, const Array& a, const Array& b, const std::function<const Array*(const Value*)>& constant, Array& y) {
+  // uint8 throughout (what static QDQ writes for activations), one shape for a and b.
+  auto zeroOf = [&](const Value* v) -> std::optional<float> {
+    if (!v) return 0.0f;
+    const Array* z = constant(v);
+    if (z->dtype() != kUInt8Type) return std::nullopt;
+    return static_cast<float>(z->data<std::uint8_t>()[0]);
+  };
+  auto za = zeroOf(c.xZero), zb = zeroOf(c.bZero), zy = zeroOf(c.yZero);
+  if (!za || !zb || !zy || a.dtype() != kUInt8Type || b.dtype() != kUInt8Type || a.shape() != b.shape()) return false;
+  const float sa = constant(c.xScale)->data<float>()[0], sb = constant(c.bScale)->data<float>()[0], ys = constant(c.yScale)->data<float>()[0];
+  y = Array::uninitialized(kUInt8Type, a.shape());
+  const std::uint8_t *pa = a.data<std::uint8_t>(), *pb = b.data<std::uint8_t>();
+  std::uint8_t* py = y.data<std::uint8_t>();
+  parallelFor(a.size(), 1 << 15, [&](std::int64_t s, std::int64_t e) {
+    addRowU8(pa + s, pb + s, py + s, e - s, sa, *za, sb, *zb, ys, *zy, c.relu);
+  });
+  return true;
 }
 
 void applyQuantizedRelu(Array& y, const Array& yZero) {

@@ -21,7 +21,10 @@ struct QdqConv {
   // (so the float weights are never made), positions in the order.
   std::vector<std::size_t> skippedBefore;
   bool relu = false;
-  const Node* conv = nullptr;
+  // A residual Add instead of a Conv: x and b are its two quantized inputs.
+  bool add = false;
+  const Value *b = nullptr, *bScale = nullptr, *bZero = nullptr;
+  const Node* conv = nullptr;  // the chain's head: the Conv, or the Add
   const Value *x = nullptr, *xScale = nullptr, *xZero = nullptr;
   const Value *w = nullptr, *wScale = nullptr, *wZero = nullptr;
   const Value* bias = nullptr;       // int32 at x_scale * w_scale: the chain is a QLinearConv
@@ -29,11 +32,16 @@ struct QdqConv {
   const Value *yScale = nullptr, *yZero = nullptr, *y = nullptr;
 };
 
-// The chains of `order` (a graph without subgraphs) that can run fused: the Conv's input and
+// The chains of `order` (a graph without subgraphs) that can run fused (and residual Adds of two
+// DequantizeLinear outputs into a QuantizeLinear): the Conv's input and
 // output each have one reader, the weights are symmetric int8 (zero point 0) per tensor or per
 // output channel, the bias (if any) is int32 at scale x_scale * w_scale, and x and y have one
 // scale and zero point each.
 std::vector<QdqConv> planQdqConvs(const Graph& graph, const std::vector<Node*>& order);
+
+// A residual Add chain on uint8 a and b of one shape: y from the bytes, bit for bit what the nodes
+// compute; false when the arrays do not fit (the caller runs the nodes).
+bool runQdqAdd(const QdqConv& chain, const Array& a, const Array& b, const std::function<const Array*(const Value*)>& constant, Array& y);
 
 // The values a fused chain never produces (so a run that must see one of them runs it unfused).
 std::vector<const Value*> qdqIntermediates(const QdqConv& chain);

@@ -154,14 +154,15 @@ struct Evaluator::Impl {
       p.qdqSkip[c.quantizeAt] = chain;
       if (c.relu) p.qdqSkip[c.reluAt] = chain;
       for (std::size_t at : c.skippedBefore) p.qdqSkip[at] = chain;
-      // Fused, the Conv reads the quantized x itself: it lives until then.
-      for (std::size_t j = 0; j < c.convAt; ++j) {
-        auto& f = p.freeAfter[j];
-        if (auto it = std::find(f.begin(), f.end(), c.x); it != f.end()) {
-          f.erase(it);
-          p.freeAfter[c.convAt].push_back(c.x);
+      // Fused, the Conv (or Add) reads the quantized inputs itself: they live until then.
+      for (const Value* q : {c.x, c.b})
+        for (std::size_t j = 0; q && j < c.convAt; ++j) {
+          auto& f = p.freeAfter[j];
+          if (auto it = std::find(f.begin(), f.end(), q); it != f.end()) {
+            f.erase(it);
+            p.freeAfter[c.convAt].push_back(q);
+          }
         }
-      }
     }
     return &plans.emplace(&g, std::move(p)).first->second;
   }
@@ -347,6 +348,14 @@ struct Evaluator::Impl {
     const Array* x = lookup(scope, c.x);
     if (!x) return false;
     auto constant = [&](const Value* v) { return lookup(scope, v); };
+    if (c.add) {
+      const Array* b = lookup(scope, c.b);
+      Array y;
+      if (!b || !runQdqAdd(c, *x, *b, constant, y)) return false;
+      liveBytes += y.bytes();
+      scope.values[c.y] = std::move(y);
+      return true;
+    }
     // An int32 bias (or none): QLinearConv, ONNX Runtime's fused form. A float bias: the exact
     // int32 sums of ConvInteger, finished in float as the Conv and QuantizeLinear would.
     const bool integerForm = !c.floatBias;
