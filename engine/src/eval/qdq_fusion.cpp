@@ -274,27 +274,20 @@ namespace {
 #define GRAFT_ADD_LOOP
 #endif
 
-// The nodes' own float32 steps per element: float(a - za) * sa, the same for b, their sum, the
-// Relu, then QuantizeLinear's division, half-to-even rounding (1.5 * 2^23 after a clamp), zero
-// point and saturation; so the bytes equal the unfused run's.
-template <class A, class B, class Y>
-inline void addRow(const A* __restrict a, const B* __restrict b, Y* __restrict y, std::int64_t n, float sa, float za, float sb, float zb,
-                   float ys, float zy, bool relu, float lo, float hi) {
+// The nodes' own float32 steps per element: float(a - za) * sa, the same for b, their sum, then
+// QuantizeLinear's division, half-to-even rounding (1.5 * 2^23 after a clamp), zero point and
+// saturation; so the bytes equal the unfused run's. A Relu before the QuantizeLinear is lo = zy:
+// quantizing max(v, 0) gives max(q, zy).
+GRAFT_ADD_LOOP void addRowU8(const std::uint8_t* __restrict a, const std::uint8_t* __restrict b, std::uint8_t* __restrict y, std::int64_t n,
+                             float sa, std::int32_t za, float sb, std::int32_t zb, float ys, float zy, float lo) {
   for (std::int64_t i = 0; i < n; ++i) {
-    float v = static_cast<float>(static_cast<std::int32_t>(a[i]) - static_cast<std::int32_t>(za)) * sa +
-              static_cast<float>(static_cast<std::int32_t>(b[i]) - static_cast<std::int32_t>(zb)) * sb;
-    if (relu) v = v < 0.0f ? 0.0f : v;
+    const float v = static_cast<float>(static_cast<std::int32_t>(a[i]) - za) * sa + static_cast<float>(static_cast<std::int32_t>(b[i]) - zb) * sb;
     float q = v / ys;
     q = std::min(std::max(q, -4194304.0f), 4194304.0f);
     q = (q + 12582912.0f) - 12582912.0f + zy;
-    q = q != q ? 0.0f : std::min(hi, std::max(lo, q));
-    y[i] = static_cast<Y>(q);
+    q = std::min(255.0f, std::max(lo, q));
+    y[i] = static_cast<std::uint8_t>(static_cast<std::int32_t>(q));
   }
-}
-
-GRAFT_ADD_LOOP void addRowU8(const std::uint8_t* a, const std::uint8_t* b, std::uint8_t* y, std::int64_t n, float sa, float za, float sb, float zb,
-                             float ys, float zy, bool relu) {
-  addRow(a, b, y, n, sa, za, sb, zb, ys, zy, relu, 0.0f, 255.0f);
 }
 
 }  // namespace
@@ -314,7 +307,7 @@ bool runQdqAdd(const QdqConv& c, const Array& a, const Array& b, const std::func
   const std::uint8_t *pa = a.data<std::uint8_t>(), *pb = b.data<std::uint8_t>();
   std::uint8_t* py = y.data<std::uint8_t>();
   parallelFor(a.size(), 1 << 15, [&](std::int64_t s, std::int64_t e) {
-    addRowU8(pa + s, pb + s, py + s, e - s, sa, *za, sb, *zb, ys, *zy, c.relu);
+    addRowU8(pa + s, pb + s, py + s, e - s, sa, static_cast<std::int32_t>(*za), sb, static_cast<std::int32_t>(*zb), ys, *zy, c.relu ? *zy : 0.0f);
   });
   return true;
 }
