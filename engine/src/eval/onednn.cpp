@@ -590,7 +590,10 @@ struct Int8Slice {
   dnnl::convolution_forward::primitive_desc pd;
   dnnl::convolution_forward conv;
   dnnl::memory::desc userSrc, userWeights, userDst;
+  // Reorders with the caller's scratchpad: slices of one size share these primitives, and a
+  // library-held scratchpad would then be written by two threads at once.
   dnnl::reorder srcIn, weightsIn, dstOut;
+  dnnl::memory::desc srcPad, weightsPad, dstPad;
 };
 
 struct Int8Plan {
@@ -644,9 +647,16 @@ std::shared_ptr<Int8Slice> makeInt8Slice(const ConvShape& s, bool srcSigned, std
     dstStrides.push_back(st);
   }
   slice->userDst = dnnl::memory::desc(dstDims, dt::s32, dstStrides);
-  slice->srcIn = dnnl::reorder(dnnl::reorder::primitive_desc(cpuEngine(), slice->userSrc, cpuEngine(), slice->pd.src_desc()));
-  slice->weightsIn = dnnl::reorder(dnnl::reorder::primitive_desc(cpuEngine(), slice->userWeights, cpuEngine(), slice->pd.weights_desc()));
-  slice->dstOut = dnnl::reorder(dnnl::reorder::primitive_desc(cpuEngine(), slice->pd.dst_desc(), cpuEngine(), slice->userDst));
+  dnnl::primitive_attr reorderAttr;
+  reorderAttr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  auto makeReorder = [&](const dnnl::memory::desc& from, const dnnl::memory::desc& to, dnnl::reorder& r, dnnl::memory::desc& pad) {
+    dnnl::reorder::primitive_desc rpd(cpuEngine(), from, cpuEngine(), to, reorderAttr);
+    r = dnnl::reorder(rpd);
+    pad = rpd.scratchpad_desc();
+  };
+  makeReorder(slice->userSrc, slice->pd.src_desc(), slice->srcIn, slice->srcPad);
+  makeReorder(slice->userWeights, slice->pd.weights_desc(), slice->weightsIn, slice->weightsPad);
+  makeReorder(slice->pd.dst_desc(), slice->userDst, slice->dstOut, slice->dstPad);
   return slice;
 }
 
@@ -713,28 +723,28 @@ bool onednnInt8Conv(const ConvShape& s, bool srcSigned, const void* x, std::int3
         const Int8Slice& p = *plan->slices[static_cast<std::size_t>(i)];
         const std::int64_t c0 = plan->begin[static_cast<std::size_t>(i)];
         ThreadBuffers& tb = threadBuffers();
+        auto scratchpad = [&](const dnnl::memory::desc& d) { return dnnl::memory(d, eng, tb.pad.get(std::max<std::size_t>(64, d.get_size()))); };
         dnnl::memory userSrc(p.userSrc, eng, const_cast<void*>(x));
         dnnl::memory src(p.pd.src_desc(), eng, tb.src.get(p.pd.src_desc().get_size()));
-        p.srcIn.execute(tb.stream, userSrc, src);
+        p.srcIn.execute(tb.stream, {{DNNL_ARG_FROM, userSrc}, {DNNL_ARG_TO, src}, {DNNL_ARG_SCRATCHPAD, scratchpad(p.srcPad)}});
         const std::int8_t* wPtr = w + c0 * s.C * kSize;
         dnnl::memory weights = cache ? cache->find(wPtr, p.pd.weights_desc()) : dnnl::memory();
         if (!weights) {
           dnnl::memory userW(p.userWeights, eng, const_cast<std::int8_t*>(wPtr));
           weights = cache ? dnnl::memory(p.pd.weights_desc(), eng)
                           : dnnl::memory(p.pd.weights_desc(), eng, tb.weights.get(p.pd.weights_desc().get_size()));
-          p.weightsIn.execute(tb.stream, userW, weights);
+          p.weightsIn.execute(tb.stream, {{DNNL_ARG_FROM, userW}, {DNNL_ARG_TO, weights}, {DNNL_ARG_SCRATCHPAD, scratchpad(p.weightsPad)}});
           if (cache) cache->add(wPtr, weights);
         }
         dnnl::memory dst(p.pd.dst_desc(), eng, tb.dst.get(p.pd.dst_desc().get_size()));
-        const dnnl::memory::desc& padDesc = p.pd.scratchpad_desc();
-        dnnl::memory pad(padDesc, eng, tb.pad.get(std::max<std::size_t>(64, padDesc.get_size())));
+        dnnl::memory pad = scratchpad(p.pd.scratchpad_desc());
         dnnl::memory zp({{1}, dnnl::memory::data_type::s32, dnnl::memory::format_tag::x}, eng, &zero);
         p.conv.execute(tb.stream, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst},
                                    {DNNL_ARG_SCRATCHPAD, pad}, {DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC, zp}});
         std::int64_t outSize = 1;
         for (auto v : s.out) outSize *= v;
         dnnl::memory out(p.userDst, eng, acc + c0 * outSize);
-        p.dstOut.execute(tb.stream, dst, out);
+        p.dstOut.execute(tb.stream, {{DNNL_ARG_FROM, dst}, {DNNL_ARG_TO, out}, {DNNL_ARG_SCRATCHPAD, scratchpad(p.dstPad)}});
         tb.stream.wait();
         tb.trim();
       }

@@ -206,6 +206,35 @@ std::vector<QdqConv> planQdqConvs(const Graph& graph, const std::vector<Node*>& 
     c.y = next->output(0);
     out.push_back(c);
   }
+  // A DequantizeLinear whose output every reader is a fused chain's head reading it as its
+  // quantized input (a block's input read by its first Conv and its residual Add): the fused
+  // chains read the bytes, so it need not run either. Each chain lists it to run if it falls back.
+  std::unordered_map<const Node*, std::vector<std::size_t>> readers;  // head -> chain index
+  for (std::size_t k = 0; k < out.size(); ++k) readers[out[k].conv].push_back(k);
+  for (std::size_t k = 0; k < out.size(); ++k) {
+    const QdqConv& c = out[k];
+    for (std::size_t input = 0; input < (c.add ? 2u : 1u); ++input) {
+      const Value* v = c.conv->input(input);
+      const Node* dq = v ? v->producer() : nullptr;
+      if (!dq || !at.count(dq) || v->isGraphOutput() || v->uses().size() < 2) continue;
+      bool allFused = true;
+      std::vector<std::size_t> chains;
+      for (const Use& u : v->uses()) {
+        auto it = readers.find(u.node);
+        const bool quantizedInput = it != readers.end() && (u.index == 0 || (out[it->second.front()].add && u.index == 1));
+        allFused = allFused && quantizedInput;
+        if (quantizedInput) chains.push_back(it->second.front());
+      }
+      if (!allFused) continue;
+      for (std::size_t chain : chains) {
+        auto& before = out[chain].skippedBefore;
+        if (std::find(before.begin(), before.end(), at[dq]) == before.end()) {
+          before.push_back(at[dq]);
+          std::sort(before.begin(), before.end());
+        }
+      }
+    }
+  }
   return out;
 }
 
