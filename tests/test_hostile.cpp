@@ -279,6 +279,18 @@ class TestHostile : public QObject {
              qPrintable(QString("peak resident memory grew by %1 MiB").arg((after.ru_maxrss - before.ru_maxrss) / 1024)));
   }
 
+  // EyeLike of a [4,5,0] input (the fuzz run's heap corruption: the 1s were written as if into a
+  // 4x5 matrix of an array holding no element) is an error naming the rank.
+  void eyeLikeOfANonMatrixIsAnError() {
+    std::ifstream in(test::sourceDir() + "/tests/data/fuzz-crashers/crash-722703.onnx", std::ios::binary);
+    onnx::ModelProto proto;
+    QVERIFY(proto.ParseFromIstream(&in));
+    auto model = load(proto);
+    QVERIFY(model);
+    const std::string msg = runMessage(*model);
+    QVERIFY2(msg.find("must be 2-D") != std::string::npos, msg.c_str());
+  }
+
   void rangeToAHugeLimitIsAnError() {
     auto model = load(hostile("range_to_1e30"));
     std::string msg = runMessage(*model);

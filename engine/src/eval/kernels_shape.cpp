@@ -745,6 +745,9 @@ Status rangeK(Context& ctx) {
 
 Status eyeLikeK(Context& ctx) {
   const Array& x = ctx.input(0);
+  // The 1s go at [i, i + k] of a matrix: any other rank (a [4,5,0] input held no element at all)
+  // would put them outside the array.
+  if (x.rank() != 2) return ctx.fail("input " + formatArrayType(x) + " must be 2-D");
   auto dt = static_cast<std::int32_t>(ctx.attrInt("dtype", x.dtype()));
   std::int64_t k = ctx.attrInt("k", 0);
   Array out(kDouble, x.shape());
