@@ -12,6 +12,8 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include <algorithm>
+#include <filesystem>
 #include <fstream>
 
 #include "hostile_models.h"
@@ -71,6 +73,35 @@ class TestGuiHostile : public QObject {
     }
     qInfo("%d hostile files shown with their problems, %d refused with the error dialog", shown, refused);
     QVERIFY(shown + refused == static_cast<int>(graft::test::hostileModels().size()));
+  }
+
+  // What the long fuzz runs kept (tests/data/fuzz-crashers: each crashed or hung a worker once)
+  // opens the same way, one after another in one window, and the window still opens a good model.
+  void fuzzCrashersOpenToTheirProblemsOrAnErrorDialog() {
+    MainWindow w;
+    w.show();
+    std::vector<std::string> files;
+    for (const auto& e : std::filesystem::directory_iterator(graft::test::sourceDir() + "/tests/data/fuzz-crashers"))
+      if (e.path().extension() == ".onnx") files.push_back(e.path().string());
+    std::sort(files.begin(), files.end());
+    QVERIFY(files.size() >= 10);
+    files.push_back(graft::test::testdataDir() + "/node/test_relu/model.onnx");
+    for (const auto& file : files) {
+      QSignalSpy loaded(&w, &MainWindow::modelLoaded);
+      QSignalSpy failed(&w, &MainWindow::loadFailed);
+      w.openFile(QString::fromStdString(file));
+      QTRY_VERIFY2_WITH_TIMEOUT(loaded.count() + failed.count() > 0, file.c_str(), 60000);
+      if (!failed.isEmpty()) {
+        auto* box = w.findChild<QMessageBox*>(QStringLiteral("loadErrorBox"));
+        QVERIFY2(box && !box->informativeText().isEmpty(), file.c_str());
+        box->button(QMessageBox::Ok)->click();
+        QTRY_VERIFY(!w.findChild<QMessageBox*>(QStringLiteral("loadErrorBox")));
+      } else {
+        QVERIFY2(w.document() && w.document()->model, file.c_str());
+      }
+    }
+    // The last one, a good model, is shown.
+    QVERIFY(w.windowTitle().contains(QStringLiteral("model.onnx")));
   }
 };
 
