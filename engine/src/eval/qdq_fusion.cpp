@@ -84,6 +84,30 @@ std::vector<std::size_t> feedersOnlyFor(const Node* head, std::size_t count, std
   return out;
 }
 
+// A DequantizeLinear's quantized input, scale and zero point (nullptr when it has none).
+void quantized(const Node& dq, const Value*& data, const Value*& scale, const Value*& zero) {
+  data = dq.input(0);
+  scale = dq.input(1);
+  zero = dq.inputs().size() >= 3 ? dq.input(2) : nullptr;
+}
+
+// The chain's head at position `i` and its [Relu ->] QuantizeLinear tail; false when the tail
+// does not fit. The producers of the head's first `inputs` inputs that feed nothing else are
+// the nodes a fused run skips before it.
+bool chainFrom(const Node* head, std::size_t i, std::size_t inputs, std::unordered_map<const Node*, std::size_t>& at, QdqConv& c) {
+  std::int32_t yZeroType = 0;
+  const Node* q = quantizedTail(head, c, at, yZeroType);
+  if (!q) return false;
+  c.conv = head;
+  c.convAt = i;
+  c.quantizeAt = at[q];
+  c.skippedBefore = feedersOnlyFor(head, inputs, at);
+  c.yScale = q->input(1);
+  c.yZero = q->inputs().size() >= 3 ? q->input(2) : nullptr;
+  c.y = q->output(0);
+  return true;
+}
+
 }  // namespace
 
 std::vector<QdqConv> planQdqConvs(const Graph& graph, const std::vector<Node*>& order) {
@@ -100,7 +124,7 @@ std::vector<QdqConv> planQdqConvs(const Graph& graph, const std::vector<Node*>& 
     const Node* dqx = conv->input(0) ? conv->input(0)->producer() : nullptr;
     const Node* dqw = conv->input(1) ? conv->input(1)->producer() : nullptr;
     if (!plainOp(dqx, "DequantizeLinear") || !plainOp(dqw, "DequantizeLinear") || !at.count(dqx)) continue;
-    std::int32_t xZeroType = 0, yZeroType = 0;
+    std::int32_t xZeroType = 0;
     if (!scalarParams(*dqx, xZeroType) || intAttr(*dqx, "block_size", 0) != 0) continue;
     // Weights: int8 with zero points 0, one scale per tensor or per output channel (axis 0).
     auto w = fixed(dqw->input(0));
@@ -156,23 +180,11 @@ std::vector<QdqConv> planQdqConvs(const Graph& graph, const std::vector<Node*>& 
       bias = dqb->input(0);
     }
     QdqConv c;
-    const Node* next = quantizedTail(conv, c, at, yZeroType);
-    if (!next) continue;
-    c.convAt = i;
-    c.quantizeAt = at[next];
-    c.skippedBefore = feedersOnlyFor(conv, 3, at);
-    c.conv = conv;
-    c.x = dqx->input(0);
-    c.xScale = dqx->input(1);
-    c.xZero = dqx->inputs().size() >= 3 ? dqx->input(2) : nullptr;
-    c.w = dqw->input(0);
-    c.wScale = dqw->input(1);
-    c.wZero = dqw->inputs().size() >= 3 ? dqw->input(2) : nullptr;
+    if (!chainFrom(conv, i, 3, at, c)) continue;
+    quantized(*dqx, c.x, c.xScale, c.xZero);
+    quantized(*dqw, c.w, c.wScale, c.wZero);
     c.bias = bias;
     c.floatBias = floatBias;
-    c.yScale = next->input(1);
-    c.yZero = next->inputs().size() >= 3 ? next->input(2) : nullptr;
-    c.y = next->output(0);
     out.push_back(c);
   }
   // Residual Adds: DequantizeLinear(a) + DequantizeLinear(b) -> [Relu] -> QuantizeLinear, each
@@ -182,28 +194,16 @@ std::vector<QdqConv> planQdqConvs(const Graph& graph, const std::vector<Node*>& 
     if (!plainOp(add, "Add") || add->inputs().size() != 2 || add->outputs().size() != 1) continue;
     const Node* dqa = add->input(0) ? add->input(0)->producer() : nullptr;
     const Node* dqb = add->input(1) ? add->input(1)->producer() : nullptr;
-    std::int32_t aZeroType = 0, bZeroType = 0, yZeroType = 0;
+    std::int32_t aZeroType = 0, bZeroType = 0;
     if (!plainOp(dqa, "DequantizeLinear") || !plainOp(dqb, "DequantizeLinear") || !at.count(dqa) || !at.count(dqb)) continue;
     if (!scalarParams(*dqa, aZeroType) || !scalarParams(*dqb, bZeroType) || intAttr(*dqa, "block_size", 0) != 0 ||
         intAttr(*dqb, "block_size", 0) != 0)
       continue;
     QdqConv c;
-    const Node* next = quantizedTail(add, c, at, yZeroType);
-    if (!next) continue;
     c.add = true;
-    c.convAt = i;
-    c.quantizeAt = at[next];
-    c.skippedBefore = feedersOnlyFor(add, 2, at);
-    c.conv = add;
-    c.x = dqa->input(0);
-    c.xScale = dqa->input(1);
-    c.xZero = dqa->inputs().size() >= 3 ? dqa->input(2) : nullptr;
-    c.b = dqb->input(0);
-    c.bScale = dqb->input(1);
-    c.bZero = dqb->inputs().size() >= 3 ? dqb->input(2) : nullptr;
-    c.yScale = next->input(1);
-    c.yZero = next->inputs().size() >= 3 ? next->input(2) : nullptr;
-    c.y = next->output(0);
+    if (!chainFrom(add, i, 2, at, c)) continue;
+    quantized(*dqa, c.x, c.xScale, c.xZero);
+    quantized(*dqb, c.b, c.bScale, c.bZero);
     out.push_back(c);
   }
   // A DequantizeLinear whose output every reader is a fused chain's head reading it as its
