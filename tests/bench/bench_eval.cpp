@@ -188,6 +188,8 @@ int main(int argc, char** argv) {
     std::map<std::string, double> byOp;
     std::map<std::string, std::string> opOfNode;
     model.value()->graph().forEachNode([&](const graft::Node& n) { opOfNode[n.name()] = n.opType(); });
+    // A fused chain reports once, under its last node's name.
+    for (const auto& [last, kind] : ev.value()->fusedChains()) opOfNode[last] = "fused " + kind;
     std::string current;
     auto last = std::chrono::steady_clock::now();
     graft::EvalOptions p = options;

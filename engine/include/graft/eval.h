@@ -177,8 +177,10 @@ struct EvalOptions {
   // in the environment does the same for every run.
   bool referenceKernels = false;
   // Run chains of nodes as one where the result is what a runtime's fused kernel computes (a
-  // QDQ Conv as an integer QLinearConv, as ONNX Runtime does from its `extended` level on). Off,
-  // or in runs that observe or keep every value, each node runs as written.
+  // QDQ Conv as an integer QLinearConv, as ONNX Runtime does from its `extended` level on), and
+  // the chains exporters write op by op (decomposed LayerNorm, erf GELU, MatMul with its bias,
+  // scaled and masked Softmax) as one kernel each. Off, or in runs that observe or keep every
+  // value (or, for the latter chains, ask for extra outputs), each node runs as written.
   bool fuse = true;
   // Node executions the run may take, subgraph nodes included (a Loop of 2^62 trips stops here
   // with an error); 0 = no limit.
@@ -215,6 +217,9 @@ class Evaluator {
   // Checks dtype and static dims against the declared inputs.
   Result<NamedArrays> run(const NamedArrays& inputs, const EvalOptions& options = {});
   const EvalStats& lastStats() const;
+  // The fused chains of the main graph as (name of the chain's last node, what it computes, e.g.
+  // "LayerNorm"): progress reports a chain once, under its last node's name.
+  std::vector<std::pair<std::string, std::string>> fusedChains() const;
 
   struct Impl;
 

@@ -45,4 +45,16 @@ GRAFT_WIDE_LOOP void softmaxRow(const float* x, float* y, std::int64_t n) {
   for (std::int64_t i = 0; i < n; ++i) y[i] = y[i] * scale;
 }
 
+GRAFT_WIDE_LOOP void geluRow(const float* x, float* y, std::int64_t n, float c, bool multiplies, bool halfFirst) {
+  // One loop per form, so each vectorizes without a select per element.
+  if (multiplies && halfFirst)
+    for (std::int64_t i = 0; i < n; ++i) y[i] = (x[i] * 0.5f) * (fastErf(x[i] * c) + 1.0f);
+  else if (multiplies)
+    for (std::int64_t i = 0; i < n; ++i) y[i] = (x[i] * (fastErf(x[i] * c) + 1.0f)) * 0.5f;
+  else if (halfFirst)
+    for (std::int64_t i = 0; i < n; ++i) y[i] = (x[i] * 0.5f) * (fastErf(x[i] / c) + 1.0f);
+  else
+    for (std::int64_t i = 0; i < n; ++i) y[i] = (x[i] * (fastErf(x[i] / c) + 1.0f)) * 0.5f;
+}
+
 }  // namespace graft::eval

@@ -70,5 +70,8 @@ void expShiftRow(const float* x, float shift, float* y, std::int64_t n);
 void scaleRow(float* y, float s, std::int64_t n);
 // y = softmax(x) over one row.
 void softmaxRow(const float* x, float* y, std::int64_t n);
+// erf GELU in the operations (and roundings) of its exported form: t = x / c (x * c when
+// multiplies), a = erf(t) + 1, then (x * a) * 0.5, or (x * 0.5) * a when halfFirst. y may be x.
+void geluRow(const float* x, float* y, std::int64_t n, float c, bool multiplies, bool halfFirst);
 
 }  // namespace graft::eval

@@ -11,6 +11,7 @@
 #include <onnx/defs/schema.h>
 #include <spdlog/spdlog.h>
 
+#include "eval/fusion.h"
 #include "eval/kernel.h"
 #include "eval/onednn.h"
 #include "eval/qdq_fusion.h"
@@ -43,6 +44,12 @@ struct Plan {
   // the chain whose fused run makes order[i] unnecessary (-1: none).
   std::vector<QdqConv> qdq;
   std::vector<int> qdqAt, qdqSkip;
+  // Prepare-time fusion (main graph only): chainAt[i] is the chain that runs in place of order[i]
+  // (its last member), -2 for the chain's other members, -1 for a node that runs alone; the
+  // values die later than unfused (a chain reads its inputs where its last member runs).
+  std::vector<FusedChain> chains;
+  std::vector<int> chainAt;
+  std::vector<std::vector<const Value*>> fusedFreeAfter;
 };
 
 void collectUses(const Node& node, std::vector<const Value*>& out) {
@@ -164,7 +171,115 @@ struct Evaluator::Impl {
           }
         }
     }
+    if (&g == &model->graph()) planChains(p, g);
     return &plans.emplace(&g, std::move(p)).first->second;
+  }
+
+  // A scalar behind v known before any run: an initializer or a Constant node's value.
+  std::optional<double> scalarOf(const Value* v) const {
+    if (!v) return std::nullopt;
+    if (auto it = constants.find(v); it != constants.end())
+      return it->second.isTensor() && it->second.size() == 1 && it->second.dtype() != kString ? std::optional<double>(readDouble(it->second, 0))
+                                                                                             : std::nullopt;
+    const Node* n = v->producer();
+    if (!n || n->opType() != "Constant" || !(n->domain().empty() || n->domain() == "ai.onnx")) return std::nullopt;
+    if (const auto* f = n->attribute("value_float")) return f->f();
+    if (const auto* i = n->attribute("value_int")) return static_cast<double>(i->i());
+    const auto* t = n->attribute("value");
+    if (!t || !t->has_t()) return std::nullopt;
+    auto a = arrayFromProto(t->t());
+    if (!a || !a.value().isTensor() || a.value().size() != 1 || a.value().dtype() == kString) return std::nullopt;
+    return readDouble(a.value(), 0);
+  }
+
+  void planChains(Plan& p, const Graph& g) {
+    p.chains = findFusedChains(p.order, [this](const Value* v) { return scalarOf(v); }, model->opsetVersion(""));
+    std::unordered_map<const Node*, std::size_t> index;
+    for (std::size_t i = 0; i < p.order.size(); ++i) index[p.order[i]] = i;
+    // Nodes a QDQ convolution chain runs or skips stay with it.
+    std::erase_if(p.chains, [&](const FusedChain& c) {
+      return std::any_of(c.nodes.begin(), c.nodes.end(), [&](const Node* n) {
+        std::size_t i = index.at(n);
+        return p.qdqAt[i] >= 0 || p.qdqSkip[i] >= 0;
+      });
+    });
+    if (p.chains.empty()) return;
+    p.chainAt.assign(p.order.size(), -1);
+    std::vector<std::size_t> at(p.order.size());
+    for (std::size_t i = 0; i < p.order.size(); ++i) at[i] = i;
+    for (std::size_t k = 0; k < p.chains.size(); ++k) {
+      std::size_t lastIndex = 0;
+      for (const Node* n : p.chains[k].nodes) lastIndex = std::max(lastIndex, index.at(n));
+      for (const Node* n : p.chains[k].nodes) {
+        p.chainAt[index.at(n)] = -2;
+        at[index.at(n)] = lastIndex;
+      }
+      p.chainAt[lastIndex] = static_cast<int>(k);
+    }
+    // A value dies where it died unfused (freeAfter, with the QDQ chains' moves), or later where a
+    // chain that reads it runs.
+    std::unordered_map<const Value*, std::size_t> death;
+    for (std::size_t i = 0; i < p.freeAfter.size(); ++i)
+      for (const Value* v : p.freeAfter[i]) death[v] = i;
+    for (std::size_t i = 0; i < p.order.size(); ++i) {
+      std::vector<const Value*> uses;
+      collectUses(*p.order[i], uses);
+      for (const Value* v : uses)
+        if (&v->graph() == &g)
+          if (auto it = death.find(v); it != death.end()) it->second = std::max(it->second, at[i]);
+    }
+    p.fusedFreeAfter.assign(p.order.size(), {});
+    for (auto& [v, i] : death) p.fusedFreeAfter[i].push_back(v);
+  }
+
+  // Runs chain k of the plan in place of its members, or (when these arrays do not fit its kernel)
+  // the members one by one, dropping the values only the chain used.
+  Status runChain(const Plan& p, std::size_t k, Scope& scope) {
+    const FusedChain& c = p.chains[k];
+    std::vector<Array> inputs(c.inputs.size());
+    std::vector<bool> constant(c.inputs.size(), false);
+    bool ready = true;
+    for (std::size_t i = 0; i < c.inputs.size(); ++i) {
+      if (!c.inputs[i]) continue;
+      const Array* a = lookup(scope, c.inputs[i]);
+      if (!a) {
+        ready = false;
+        break;
+      }
+      inputs[i] = *a;
+      constant[i] = !scope.find(c.inputs[i]);
+    }
+    if (ready) {
+      Array out;
+      Result<bool> handled = false;
+      try {
+        handled = runFusedChain(c, inputs, constant, out);
+      } catch (const ArrayTooLarge& e) {
+        handled = Status(ErrorCode::Unsupported, std::string("cannot allocate ") + e.what());
+      } catch (const std::bad_alloc&) {
+        handled = Status(ErrorCode::Unsupported, "out of memory (the process's memory limit was reached)");
+      }
+      if (!handled) return Status(handled.status().code(), describeNode(*c.nodes.back()) + " (fused " + c.name() + "): " + handled.message());
+      if (handled.value()) {
+        liveBytes += out.bytes();
+        scope.values[c.output] = std::move(out);
+        stats.nodesRun += c.nodes.size();
+        stats.nodesFused += c.nodes.size() - 1;
+        return Status::ok();
+      }
+    }
+    for (const Node* n : c.nodes) {
+      if (auto s = runNode(*n, scope); !s) return s;
+      ++stats.nodesRun;
+    }
+    for (const Node* n : c.nodes)
+      for (const Value* v : n->outputs())
+        if (v && v != c.output)
+          if (auto it = scope.values.find(v); it != scope.values.end()) {
+            liveBytes -= std::min(liveBytes, it->second.bytes());
+            scope.values.erase(it);
+          }
+    return Status::ok();
   }
 
   const Array* lookup(const Scope& scope, const Value* v) const {
@@ -395,8 +510,8 @@ struct Evaluator::Impl {
     return true;
   }
 
-  void freeDying(const Plan& pl, std::size_t i, Scope& scope, bool main) {
-    for (const Value* v : pl.freeAfter[i]) {
+  void freeDying(const Plan& pl, std::size_t i, Scope& scope, bool main, bool chained) {
+    for (const Value* v : (chained ? pl.fusedFreeAfter : pl.freeAfter)[i]) {
       auto it = scope.values.find(v);
       if (it == scope.values.end()) continue;
       if (main && options && std::find(options->extraOutputs.begin(), options->extraOutputs.end(), v->name()) !=
@@ -415,8 +530,11 @@ struct Evaluator::Impl {
     // Chains fused in this run (checked at their Conv: the skipped nodes come before and after it).
     std::vector<char> fused(pl.qdq.size(), 0);
     for (std::size_t k = 0; k < pl.qdq.size(); ++k) fused[k] = fusing(pl.qdq[k], main);
+    const bool chained = main && !pl.chains.empty() && options && options->fuse && !options->observe &&
+                         !options->keepAllValues && options->extraOutputs.empty();
     for (std::size_t i = 0; i < n; ++i) {
       const Node& node = *pl.order[i];
+      if (chained && pl.chainAt[i] == -2) continue;  // a chain member: the chain runs at its last node
       if (pl.qdqSkip[i] >= 0 && fused[static_cast<std::size_t>(pl.qdqSkip[i])]) {
         const QdqConv& c = pl.qdq[static_cast<std::size_t>(pl.qdqSkip[i])];
         // The DequantizeLinear nodes before the Conv wait for it (it runs them if it cannot
@@ -427,7 +545,7 @@ struct Evaluator::Impl {
           ++stats.nodesFused;
         }
         ++stats.nodesRun;
-        freeDying(pl, i, scope, main);
+        freeDying(pl, i, scope, main, chained);
         continue;
       }
       if (pl.qdqAt[i] >= 0 && fused[static_cast<std::size_t>(pl.qdqAt[i])]) {
@@ -441,7 +559,7 @@ struct Evaluator::Impl {
           ++stats.nodesRun;
           stats.nodesFused += c.skippedBefore.size();
           stats.peakBytes = std::max(stats.peakBytes, liveBytes);
-          freeDying(pl, i, scope, main);
+          freeDying(pl, i, scope, main, chained);
           continue;
         }
       }
@@ -456,6 +574,12 @@ struct Evaluator::Impl {
       bool keep = main && options && !options->observe && !options->keepAllValues && derivesFromConstants(node, scope);
       if (keep && std::all_of(node.outputs().begin(), node.outputs().end(), [&](const Value* v) { return !v || constants.count(v); })) {
         ++stats.nodesRun;  // computed by an earlier run
+        continue;
+      }
+      if (chained && pl.chainAt[i] >= 0) {
+        if (auto s = runChain(pl, static_cast<std::size_t>(pl.chainAt[i]), scope); !s) return s;
+        stats.peakBytes = std::max(stats.peakBytes, liveBytes);
+        freeDying(pl, i, scope, main, chained);
         continue;
       }
       if (auto s = runNode(node, scope); !s) return s;
@@ -473,7 +597,7 @@ struct Evaluator::Impl {
       ++stats.nodesRun;
       stats.peakBytes = std::max(stats.peakBytes, liveBytes);
       if (main && options && options->keepAllValues) continue;
-      freeDying(pl, i, scope, main);
+      freeDying(pl, i, scope, main, chained);
     }
     return Status::ok();
   }
@@ -535,6 +659,14 @@ Result<std::unique_ptr<Evaluator>> Evaluator::create(const Model& model) {
 }
 
 const EvalStats& Evaluator::lastStats() const { return impl_->stats; }
+
+std::vector<std::pair<std::string, std::string>> Evaluator::fusedChains() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  auto it = impl_->plans.find(&impl_->model->graph());
+  if (it != impl_->plans.end())
+    for (const FusedChain& c : it->second.chains) out.emplace_back(c.nodes.back()->name(), c.name());
+  return out;
+}
 
 Result<NamedArrays> Evaluator::run(const NamedArrays& inputs, const EvalOptions& options) {
   auto start = std::chrono::steady_clock::now();
