@@ -57,4 +57,31 @@ GRAFT_WIDE_LOOP void geluRow(const float* x, float* y, std::int64_t n, float c, 
     for (std::int64_t i = 0; i < n; ++i) y[i] = (x[i] * (fastErf(x[i] / c) + 1.0f)) * 0.5f;
 }
 
+GRAFT_WIDE_LOOP void layerNormRow(const float* x, float* y, std::int64_t n, const float* gamma, const float* beta, double eps) {
+  double s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  std::int64_t k = 0;
+  for (; k + 8 <= n; k += 8)
+    for (int l = 0; l < 8; ++l) s[l] += static_cast<double>(x[k + l]);
+  for (; k < n; ++k) s[0] += static_cast<double>(x[k]);
+  double mean = (((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]))) / static_cast<double>(n);
+  double v[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  for (k = 0; k + 8 <= n; k += 8)
+    for (int l = 0; l < 8; ++l) {
+      double d = static_cast<double>(x[k + l]) - mean;
+      v[l] += d * d;
+    }
+  for (; k < n; ++k) {
+    double d = static_cast<double>(x[k]) - mean;
+    v[0] += d * d;
+  }
+  double var = (((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]))) / static_cast<double>(n);
+  const float m = static_cast<float>(mean), inv = static_cast<float>(1.0 / std::sqrt(var + eps));
+  if (gamma && beta)
+    for (std::int64_t i = 0; i < n; ++i) y[i] = (x[i] - m) * inv * gamma[i] + beta[i];
+  else if (gamma)
+    for (std::int64_t i = 0; i < n; ++i) y[i] = (x[i] - m) * inv * gamma[i];
+  else
+    for (std::int64_t i = 0; i < n; ++i) y[i] = (x[i] - m) * inv;
+}
+
 }  // namespace graft::eval

@@ -73,5 +73,8 @@ void softmaxRow(const float* x, float* y, std::int64_t n);
 // erf GELU in the operations (and roundings) of its exported form: t = x / c (x * c when
 // multiplies), a = erf(t) + 1, then (x * a) * 0.5, or (x * 0.5) * a when halfFirst. y may be x.
 void geluRow(const float* x, float* y, std::int64_t n, float c, bool multiplies, bool halfFirst);
+// LayerNorm of one row: mean and variance summed in double lanes, then
+// y = (x - mean) * (1 / sqrt(var + eps)) [* gamma] [+ beta] in float. y may be x.
+void layerNormRow(const float* x, float* y, std::int64_t n, const float* gamma, const float* beta, double eps);
 
 }  // namespace graft::eval

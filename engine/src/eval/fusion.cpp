@@ -1,9 +1,8 @@
 // Finding and evaluating fused chains (fusion.h). Each pattern is matched from one anchor node
 // and accepted only when every intermediate value has all its uses inside the chain and is no
 // graph output, so nothing the model (or a caller's extra outputs, which switch fusion off) can
-// see goes missing. The kernels compute in the element type with the chain's own operations
-// where that is cheap (GELU, Softmax: the same bits as the separate nodes), and LayerNorm with the
-// double sums of the LayerNormalization kernel.
+// see goes missing. GELU and Softmax repeat the separate nodes' float operations (the same bits);
+// LayerNorm sums mean and variance in double and normalizes in float.
 #include "eval/fusion.h"
 
 #include <algorithm>
@@ -296,9 +295,15 @@ Result<bool> layerNorm(const FusedChain& c, const std::vector<Array>& in, Array&
   if ((in[1].valid() && !isRowOf(in[1], width)) || (in[2].valid() && !isRowOf(in[2], width))) return false;
   // The rows the separate nodes would broadcast to keep X's rank only when gamma/beta's do not exceed it.
   if ((in[1].valid() && in[1].rank() > x.rank()) || (in[2].valid() && in[2].rank() > x.rank())) return false;
+  // A beta without gamma (an Add right after the Div) is not a chain the matcher makes.
   out = Array::uninitialized(kFloat, x.shape());
-  normalizeRows<float>(x.data<float>(), out.data<float>(), rows, width, in[1].valid() ? in[1].data<float>() : nullptr,
-                       in[2].valid() ? in[2].data<float>() : nullptr, c.epsilon, nullptr, nullptr);
+  const float* px = x.data<float>();
+  float* py = out.data<float>();
+  const float* gamma = in[1].valid() ? in[1].data<float>() : nullptr;
+  const float* beta = in[2].valid() ? in[2].data<float>() : nullptr;
+  parallelFor(rows, std::max<std::int64_t>(1, kGrain / width), [&](std::int64_t r0, std::int64_t r1) {
+    for (std::int64_t r = r0; r < r1; ++r) layerNormRow(px + r * width, py + r * width, width, gamma, beta, c.epsilon);
+  });
   return true;
 }
 

@@ -47,10 +47,4 @@ std::vector<FusedChain> findFusedChains(const std::vector<Node*>& order, const S
 Result<bool> runFusedChain(const FusedChain& chain, const std::vector<Array>& inputs, const std::vector<bool>& constant,
                            Array& out);
 
-// Shared with LayerNormalization's kernel: rows of `width` contiguous elements normalized with
-// double sums; gamma/beta per column (may be null); mean and 1/stddev per row when wanted.
-template <typename T>
-void normalizeRows(const T* x, T* y, std::int64_t rows, std::int64_t width, const T* gamma, const T* beta, double eps,
-                   double* meanOut, double* invOut, bool simplified = false);
-
 }  // namespace graft::eval

@@ -6,44 +6,9 @@
 #include <limits>
 
 #include "eval/fast_math.h"
-#include "eval/fusion.h"
 #include "eval/kernel.h"
 
 namespace graft::eval {
-
-// Declared in fusion.h (the fused LayerNorm uses it too).
-template <typename T>
-void normalizeRows(const T* x, T* y, std::int64_t rows, std::int64_t width, const T* gamma, const T* beta, double eps,
-                   double* meanOut, double* invOut, bool simplified) {
-  parallelFor(rows, rows * width > (1 << 15) ? 1 : rows, [&](std::int64_t rs, std::int64_t re) {
-  for (std::int64_t r = rs; r < re; ++r) {
-    const T* p = x + r * width;
-    T* q = y + r * width;
-    double mean = 0, var = 0;
-    if (!simplified) {
-      for (std::int64_t k = 0; k < width; ++k) mean += static_cast<double>(p[k]);
-      mean /= static_cast<double>(width);
-    }
-    for (std::int64_t k = 0; k < width; ++k) {
-      double d = static_cast<double>(p[k]) - mean;
-      var += d * d;
-    }
-    var /= static_cast<double>(width);
-    double inv = 1.0 / std::sqrt(var + eps);
-    for (std::int64_t k = 0; k < width; ++k) {
-      double v = (static_cast<double>(p[k]) - mean) * inv;
-      if (gamma) v *= static_cast<double>(gamma[k]);
-      if (beta) v += static_cast<double>(beta[k]);
-      q[k] = static_cast<T>(v);
-    }
-    if (meanOut) meanOut[r] = mean;
-    if (invOut) invOut[r] = inv;
-  }
-  });
-}
-
-template void normalizeRows<float>(const float*, float*, std::int64_t, std::int64_t, const float*, const float*, double, double*, double*, bool);
-template void normalizeRows<double>(const double*, double*, std::int64_t, std::int64_t, const double*, const double*, double, double*, double*, bool);
 
 namespace {
 
@@ -325,6 +290,37 @@ Status softmaxK(Context& ctx) {
   })
   ctx.setOutput(0, out);
   return Status::ok();
+}
+
+// Normalizes rows of `width` contiguous elements; gamma/beta are per column (may be empty).
+template <typename T>
+void normalizeRows(const T* x, T* y, std::int64_t rows, std::int64_t width, const T* gamma, const T* beta, double eps,
+                   double* meanOut, double* invOut, bool simplified = false) {
+  parallelFor(rows, rows * width > (1 << 15) ? 1 : rows, [&](std::int64_t rs, std::int64_t re) {
+  for (std::int64_t r = rs; r < re; ++r) {
+    const T* p = x + r * width;
+    T* q = y + r * width;
+    double mean = 0, var = 0;
+    if (!simplified) {
+      for (std::int64_t k = 0; k < width; ++k) mean += static_cast<double>(p[k]);
+      mean /= static_cast<double>(width);
+    }
+    for (std::int64_t k = 0; k < width; ++k) {
+      double d = static_cast<double>(p[k]) - mean;
+      var += d * d;
+    }
+    var /= static_cast<double>(width);
+    double inv = 1.0 / std::sqrt(var + eps);
+    for (std::int64_t k = 0; k < width; ++k) {
+      double v = (static_cast<double>(p[k]) - mean) * inv;
+      if (gamma) v *= static_cast<double>(gamma[k]);
+      if (beta) v += static_cast<double>(beta[k]);
+      q[k] = static_cast<T>(v);
+    }
+    if (meanOut) meanOut[r] = mean;
+    if (invOut) invOut[r] = inv;
+  }
+  });
 }
 
 Status layerNormImpl(Context& ctx, bool simplified) {

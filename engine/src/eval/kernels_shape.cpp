@@ -35,6 +35,28 @@ struct ElemCopier {
       default: std::memcpy(d + static_cast<std::size_t>(j) * es, s + static_cast<std::size_t>(i) * es, es);
     }
   }
+  // Copies n elements from src[i], src[i + step], ... to dst[j..j+n): one typed loop instead of a
+  // switch per element (attention's key transpose is all such rows).
+  void runStrided(std::int64_t j, std::int64_t i, std::int64_t n, std::int64_t step) const {
+    auto loop = [&](auto tag) {
+      using W = decltype(tag);
+      const W* from = reinterpret_cast<const W*>(s) + i;
+      W* to = reinterpret_cast<W*>(d) + j;
+      for (std::int64_t k = 0; k < n; ++k) to[k] = from[k * step];
+    };
+    if (str) {
+      for (std::int64_t k = 0; k < n; ++k) (*this)(j + k, i + k * step);
+      return;
+    }
+    switch (es) {
+      case 1: loop(std::uint8_t{}); break;
+      case 2: loop(std::uint16_t{}); break;
+      case 4: loop(std::uint32_t{}); break;
+      case 8: loop(std::uint64_t{}); break;
+      default:
+        for (std::int64_t k = 0; k < n; ++k) (*this)(j + k, i + k * step);
+    }
+  }
   // Copies n contiguous elements.
   void run(std::int64_t j, std::int64_t i, std::int64_t n) const {
     if (str) {
@@ -64,7 +86,7 @@ Array stridedCopy(const Array& src, std::int64_t base, const std::vector<std::in
     if (is == 1)
       cp.run(o, off, inner);
     else
-      for (std::int64_t j = 0; j < inner; ++j) cp(o + j, off + j * is);
+      cp.runStrided(o, off, inner, is);
     for (std::size_t d = r - 1; d-- > 0;) {
       off += strides[d];
       if (++idx[d] < shape[d]) break;
