@@ -364,6 +364,7 @@ Result<bool> softmax(const FusedChain& c, const std::vector<Array>& in, Array& o
   const float* pm = c.maskByWhere ? nullptr : m.data<float>();
   const auto* pc = c.maskByWhere ? static_cast<const std::uint8_t*>(m.raw()) : nullptr;
   parallelFor(rows, std::max<std::int64_t>(1, kGrain / n), [&](std::int64_t r0, std::int64_t r1) {
+    FlushDenormals flush;
     std::vector<float> t(static_cast<std::size_t>(n));
     for (std::int64_t row = r0; row < r1; ++row) {
       std::int64_t rem = row, off = 0;

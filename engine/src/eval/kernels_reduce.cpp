@@ -244,7 +244,9 @@ Status softmaxK(Context& ctx) {
   GRAFT_DISPATCH_FLOAT(x.dtype(), {
     const T* in = x.data<T>();
     T* o = out.data<T>();
-    parallelFor(outer, outer * inner * dim > (1 << 15) ? 1 : outer, [&](std::int64_t as, std::int64_t ae) {
+    parallelFor(outer, outer * inner * dim > (1 << 15) ? std::max<std::int64_t>(1, (1 << 14) / std::max<std::int64_t>(1, dim * inner)) : outer,
+                [&](std::int64_t as, std::int64_t ae) {
+    FlushDenormals flush;
     for (std::int64_t a = as; a < ae; ++a)
       for (std::int64_t c = 0; c < inner; ++c) {
         const T* p = in + a * dim * inner + c;
