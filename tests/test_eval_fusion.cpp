@@ -115,7 +115,7 @@ class TestEvalFusion : public QObject {
     QTest::addColumn<QStringList>("kinds");
     QTest::newRow("bert13") << "bert13" << QStringList{"LayerNorm", "MatMul+bias", "MatMul+bias+Gelu", "Softmax (scaled, masked)"};
     QTest::newRow("bert17") << "bert17" << QStringList{"MatMul+bias", "MatMul+bias+Gelu", "Softmax (scaled, masked)"};
-    QTest::newRow("gpt (tanh GELU, causal mask)") << "gpt" << QStringList{"LayerNorm", "MatMul+bias", "Softmax (scaled, masked)"};
+    QTest::newRow("gpt (tanh GELU, causal mask)") << "gpt" << QStringList{"LayerNorm", "MatMul+bias", "MatMul+bias+Gelu (tanh)", "Softmax (scaled, masked)"};
   }
   void exportedTransformersHaveTheirChainsFound() {
     if (!skipReason_.isEmpty()) QSKIP(qPrintable(skipReason_));

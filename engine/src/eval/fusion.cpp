@@ -19,9 +19,9 @@ namespace graft::eval {
 const char* FusedChain::name() const {
   switch (kind) {
     case Kind::LayerNorm: return "LayerNorm";
-    case Kind::Gelu: return "Gelu";
+    case Kind::Gelu: return geluTanh ? "Gelu (tanh)" : "Gelu";
     case Kind::MatMulBias: return "MatMul+bias";
-    case Kind::MatMulBiasGelu: return "MatMul+bias+Gelu";
+    case Kind::MatMulBiasGelu: return geluTanh ? "MatMul+bias+Gelu (tanh)" : "MatMul+bias+Gelu";
     case Kind::Softmax: return "Softmax (scaled, masked)";
   }
   return "?";
@@ -168,6 +168,75 @@ std::optional<FusedChain> matchGelu(const Node* erf, const ScalarOf& scalarOf) {
   return c;
 }
 
+// Mul(x, x) -> Mul(x, .) [or Pow(x, 3)] -> Mul(0.044715) -> Add(x) -> Mul(sqrt(2/pi)) -> Tanh -> Add(1)
+// -> Mul(x) -> Mul(0.5), or with Mul(x, 0.5) as the other factor of the last Mul. Inputs: X.
+std::optional<FusedChain> matchGeluTanh(const Node* tanh, const ScalarOf& scalarOf) {
+  if (!isOp(tanh, "Tanh") || !tanh->input(0)) return std::nullopt;
+  const Node* scale = tanh->input(0)->producer();
+  if (!isOp(scale, "Mul") || onlyUser(scale->output(0)) != tanh) return std::nullopt;
+  FusedChain c;
+  c.kind = FusedChain::Kind::Gelu;
+  c.geluTanh = true;
+  const Value* inner = nullptr;
+  for (int k = 0; k < 2 && !inner; ++k)
+    if (auto v = scalarOf(scale->input(k)); near(v, std::sqrt(2.0 / 3.14159265358979), 1e-3)) {
+      inner = scale->input(1 - k);
+      c.geluConstant = static_cast<float>(*v);
+    }
+  const Node* sum = inner ? inner->producer() : nullptr;
+  if (!isOp(sum, "Add") || onlyUser(inner) != scale) return std::nullopt;
+  // Which operand of the sum is x: the other is 0.044715 times x's cube.
+  for (int k = 0; k < 2; ++k) {
+    const Value* x = sum->input(k);
+    const Value* cubic = sum->input(1 - k);
+    const Node* times = cubic ? cubic->producer() : nullptr;
+    if (!x || !isOp(times, "Mul") || onlyUser(cubic) != sum) continue;
+    const Value* cube = nullptr;
+    for (int j = 0; j < 2 && !cube; ++j)
+      if (auto v = scalarOf(times->input(j)); near(v, 0.044715, 1e-5)) {
+        cube = times->input(1 - j);
+        c.geluCubic = static_cast<float>(*v);
+      }
+    const Node* cubeNode = cube ? cube->producer() : nullptr;
+    if (!cubeNode || onlyUser(cube) != times) continue;
+    std::vector<const Node*> head;
+    if (isOp(cubeNode, "Pow") && cubeNode->input(0) == x && near(scalarOf(cubeNode->input(1)), 3.0, 0)) {
+      head = {cubeNode};
+    } else if (isOp(cubeNode, "Mul")) {
+      const Value* square = otherInput(cubeNode, x);
+      const Node* sq = square ? square->producer() : nullptr;
+      if (!isOp(sq, "Mul") || sq->input(0) != x || sq->input(1) != x || onlyUser(square) != cubeNode) continue;
+      head = {sq, cubeNode};
+    } else {
+      continue;
+    }
+    const Node* add = onlyUser(tanh->output(0));
+    if (!isOp(add, "Add") || !near(scalarOf(otherInput(add, tanh->output(0))), 1.0, 0)) return std::nullopt;
+    const Node* mul = onlyUser(add->output(0));
+    if (!isOp(mul, "Mul")) return std::nullopt;
+    const Value* other = otherInput(mul, add->output(0));
+    c.nodes = head;
+    for (const Node* n : {times, sum, scale, tanh, add}) c.nodes.push_back(n);
+    if (other == x) {
+      const Node* half = onlyUser(mul->output(0));
+      if (!isOp(half, "Mul") || !near(scalarOf(otherInput(half, mul->output(0))), 0.5, 0)) return std::nullopt;
+      c.nodes.push_back(mul);
+      c.nodes.push_back(half);
+      c.output = half->output(0);
+    } else {
+      const Node* half = other ? other->producer() : nullptr;
+      if (!isOp(half, "Mul") || onlyUser(other) != mul || !near(scalarOf(otherInput(half, x)), 0.5, 0)) return std::nullopt;
+      c.geluHalfFirst = true;
+      c.nodes.insert(c.nodes.begin(), half);
+      c.nodes.push_back(mul);
+      c.output = mul->output(0);
+    }
+    c.inputs = {x};
+    return c;
+  }
+  return std::nullopt;
+}
+
 // (Div(S, c) | Mul(S, c))? -> Add(mask) | Where(cond, fill, .) -> Softmax over the last axis.
 // Inputs: S, mask (Add) or cond and fill (Where), scale.
 std::optional<FusedChain> matchSoftmax(const Node* sm, const ScalarOf& scalarOf, std::int64_t opset) {
@@ -232,8 +301,10 @@ std::vector<FusedChain> findFusedChains(const std::vector<Node*>& order, const S
     chains.push_back(std::move(c));
   };
   // GELU first: a MatMul + bias before it joins its chain.
-  for (const Node* n : order)
+  for (const Node* n : order) {
     if (auto g = matchGelu(n, scalarOf)) accept(*g);
+    if (auto t = matchGeluTanh(n, scalarOf)) accept(*t);
+  }
   for (const Node* n : order) {
     if (auto l = matchLayerNorm(n, scalarOf)) accept(*l);
     if (auto s = matchSoftmax(n, scalarOf, opset)) accept(*s);
@@ -261,6 +332,8 @@ std::vector<FusedChain> findFusedChains(const std::vector<Node*>& order, const S
       c.geluConstant = gelu->geluConstant;
       c.geluMultiplies = gelu->geluMultiplies;
       c.geluHalfFirst = gelu->geluHalfFirst;
+      c.geluTanh = gelu->geluTanh;
+      c.geluCubic = gelu->geluCubic;
       c.nodes.insert(c.nodes.end(), gelu->nodes.begin(), gelu->nodes.end());
       c.output = gelu->output;
       chains.erase(gelu);
@@ -283,10 +356,25 @@ bool isRowOf(const Array& a, std::int64_t width) {
 
 bool lastAxis(std::int64_t axis, std::size_t rank) { return rank > 0 && (axis == -1 || axis == static_cast<std::int64_t>(rank) - 1); }
 
-void geluInPlace(Array& y, const FusedChain& c) {
-  float* p = y.data<float>();
-  parallelFor(y.size(), kGrain, [&](std::int64_t s, std::int64_t e) { geluRow(p + s, p + s, e - s, c.geluConstant, c.geluMultiplies, c.geluHalfFirst); });
+// The tanh form in the separate nodes' float operations (std::tanh as the Tanh kernel).
+void geluTanhRow(const float* x, float* y, std::int64_t n, const FusedChain& c) {
+  for (std::int64_t i = 0; i < n; ++i) {
+    float v = x[i];
+    float a = 1.0f + std::tanh(c.geluConstant * (v + c.geluCubic * (v * (v * v))));
+    y[i] = c.geluHalfFirst ? (v * 0.5f) * a : (v * a) * 0.5f;
+  }
 }
+
+void geluRows(const float* x, float* y, std::int64_t n, const FusedChain& c) {
+  parallelFor(n, kGrain, [&](std::int64_t s, std::int64_t e) {
+    if (c.geluTanh)
+      geluTanhRow(x + s, y + s, e - s, c);
+    else
+      geluRow(x + s, y + s, e - s, c.geluConstant, c.geluMultiplies, c.geluHalfFirst);
+  });
+}
+
+void geluInPlace(Array& y, const FusedChain& c) { geluRows(y.data<float>(), y.data<float>(), y.size(), c); }
 
 Result<bool> layerNorm(const FusedChain& c, const std::vector<Array>& in, Array& out) {
   const Array& x = in[0];
@@ -311,9 +399,7 @@ Result<bool> gelu(const FusedChain& c, const std::vector<Array>& in, Array& out)
   const Array& x = in[0];
   if (x.dtype() != kFloat) return false;
   out = Array::uninitialized(kFloat, x.shape());
-  const float* px = x.data<float>();
-  float* py = out.data<float>();
-  parallelFor(x.size(), kGrain, [&](std::int64_t s, std::int64_t e) { geluRow(px + s, py + s, e - s, c.geluConstant, c.geluMultiplies, c.geluHalfFirst); });
+  geluRows(x.data<float>(), out.data<float>(), x.size(), c);
   return true;
 }
 

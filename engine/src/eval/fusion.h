@@ -1,6 +1,6 @@
 // Prepare-time fusion: chains of nodes an exporter writes out op by op (LayerNorm as
 // ReduceMean-Sub-Pow-ReduceMean-Add-Sqrt-Div-Mul-Add, erf GELU, a MatMul with its bias, the scaled
-// and masked Softmax of attention) found when the runner plans a graph and evaluated as one kernel.
+// and masked Softmax of attention; GELU also in its tanh form) found when the runner plans a graph and evaluated as one kernel.
 #pragma once
 
 #include <cstdint>
@@ -31,6 +31,9 @@ struct FusedChain {
   std::int64_t axis = -1;
   float geluConstant = 0;
   bool geluMultiplies = false, geluHalfFirst = false;
+  // The tanh form: 0.5 * x * (1 + tanh(geluConstant * (x + 0.044715 * x^3))), x^3 as x * (x * x).
+  bool geluTanh = false;
+  float geluCubic = 0;
   bool scaleDivides = true, hasScale = false, maskByWhere = false, whereFillIsX = true;
   const char* name() const;
 };
