@@ -122,6 +122,9 @@ const std::vector<ConvCase>& convCases() {
       {"depthwise 3x3", 1, 48, 48, 48, {20, 20}, {3, 3}, {}, {1, 1, 1, 1}, {}, true},
       {"depthwise 3x3 stride 2, batch 2", 2, 40, 40, 40, {30, 30}, {3, 3}, {2, 2}, {1, 1, 1, 1}, {}, false},
       {"depthwise 5x5", 1, 24, 24, 24, {16, 16}, {5, 5}, {}, {2, 2, 2, 2}, {}, true},
+      {"depthwise 3x3 on 56x56 (direct NCHW kernel)", 1, 32, 32, 32, {56, 56}, {3, 3}, {}, {1, 1, 1, 1}, {}, true},
+      {"depthwise 3x3 stride 2, odd width, batch 2 (direct)", 2, 24, 24, 24, {112, 61}, {3, 3}, {2, 2}, {1, 1, 1, 1}, {}, false},
+      {"depthwise 5x5 stride 2, asymmetric pads (direct)", 1, 16, 16, 16, {64, 70}, {5, 5}, {2, 2}, {2, 1, 1, 2}, {}, true},
       {"grouped, 4 groups (im2col + sgemm)", 1, 32, 32, 4, {16, 16}, {3, 3}, {}, {1, 1, 1, 1}, {}, true},
       {"3x3 on 7x7, a late stage (im2col + sgemm)", 1, 64, 64, 1, {7, 7}, {3, 3}, {}, {1, 1, 1, 1}, {}, true},
       {"1-D, kernel 5", 1, 8, 20, 1, {1000}, {5}, {}, {2, 2}, {}, true},
@@ -455,6 +458,59 @@ class TestEvalKernels : public QObject {
   // (VNNI/AMX) where their int32 sums are exact: every element equals the reference path's, for
   // uint8 and int8 activations, padding (the zero point), strides, dilations, 1-D and 3-D, many
   // channels (long sums), and as QLinearConv with requantization.
+  // 2-D float MaxPool runs in two vectorized passes (rows, then columns) unless the indices are
+  // wanted; asking for them takes the general per-window loop, whose values must be the same bits,
+  // NaNs (which count only as a window's first element) and ties included.
+  void maxPoolingInTwoPassesGivesThePerWindowValues_data() {
+    QTest::addColumn<QList<qint64>>("shape");
+    QTest::addColumn<QList<qint64>>("kernel");
+    QTest::addColumn<QList<qint64>>("strides");
+    QTest::addColumn<QList<qint64>>("pads");
+    QTest::addColumn<bool>("ceil");
+    QTest::newRow("ResNet stem 3x3 stride 2 pad 1") << QList<qint64>{1, 8, 112, 112} << QList<qint64>{3, 3} << QList<qint64>{2, 2}
+                                                   << QList<qint64>{1, 1, 1, 1} << false;
+    QTest::newRow("2x2 stride 2, odd sizes, ceil") << QList<qint64>{2, 3, 15, 17} << QList<qint64>{2, 2} << QList<qint64>{2, 2}
+                                                  << QList<qint64>{0, 0, 0, 0} << true;
+    QTest::newRow("3x2 stride 1, asymmetric pads") << QList<qint64>{1, 4, 9, 33} << QList<qint64>{3, 2} << QList<qint64>{1, 1}
+                                                  << QList<qint64>{2, 0, 1, 1} << false;
+    QTest::newRow("5x5 stride (3, 2)") << QList<qint64>{1, 2, 40, 41} << QList<qint64>{5, 5} << QList<qint64>{3, 2}
+                                      << QList<qint64>{2, 2, 2, 2} << false;
+  }
+  void maxPoolingInTwoPassesGivesThePerWindowValues() {
+    QFETCH(QList<qint64>, shape);
+    QFETCH(QList<qint64>, kernel);
+    QFETCH(QList<qint64>, strides);
+    QFETCH(QList<qint64>, pads);
+    QFETCH(bool, ceil);
+    std::vector<std::int64_t> xs(shape.begin(), shape.end());
+    graft::Array x = randomArray(xs, 9);
+    // Ties (values rounded to eighths, signed zeros) and NaNs at every 37th element.
+    for (std::int64_t i = 0; i < x.size(); ++i) {
+      float& v = x.data<float>()[i];
+      v = std::round(v * 8) / 8;
+      if (v == 0 && i % 2) v = -0.0f;
+      if (i % 37 == 5) v = std::numeric_limits<float>::quiet_NaN();
+    }
+    graft::Array values[2];
+    for (bool indices : {false, true}) {
+      Builder b;
+      b.input("x", kFloat, xs);
+      auto* n = b.node("MaxPool", {"x"}, indices ? std::vector<std::string>{"y", "i"} : std::vector<std::string>{"y"});
+      b.ints(n, "kernel_shape", std::vector<std::int64_t>(kernel.begin(), kernel.end()));
+      b.ints(n, "strides", std::vector<std::int64_t>(strides.begin(), strides.end()));
+      b.ints(n, "pads", std::vector<std::int64_t>(pads.begin(), pads.end()));
+      if (ceil) b.intAttr(n, "ceil_mode", 1);
+      b.output("y");
+      if (indices) b.output("i", onnx::TensorProto_DataType_INT64);
+      auto model = b.build();
+      auto out = graft::evaluate(*model, {{"x", x}});
+      QVERIFY2(out, out.message().c_str());
+      values[indices] = out.value().at("y");
+    }
+    QCOMPARE(values[0].shape(), values[1].shape());
+    QVERIFY(std::memcmp(values[0].raw(), values[1].raw(), values[0].bytes()) == 0);
+  }
+
   void int8ConvolutionsAgreeOnTheLibraryAndReferencePaths_data() {
     QTest::addColumn<bool>("signedX");
     QTest::addColumn<QList<qint64>>("x");

@@ -2,8 +2,12 @@
 // and the process's peak resident memory, to set beside ONNX Runtime's numbers
 // (../shared/oracle/bench.js --level disabled --threads 2) on the same machine.
 //
-//   bench_eval MODEL [--runs N] [--threads T] [--dim NAME=VALUE ...] [--seed N] [--profile] [--json]
-//   bench_eval --compare [--runs N] [--threads T] [--oracle DIR] [--models DIR]
+//   bench_eval MODEL [--runs N] [--threads T] [--dim NAME=VALUE ...] [--seed N] [--profile] [--nodes K] [--unfused] [--json]
+//   bench_eval --compare [--runs N] [--threads T] [--oracle DIR] [--models DIR] [--only NAME,NAME...]
+//
+// --profile prints the time per op type (sums of per-node medians over up to 10 more runs),
+// --nodes K also the K slowest nodes;
+// --unfused runs every node on its own (EvalOptions::fuse off) to measure what fusion gives.
 //
 // Without MODEL it times a small built-in case from the backend test data. --compare makes
 // ResNet-50, a BERT-style encoder, a GPT-style decoder (sequence 128), ViT-B/16 and MobileNetV2
@@ -71,12 +75,13 @@ nlohmann::json parseLastJson(const std::string& text) {
   }
 }
 
-int compare(int runs, int threads, const std::string& oracle, std::string models) {
+int compare(int runs, int threads, const std::string& oracle, std::string models, const std::string& only) {
   std::string python = std::filesystem::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
   if (models.empty()) models = graft::bench::modelDir();
   std::printf("%-13s %9s %9s %7s %10s %10s %7s %9s %9s %6s %6s\n", "model", "graft ms", "ORT ms", "ratio", "graft MiB", "ORT MiB",
               "ratio", "graft cpu", "ORT cpu", "load", "load");
   for (const char* name : {"resnet50", "bert", "gpt_decoder", "vit_b_16", "mobilenet_v2"}) {
+    if (!only.empty() && ("," + only + ",").find("," + std::string(name) + ",") == std::string::npos) continue;
     std::string path = models + "/" + name + "/model.onnx";
     if (!std::filesystem::exists(path)) {
       std::fprintf(stderr, "making %s (tests/models/export_eval_models.py) ...\n", path.c_str());
@@ -120,8 +125,9 @@ int compare(int runs, int threads, const std::string& oracle, std::string models
 int main(int argc, char** argv) {
   std::string path = std::string(GRAFT_TESTDATA_DIR) + "/pytorch-converted/test_Conv2d_depthwise_padded/model.onnx";
   int runs = 10, threads = 2;
-  bool profile = false, json = false, comparing = false;
-  std::string oracle = GRAFT_SOURCE_DIR "/../shared/oracle", models;
+  bool profile = false, json = false, comparing = false, unfused = false;
+  int slowestNodes = 0;
+  std::string oracle = GRAFT_SOURCE_DIR "/../shared/oracle", models, only;
   long baseline = peakRssKiB();
   std::uint64_t seed = 0;
   std::map<std::string, std::int64_t> dims;
@@ -131,6 +137,9 @@ int main(int argc, char** argv) {
     if (a == "--runs") runs = std::max(1, std::stoi(next()));
     else if (a == "--threads") threads = std::stoi(next());
     else if (a == "--profile") profile = true;
+    else if (a == "--nodes") profile = true, slowestNodes = std::stoi(next());
+    else if (a == "--unfused") unfused = true;
+    else if (a == "--only") only = next();
     else if (a == "--json") json = true;
     else if (a == "--compare") comparing = true;
     else if (a == "--oracle") oracle = next();
@@ -141,12 +150,12 @@ int main(int argc, char** argv) {
       auto eq = d.find('=');
       if (eq != std::string::npos) dims[d.substr(0, eq)] = std::stoll(d.substr(eq + 1));
     } else if (a == "-h" || a == "--help") {
-      std::printf("usage: bench_eval MODEL [--runs N] [--threads T] [--dim NAME=VALUE ...] [--seed N] [--profile] [--json]\n"
-                  "       bench_eval --compare [--runs N] [--threads T] [--oracle DIR] [--models DIR]\n");
+      std::printf("usage: bench_eval MODEL [--runs N] [--threads T] [--dim NAME=VALUE ...] [--seed N] [--profile] [--nodes K] [--unfused] [--json]\n"
+                  "       bench_eval --compare [--runs N] [--threads T] [--oracle DIR] [--models DIR] [--only NAME,NAME...]\n");
       return 0;
     } else path = a;
   }
-  if (comparing) return compare(runs, threads, oracle, models);
+  if (comparing) return compare(runs, threads, oracle, models, only);
   auto t0 = std::chrono::steady_clock::now();
   auto model = graft::loadModel(path);
   if (!model) {
@@ -166,6 +175,7 @@ int main(int argc, char** argv) {
   double prepare = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   graft::EvalOptions options;
   options.threads = threads;
+  options.fuse = !unfused;
   // One warm-up run (page faults, first allocations), then the timed runs.
   if (auto r = ev.value()->run(inputs.value(), options); !r) {
     std::fprintf(stderr, "bench_eval: %s\n", r.message().c_str());
@@ -185,7 +195,9 @@ int main(int argc, char** argv) {
   if (profile) {
     // Time per op type: the progress callback fires before each node, so the gap between two
     // calls is the previous node's time.
+    // Over up to 10 more runs, each node's median time (a busy machine's preemptions land in a few).
     std::map<std::string, double> byOp;
+    std::map<std::string, std::vector<double>> byNode;
     std::map<std::string, std::string> opOfNode;
     model.value()->graph().forEachNode([&](const graft::Node& n) { opOfNode[n.name()] = n.opType(); });
     // A fused chain reports once, under its last node's name.
@@ -195,16 +207,31 @@ int main(int argc, char** argv) {
     graft::EvalOptions p = options;
     p.progress = [&](double, std::string_view stage) {
       auto now = std::chrono::steady_clock::now();
-      if (!current.empty()) byOp[opOfNode[current]] += std::chrono::duration<double, std::milli>(now - last).count();
+      double t = std::chrono::duration<double, std::milli>(now - last).count();
+      if (!current.empty()) byNode[current].push_back(t);
       current = std::string(stage);
       last = now;
       return true;
     };
-    (void)ev.value()->run(inputs.value(), p);
+    for (int r = 0; r < std::min(runs, 10); ++r) {
+      current.clear();
+      (void)ev.value()->run(inputs.value(), p);
+    }
+    std::map<std::string, double> nodeMedian;
+    for (auto& [node, times] : byNode) {
+      std::sort(times.begin(), times.end());
+      nodeMedian[node] = times[times.size() / 2];
+      byOp[opOfNode[node]] += times[times.size() / 2];
+    }
     std::vector<std::pair<double, std::string>> rows;
     for (auto& [op, t] : byOp) rows.push_back({t, op});
     std::sort(rows.rbegin(), rows.rend());
     for (auto& [t, op] : rows) std::printf("  %-22s %9.2f ms\n", op.c_str(), t);
+    rows.clear();
+    for (auto& [node, t] : nodeMedian) rows.push_back({t, node});
+    std::sort(rows.rbegin(), rows.rend());
+    for (std::size_t i = 0; i < rows.size() && i < static_cast<std::size_t>(slowestNodes); ++i)
+      std::printf("  %8.3f ms  %-10s %s\n", rows[i].first, opOfNode[rows[i].second].c_str(), rows[i].second.c_str());
   }
   std::sort(ms.begin(), ms.end());
   double median = ms[ms.size() / 2], p90 = ms[std::min(ms.size() - 1, ms.size() * 9 / 10)];

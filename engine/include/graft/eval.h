@@ -37,6 +37,9 @@ class Array {
   // them alive and unchanged while the array or any copy of it is in use. clone() owns again.
   static Array borrowed(std::int32_t dtype, std::vector<std::int64_t> shape, const void* bytes);
   bool isBorrowed() const { return borrowed_; }
+  // This array is the only holder of its own bytes (not borrowed, no copy or reshaped view shares
+  // them): a kernel given it as a dying input may write its output there.
+  bool ownsBufferAlone() const { return !borrowed_ && storage_ && storage_.use_count() == 1; }
   template <typename T>
   static Array scalar(std::int32_t dtype, T value) {
     Array a(dtype, {});
@@ -179,8 +182,10 @@ struct EvalOptions {
   // Run chains of nodes as one where the result is what a runtime's fused kernel computes (a
   // QDQ Conv as an integer QLinearConv, as ONNX Runtime does from its `extended` level on), and
   // the chains exporters write op by op (decomposed LayerNorm, erf GELU, MatMul with its bias,
-  // scaled and masked Softmax) as one kernel each. Off, or in runs that observe or keep every
-  // value (or, for the latter chains, ask for extra outputs), each node runs as written.
+  // scaled and masked Softmax) as one kernel each, and let a float Conv do the Add of a residual
+  // and the Relu/Clip after it as it writes its output (the same values as unfused). Off, or in
+  // runs that observe or keep every value (or ask for a value a fusion would skip), each node runs
+  // as written.
   bool fuse = true;
   // Node executions the run may take, subgraph nodes included (a Loop of 2^62 trips stops here
   // with an error); 0 = no limit.

@@ -100,6 +100,7 @@ double readDouble(const Array& a, std::int64_t i);
 bool normalizeAxis(std::int64_t& axis, std::int64_t rank);
 
 class Context;
+struct Epilogue;  // conv_fusion.h
 using SubgraphRunner =
     std::function<Result<std::vector<Array>>(const Graph& graph, const std::vector<Array>& inputs)>;
 
@@ -146,6 +147,12 @@ class Context {
   // may cache work derived from them keyed by that address (repacked convolution weights).
   bool inputIsConstant(std::size_t i) const { return i < 64 && (constantInputs_ >> i) & 1u; }
   void setConstantInputs(std::uint64_t mask) { constantInputs_ = mask; }
+  // Work of later nodes the runner handed to this Conv (conv_fusion.h), or null. A kernel that did it
+  // says so (its output is then those nodes' result); otherwise the runner runs them itself.
+  const Epilogue* epilogue() const { return epilogue_; }
+  void setEpilogue(const Epilogue* e) { epilogue_ = e; }
+  void markEpilogueApplied() { epilogueApplied_ = true; }
+  bool epilogueApplied() const { return epilogueApplied_; }
 
  private:
   const Node& node_;
@@ -154,6 +161,8 @@ class Context {
   std::int64_t opset_;
   const SubgraphRunner* runner_;
   std::uint64_t constantInputs_ = 0;
+  const Epilogue* epilogue_ = nullptr;
+  bool epilogueApplied_ = false;
 };
 
 using KernelFn = Status (*)(Context& ctx);

@@ -1,12 +1,15 @@
 // Linear algebra through Eigen (both cores, the evaluator's own thread pool): MatMul, Gemm, Conv (im2col + GEMM),
 // ConvTranspose (GEMM + col2im), and Einsum.
 #include <algorithm>
+#include <atomic>
 #include <limits>
 #include <map>
 
 #include <cstdlib>
 #include <string_view>
 
+#include "eval/depthwise.h"
+#include "eval/conv_fusion.h"
 #include "eval/kernel.h"
 #include "eval/gemm_block.h"
 #include "eval/linalg.h"
@@ -346,6 +349,45 @@ void im2col(const T* x, std::int64_t C, const ConvGeometry& g, T* col) {
     }
 }
 
+// Y[M,P] = W[M,K] X[K,P], plus bias per row and then the epilogue (residual at Y's offsets), on
+// oneDNN's sgemm in blocks of about 128 KiB of output, each finished by the thread that computed it
+// while it is in cache: as a second pass, bias and activation read a pointwise convolution's whole
+// output back from memory. False when oneDNN refused (nothing usable was written).
+bool sgemmConvBlocks(std::int64_t M, std::int64_t P, std::int64_t K, const float* W, const float* X, float* Y, const float* bias,
+                     const Epilogue* e, const float* residual) {
+  std::int64_t threads = threadCount();
+  bool single = threads <= 1 || static_cast<double>(M) * static_cast<double>(P) * static_cast<double>(K) < 2e6;
+  // Columns (pixels) when there are enough for every thread, else rows (output channels).
+  bool byCols = single || P >= 128 * threads;
+  std::int64_t len = byCols ? P : M, step = len;
+  if (!single) {
+    step = byCols ? std::max<std::int64_t>(64, (32768 / std::max<std::int64_t>(1, M)) / 16 * 16)
+                  : std::max<std::int64_t>(16, (len + 4 * threads - 1) / (4 * threads));
+    step = std::min(step, std::max<std::int64_t>(16, (len + 2 * threads - 1) / (2 * threads)));
+  }
+  std::int64_t chunks = (len + step - 1) / step;
+  std::atomic<bool> refused{false};
+  parallelFor(chunks, 1, [&](std::int64_t b0, std::int64_t b1) {
+    for (std::int64_t b = b0; b < b1 && !refused; ++b) {
+      std::int64_t s = b * step, e1 = std::min(len, s + step);
+      std::int64_t r0 = byCols ? 0 : s, r1 = byCols ? M : e1, c0 = byCols ? s : 0, c1 = byCols ? e1 : P;
+      if (!onednnSgemm(false, false, r1 - r0, c1 - c0, K, 1.0f, W + r0 * K, K, X + c0, P, 0.0f, Y + r0 * P + c0, P)) {
+        refused = true;
+        return;
+      }
+      for (std::int64_t m = r0; m < r1; ++m) {
+        float* row = Y + m * P + c0;
+        if (bias) {
+          float bm = bias[m];
+          for (std::int64_t i = 0; i < c1 - c0; ++i) row[i] += bm;
+        }
+        if (e) applyEpilogue(*e, row, residual ? residual + m * P + c0 : nullptr, c1 - c0);
+      }
+    }
+  });
+  return !refused;
+}
+
 template <typename T>
 Status convTyped(Context& ctx, const Array& x, const Array& w, const Array* bias, Array& y, bool weightsConstant) {
   std::int64_t N = x.dim(0), C = x.dim(1), M = w.dim(0);
@@ -366,13 +408,25 @@ Status convTyped(Context& ctx, const Array& x, const Array& w, const Array* bias
   bool pointwise = g.kernelSize == 1 && std::all_of(g.strides.begin(), g.strides.end(), [](auto s) { return s == 1; }) &&
                    std::all_of(g.padBegin.begin(), g.padBegin.end(), [](auto p) { return p == 0; }) &&
                    std::all_of(g.padEnd.begin(), g.padEnd.end(), [](auto p) { return p == 0; });
+  // The Add/Relu/Clip the runner fused into this Conv (float32 only; a residual that would
+  // broadcast is left to the Add kernel).
+  const Epilogue* epilogue = nullptr;
   if constexpr (std::is_same_v<T, float>) {
+    const Epilogue* e = ctx.epilogue();
+    if (e && (!e->residual || e->residual->shape() == outShape)) epilogue = e;
     // Pointwise convolutions are one GEMM each (no im2col), which oneDNN's sgemm runs faster
     // than its convolution primitive plus the reorders to and from its blocked layout.
     if (!pointwise && onednnEnabled()) {
       ConvShape shape{N, C, M, group, g.in, g.kernel, g.out, g.strides, g.dilations, g.padBegin, g.padEnd};
-      if (onednnConv(shape, x.data<T>(), w.data<T>(), weightsConstant, bias ? bias->data<T>() : nullptr, y.data<T>()))
+      if (group > 1 && group == C && group == M &&
+          depthwiseConv2d(shape, x.data<T>(), w.data<T>(), bias ? bias->data<T>() : nullptr, y.data<T>(), epilogue)) {
+        if (epilogue) ctx.markEpilogueApplied();
         return Status::ok();
+      }
+      if (onednnConv(shape, x.data<T>(), w.data<T>(), weightsConstant, bias ? bias->data<T>() : nullptr, y.data<T>(), epilogue)) {
+        if (epilogue) ctx.markEpilogueApplied();
+        return Status::ok();
+      }
     }
   }
   // im2col scratch (an Array so the evaluator's buffer pool recycles it; never zero-filled).
@@ -381,6 +435,7 @@ Status convTyped(Context& ctx, const Array& x, const Array& w, const Array* bias
   const T* px = x.data<T>();
   const T* pw = w.data<T>();
   T* py = y.data<T>();
+  const T* pb = bias ? bias->data<T>() : nullptr;
   for (std::int64_t n = 0; n < N; ++n)
     for (std::int64_t gi = 0; gi < group; ++gi) {
       const T* xin = px + (n * C + gi * cg) * g.inSize;
@@ -389,18 +444,30 @@ Status convTyped(Context& ctx, const Array& x, const Array& w, const Array* bias
         im2col<T>(xin, cg, g, colData);
         cols = colData;
       }
-      T* yout = py + (n * M + gi * mg) * g.outSize;
+      std::int64_t off = (n * M + gi * mg) * g.outSize;
+      T* yout = py + off;
+      const float* residual = epilogue && epilogue->residual ? epilogue->residual->data<float>() + off : nullptr;
+      if constexpr (std::is_same_v<T, float>)
+        if (onednnEnabled() &&
+            sgemmConvBlocks(mg, g.outSize, kdim, pw + gi * mg * kdim, cols, yout, pb ? pb + gi * mg : nullptr, epilogue, residual))
+          continue;
       gemm<T>(false, false, mg, g.outSize, kdim, pw + gi * mg * kdim, cols, yout, false, T(1));
+      if (!pb && !epilogue) continue;
+      // Bias and epilogue row by row, while the row is in cache.
+      parallelFor(mg, std::max<std::int64_t>(1, (std::int64_t(1) << 14) / std::max<std::int64_t>(1, g.outSize)),
+                  [&](std::int64_t rs, std::int64_t re) {
+                    for (std::int64_t m = rs; m < re; ++m) {
+                      T* p = yout + m * g.outSize;
+                      if (pb) {
+                        T b = pb[gi * mg + m];
+                        for (std::int64_t i = 0; i < g.outSize; ++i) p[i] += b;
+                      }
+                      if constexpr (std::is_same_v<T, float>)
+                        if (epilogue) applyEpilogue(*epilogue, p, residual ? residual + m * g.outSize : nullptr, g.outSize);
+                    }
+                  });
     }
-  if (bias) {
-    const T* pb = bias->data<T>();
-    for (std::int64_t n = 0; n < N; ++n)
-      for (std::int64_t m = 0; m < M; ++m) {
-        T* p = py + (n * M + m) * g.outSize;
-        T b = pb[m];
-        for (std::int64_t i = 0; i < g.outSize; ++i) p[i] += b;
-      }
-  }
+  if (epilogue) ctx.markEpilogueApplied();
   return Status::ok();
 }
 

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "eval/kernel.h"
 
@@ -55,6 +56,66 @@ Status poolGeometry(Context& ctx, const Array& x, PoolGeometry& g) {
 
 enum class Pool { Max, Avg, Lp };
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#define GRAFT_POOL_LOOP __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define GRAFT_POOL_LOOP
+#endif
+
+// 2-D max pooling of one plane in two passes, each a loop over an output row that the compiler
+// vectorizes: the maximum over each window's columns for every input row, then over its rows.
+// The per-window loop takes a window's first element, then any later one that is greater (in
+// row-major order): a NaN counts only as the first element, and of equal values the first wins.
+// The passes skip NaNs and keep the first of equals, and a last pass puts back the NaN of windows
+// that start with one, so the bits are the same.
+struct MaxPlane {
+  std::int64_t H, W, OH, OW, KH, KW, SH, SW, PT, PL;
+};
+
+template <int SW>
+inline __attribute__((always_inline)) void maxPlaneImpl(const MaxPlane& g, const float* x, float* tmp, float* y) {
+  // Outputs whose column window lies inside the row: [lo, hi).
+  std::int64_t lo = std::min(g.OW, (g.PL + SW - 1) / SW);
+  std::int64_t hi = std::max(lo, std::min(g.OW, g.W - g.KW + g.PL >= 0 ? (g.W - g.KW + g.PL) / SW + 1 : 0));
+  for (std::int64_t h = 0; h < g.H; ++h) {
+    const float* r = x + h * g.W;
+    float* t = tmp + h * g.OW;
+    for (std::int64_t ow = 0; ow < g.OW; ++ow) {
+      if (ow == lo) ow = hi;
+      if (ow >= g.OW) break;
+      std::int64_t w0 = ow * SW - g.PL, ws = std::max<std::int64_t>(w0, 0), we = std::min(w0 + g.KW, g.W);
+      float m = r[ws];
+      for (std::int64_t w = ws + 1; w < we; ++w) m = r[w] > m || m != m ? r[w] : m;
+      t[ow] = m;
+    }
+    for (std::int64_t j = 0; j < g.KW; ++j) {
+      const float* c = r + j - g.PL;
+      if (j == 0)
+        for (std::int64_t ow = lo; ow < hi; ++ow) t[ow] = c[ow * SW];
+      else
+        for (std::int64_t ow = lo; ow < hi; ++ow) t[ow] = c[ow * SW] > t[ow] || t[ow] != t[ow] ? c[ow * SW] : t[ow];
+    }
+  }
+  for (std::int64_t oh = 0; oh < g.OH; ++oh) {
+    std::int64_t h0 = oh * g.SH - g.PT, hs = std::max<std::int64_t>(h0, 0), he = std::min(h0 + g.KH, g.H);
+    float* out = y + oh * g.OW;
+    const float* first = tmp + hs * g.OW;
+    for (std::int64_t ow = 0; ow < g.OW; ++ow) out[ow] = first[ow];
+    for (std::int64_t h = hs + 1; h < he; ++h) {
+      const float* t = tmp + h * g.OW;
+      for (std::int64_t ow = 0; ow < g.OW; ++ow) out[ow] = t[ow] > out[ow] || out[ow] != out[ow] ? t[ow] : out[ow];
+    }
+    const float* top = x + hs * g.W;
+    for (std::int64_t ow = 0; ow < g.OW; ++ow) {
+      float f = top[std::max<std::int64_t>(ow * SW - g.PL, 0)];
+      if (f != f) out[ow] = f;
+    }
+  }
+}
+
+GRAFT_POOL_LOOP void maxPlane1(const MaxPlane& g, const float* x, float* tmp, float* y) { maxPlaneImpl<1>(g, x, tmp, y); }
+GRAFT_POOL_LOOP void maxPlane2(const MaxPlane& g, const float* x, float* tmp, float* y) { maxPlaneImpl<2>(g, x, tmp, y); }
+
 template <Pool kind>
 Status poolK(Context& ctx) {
   const Array& x = ctx.input(0);
@@ -79,6 +140,20 @@ Status poolK(Context& ctx) {
     const float* px = x.data<float>();
     float* py = y.data<float>();
     std::int64_t H = g.in[0], W = g.in[1], OH = g.out[0], OW = g.out[1];
+    // Every window starts inside the input (the geometry guarantees a window starts inside the
+    // input or the leading padding; with padding no larger than the kernel it reaches the input).
+    if (kind == Pool::Max && g.strides[1] <= 2 && g.padBegin[0] < g.kernel[0] && g.padBegin[1] < g.kernel[1] &&
+        g.padEnd[0] < g.kernel[0] && g.padEnd[1] < g.kernel[1]) {
+      MaxPlane mp{H, W, OH, OW, g.kernel[0], g.kernel[1], g.strides[0], g.strides[1], g.padBegin[0], g.padBegin[1]};
+      parallelFor(N * C, N * C * outSize * kSize > (1 << 16) ? 1 : N * C, [&](std::int64_t ns, std::int64_t ne) {
+        thread_local std::vector<float> tmp;
+        tmp.resize(static_cast<std::size_t>(H * OW));
+        for (std::int64_t nc = ns; nc < ne; ++nc)
+          (mp.SW == 1 ? maxPlane1 : maxPlane2)(mp, px + nc * inSize, tmp.data(), py + nc * outSize);
+      });
+      ctx.setOutput(0, y);
+      return Status::ok();
+    }
     parallelFor(N * C, N * C * outSize * kSize > (1 << 16) ? 1 : N * C, [&](std::int64_t ns, std::int64_t ne) {
       for (std::int64_t nc = ns; nc < ne; ++nc) {
         const float* plane = px + nc * inSize;

@@ -12,6 +12,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "eval/conv_fusion.h"
 #include "eval/gemm_block.h"
 #include "eval/kernel.h"
 
@@ -74,7 +75,7 @@ bool onednnSgemm(bool, bool, std::int64_t, std::int64_t, std::int64_t, float, co
   return false;
 }
 
-bool onednnConv(const ConvShape&, const float*, const float*, bool, const float*, float*) { return false; }
+bool onednnConv(const ConvShape&, const float*, const float*, bool, const float*, float*, const Epilogue*) { return false; }
 
 bool onednnBf16MatMul(std::int64_t, std::int64_t, std::int64_t, const float*, const void*, bool,
                       const std::function<void(std::int64_t, std::int64_t, float*)>&, float*) {
@@ -192,18 +193,36 @@ struct SlicePlan {
   dnnl::memory::desc srcPad, weightsPad, dstPad;  // the reorders' scratchpads
 };
 
+// Slices of output channels (depthwise: each reads only its own input channels), or of output
+// rows (group 1: each reorders only the input rows it reads, where channel slices each
+// reordered the whole input, and all share one packed copy of the weights).
 struct ConvPlan {
-  std::vector<std::int64_t> begin, size;  // channel slices
+  bool byRows = false;
+  std::vector<std::int64_t> begin, size;  // first output channel or row, and how many
+  std::vector<std::int64_t> inRow;        // by rows: the first input row each slice reads
   std::vector<std::shared_ptr<SlicePlan>> slices;
 };
 
-std::string planKey(const ConvShape& s, bool bias, int threads) {
+// An activation the primitive applies as it writes (a oneDNN eltwise post-op).
+struct PostOp {
+  Epilogue::Activation activation = Epilogue::Activation::None;
+  float lo = 0, hi = 0;
+};
+
+std::string planKey(const ConvShape& s, bool bias, int threads, const PostOp& post = PostOp{}) {
   std::string k;
   auto add = [&](std::int64_t v) {
     k += std::to_string(v);
     k += ',';
   };
-  for (auto v : {s.N, s.C, s.M, s.group, std::int64_t(bias), std::int64_t(threads)}) add(v);
+  for (auto v : {s.N, s.C, s.M, s.group, std::int64_t(bias), std::int64_t(threads), std::int64_t(post.activation)}) add(v);
+  if (post.activation == Epilogue::Activation::Clip) {
+    std::uint32_t lo, hi;
+    std::memcpy(&lo, &post.lo, 4);
+    std::memcpy(&hi, &post.hi, 4);
+    add(lo);
+    add(hi);
+  }
   for (const auto* vec : {&s.in, &s.kernel, &s.strides, &s.dilations, &s.padBegin, &s.padEnd}) {
     k += '|';
     for (auto v : *vec) add(v);
@@ -211,7 +230,10 @@ std::string planKey(const ConvShape& s, bool bias, int threads) {
   return k;
 }
 
-std::shared_ptr<SlicePlan> makeSlice(const ConvShape& s, bool depthwise, std::int64_t channels, bool bias) {
+// `s` is the whole convolution (its sizes give the strides of the plain tensors), `win` the part
+// this slice computes: `channels` output channels of a window of rows (win.in/out/pads).
+std::shared_ptr<SlicePlan> makeSlice(const ConvShape& s, const ConvShape& win, bool depthwise, std::int64_t channels, bool bias,
+                                     const PostOp& post) {
   using tag = dnnl::memory::format_tag;
   using dt = dnnl::memory::data_type;
   std::size_t k = s.in.size();
@@ -225,8 +247,8 @@ std::shared_ptr<SlicePlan> makeSlice(const ConvShape& s, bool depthwise, std::in
   std::int64_t srcC = depthwise ? channels : s.C;
   dnnl::memory::dims srcDims{s.N, srcC}, dstDims{s.N, channels}, srcStrides{s.C * inSize, inSize}, dstStrides{s.M * outSize, outSize};
   for (std::size_t i = 0; i < k; ++i) {
-    srcDims.push_back(s.in[i]);
-    dstDims.push_back(s.out[i]);
+    srcDims.push_back(win.in[i]);
+    dstDims.push_back(win.out[i]);
   }
   auto inner = [&](const std::vector<std::int64_t>& sp, dnnl::memory::dims& strides) {
     for (std::size_t i = 0; i < k; ++i) {
@@ -256,12 +278,20 @@ std::shared_ptr<SlicePlan> makeSlice(const ConvShape& s, bool depthwise, std::in
   if (bias) biasDesc = dnnl::memory::desc({channels}, dt::f32, tag::x);
   dnnl::primitive_attr attr;
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  if (post.activation != Epilogue::Activation::None) {
+    dnnl::post_ops ops;
+    if (post.activation == Epilogue::Activation::Relu)
+      ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+    else
+      ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_clip, post.lo, post.hi);
+    attr.set_post_ops(ops);
+  }
   auto& eng = cpuEngine();
   auto desc = bias ? dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, anySrc,
-                                                     anyW, biasDesc, anyDst, toDims(s.strides), dil, toDims(s.padBegin),
-                                                     toDims(s.padEnd))
+                                                     anyW, biasDesc, anyDst, toDims(s.strides), dil, toDims(win.padBegin),
+                                                     toDims(win.padEnd))
                    : dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, anySrc,
-                                                     anyW, anyDst, toDims(s.strides), dil, toDims(s.padBegin), toDims(s.padEnd));
+                                                     anyW, anyDst, toDims(s.strides), dil, toDims(win.padBegin), toDims(win.padEnd));
   plan->pd = dnnl::convolution_forward::primitive_desc(desc, attr, eng);
   // oneDNN's reference implementations are far slower than im2col + GEMM: leave those shapes to Eigen.
   std::string impl = plan->pd.impl_info_str();
@@ -290,22 +320,52 @@ std::mutex gPlansMutex;
 std::unordered_map<std::string, std::shared_ptr<ConvPlan>> gPlans;
 
 // Returns the plan for this shape (nullptr when oneDNN has no fast kernel for it).
-std::shared_ptr<ConvPlan> convPlan(const ConvShape& s, bool depthwise, bool bias, int threads) {
-  std::string key = planKey(s, bias, threads);
+std::shared_ptr<ConvPlan> convPlan(const ConvShape& s, bool depthwise, bool bias, int threads, const PostOp& post) {
+  std::string key = planKey(s, bias, threads, post);
   {
     std::lock_guard<std::mutex> lock(gPlansMutex);
     if (auto it = gPlans.find(key); it != gPlans.end()) return it->second;
   }
   auto plan = std::make_shared<ConvPlan>();
+  if (!depthwise && threads > 1 && s.out[0] >= 2 * threads) {
+    plan->byRows = true;
+    std::int64_t rows = s.out[0], per = (rows + threads - 1) / threads;
+    std::int64_t reach = (s.kernel[0] - 1) * s.dilations[0] + 1;
+    std::map<std::vector<std::int64_t>, std::shared_ptr<SlicePlan>> byWindow;
+    for (std::int64_t o0 = 0; o0 < rows && plan; o0 += per) {
+      std::int64_t o1 = std::min(rows, o0 + per);
+      // Input rows [from, to) with the padding the window still needs on either side.
+      std::int64_t fromPadded = o0 * s.strides[0] - s.padBegin[0], toPadded = (o1 - 1) * s.strides[0] - s.padBegin[0] + reach;
+      std::int64_t from = std::max<std::int64_t>(0, fromPadded), to = std::min(s.in[0], toPadded);
+      if (to <= from) {  // a slice of padding only: leave the shape to channel slices
+        plan->byRows = false;
+        break;
+      }
+      ConvShape win = s;
+      win.in[0] = to - from;
+      win.out[0] = o1 - o0;
+      win.padBegin[0] = from - fromPadded;
+      win.padEnd[0] = toPadded - to;
+      auto& slice = byWindow[{win.in[0], win.out[0], win.padBegin[0], win.padEnd[0]}];
+      if (!slice) slice = makeSlice(s, win, false, s.M, bias, post);
+      if (!slice) plan = nullptr;
+      if (!plan) break;
+      plan->begin.push_back(o0);
+      plan->size.push_back(o1 - o0);
+      plan->inRow.push_back(from);
+      plan->slices.push_back(slice);
+    }
+    if (plan && !plan->byRows) plan = std::make_shared<ConvPlan>();
+  }
   // Slices of whole 16-channel blocks (AVX-512 blocking), one per thread.
   std::int64_t blocks = (s.M + 15) / 16;
   std::int64_t count = std::max<std::int64_t>(1, std::min<std::int64_t>(threads, blocks));
   std::int64_t per = (blocks + count - 1) / count * 16;
   std::map<std::int64_t, std::shared_ptr<SlicePlan>> bySize;
-  for (std::int64_t b = 0; b < s.M; b += per) {
+  for (std::int64_t b = 0; plan && !plan->byRows && b < s.M; b += per) {
     std::int64_t n = std::min(per, s.M - b);
     auto& slice = bySize[n];
-    if (!slice) slice = makeSlice(s, depthwise, n, bias);
+    if (!slice) slice = makeSlice(s, s, depthwise, n, bias, post);
     if (!slice) {
       plan = nullptr;
       break;
@@ -353,7 +413,8 @@ bool onednnSgemm(bool transA, bool transB, std::int64_t M, std::int64_t N, std::
   return dnnl_sgemm(transA ? 'T' : 'N', transB ? 'T' : 'N', M, N, K, alpha, A, lda, B, ldb, beta, C, ldc) == dnnl_success;
 }
 
-bool onednnConv(const ConvShape& s, const float* x, const float* w, bool weightsConstant, const float* bias, float* y) {
+bool onednnConv(const ConvShape& s, const float* x, const float* w, bool weightsConstant, const float* bias, float* y,
+                const Epilogue* epilogue) {
   if (!onednnEnabled() || s.in.empty() || s.in.size() > 3) return false;
   bool depthwise = s.group > 1 && s.group == s.C && s.group == s.M;
   if (s.group != 1 && !depthwise) return false;
@@ -373,10 +434,19 @@ bool onednnConv(const ConvShape& s, const float* x, const float* w, bool weights
   }
   std::shared_ptr<PackedWeights> cache = weightsConstant ? tPacked : nullptr;
   int threads = threadCount();
+  // A lone activation is a post-op of the primitive; after a residual sum it runs in the slice's
+  // epilogue loop, while the slice is still in cache.
+  PostOp post;
+  const float* residual = nullptr;
+  if (epilogue && epilogue->residual) {
+    residual = epilogue->residual->data<float>();
+  } else if (epilogue) {
+    post = {epilogue->activation, epilogue->lo, epilogue->hi};
+  }
   std::shared_ptr<ConvPlan> plan;
   try {
     LibraryCall call;
-    plan = convPlan(s, depthwise, bias != nullptr, threads);
+    plan = convPlan(s, depthwise, bias != nullptr, threads, post);
   } catch (const dnnl::error&) {
     return false;
   }
@@ -404,12 +474,14 @@ bool onednnConv(const ConvShape& s, const float* x, const float* w, bool weights
   auto runSlice = [&](std::size_t i) {
     LibraryCall call;
     const SlicePlan& p = *plan->slices[i];
-    std::int64_t c0 = plan->begin[i];
+    // Channel slices start at output channel c0, row slices at output row r0 (input row inRow).
+    std::int64_t c0 = plan->byRows ? 0 : plan->begin[i], r0 = plan->byRows ? plan->begin[i] : 0;
+    std::int64_t inRowSize = inSize / s.in[0], outRowSize = outSize / s.out[0];
     ThreadBuffers& tb = threadBuffers();
-    const float* srcPtr = depthwise ? x + c0 * inSize : x;
+    const float* srcPtr = plan->byRows ? x + plan->inRow[i] * inRowSize : depthwise ? x + c0 * inSize : x;
     const float* wPtr = w + c0 * (depthwise ? 1 : s.C) * kSize;
     dnnl::memory userSrc(p.userSrc, eng, const_cast<float*>(srcPtr));
-    dnnl::memory userDst(p.userDst, eng, y + c0 * outSize);
+    dnnl::memory userDst(p.userDst, eng, y + c0 * outSize + r0 * outRowSize);
     dnnl::memory src = userSrc, dst = userDst, weights;
     auto scratchpad = [&](const dnnl::memory::desc& d) { return dnnl::memory(d, eng, tb.pad.get(std::max<std::size_t>(64, d.get_size()))); };
     if (p.reorderSrc) {
@@ -442,6 +514,17 @@ bool onednnConv(const ConvShape& s, const float* x, const float* w, bool weights
       p.blockedToDst.execute(tb.stream, {{DNNL_ARG_FROM, dst}, {DNNL_ARG_TO, userDst},
                                          {DNNL_ARG_SCRATCHPAD, scratchpad(p.dstPad)}});
     tb.stream.wait();
+    if (residual && plan->byRows) {
+      for (std::int64_t plane = 0; plane < s.N * s.M; ++plane) {
+        std::int64_t off = plane * outSize + r0 * outRowSize;
+        applyEpilogue(*epilogue, y + off, residual + off, plan->size[i] * outRowSize);
+      }
+    } else if (residual) {
+      for (std::int64_t n = 0; n < s.N; ++n) {
+        std::int64_t off = (n * s.M + c0) * outSize;
+        applyEpilogue(*epilogue, y + off, residual + off, plan->size[i] * outSize);
+      }
+    }
     tb.trim();
   };
   try {

@@ -45,10 +45,14 @@ class PackedWeightsScope {
   std::shared_ptr<PackedWeights> previous_;
 };
 
+struct Epilogue;  // conv_fusion.h
+
 // y = conv(x, w) + bias through oneDNN's convolution primitives, split over output channels among
 // the evaluator's threads. Handles group 1 and depthwise (group == C == M); weightsConstant says
-// w may be packed once and cached. False when not handled (the caller uses im2col + GEMM).
-bool onednnConv(const ConvShape& shape, const float* x, const float* w, bool weightsConstant, const float* bias, float* y);
+// w may be packed once and cached; `epilogue` (may be null; its residual has y's shape) is applied
+// as y is written. False when not handled (the caller uses im2col + GEMM).
+bool onednnConv(const ConvShape& shape, const float* x, const float* w, bool weightsConstant, const float* bias, float* y,
+                const Epilogue* epilogue = nullptr);
 
 // Y[M,N] = A[M,K] * W^T in bfloat16 with float accumulation (AMX or AVX512-BF16 through oneDNN),
 // for MatMulNBits whose accuracy_level allows A to be downcast to bf16 (3 or 4). W [N,K] comes from

@@ -11,6 +11,7 @@
 #include <onnx/defs/schema.h>
 #include <spdlog/spdlog.h>
 
+#include "eval/conv_fusion.h"
 #include "eval/fusion.h"
 #include "eval/kernel.h"
 #include "eval/onednn.h"
@@ -50,6 +51,8 @@ struct Plan {
   std::vector<FusedChain> chains;
   std::vector<int> chainAt;
   std::vector<std::vector<const Value*>> fusedFreeAfter;
+  // The nodes a Conv at order[i] may take over (conv_fusion.h).
+  std::vector<ConvFusion> fusions;
 };
 
 void collectUses(const Node& node, std::vector<const Value*>& out) {
@@ -123,6 +126,11 @@ struct Evaluator::Impl {
   // Constant MatMul/Gemm weights in the matmul primitive's layout, packed on first use.
   std::shared_ptr<PackedMatmulWeights> packedMatmul = makePackedMatmulWeights();
   const EvalOptions* options = nullptr;
+  // Bytes of dying inputs runNode handed to a kernel (still live until the node's outputs are counted).
+  std::size_t movedBytes = 0;
+  bool isExtraOutput(const Value* v) const {
+    return options && std::find(options->extraOutputs.begin(), options->extraOutputs.end(), v->name()) != options->extraOutputs.end();
+  }
   // Node executions left in this run, subgraph nodes and subgraph runs included: a Loop of 2^62
   // trips ends at the budget instead of never.
   std::uint64_t stepsLeft = ~std::uint64_t(0);
@@ -172,6 +180,16 @@ struct Evaluator::Impl {
         }
     }
     if (&g == &model->graph()) planChains(p, g);
+    p.fusions = planConvFusions(p.order);
+    // Nodes of a QDQ chain or a prepare-time chain are that chain's (it runs them as written when
+    // it cannot fuse).
+    for (std::size_t i = 0; i < p.fusions.size(); ++i) {
+      ConvFusion& f = p.fusions[i];
+      for (std::size_t j : {i, f.add, f.activation})
+        if (j != ConvFusion::npos &&
+            (p.qdqAt[j] >= 0 || p.qdqSkip[j] >= 0 || (j < p.chainAt.size() && p.chainAt[j] != -1)))
+          f = ConvFusion{};
+    }
     return &plans.emplace(&g, std::move(p)).first->second;
   }
 
@@ -288,7 +306,13 @@ struct Evaluator::Impl {
     return it == constants.end() ? nullptr : &it->second;
   }
 
-  Status runNode(const Node& node, Scope& scope) {
+  // `epilogue`: work of later nodes handed to this node's kernel; when the kernel did it, output 0
+  // is stored as `fusedOutput` (the last fused node's output) and *fused is set.
+  // `dying`: values of `scope` whose last reader is this node; the node gets them as the only
+  // holder (their bytes are counted live until the caller subtracts movedBytes), so an elementwise
+  // kernel may write its output in place.
+  Status runNode(const Node& node, Scope& scope, const Epilogue* epilogue = nullptr, const Value* fusedOutput = nullptr,
+                 bool* fused = nullptr, const std::vector<const Value*>* dying = nullptr) {
     const KernelInfo* k = findKernel(node.domain(), node.opType());
     if (!k)
       return Status(ErrorCode::Unsupported, describeNode(node) + ": the evaluator has no kernel for op '" + node.opType() +
@@ -297,6 +321,7 @@ struct Evaluator::Impl {
     std::vector<Array> inputs(node.inputs().size());
     std::int32_t halfType = 0, subByteType = 0;
     std::uint64_t constantMask = 0;
+    std::size_t moved = 0;
     for (std::size_t i = 0; i < inputs.size(); ++i) {
       const Value* v = node.inputs()[i];
       if (!v) continue;
@@ -304,19 +329,31 @@ struct Evaluator::Impl {
       if (!a)
         return Status(ErrorCode::Invalid, describeNode(node) + ": input '" + v->name() +
                                               "' has no value (not a graph input, initializer or output of an earlier node)");
-      inputs[i] = *a;
       if (i < 64 && !scope.find(v) && a->isTensor()) constantMask |= std::uint64_t(1) << i;
-      if (k->nativeHalf || !a->isTensor()) continue;
-      if (isNarrowFloat(a->dtype())) {
-        halfType = a->dtype();
-        auto c = castArray(*a, kFloat);
+      auto own = scope.values.end();
+      // (Not for nodes with subgraphs, which may read the same value from this scope.)
+      if (dying && node.subgraphs().empty() && std::find(dying->begin(), dying->end(), v) != dying->end() &&
+          std::count(node.inputs().begin(), node.inputs().end(), v) == 1 && !isExtraOutput(v))
+        own = scope.values.find(v);
+      if (own != scope.values.end()) {
+        moved += own->second.bytes();
+        inputs[i] = std::move(own->second);
+        scope.values.erase(own);
+      } else {
+        inputs[i] = *a;
+      }
+      const Array& in = inputs[i];
+      if (k->nativeHalf || !in.isTensor()) continue;
+      if (isNarrowFloat(in.dtype())) {
+        halfType = in.dtype();
+        auto c = castArray(in, kFloat);
         if (!c) return c.status();
         inputs[i] = std::move(c.value());
         constantMask &= ~(std::uint64_t(1) << i);  // a fresh widened copy, not the constant's bytes
-      } else if (std::int32_t carrier = subByteCarrier(a->dtype())) {
+      } else if (std::int32_t carrier = subByteCarrier(in.dtype())) {
         // 4- and 2-bit integers are int8/uint8 bytes in arrays: the kernel sees those.
-        subByteType = a->dtype();
-        inputs[i] = a->relabeled(carrier);
+        subByteType = in.dtype();
+        inputs[i] = in.relabeled(carrier);
       }
     }
     std::int64_t opset = model->opsetVersion(node.domain());
@@ -329,6 +366,7 @@ struct Evaluator::Impl {
     };
     Context ctx(node, std::move(inputs), opset, &sub);
     ctx.setConstantInputs(constantMask);
+    if (epilogue && !halfType && !subByteType) ctx.setEpilogue(epilogue);
     Status s;
     try {
       s = k->fn(ctx);
@@ -344,8 +382,11 @@ struct Evaluator::Impl {
       if (s.message().rfind("node '", 0) == 0) return s;
       return Status(s.code(), describeNode(node) + ": " + s.message());
     }
+    movedBytes = moved;  // after the kernel, whose subgraphs run nodes of their own
+    bool epilogueApplied = ctx.epilogue() && ctx.epilogueApplied();
+    if (fused) *fused = epilogueApplied;
     for (std::size_t i = 0; i < node.outputs().size(); ++i) {
-      const Value* v = node.outputs()[i];
+      const Value* v = i == 0 && epilogueApplied ? fusedOutput : node.outputs()[i];
       if (!v) continue;
       Array& a = ctx.outputs()[i];
       if (!a.valid())
@@ -522,6 +563,20 @@ struct Evaluator::Impl {
     }
   }
 
+  // Whether this run may fuse the Conv at pl.order[i] with the nodes after it: not when every value
+  // is observed or kept, nor when a value the fusion never computes was asked for.
+  bool mayFuse(const Plan& pl, std::size_t i, bool main) const {
+    if (!main || !options) return true;
+    if (!options->fuse || options->observe || options->keepAllValues) return false;
+    const ConvFusion& f = pl.fusions[i];
+    for (std::size_t j : {i, f.add})
+      if (j != ConvFusion::npos && j != f.last())
+        for (const Value* v : pl.order[j]->outputs())
+          if (v && std::find(options->extraOutputs.begin(), options->extraOutputs.end(), v->name()) != options->extraOutputs.end())
+            return false;
+    return true;
+  }
+
   Status runGraph(const Graph& g, Scope& scope, bool main) {
     auto p = plan(g);
     if (!p) return p.status();
@@ -532,6 +587,7 @@ struct Evaluator::Impl {
     for (std::size_t k = 0; k < pl.qdq.size(); ++k) fused[k] = fusing(pl.qdq[k], main);
     const bool chained = main && !pl.chains.empty() && options && options->fuse && !options->observe &&
                          !options->keepAllValues && options->extraOutputs.empty();
+    std::vector<char> done;  // nodes a fused float Conv already computed in this run
     for (std::size_t i = 0; i < n; ++i) {
       const Node& node = *pl.order[i];
       if (chained && pl.chainAt[i] == -2) continue;  // a chain member: the chain runs at its last node
@@ -582,7 +638,35 @@ struct Evaluator::Impl {
         freeDying(pl, i, scope, main, chained);
         continue;
       }
-      if (auto s = runNode(node, scope); !s) return s;
+      if (!done.empty() && done[i]) {
+        ++stats.nodesRun;
+        if (!(main && options && options->keepAllValues)) freeDying(pl, i, scope, main, chained);
+        continue;
+      }
+      const ConvFusion& fusion = pl.fusions[i];
+      Epilogue epilogue;
+      bool fuse = fusion.any() && mayFuse(pl, i, main) && !node.inputs().empty() && node.inputs()[0] &&
+                  makeEpilogue(fusion, pl.order, [&](const Value* v) { return lookup(scope, v); },
+                               model->opsetVersion(""), epilogue);
+      if (fuse) {
+        const Array* x = lookup(scope, node.inputs()[0]);
+        fuse = x && x->isTensor() && x->dtype() == kFloat;
+      }
+      bool convFused = false;
+      const bool keepAll = main && options && options->keepAllValues;
+      movedBytes = 0;
+      if (auto s = runNode(node, scope, fuse ? &epilogue : nullptr, fuse ? pl.order[fusion.last()]->outputs()[0] : nullptr,
+                           &convFused, keepAll ? nullptr : &(chained ? pl.fusedFreeAfter : pl.freeAfter)[i]);
+          !s)
+        return s;
+      if (convFused) {
+        done.resize(n, 0);
+        for (std::size_t j : {fusion.add, fusion.activation})
+          if (j != ConvFusion::npos) {
+            done[j] = 1;
+            ++stats.nodesFused;
+          }
+      }
       if (keep)
         for (const Value* v : node.outputs())
           if (auto it = v ? scope.values.find(v) : scope.values.end(); it != scope.values.end()) {
@@ -596,6 +680,7 @@ struct Evaluator::Impl {
             if (auto it = scope.values.find(v); it != scope.values.end()) options->observe(*v, it->second);
       ++stats.nodesRun;
       stats.peakBytes = std::max(stats.peakBytes, liveBytes);
+      liveBytes -= std::min(liveBytes, movedBytes);
       if (main && options && options->keepAllValues) continue;
       freeDying(pl, i, scope, main, chained);
     }
