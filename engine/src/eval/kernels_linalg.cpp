@@ -497,7 +497,10 @@ Status convolveInteger(Context& ctx, const Array& x, const Array& w, Array& y) {
   return Status::ok();
 }
 
-bool convolveInteger8Library(Context& ctx, const Array& x, std::int32_t xZero, const Array& w, bool weightsConstant, Array& y) {
+namespace {
+
+// The geometry and output shape of an 8-bit group-1 convolution the library may take.
+bool int8ConvShape(Context& ctx, const Array& x, const Array& w, ConvShape& shape, std::vector<std::int64_t>& outShape) {
   if (x.rank() < 3 || x.rank() > 5 || w.rank() != x.rank() || w.dtype() != kInt8 || ctx.attrInt("group", 1) != 1) return false;
   if (x.dtype() != kUInt8 && x.dtype() != kInt8) return false;
   const std::int64_t N = x.dim(0), C = x.dim(1), M = w.dim(0);
@@ -505,12 +508,41 @@ bool convolveInteger8Library(Context& ctx, const Array& x, std::int32_t xZero, c
   std::vector<std::int64_t> inSpatial(x.shape().begin() + 2, x.shape().end()), kernel(w.shape().begin() + 2, w.shape().end());
   ConvGeometry g;
   if (!convGeometry(ctx, inSpatial, kernel, g)) return false;
-  std::vector<std::int64_t> outShape{N, M};
+  outShape = {N, M};
   outShape.insert(outShape.end(), g.out.begin(), g.out.end());
+  shape = ConvShape{N, C, M, 1, g.in, g.kernel, g.out, g.strides, g.dilations, g.padBegin, g.padEnd};
+  return true;
+}
+
+}  // namespace
+
+bool convolveInteger8Library(Context& ctx, const Array& x, std::int32_t xZero, const Array& w, bool weightsConstant, Array& y) {
+  ConvShape shape;
+  std::vector<std::int64_t> outShape;
+  if (!int8ConvShape(ctx, x, w, shape, outShape)) return false;
   Array out = Array::uninitialized(kInt32, outShape);
-  ConvShape shape{N, C, M, 1, g.in, g.kernel, g.out, g.strides, g.dilations, g.padBegin, g.padEnd};
   if (!onednnInt8Conv(shape, x.dtype() == kInt8, x.raw(), xZero, w.data<std::int8_t>(), weightsConstant, out.data<std::int32_t>()))
     return false;
+  y = std::move(out);
+  return true;
+}
+
+bool convolveInteger8LibraryRequantized(Context& ctx, const Array& x, std::int32_t xZero, const Array& w, bool weightsConstant,
+                                        const std::vector<float>& scale, const std::vector<float>& bias, std::int32_t yZero,
+                                        bool yUnsigned, bool relu, Array& y) {
+  ConvShape shape;
+  std::vector<std::int64_t> outShape;
+  if (!int8ConvShape(ctx, x, w, shape, outShape)) return false;
+  if (static_cast<std::int64_t>(scale.size()) != shape.M || static_cast<std::int64_t>(bias.size()) != shape.M) return false;
+  Array out = Array::uninitialized(yUnsigned ? kUInt8 : kInt8, outShape);
+  Int8Requantize q;
+  q.scale = scale.data();
+  q.bias = bias.data();
+  q.yZero = yZero;
+  q.yUnsigned = yUnsigned;
+  q.relu = relu;
+  q.y = out.raw();
+  if (!onednnInt8ConvRequantized(shape, x.dtype() == kInt8, x.raw(), xZero, w.data<std::int8_t>(), weightsConstant, q)) return false;
   y = std::move(out);
   return true;
 }

@@ -36,6 +36,11 @@ Status convolveInteger(Context& ctx, const Array& x, const Array& w, Array& y);
 // 0, group 1) through the kernel library's int8 convolution, where that is exact (onednn.h);
 // false when it does not apply, and the caller uses convolveInteger.
 bool convolveInteger8Library(Context& ctx, const Array& x, std::int32_t xZero, const Array& w, bool weightsConstant, Array& y);
+// The 8-bit convolution requantized by the kernel library into bytes (onednnInt8ConvRequantized):
+// y = saturate(round(relu?((acc + bias[m]) * scale[m])) + yZero); false when it does not apply.
+bool convolveInteger8LibraryRequantized(Context& ctx, const Array& x, std::int32_t xZero, const Array& w, bool weightsConstant,
+                                        const std::vector<float>& scale, const std::vector<float>& bias, std::int32_t yZero,
+                                        bool yUnsigned, bool relu, Array& y);
 // ONNX Runtime's requantization: float(acc) * multiplier in float32 (the multiplier being
 // a_scale * b_scale / y_scale, also in float32), rounded half to even, plus the zero point,
 // saturated to [lo, hi].

@@ -83,6 +83,9 @@ bool onednnBf16MatMul(std::int64_t, std::int64_t, std::int64_t, const float*, co
 }
 
 bool onednnInt8Conv(const ConvShape&, bool, const void*, std::int32_t, const std::int8_t*, bool, std::int32_t*) { return false; }
+bool onednnInt8ConvRequantized(const ConvShape&, bool, const void*, std::int32_t, const std::int8_t*, bool, const Int8Requantize&) {
+  return false;
+}
 
 #else
 
@@ -687,7 +690,10 @@ struct Int8Plan {
 std::mutex gInt8Mutex;
 std::unordered_map<std::string, std::shared_ptr<Int8Plan>> gInt8Plans;
 
-std::shared_ptr<Int8Slice> makeInt8Slice(const ConvShape& s, bool srcSigned, std::int64_t channels) {
+// out: 0 int32 sums; 1 uint8 / 2 int8 requantized by the library (runtime per-channel scales,
+// float bias in accumulator units, a runtime output zero point, a Relu when `relu`).
+std::shared_ptr<Int8Slice> makeInt8Slice(const ConvShape& s, bool srcSigned, std::int64_t channels, int out, bool relu,
+                                         std::int32_t reluFloor, const float* scales) {
   using dt = dnnl::memory::data_type;
   using tag = dnnl::memory::format_tag;
   const std::size_t k = s.in.size();
@@ -704,7 +710,8 @@ std::shared_ptr<Int8Slice> makeInt8Slice(const ConvShape& s, bool srcSigned, std
   const dt srcType = srcSigned ? dt::s8 : dt::u8;
   // Channels last in and out: oneDNN's int8 kernels (AMX, VNNI) want them, and with channels-first
   // activations it falls back to a reference loop hundreds of times slower.
-  dnnl::memory::desc src(srcDims, srcType, lastAct[k - 1]), dst(dstDims, dt::s32, lastAct[k - 1]),
+  const dt dstType = out == 0 ? dt::s32 : out == 1 ? dt::u8 : dt::s8;
+  dnnl::memory::desc src(srcDims, srcType, lastAct[k - 1]), dst(dstDims, dstType, lastAct[k - 1]),
       weights(wDims, dt::s8, tag::any);
   dnnl::memory::dims dil, strides(s.strides.begin(), s.strides.end()), padL(s.padBegin.begin(), s.padBegin.end()),
       padR(s.padEnd.begin(), s.padEnd.end());
@@ -712,11 +719,30 @@ std::shared_ptr<Int8Slice> makeInt8Slice(const ConvShape& s, bool srcSigned, std
   dnnl::primitive_attr attr;
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
   attr.set_zero_points(DNNL_ARG_SRC, 0, {DNNL_RUNTIME_S32_VAL});
+  dnnl::memory::desc bias;
+  if (out != 0) {
+    // dst = saturate(round(post-ops((acc + bias) * scale))): the library's requantization. The
+    // output zero point rides in the bias (bias + zero / scale: adding an integer before rounding
+    // is adding it after), because oneDNN 2.6 has no int8 kernel with both zero points; a Relu is
+    // then a clip at the zero point. The scales are part of the primitive (its AMX kernels take
+    // no runtime scales), so such plans are keyed by them: one per convolution of a model.
+    attr.set_output_scales(1 << 1, std::vector<float>(scales, scales + channels));
+    if (relu) {
+      dnnl::post_ops ops;
+      ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_clip, static_cast<float>(reluFloor), out == 1 ? 255.0f : 127.0f);
+      attr.set_post_ops(ops);
+    }
+    bias = dnnl::memory::desc({channels}, dt::f32, tag::x);
+  }
   auto slice = std::make_shared<Int8Slice>();
-  slice->pd = dnnl::convolution_forward::primitive_desc(
-      dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src, weights, dst,
-                                      strides, dil, padL, padR),
-      attr, cpuEngine());
+  slice->pd = out == 0 ? dnnl::convolution_forward::primitive_desc(
+                             dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src,
+                                                             weights, dst, strides, dil, padL, padR),
+                             attr, cpuEngine())
+                       : dnnl::convolution_forward::primitive_desc(
+                             dnnl::convolution_forward::desc(dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src,
+                                                             weights, bias, dst, strides, dil, padL, padR),
+                             attr, cpuEngine());
   const std::string impl = slice->pd.impl_info_str();
   if (impl.rfind("ref", 0) == 0) return nullptr;
   slice->conv = dnnl::convolution_forward(slice->pd);
@@ -729,7 +755,7 @@ std::shared_ptr<Int8Slice> makeInt8Slice(const ConvShape& s, bool srcSigned, std
     for (std::size_t j = i + 1; j < k; ++j) st *= s.out[j];
     dstStrides.push_back(st);
   }
-  slice->userDst = dnnl::memory::desc(dstDims, dt::s32, dstStrides);
+  slice->userDst = dnnl::memory::desc(dstDims, dstType, dstStrides);
   dnnl::primitive_attr reorderAttr;
   reorderAttr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
   auto makeReorder = [&](const dnnl::memory::desc& from, const dnnl::memory::desc& to, dnnl::reorder& r, dnnl::memory::desc& pad) {
@@ -743,8 +769,10 @@ std::shared_ptr<Int8Slice> makeInt8Slice(const ConvShape& s, bool srcSigned, std
   return slice;
 }
 
-std::shared_ptr<Int8Plan> int8Plan(const ConvShape& s, bool srcSigned, int threads) {
-  const std::string key = planKey(s, srcSigned, threads);
+std::shared_ptr<Int8Plan> int8Plan(const ConvShape& s, bool srcSigned, int threads, int out, bool relu, std::int32_t reluFloor,
+                                   const float* scales) {
+  std::string key = planKey(s, srcSigned, threads) + "|" + std::to_string(out) + (relu ? "r" + std::to_string(reluFloor) : "");
+  if (scales) key.append(reinterpret_cast<const char*>(scales), static_cast<std::size_t>(s.M) * sizeof(float));
   {
     std::lock_guard<std::mutex> lock(gInt8Mutex);
     if (auto it = gInt8Plans.find(key); it != gInt8Plans.end()) return it->second;
@@ -756,8 +784,9 @@ std::shared_ptr<Int8Plan> int8Plan(const ConvShape& s, bool srcSigned, int threa
   std::map<std::int64_t, std::shared_ptr<Int8Slice>> bySize;
   for (std::int64_t b = 0; b < s.M; b += per) {
     const std::int64_t n = std::min(per, s.M - b);
-    auto& slice = bySize[n];
-    if (!slice) slice = makeInt8Slice(s, srcSigned, n);
+    // Slices of one size share a primitive unless their scales are part of it.
+    auto& slice = bySize[scales ? -1 - b : n];
+    if (!slice) slice = makeInt8Slice(s, srcSigned, n, out, relu, reluFloor, scales ? scales + b : nullptr);
     if (!slice) {
       plan = nullptr;
       break;
@@ -773,8 +802,12 @@ std::shared_ptr<Int8Plan> int8Plan(const ConvShape& s, bool srcSigned, int threa
 
 }  // namespace
 
-bool onednnInt8Conv(const ConvShape& s, bool srcSigned, const void* x, std::int32_t xZero, const std::int8_t* w,
-                    bool weightsConstant, std::int32_t* acc) {
+namespace {
+
+// The int8 convolution for both outputs: int32 sums into acc, or (q != nullptr) bytes
+// requantized by the library into q->y.
+bool runInt8Conv(const ConvShape& s, bool srcSigned, const void* x, std::int32_t xZero, const std::int8_t* w, bool weightsConstant,
+                 std::int32_t* acc, const Int8Requantize* q) {
   if (!onednnEnabled() || !exactInt8Isa() || s.group != 1 || s.in.empty() || s.in.size() > 3) return false;
   // As for float convolutions: padding beyond the kernel's reach makes oneDNN build huge tables.
   for (std::size_t i = 0; i < s.in.size(); ++i) {
@@ -784,7 +817,7 @@ bool onednnInt8Conv(const ConvShape& s, bool srcSigned, const void* x, std::int3
   std::shared_ptr<Int8Plan> plan;
   try {
     LibraryCall call;
-    plan = int8Plan(s, srcSigned, threadCount());
+    plan = int8Plan(s, srcSigned, threadCount(), q ? (q->yUnsigned ? 1 : 2) : 0, q && q->relu, q ? q->yZero : 0, q ? q->scale : nullptr);
   } catch (const dnnl::error&) {
     return false;
   }
@@ -798,7 +831,26 @@ bool onednnInt8Conv(const ConvShape& s, bool srcSigned, const void* x, std::int3
   if (liveArrayBytes() + working > evalMemoryBudget()) return false;
   std::shared_ptr<PackedWeights> cache = weightsConstant ? tPacked : nullptr;
   auto& eng = cpuEngine();
+  // x to channels-last once for all slices (they read the same input), on this thread.
+  const Int8Slice& first = *plan->slices.front();
+  std::vector<std::uint8_t> lastX(first.pd.src_desc().get_size());
+  try {
+    LibraryCall call;
+    ThreadBuffers& tb = threadBuffers();
+    dnnl::memory userSrc(first.userSrc, eng, const_cast<void*>(x)), src(first.pd.src_desc(), eng, lastX.data());
+    dnnl::memory pad(first.srcPad, eng, tb.pad.get(std::max<std::size_t>(64, first.srcPad.get_size())));
+    first.srcIn.execute(tb.stream, {{DNNL_ARG_FROM, userSrc}, {DNNL_ARG_TO, src}, {DNNL_ARG_SCRATCHPAD, pad}});
+    tb.stream.wait();
+  } catch (const dnnl::error&) {
+    return false;
+  }
   std::int32_t zero = xZero;
+  // The output zero point folded into the bias (see makeInt8Slice).
+  std::vector<float> biasWithZero;
+  if (q) {
+    biasWithZero.resize(static_cast<std::size_t>(s.M));
+    for (std::int64_t m = 0; m < s.M; ++m) biasWithZero[static_cast<std::size_t>(m)] = q->bias[m] + static_cast<float>(q->yZero) / q->scale[m];
+  }
   try {
     parallelFor(static_cast<std::int64_t>(plan->slices.size()), 1, [&](std::int64_t b, std::int64_t e) {
       for (std::int64_t i = b; i < e; ++i) {
@@ -807,9 +859,8 @@ bool onednnInt8Conv(const ConvShape& s, bool srcSigned, const void* x, std::int3
         const std::int64_t c0 = plan->begin[static_cast<std::size_t>(i)];
         ThreadBuffers& tb = threadBuffers();
         auto scratchpad = [&](const dnnl::memory::desc& d) { return dnnl::memory(d, eng, tb.pad.get(std::max<std::size_t>(64, d.get_size()))); };
-        dnnl::memory userSrc(p.userSrc, eng, const_cast<void*>(x));
-        dnnl::memory src(p.pd.src_desc(), eng, tb.src.get(p.pd.src_desc().get_size()));
-        p.srcIn.execute(tb.stream, {{DNNL_ARG_FROM, userSrc}, {DNNL_ARG_TO, src}, {DNNL_ARG_SCRATCHPAD, scratchpad(p.srcPad)}});
+        if (p.pd.src_desc() != first.pd.src_desc()) throw dnnl::error(dnnl_invalid_arguments, "slices disagree on the input layout");
+        dnnl::memory src(p.pd.src_desc(), eng, lastX.data());
         const std::int8_t* wPtr = w + c0 * s.C * kSize;
         dnnl::memory weights = cache ? cache->find(wPtr, p.pd.weights_desc()) : dnnl::memory();
         if (!weights) {
@@ -822,11 +873,18 @@ bool onednnInt8Conv(const ConvShape& s, bool srcSigned, const void* x, std::int3
         dnnl::memory dst(p.pd.dst_desc(), eng, tb.dst.get(p.pd.dst_desc().get_size()));
         dnnl::memory pad = scratchpad(p.pd.scratchpad_desc());
         dnnl::memory zp({{1}, dnnl::memory::data_type::s32, dnnl::memory::format_tag::x}, eng, &zero);
-        p.conv.execute(tb.stream, {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst},
-                                   {DNNL_ARG_SCRATCHPAD, pad}, {DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC, zp}});
+        std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst},
+                                                   {DNNL_ARG_SCRATCHPAD, pad}, {DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC, zp}};
+        const std::int64_t channels = p.pd.dst_desc().dims()[1];
+        if (q) {
+          args[DNNL_ARG_BIAS] =
+              dnnl::memory({{channels}, dnnl::memory::data_type::f32, dnnl::memory::format_tag::x}, eng, biasWithZero.data() + c0);
+        }
+        p.conv.execute(tb.stream, args);
         std::int64_t outSize = 1;
         for (auto v : s.out) outSize *= v;
-        dnnl::memory out(p.userDst, eng, acc + c0 * outSize);
+        void* outPtr = q ? static_cast<void*>(static_cast<std::uint8_t*>(q->y) + c0 * outSize) : static_cast<void*>(acc + c0 * outSize);
+        dnnl::memory out(p.userDst, eng, outPtr);
         p.dstOut.execute(tb.stream, {{DNNL_ARG_FROM, dst}, {DNNL_ARG_TO, out}, {DNNL_ARG_SCRATCHPAD, scratchpad(p.dstPad)}});
         tb.stream.wait();
         tb.trim();
@@ -836,6 +894,18 @@ bool onednnInt8Conv(const ConvShape& s, bool srcSigned, const void* x, std::int3
     return false;
   }
   return true;
+}
+
+}  // namespace
+
+bool onednnInt8Conv(const ConvShape& s, bool srcSigned, const void* x, std::int32_t xZero, const std::int8_t* w, bool weightsConstant,
+                    std::int32_t* acc) {
+  return runInt8Conv(s, srcSigned, x, xZero, w, weightsConstant, acc, nullptr);
+}
+
+bool onednnInt8ConvRequantized(const ConvShape& s, bool srcSigned, const void* x, std::int32_t xZero, const std::int8_t* w,
+                               bool weightsConstant, const Int8Requantize& q) {
+  return runInt8Conv(s, srcSigned, x, xZero, w, weightsConstant, nullptr, &q);
 }
 #endif
 

@@ -71,4 +71,18 @@ bool onednnBf16MatMul(std::int64_t M, std::int64_t N, std::int64_t K, const floa
 bool onednnInt8Conv(const ConvShape& shape, bool srcSigned, const void* x, std::int32_t xZero, const std::int8_t* w,
                     bool weightsConstant, std::int32_t* acc);
 
+// The same convolution requantized by the library into bytes (NC<spatial>, uint8 or int8):
+// y = saturate(round_half_even(relu?((acc + bias[m]) * scale[m])) + yZero), computed in float;
+// bias in accumulator units. Not bit-exact with ONNX Runtime's QLinearConv (float rounding of the
+// bias and the product differ); for QDQ chains whose as-written form is float anyway.
+struct Int8Requantize {
+  const float* scale = nullptr;  // per output channel
+  const float* bias = nullptr;   // per output channel
+  std::int32_t yZero = 0;
+  bool yUnsigned = true, relu = false;
+  void* y = nullptr;
+};
+bool onednnInt8ConvRequantized(const ConvShape& shape, bool srcSigned, const void* x, std::int32_t xZero, const std::int8_t* w,
+                               bool weightsConstant, const Int8Requantize& q);
+
 }  // namespace graft::eval

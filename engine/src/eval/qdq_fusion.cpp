@@ -341,6 +341,27 @@ bool runQdqAdd(const QdqConv& c, const Array& a, const Array& b, const std::func
   return true;
 }
 
+bool qdqLibraryRequantization(const QdqConv& c, const std::function<const Array*(const Value*)>& constant, std::vector<float>& scale,
+                              std::vector<float>& bias, std::int32_t& yZero, bool& yUnsigned) {
+  const Array& ws = *constant(c.wScale);
+  const Array& w = *constant(c.w);
+  const std::int64_t M = w.dim(0);
+  const float xs = constant(c.xScale)->data<float>()[0], ys = constant(c.yScale)->data<float>()[0];
+  const Array* zero = c.yZero ? constant(c.yZero) : nullptr;
+  yUnsigned = !zero || zero->dtype() == kUInt8Type;
+  yZero = zero ? static_cast<std::int32_t>(yUnsigned ? zero->data<std::uint8_t>()[0] : zero->data<std::int8_t>()[0]) : 0;
+  const float* b = c.floatBias ? constant(c.floatBias)->data<float>() : nullptr;
+  scale.resize(static_cast<std::size_t>(M));
+  bias.resize(static_cast<std::size_t>(M));
+  for (std::int64_t m = 0; m < M; ++m) {
+    const float s = xs * ws.data<float>()[ws.size() == 1 ? 0 : m];
+    if (!(s > 0) || !std::isfinite(s / ys)) return false;
+    scale[static_cast<std::size_t>(m)] = s / ys;
+    bias[static_cast<std::size_t>(m)] = b ? b[m] / s : 0.0f;
+  }
+  return true;
+}
+
 void applyQuantizedRelu(Array& y, const Array& yZero) {
   const std::int64_t n = y.size();
   if (y.dtype() == kUInt8Type) {

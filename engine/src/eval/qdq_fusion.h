@@ -59,6 +59,12 @@ std::vector<Array> qdqConvIntegerInputs(const QdqConv& chain, const Array& x, co
 // up to the order of its float sums.
 Array quantizeConvSums(const Array& acc, const QdqConv& chain, const std::function<const Array*(const Value*)>& constant);
 
+// A float-bias chain's requantization for the kernel library (onednnInt8ConvRequantized): per
+// output channel scale x_scale * w_scale[m] / y_scale and bias[m] / (x_scale * w_scale[m]) in
+// accumulator units, y's zero point and type. False when a scale is not usable.
+bool qdqLibraryRequantization(const QdqConv& chain, const std::function<const Array*(const Value*)>& constant, std::vector<float>& scale,
+                              std::vector<float>& bias, std::int32_t& yZero, bool& yUnsigned);
+
 // Relu between Conv and QuantizeLinear is max(q, y_zero_point): exactly what quantizing the
 // Relu's output gives.
 void applyQuantizedRelu(Array& y, const Array& yZero);

@@ -15,6 +15,7 @@
 #include "eval/fusion.h"
 #include "eval/kernel.h"
 #include "eval/onednn.h"
+#include "eval/linalg.h"
 #include "eval/qdq_fusion.h"
 #include "eval/onednn_matmul.h"
 #include "graft/guard.h"
@@ -530,6 +531,26 @@ struct Evaluator::Impl {
       ns.inputPresent = [&](std::size_t i) { return convLike[i].valid(); };
       ns.inputRank = [&](std::size_t i) { return static_cast<int>(convLike[i].rank()); };
       if (checkNodeAgainstSchema(ns, *schema)) return false;
+    }
+    if (!integerForm) {
+      // A float-bias chain on the kernel library's int8 convolution with its own requantization
+      // (AMX/VNNI), writing the bytes directly: within a step of the float chain as written.
+      std::vector<float> scale, bias;
+      std::int32_t yZero = 0;
+      bool yUnsigned = true;
+      Array y;
+      Context shapeOnly(*c.conv, {}, opset, nullptr);
+      try {
+        if (qdqLibraryRequantization(c, constant, scale, bias, yZero, yUnsigned) &&
+            convolveInteger8LibraryRequantized(shapeOnly, inputs[0], static_cast<std::int32_t>(readIndex(inputs[2], 0)), inputs[1], true,
+                                               scale, bias, yZero, yUnsigned, c.relu, y)) {
+          liveBytes += y.bytes();
+          scope.values[c.y] = std::move(y);
+          return true;
+        }
+      } catch (const std::exception&) {
+        // falls through to the exact sums below
+      }
     }
     static const KernelInfo* qlinearConv = findKernel("", "QLinearConv");
     static const KernelInfo* convInteger = findKernel("", "ConvInteger");
