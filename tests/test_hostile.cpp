@@ -291,6 +291,18 @@ class TestHostile : public QObject {
     QVERIFY2(msg.find("must be 2-D") != std::string::npos, msg.c_str());
   }
 
+  // GatherElements whose indices are longer than the data off the axis (found by the fuzzer built
+  // with AddressSanitizer: a read past the data) is an error naming the dimension.
+  void gatherElementsIndicesLongerThanTheDataAreAnError() {
+    std::ifstream in(test::sourceDir() + "/tests/data/fuzz-crashers/crash-303919.onnx", std::ios::binary);
+    onnx::ModelProto proto;
+    QVERIFY(proto.ParseFromIstream(&in));
+    auto model = load(proto);
+    QVERIFY(model);
+    const std::string msg = runMessage(*model);
+    QVERIFY2(msg.find("longer than data") != std::string::npos, msg.c_str());
+  }
+
   void rangeToAHugeLimitIsAnError() {
     auto model = load(hostile("range_to_1e30"));
     std::string msg = runMessage(*model);

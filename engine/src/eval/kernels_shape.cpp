@@ -452,6 +452,12 @@ Status gatherElementsK(Context& ctx) {
   if (!normalizeAxis(axis, static_cast<std::int64_t>(x.rank()))) return ctx.fail("axis out of range");
   auto ax = static_cast<std::size_t>(axis);
   if (idx.rank() != x.rank()) return ctx.fail("indices and data must have the same rank");
+  // Off the axis an output index is also a data index: indices may not be longer than data there
+  // (a [3,2] index into [0,5] data read past the data).
+  for (std::size_t d = 0; d < x.rank(); ++d)
+    if (d != ax && idx.dim(d) > x.dim(d))
+      return ctx.fail("indices " + formatArrayType(idx) + " are longer than data " + formatArrayType(x) + " in dimension " +
+                      std::to_string(d) + ", which is not the axis");
   Array out = Array::uninitialized(x.dtype(), idx.shape());
   ElemCopier cp(x, out);
   auto cs = contiguousStrides(x.shape());
