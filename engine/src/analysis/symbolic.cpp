@@ -654,6 +654,7 @@ class SymbolicPass {
       auto r = static_cast<std::int64_t>(x.shape->size());
       std::int64_t axis = attrInt(n, "axis", 1);
       if (axis < 0) axis += r;
+      if (axis < 0 || axis > r) return;  // Flatten's axis lies in [-r, r]; anything else has no shape
       SymShape lo(x.shape->begin(), x.shape->begin() + axis), hi(x.shape->begin() + axis, x.shape->end());
       out.shape = SymShape{product(lo), product(hi)};
     } else if (op == "Transpose") {
