@@ -303,6 +303,18 @@ class TestHostile : public QObject {
     QVERIFY2(msg.find("longer than data") != std::string::npos, msg.c_str());
   }
 
+  // InstanceNormalization with one scale for two channels (AddressSanitizer fuzz run: read past
+  // the scale) is an error.
+  void instanceNormalizationWithTooFewScalesIsAnError() {
+    std::ifstream in(test::sourceDir() + "/tests/data/fuzz-crashers/crash-908731.onnx", std::ios::binary);
+    onnx::ModelProto proto;
+    QVERIFY(proto.ParseFromIstream(&in));
+    auto model = load(proto);
+    QVERIFY(model);
+    const std::string msg = runMessage(*model);
+    QVERIFY2(msg.find("one value per channel") != std::string::npos, msg.c_str());
+  }
+
   void rangeToAHugeLimitIsAnError() {
     auto model = load(hostile("range_to_1e30"));
     std::string msg = runMessage(*model);

@@ -474,6 +474,10 @@ Status instanceNormK(Context& ctx) {
   std::int64_t N = x.dim(0), C = x.dim(1), inner = (N * C != 0) ? x.size() / (N * C) : 0;
   auto scale = arrayToDoubles(ctx.input(1)), bias = arrayToDoubles(ctx.input(2));
   if (!scale || !bias) return ctx.fail("scale and B must be numeric");
+  // One scale and one bias per channel (a shorter B was read past its end).
+  if (static_cast<std::int64_t>(scale.value().size()) != C || static_cast<std::int64_t>(bias.value().size()) != C)
+    return ctx.fail("scale " + formatArrayType(ctx.input(1)) + " and B " + formatArrayType(ctx.input(2)) + " must each hold one value per channel (" +
+                    std::to_string(C) + ")");
   Array y = Array::uninitialized(x.dtype(), x.shape());
   GRAFT_DISPATCH_FLOAT(x.dtype(), {
     for (std::int64_t n = 0; n < N; ++n)
