@@ -315,6 +315,34 @@ class TestHostile : public QObject {
     QVERIFY2(msg.find("one value per channel") != std::string::npos, msg.c_str());
   }
 
+  // A cubic Resize scaling all four dims of a 4x4 image to 27M elements reads 256 taps an output
+  // (the fuzzer's slowest mutant, 30 s): refused at 2^31 tap reads. Upsampling only H and W, as
+  // image models do, reads 16 (zero-weight taps are dropped) and runs.
+  void aCubicResizeOfEveryDimIsBoundedButAnImageUpsamplingRuns() {
+    std::ifstream in(test::sourceDir() + "/tests/data/fuzz-crashers/hang-321223.onnx", std::ios::binary);
+    onnx::ModelProto proto;
+    QVERIFY(proto.ParseFromIstream(&in));
+    auto model = load(proto);
+    QVERIFY(model);
+    // (The mutant declares its scales int8, which the evaluator reads as numbers.)
+    graft::Array x(onnx::TensorProto_DataType_FLOAT, {1, 1, 4, 4}), scales(onnx::TensorProto_DataType_INT8, {4});
+    for (int i = 0; i < 16; ++i) x.data<float>()[i] = static_cast<float>(i);
+    const std::int8_t all[4] = {18, 74, 72, 18};
+    std::copy(all, all + 4, scales.data<std::int8_t>());
+    const auto start = std::chrono::steady_clock::now();
+    auto refused = evaluate(*model, {{"X", x}, {"scales", scales}});
+    QVERIFY(!refused);
+    QVERIFY2(refused.message().find("2^31") != std::string::npos, refused.message().c_str());
+    QVERIFY(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));
+    const std::int8_t image[4] = {1, 1, 16, 16};
+    std::copy(image, image + 4, scales.data<std::int8_t>());
+    auto upsampled = evaluate(*model, {{"X", x}, {"scales", scales}});
+    QVERIFY2(upsampled, upsampled.message().c_str());
+    QCOMPARE(upsampled->at("Y").shape(), (std::vector<std::int64_t>{1, 1, 64, 64}));
+    // Corner pixels of an asymmetric upsampling are the source's.
+    QCOMPARE(upsampled->at("Y").data<float>()[0], 0.0f);
+  }
+
   void rangeToAHugeLimitIsAnError() {
     auto model = load(hostile("range_to_1e30"));
     std::string msg = runMessage(*model);
