@@ -719,13 +719,7 @@ std::string encodeInference(const InferenceResult& r) {
     vi->set_name(name);
     *vi->mutable_type() = type;
   }
-  for (const auto& d : r.problems) {
-    auto* n = g.add_node();
-    n->set_name(d.node);
-    n->set_op_type(d.opType);
-    n->set_doc_string(d.message);
-    n->set_domain(std::to_string(static_cast<int>(d.severity)));
-  }
+  analysis_detail::writeDiagnostics(g, r.problems);
   std::string out;
   g.SerializeToString(&out);
   return out;
@@ -738,9 +732,7 @@ std::optional<InferenceResult> decodeInference(const std::string& bytes) {
   r.complete = g.name() == "1";
   r.types.reserve(static_cast<size_t>(g.value_info_size()));
   for (auto& vi : *g.mutable_value_info()) r.types.emplace(vi.name(), std::move(*vi.mutable_type()));
-  for (const auto& n : g.node())
-    r.problems.push_back({static_cast<Diagnostic::Severity>(std::atoi(n.domain().c_str())), n.name(), n.op_type(),
-                          n.doc_string()});
+  r.problems = analysis_detail::readDiagnostics(g);
   return r;
 }
 

@@ -5,9 +5,11 @@
 #include <onnx/onnx_pb.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "graft/analysis.h"
 
@@ -55,5 +57,23 @@ std::optional<std::int64_t> dimParamWithSymbolsAsOne(const std::string& param);
 
 // Removes onnx's "[ShapeInferenceError] " style prefixes and trailing whitespace.
 std::string cleanOnnxMessage(std::string message);
+
+// Diagnostics across the pipe of an isolated child (runIsolated): each one a node of a carrier
+// graph (name = node, op_type, doc_string = message, domain = severity).
+inline void writeDiagnostics(onnx::GraphProto& g, const std::vector<Diagnostic>& problems) {
+  for (const auto& d : problems) {
+    auto* n = g.add_node();
+    n->set_name(d.node);
+    n->set_op_type(d.opType);
+    n->set_doc_string(d.message);
+    n->set_domain(std::to_string(static_cast<int>(d.severity)));
+  }
+}
+inline std::vector<Diagnostic> readDiagnostics(const onnx::GraphProto& g) {
+  std::vector<Diagnostic> out;
+  for (const auto& n : g.node())
+    out.push_back({static_cast<Diagnostic::Severity>(std::atoi(n.domain().c_str())), n.name(), n.op_type(), n.doc_string()});
+  return out;
+}
 
 }  // namespace graft::analysis_detail

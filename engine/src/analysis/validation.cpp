@@ -365,13 +365,7 @@ ValidationResult validateModelHere(const Model& model) {
 std::string encodeValidation(const ValidationResult& r) {
   onnx::GraphProto g;
   g.set_name(r.valid ? "1" : "0");
-  for (const auto& d : r.problems) {
-    auto* n = g.add_node();
-    n->set_name(d.node);
-    n->set_op_type(d.opType);
-    n->set_doc_string(d.message);
-    n->set_domain(std::to_string(static_cast<int>(d.severity)));
-  }
+  analysis_detail::writeDiagnostics(g, r.problems);
   std::string out;
   g.SerializeToString(&out);
   return out;
@@ -395,8 +389,7 @@ ValidationResult validateModel(const Model& model) {
     return result;
   }
   result.valid = g.name() == "1";
-  for (const auto& n : g.node())
-    result.problems.push_back({static_cast<Sev>(std::atoi(n.domain().c_str())), n.name(), n.op_type(), n.doc_string()});
+  result.problems = analysis_detail::readDiagnostics(g);
   return result;
 }
 

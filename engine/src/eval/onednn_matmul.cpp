@@ -15,15 +15,7 @@
 
 #include "eval/kernel.h"
 #include "eval/onednn.h"
-
-#if defined(GRAFT_HAVE_ONEDNN)
-#include <omp.h>
-#if defined(__x86_64__)
-#include <xmmintrin.h>
-#endif
-
-#include <oneapi/dnnl/dnnl.hpp>
-#endif
+#include "eval/onednn_internal.h"
 
 namespace graft::eval {
 
@@ -48,60 +40,6 @@ bool onednnMatmulConstantB(std::int64_t, std::int64_t, std::int64_t, const float
 
 namespace {
 
-// OpenMP team size 1 and denormals flushed around each library call, restored after (the
-// reasons are onednn.cpp's LibraryCall's).
-class Call {
- public:
-  Call() : previous_(omp_get_max_threads()) {
-    if (previous_ != 1) omp_set_num_threads(1);
-#if defined(__x86_64__)
-    mxcsr_ = _mm_getcsr();
-    _mm_setcsr(mxcsr_ | 0x8040u);
-#endif
-  }
-  ~Call() {
-#if defined(__x86_64__)
-    _mm_setcsr(mxcsr_);
-#endif
-    if (previous_ != 1) omp_set_num_threads(previous_);
-  }
-  Call(const Call&) = delete;
-  Call& operator=(const Call&) = delete;
-
- private:
-  int previous_;
-  unsigned mxcsr_ = 0;
-};
-
-dnnl::engine& cpu() {
-  static dnnl::engine e(dnnl::engine::kind::cpu, 0);
-  return e;
-}
-
-struct ThreadState {
-  dnnl::stream stream{cpu()};
-  void* pad = nullptr;
-  std::size_t padBytes = 0;
-  void* scratch(std::size_t bytes) {
-    bytes = std::max<std::size_t>(bytes, 64);
-    if (bytes > padBytes) {
-      std::free(pad);
-      padBytes = (bytes + 63) / 64 * 64;
-      pad = std::aligned_alloc(64, padBytes);
-      if (!pad) {
-        padBytes = 0;
-        throw std::bad_alloc();
-      }
-    }
-    return pad;
-  }
-  ~ThreadState() { std::free(pad); }
-};
-ThreadState& threadState() {
-  thread_local ThreadState s;
-  return s;
-}
-
 // One slice's primitive: rows M, inner K, columns n of a row-major C with N columns.
 struct SlicePrimitive {
   dnnl::matmul::primitive_desc pd;
@@ -121,9 +59,9 @@ std::shared_ptr<SlicePrimitive> makePrimitive(std::int64_t M, std::int64_t K, st
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
   if (bias) {
     p->bias = dnnl::memory::desc(dims{1, n}, dt::f32, dims{n, 1});
-    p->pd = dnnl::matmul::primitive_desc(dnnl::matmul::desc(p->src, anyWeights, p->bias, p->dst), attr, cpu());
+    p->pd = dnnl::matmul::primitive_desc(dnnl::matmul::desc(p->src, anyWeights, p->bias, p->dst), attr, cpuEngine());
   } else {
-    p->pd = dnnl::matmul::primitive_desc(dnnl::matmul::desc(p->src, anyWeights, p->dst), attr, cpu());
+    p->pd = dnnl::matmul::primitive_desc(dnnl::matmul::desc(p->src, anyWeights, p->dst), attr, cpuEngine());
   }
   // The reference implementation is far slower than sgemm: leave such shapes to the caller.
   if (std::string(p->pd.impl_info_str()).rfind("ref", 0) == 0) return nullptr;
@@ -165,16 +103,16 @@ class PackedMatmulWeights {
       for (const auto& m : packed[key])
         if (m.get_desc() == layout) return m;
     }
-    ThreadState& ts = threadState();
+    ThreadBuffers& ts = threadBuffers();
     dnnl::memory::desc user = transB ? dnnl::memory::desc(dims{K, n}, dt::f32, dims{1, K})
                                      : dnnl::memory::desc(dims{K, n}, dt::f32, dims{N, 1});
     const float* first = transB ? B + n0 * K : B + n0;
-    dnnl::memory from(user, cpu(), const_cast<float*>(first));
-    dnnl::memory to(layout, cpu());
+    dnnl::memory from(user, cpuEngine(), const_cast<float*>(first));
+    dnnl::memory to(layout, cpuEngine());
     dnnl::primitive_attr attr;
     attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-    dnnl::reorder::primitive_desc rpd(cpu(), user, cpu(), layout, attr);
-    dnnl::memory pad(rpd.scratchpad_desc(), cpu(), ts.scratch(rpd.scratchpad_desc().get_size()));
+    dnnl::reorder::primitive_desc rpd(cpuEngine(), user, cpuEngine(), layout, attr);
+    dnnl::memory pad(rpd.scratchpad_desc(), cpuEngine(), ts.pad.get(std::max<std::size_t>(64, rpd.scratchpad_desc().get_size())));
     dnnl::reorder(rpd).execute(ts.stream, {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}, {DNNL_ARG_SCRATCHPAD, pad}});
     ts.stream.wait();
     std::lock_guard<std::mutex> lock(mutex);
@@ -199,7 +137,7 @@ bool onednnMatmulConstantB(std::int64_t M, std::int64_t N, std::int64_t K, const
   std::int64_t per = (blocks + count - 1) / count * 64;
   count = (N + per - 1) / per;
   try {
-    Call call;
+    LibraryCall call;
     std::vector<std::shared_ptr<SlicePrimitive>> prims(static_cast<std::size_t>(count));
     for (std::int64_t i = 0; i < count; ++i) {
       std::int64_t n = std::min(per, N - i * per);
@@ -207,18 +145,18 @@ bool onednnMatmulConstantB(std::int64_t M, std::int64_t N, std::int64_t K, const
       if (!prims[static_cast<std::size_t>(i)]) return false;
     }
     parallelFor(count, 1, [&](std::int64_t s, std::int64_t e) {
-      Call inner;
-      ThreadState& ts = threadState();
+      LibraryCall inner;
+      ThreadBuffers& ts = threadBuffers();
       for (std::int64_t i = s; i < e; ++i) {
         const SlicePrimitive& p = *prims[static_cast<std::size_t>(i)];
         std::int64_t n0 = i * per, n = std::min(per, N - n0);
         dnnl::memory w = cache->weights(B, transB, n0, n, N, K, p.pd.weights_desc());
-        dnnl::memory src(p.src, cpu(), const_cast<float*>(A));
-        dnnl::memory dst(p.dst, cpu(), C + n0);
-        dnnl::memory pad(p.pd.scratchpad_desc(), cpu(), ts.scratch(p.pd.scratchpad_desc().get_size()));
+        dnnl::memory src(p.src, cpuEngine(), const_cast<float*>(A));
+        dnnl::memory dst(p.dst, cpuEngine(), C + n0);
+        dnnl::memory pad(p.pd.scratchpad_desc(), cpuEngine(), ts.pad.get(std::max<std::size_t>(64, p.pd.scratchpad_desc().get_size())));
         std::unordered_map<int, dnnl::memory> args{
             {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, dst}, {DNNL_ARG_SCRATCHPAD, pad}};
-        if (bias) args[DNNL_ARG_BIAS] = dnnl::memory(p.bias, cpu(), const_cast<float*>(bias + n0));
+        if (bias) args[DNNL_ARG_BIAS] = dnnl::memory(p.bias, cpuEngine(), const_cast<float*>(bias + n0));
         p.prim.execute(ts.stream, args);
         ts.stream.wait();
       }
