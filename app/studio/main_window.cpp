@@ -262,8 +262,16 @@ void MainWindow::createDocks() {
 
 }
 
+void MainWindow::addToFileMenu(std::initializer_list<QAction*> actions, bool group) {
+  QAction* before = nullptr;
+  for (QAction* item : fileMenu_->actions())
+    if (item->isSeparator()) before = item;  // the one above Quit
+  if (group) fileMenu_->insertSeparator(before);
+  for (QAction* a : actions) fileMenu_->insertAction(before, a);
+}
+
 void MainWindow::createActions() {
-  QMenu* file = menuBar()->addMenu(tr("&File"));
+  QMenu* file = fileMenu_ = menuBar()->addMenu(tr("&File"));
   QAction* open = file->addAction(QIcon::fromTheme(QStringLiteral("document-open")), tr("&Open…"), this,
                                   &MainWindow::chooseFile);
   open->setShortcut(QKeySequence::Open);
@@ -282,7 +290,7 @@ void MainWindow::createActions() {
   quit->setShortcut(QKeySequence::Quit);
   quit->setMenuRole(QAction::QuitRole);
 
-  QMenu* edit = menuBar()->addMenu(tr("&Edit"));
+  QMenu* edit = editMenu_ = menuBar()->addMenu(tr("&Edit"));
   QAction* filter = edit->addAction(tr("&Filter Nodes"), this, [this] {
     tabs_->setCurrentIndex(0);
     filter_->setFocus(Qt::ShortcutFocusReason);
@@ -305,7 +313,7 @@ void MainWindow::createActions() {
   });
   runMenu->addAction(tr("&Cancel Run"), run_, &RunPanel::cancel);
 
-  QMenu* view = menuBar()->addMenu(tr("&View"));
+  QMenu* view = viewMenu_ = menuBar()->addMenu(tr("&View"));
   view->addAction(modelDock_->toggleViewAction());
   view->addAction(nodeDock_->toggleViewAction());
   view->addAction(runDock_->toggleViewAction());

@@ -234,6 +234,12 @@ class MainWindow : public QMainWindow {
   QDockWidget* logDock_ = nullptr;
 
   QMenu* recentMenu_ = nullptr;
+  // The menus createActions makes, which the topic files (rewrite, quant, diff, edit) extend.
+  QMenu* fileMenu_ = nullptr;
+  QMenu* editMenu_ = nullptr;
+  QMenu* viewMenu_ = nullptr;
+  // Inserts `actions` into File above the separator before Quit, after a separator when `group`.
+  void addToFileMenu(std::initializer_list<QAction*> actions, bool group);
   QAction* reloadAction_ = nullptr;
 
   QWidget* progressBox_ = nullptr;

@@ -69,16 +69,7 @@ void MainWindow::createDiff() {
   compareOriginalAction_->setToolTip(tr("Compare the model as edited with the file on disk"));
   compareOriginalAction_->setEnabled(false);
   connect(compareOriginalAction_, &QAction::triggered, this, &MainWindow::compareWithOriginal);
-  for (QAction* a : menuBar()->actions()) {
-    QMenu* m = a->menu();
-    if (!m || m->title() != tr("&File")) continue;
-    QAction* before = nullptr;
-    for (QAction* item : m->actions())
-      if (item->isSeparator()) before = item;  // the one above Quit
-    m->insertSeparator(before);
-    m->insertAction(before, diffWithAction_);
-    m->insertAction(before, compareOriginalAction_);
-  }
+  addToFileMenu({diffWithAction_, compareOriginalAction_}, true);
   connect(this, &MainWindow::modelLoaded, this, [this] {
     diffWithAction_->setEnabled(true);
     compareOriginalAction_->setEnabled(true);

@@ -176,21 +176,9 @@ void MainWindow::createEdit() {
     box->open();
   });
 
-  for (QAction* a : menuBar()->actions()) {
-    QMenu* m = a->menu();
-    if (!m) continue;
-    if (m->title() == tr("&File")) {
-      QAction* before = nullptr;
-      for (QAction* item : m->actions())
-        if (item->isSeparator()) before = item;  // the one above Quit
-      m->insertSeparator(before);
-      m->insertAction(before, exportRecipeAction_);
-      m->insertAction(before, applyRecipeAction_);
-    } else if (m->title() == tr("&Edit")) {
-      m->addSeparator();
-      for (QAction* x : {del, delCone, rename, addNode, extract}) m->addAction(x);
-    }
-  }
+  addToFileMenu({exportRecipeAction_, applyRecipeAction_}, true);
+  editMenu_->addSeparator();
+  for (QAction* x : {del, delCone, rename, addNode, extract}) editMenu_->addAction(x);
   canvas_->view()->viewport()->installEventFilter(new EdgeMenuFilter(this));
 }
 

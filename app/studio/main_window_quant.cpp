@@ -42,8 +42,7 @@ void MainWindow::createQuant() {
     QString name = QString::fromStdString(node->name());
     if (!name.isEmpty()) quantPanel_->toggleExclusion(name);
   });
-  for (QAction* a : menuBar()->actions())
-    if (QMenu* m = a->menu(); m && m->title() == tr("&View")) m->addAction(quantDock_->toggleViewAction());
+  viewMenu_->addAction(quantDock_->toggleViewAction());
 }
 
 }  // namespace graft

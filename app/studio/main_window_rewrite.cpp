@@ -185,27 +185,15 @@ void MainWindow::createRewrite() {
   syncUndo();
 
   // Menus were made by createActions: File gets Save, Edit gets Undo/Redo, View the docks.
-  for (QAction* a : menuBar()->actions()) {
-    QMenu* m = a->menu();
-    if (!m) continue;
-    if (m->title() == tr("&File")) {
-      QAction* before = nullptr;
-      for (QAction* item : m->actions())
-        if (item->isSeparator()) before = item;  // the one above Quit
-      m->insertAction(before, saveAction_);
-      m->insertAction(before, saveAsAction_);
-    } else if (m->title() == tr("&Edit")) {
-      QAction* first = m->actions().value(0);
-      m->insertAction(first, undoAction_);
-      m->insertAction(first, redoAction_);
-      m->insertSeparator(first);
-    } else if (m->title() == tr("&View")) {
-      m->addSeparator();
-      m->addAction(rewriteDock_->toggleViewAction());
-      m->addAction(historyDock_->toggleViewAction());
-      m->addAction(bar->toggleViewAction());
-    }
-  }
+  addToFileMenu({saveAction_, saveAsAction_}, false);
+  QAction* first = editMenu_->actions().value(0);
+  editMenu_->insertAction(first, undoAction_);
+  editMenu_->insertAction(first, redoAction_);
+  editMenu_->insertSeparator(first);
+  viewMenu_->addSeparator();
+  viewMenu_->addAction(rewriteDock_->toggleViewAction());
+  viewMenu_->addAction(historyDock_->toggleViewAction());
+  viewMenu_->addAction(bar->toggleViewAction());
 
   // ---- jobs: block input while the model is edited off the GUI thread, show progress
   inputBlocker_ = new InputBlocker(this, this);
