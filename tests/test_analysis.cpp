@@ -774,6 +774,23 @@ class TestAnalysis : public QObject {
     QCOMPARE(st.parameterBytes, std::uint64_t(16));
   }
 
+  // A QDQ pair costs 2 FLOPs an element each way (scale and zero point), so a static INT8 model's
+  // 130-odd Q/DQ nodes no longer make its total "unknown for N nodes".
+  void quantizeAndDequantizeAreCosted() {
+    ModelBuilder b;
+    b.input("x", {1, 3, 4, 4});
+    b.weight("s", {});
+    b.node("QuantizeLinear", "q", {"x", "s"}, {"xq"});
+    b.node("DequantizeLinear", "dq", {"xq", "s"}, {"y"});
+    b.output("y");
+    auto model = b.build();
+    auto r = inferShapes(*model);
+    QVERIFY2(r, r.message().c_str());
+    Statistics st = computeStatistics(*model, &*r);
+    QCOMPARE(st.nodesWithUnknownCost, std::size_t(0));
+    QCOMPARE(st.flops, std::uint64_t(2 * 2 * 48));
+  }
+
   void modelWithExternalDataFromDisk() {
     // Saved with its weight in a side file and loaded back: inference works on the mapped
     // weights without reading them, statistics name the file, the checker finds the file.

@@ -17,6 +17,7 @@
 //    InstanceNormalization, GroupNormalization 7 (mean: 1 add; subtract; square; variance: 1 add;
 //    divide; scale; shift). LRN: its window size + 3 per element.
 //  - Softmax/LogSoftmax/Hardmax: 4 per element (subtract max, exp, sum, divide/log).
+//  - QuantizeLinear/DequantizeLinear: 2 per element (scale, zero point), as QDQ models run them.
 //  - Elementwise unary, binary and activation ops: 1 per output element (variadic Sum/Max/Min/Mean:
 //    inputs - 1 per output element); reductions: 1 per input element.
 //  - Data movement (Reshape, Transpose, Gather, Concat, Cast, ...) is known to cost 0 FLOPs.
@@ -411,6 +412,8 @@ NodeCost nodeCostImpl(const Node& node, const std::unordered_map<std::string, on
       cost = perInput(static_cast<std::uint64_t>(std::max<std::int64_t>(attrInt(node, "size", 1), 1)) + 3);
     } else if (op == "Softmax" || op == "LogSoftmax" || op == "Hardmax") {
       cost = perInput(4);
+    } else if (op == "QuantizeLinear" || op == "DequantizeLinear") {
+      cost = perOutput(2);
     } else if (unaryOps().count(op) || binaryOps().count(op)) {
       cost = perOutput(1);
     } else if (variadicOps().count(op)) {
