@@ -692,6 +692,175 @@ class TestEvalKernels : public QObject {
     }
   }
 
+  // Fused QDQ chains pass activations among themselves channels-last (the layout the int8 kernels
+  // compute in). Two convolutions (an int32 bias and a float one), a residual Add with a Relu and
+  // a last convolution: the output is the same, byte for byte, as when every intermediate is
+  // asked for (which keeps them all in NCHW order, as written), and those intermediates come back
+  // in NCHW order. An Add that cannot fuse (a broadcast input) restores its channels-last input
+  // and runs as written. The unfused run stays within a step.
+  void fusedQdqChainsPassChannelsLastBytes() {
+    const std::int64_t C = 24, M = 32, H = 14, W = 11;
+    auto weights = [&](std::int64_t out, std::int64_t in, std::int64_t k, std::uint32_t seed) {
+      return randomBytes<std::int8_t>(kInt8, {out, in, k, k}, seed);
+    };
+    auto perChannel = [&](std::int64_t n, float base) {
+      graft::Array a(kFloat, {n});
+      for (std::int64_t m = 0; m < n; ++m) a.data<float>()[m] = base * static_cast<float>(m % 7 + 1);
+      return a;
+    };
+    const float xs = 0.02f, s1 = 0.05f, s2 = 0.07f, s3 = 0.09f, ys = 0.3f;
+    graft::Array ws1 = perChannel(M, 0.0004f), ws2 = perChannel(M, 0.0003f), ws3 = perChannel(M, 0.0005f);
+    auto intBias = [&](const graft::Array& ws, float inScale, std::uint32_t seed, graft::Array& bq, graft::Array& bs) {
+      bq = graft::Array(onnx::TensorProto_DataType_INT32, {M});
+      bs = graft::Array(kFloat, {M});
+      for (std::int64_t m = 0; m < M; ++m) {
+        bq.data<std::int32_t>()[m] = static_cast<std::int32_t>((m * 7919 + seed) % 4001) - 2000;
+        bs.data<float>()[m] = inScale * ws.data<float>()[m];
+      }
+    };
+    graft::Array b1q, b1s, b3q, b3s, b2f = perChannel(M, 0.01f);
+    intBias(ws1, xs, 1, b1q, b1s);
+    intBias(ws3, s3, 2, b3q, b3s);
+    auto build = [&](bool broadcastAdd) {
+      Builder b;
+      b.input("x", kUInt8, {1, C, H, W});
+      if (broadcastAdd) b.input("bb", kUInt8, {1, M, 1, 1});
+      auto scalar = [&](float v, const char* name) { b.initializer(tensor<float>(kFloat, {}, {v}), name); };
+      scalar(xs, "xs");
+      b.initializer(tensor<std::uint8_t>(kUInt8, {}, {117}), "xz");
+      for (auto [v, name] : {std::pair{s1, "s1"}, {s2, "s2"}, {s3, "s3"}, {ys, "ys"}}) scalar(v, name);
+      b.initializer(tensor<std::uint8_t>(kUInt8, {}, {0}), "z0");
+      b.initializer(tensor<std::uint8_t>(kUInt8, {}, {128}), "z128");
+      b.initializer(weights(M, C, 3, 31), "w1");
+      b.initializer(weights(M, M, 3, 32), "w2");
+      b.initializer(weights(M, M, 1, 33), "w3");
+      b.initializer(ws1, "ws1");
+      b.initializer(ws2, "ws2");
+      b.initializer(ws3, "ws3");
+      b.initializer(b1q, "b1q");
+      b.initializer(b1s, "b1s");
+      b.initializer(b3q, "b3q");
+      b.initializer(b3s, "b3s");
+      b.initializer(b2f, "b2f");
+      auto dqAxis0 = [&](const char* q, const char* s, const char* out) { b.intAttr(b.node("DequantizeLinear", {q, s}, {out}), "axis", 0); };
+      dqAxis0("w1", "ws1", "w1f");
+      dqAxis0("w2", "ws2", "w2f");
+      dqAxis0("w3", "ws3", "w3f");
+      dqAxis0("b1q", "b1s", "b1f");
+      dqAxis0("b3q", "b3s", "b3f");
+      b.node("DequantizeLinear", {"x", "xs", "xz"}, {"xf"});
+      b.ints(b.node("Conv", {"xf", "w1f", "b1f"}, {"c1"}), "pads", {1, 1, 1, 1});
+      b.node("Relu", {"c1"}, {"r1"});
+      b.node("QuantizeLinear", {"r1", "s1", "z0"}, {"y1"});
+      b.node("DequantizeLinear", {"y1", "s1", "z0"}, {"y1a"});  // read by the next Conv
+      b.node("DequantizeLinear", {"y1", "s1", "z0"}, {"y1b"});  // and by the residual Add
+      b.ints(b.node("Conv", {"y1a", "w2f", "b2f"}, {"c2"}), "pads", {1, 1, 1, 1});
+      b.node("QuantizeLinear", {"c2", "s2", "z128"}, {"y2"});
+      b.node("DequantizeLinear", {"y2", "s2", "z128"}, {"y2f"});
+      if (broadcastAdd) {
+        b.node("DequantizeLinear", {"bb", "s1", "z0"}, {"bbf"});
+        b.node("Add", {"y2f", "bbf"}, {"sum"});
+      } else {
+        b.node("Add", {"y2f", "y1b"}, {"sum"});
+      }
+      b.node("Relu", {"sum"}, {"r3"});
+      b.node("QuantizeLinear", {"r3", "s3", "z0"}, {"y3"});
+      b.node("DequantizeLinear", {"y3", "s3", "z0"}, {"y3f"});
+      b.node("Conv", {"y3f", "w3f", "b3f"}, {"c4"});
+      b.node("QuantizeLinear", {"c4", "ys", "z128"}, {"y"});
+      b.output("y", kUInt8);
+      return b.build();
+    };
+    graft::Array X = randomBytes<std::uint8_t>(kUInt8, {1, C, H, W}, 41), BB = randomBytes<std::uint8_t>(kUInt8, {1, M, 1, 1}, 42);
+    for (bool broadcastAdd : {false, true}) {
+      auto model = build(broadcastAdd);
+      auto evaluator = graft::Evaluator::create(*model);
+      QVERIFY2(evaluator, evaluator.message().c_str());
+      graft::NamedArrays feeds{{"x", X}};
+      if (broadcastAdd) feeds["bb"] = BB;
+      auto fused = evaluator.value()->run(feeds);
+      QVERIFY2(fused, fused.message().c_str());
+      // Three Conv chains fuse (DQ x, DQ w, DQ b, [Relu], Q each); the Add only without broadcast.
+      QCOMPARE(evaluator.value()->lastStats().nodesFused, std::size_t(broadcastAdd ? 12 : 16));
+      graft::EvalOptions asked;
+      asked.extraOutputs = {"y1", "y2", "y3"};
+      auto kept = evaluator.value()->run(feeds, asked);
+      QVERIFY2(kept, kept.message().c_str());
+      const graft::Array &f = fused.value().at("y"), &k = kept.value().at("y");
+      QCOMPARE(f.shape(), (std::vector<std::int64_t>{1, M, H, W}));
+      QCOMPARE(k.shape(), f.shape());
+      QVERIFY2(std::memcmp(f.raw(), k.raw(), f.bytes()) == 0, "channels-last chains and NCHW chains differ");
+      for (const char* name : {"y1", "y2", "y3"}) QCOMPARE(kept.value().at(name).shape(), (std::vector<std::int64_t>{1, M, H, W}));
+      graft::EvalOptions unfusedOptions;
+      unfusedOptions.fuse = false;
+      auto unfused = evaluator.value()->run(feeds, unfusedOptions);
+      QVERIFY2(unfused, unfused.message().c_str());
+      const graft::Array& u = unfused.value().at("y");
+      int apart = 0, differ = 0;
+      for (std::int64_t i = 0; i < f.size(); ++i) {
+        const int a = f.data<std::uint8_t>()[i], b = u.data<std::uint8_t>()[i];
+        apart = std::max(apart, std::abs(a - b));
+        differ += a != b;
+      }
+      // Four requantizations, each within a step of the float chain: rounding differences
+      // propagate, but stay a few steps and a small share.
+      QVERIFY2(apart <= 3 && differ * 20 <= f.size(), qPrintable(QString("fused and unfused: %1 of %2 differ, by up to %3").arg(differ).arg(f.size()).arg(apart)));
+    }
+  }
+
+  // The fused residual Add divides by y_scale with a multiplication and one correction step where
+  // that was checked to give the same bytes; over every pair of input bytes, for scales of many
+  // sizes, with and without a Relu, the bytes are those of the nodes run as written.
+  void qdqResidualAddsGiveTheWrittenBytesForEveryInputPair() {
+    graft::Array A(kUInt8, {1, 1, 256, 256}), B(kUInt8, {1, 1, 256, 256});
+    for (int i = 0; i < 65536; ++i) {
+      A.data<std::uint8_t>()[i] = static_cast<std::uint8_t>(i >> 8);
+      B.data<std::uint8_t>()[i] = static_cast<std::uint8_t>(i & 255);
+    }
+    std::uint32_t state = 12345;
+    auto next = [&] {
+      state = state * 1664525u + 1013904223u;
+      return static_cast<float>(state >> 8) / 16777216.0f;
+    };
+    for (int set = 0; set < 24; ++set) {
+      const bool relu = set % 2 == 1;
+      const float sa = std::ldexp(0.5f + next(), -static_cast<int>(next() * 12)), sb = std::ldexp(0.5f + next(), -static_cast<int>(next() * 12)),
+                  sy = std::ldexp(0.5f + next(), -static_cast<int>(next() * 12));
+      const auto za = static_cast<std::uint8_t>(next() * 255), zb = static_cast<std::uint8_t>(next() * 255), zy = static_cast<std::uint8_t>(next() * 255);
+      Builder b;
+      b.input("a", kUInt8, {1, 1, 256, 256});
+      b.input("b", kUInt8, {1, 1, 256, 256});
+      b.initializer(tensor<float>(kFloat, {}, {sa}), "sa");
+      b.initializer(tensor<std::uint8_t>(kUInt8, {}, {za}), "za");
+      b.initializer(tensor<float>(kFloat, {}, {sb}), "sb");
+      b.initializer(tensor<std::uint8_t>(kUInt8, {}, {zb}), "zb");
+      b.initializer(tensor<float>(kFloat, {}, {sy}), "sy");
+      b.initializer(tensor<std::uint8_t>(kUInt8, {}, {zy}), "zy");
+      b.node("DequantizeLinear", {"a", "sa", "za"}, {"af"});
+      b.node("DequantizeLinear", {"b", "sb", "zb"}, {"bf"});
+      b.node("Add", {"af", "bf"}, {"s"});
+      if (relu) b.node("Relu", {"s"}, {"r"});
+      b.node("QuantizeLinear", {relu ? "r" : "s", "sy", "zy"}, {"y"});
+      b.output("y", kUInt8);
+      auto model = b.build();
+      auto evaluator = graft::Evaluator::create(*model);
+      QVERIFY2(evaluator, evaluator.message().c_str());
+      graft::NamedArrays feeds{{"a", A}, {"b", B}};
+      auto fused = evaluator.value()->run(feeds);
+      QVERIFY2(fused, fused.message().c_str());
+      QCOMPARE(evaluator.value()->lastStats().nodesFused, std::size_t(relu ? 4 : 3));
+      graft::EvalOptions asWritten;
+      asWritten.fuse = false;
+      auto plain = evaluator.value()->run(feeds, asWritten);
+      QVERIFY2(plain, plain.message().c_str());
+      const graft::Array &f = fused.value().at("y"), &p = plain.value().at("y");
+      for (int i = 0; i < 65536; ++i)
+        if (f.data<std::uint8_t>()[i] != p.data<std::uint8_t>()[i])
+          QFAIL(qPrintable(QString("set %1, a %2, b %3: fused %4, as written %5").arg(set).arg(i >> 8).arg(i & 255)
+                               .arg(f.data<std::uint8_t>()[i]).arg(p.data<std::uint8_t>()[i])));
+    }
+  }
+
   void convIntegerPadsWithTheZeroPoint() {
     Builder b;
     b.input("x", kUInt8, {1, 3, 7, 6});

@@ -499,13 +499,15 @@ Status convolveInteger(Context& ctx, const Array& x, const Array& w, Array& y) {
 
 namespace {
 
-// The geometry and output shape of an 8-bit group-1 convolution the library may take.
-bool int8ConvShape(Context& ctx, const Array& x, const Array& w, ConvShape& shape, std::vector<std::int64_t>& outShape) {
-  if (x.rank() < 3 || x.rank() > 5 || w.rank() != x.rank() || w.dtype() != kInt8 || ctx.attrInt("group", 1) != 1) return false;
+// The geometry and output shape (NC<spatial>) of an 8-bit group-1 convolution the library may
+// take; x's dimensions in NC<spatial> order (xShape).
+bool int8ConvShape(Context& ctx, const Array& x, const std::vector<std::int64_t>& xShape, const Array& w, ConvShape& shape,
+                   std::vector<std::int64_t>& outShape) {
+  if (xShape.size() < 3 || xShape.size() > 5 || w.rank() != xShape.size() || w.dtype() != kInt8 || ctx.attrInt("group", 1) != 1) return false;
   if (x.dtype() != kUInt8 && x.dtype() != kInt8) return false;
-  const std::int64_t N = x.dim(0), C = x.dim(1), M = w.dim(0);
+  const std::int64_t N = xShape[0], C = xShape[1], M = w.dim(0);
   if (w.dim(1) != C) return false;
-  std::vector<std::int64_t> inSpatial(x.shape().begin() + 2, x.shape().end()), kernel(w.shape().begin() + 2, w.shape().end());
+  std::vector<std::int64_t> inSpatial(xShape.begin() + 2, xShape.end()), kernel(w.shape().begin() + 2, w.shape().end());
   ConvGeometry g;
   if (!convGeometry(ctx, inSpatial, kernel, g)) return false;
   outShape = {N, M};
@@ -519,7 +521,7 @@ bool int8ConvShape(Context& ctx, const Array& x, const Array& w, ConvShape& shap
 bool convolveInteger8Library(Context& ctx, const Array& x, std::int32_t xZero, const Array& w, bool weightsConstant, Array& y) {
   ConvShape shape;
   std::vector<std::int64_t> outShape;
-  if (!int8ConvShape(ctx, x, w, shape, outShape)) return false;
+  if (!int8ConvShape(ctx, x, x.shape(), w, shape, outShape)) return false;
   Array out = Array::uninitialized(kInt32, outShape);
   if (!onednnInt8Conv(shape, x.dtype() == kInt8, x.raw(), xZero, w.data<std::int8_t>(), weightsConstant, out.data<std::int32_t>()))
     return false;
@@ -532,7 +534,7 @@ bool convolveInteger8LibraryRequantized(Context& ctx, const Array& x, std::int32
                                         bool yUnsigned, bool relu, Array& y) {
   ConvShape shape;
   std::vector<std::int64_t> outShape;
-  if (!int8ConvShape(ctx, x, w, shape, outShape)) return false;
+  if (!int8ConvShape(ctx, x, x.shape(), w, shape, outShape)) return false;
   if (static_cast<std::int64_t>(scale.size()) != shape.M || static_cast<std::int64_t>(bias.size()) != shape.M) return false;
   Array out = Array::uninitialized(yUnsigned ? kUInt8 : kInt8, outShape);
   Int8Requantize q;
@@ -543,6 +545,20 @@ bool convolveInteger8LibraryRequantized(Context& ctx, const Array& x, std::int32
   q.relu = relu;
   q.y = out.raw();
   if (!onednnInt8ConvRequantized(shape, x.dtype() == kInt8, x.raw(), xZero, w.data<std::int8_t>(), weightsConstant, q)) return false;
+  y = std::move(out);
+  return true;
+}
+
+bool convolveInteger8ChannelsLast(Context& ctx, const Array& x, std::int32_t xZero, const Array& w, bool weightsConstant,
+                                  const Int8Requantize& q, Array& y) {
+  if (x.rank() != 4) return false;
+  ConvShape shape;
+  std::vector<std::int64_t> outShape;
+  if (!int8ConvShape(ctx, x, {x.dim(0), x.dim(3), x.dim(1), x.dim(2)}, w, shape, outShape)) return false;
+  Array out = Array::uninitialized(q.yUnsigned ? kUInt8 : kInt8, {outShape[0], outShape[2], outShape[3], outShape[1]});
+  Int8Requantize into = q;
+  into.y = out.raw();
+  if (!onednnInt8ConvChannelsLast(shape, x.dtype() == kInt8, x.raw(), xZero, w.data<std::int8_t>(), weightsConstant, into)) return false;
   y = std::move(out);
   return true;
 }

@@ -5,6 +5,7 @@
 
 #include "graft/eval.h"
 #include "graft/result.h"
+#include "eval/onednn.h"
 
 namespace graft::eval {
 
@@ -41,6 +42,10 @@ bool convolveInteger8Library(Context& ctx, const Array& x, std::int32_t xZero, c
 bool convolveInteger8LibraryRequantized(Context& ctx, const Array& x, std::int32_t xZero, const Array& w, bool weightsConstant,
                                         const std::vector<float>& scale, const std::vector<float>& bias, std::int32_t yZero,
                                         bool yUnsigned, bool relu, Array& y);
+// The same on channels-last bytes (x [N, H, W, C], y [N, OH, OW, M], 2-D only), requantized as
+// `q` says (its y is set here); see onednnInt8ConvChannelsLast.
+bool convolveInteger8ChannelsLast(Context& ctx, const Array& x, std::int32_t xZero, const Array& w, bool weightsConstant,
+                                  const Int8Requantize& q, Array& y);
 // ONNX Runtime's requantization: float(acc) * multiplier in float32 (the multiplier being
 // a_scale * b_scale / y_scale, also in float32), rounded half to even, plus the zero point,
 // saturated to [lo, hi].
@@ -51,6 +56,11 @@ void requantizeRow(const std::int32_t* acc, std::int32_t bias, float multiplier,
                    std::int64_t n);
 void requantizeRow(const std::int32_t* acc, std::int32_t bias, float multiplier, std::int32_t zero, std::int32_t lo, std::int8_t* y,
                    std::int64_t n);
+// One channels-last pixel: y[m] = requantizeValue(acc[m] + bias[m] (wrapping), multiplier[m], zero, lo, type max).
+void requantizeChannels(const std::int32_t* acc, const std::int32_t* bias, const float* multiplier, std::int32_t zero, std::int32_t lo,
+                        std::uint8_t* y, std::int64_t channels);
+void requantizeChannels(const std::int32_t* acc, const std::int32_t* bias, const float* multiplier, std::int32_t zero, std::int32_t lo,
+                        std::int8_t* y, std::int64_t channels);
 // y[i] = QuantizeLinear(float(acc[i]) * scale + bias) with yScale and zero (float32 division,
 // half to even, saturated to [lo, type max]) over a row, vectorized.
 void quantizeSumsRow(const std::int32_t* acc, float scale, float bias, float yScale, float zero, float lo, std::uint8_t* y, std::int64_t n);

@@ -15,6 +15,7 @@
 #include "eval/conv_fusion.h"
 #include "eval/gemm_block.h"
 #include "eval/kernel.h"
+#include "eval/linalg.h"
 #include "eval/onednn_internal.h"
 
 namespace graft {
@@ -78,6 +79,10 @@ bool onednnInt8Conv(const ConvShape&, bool, const void*, std::int32_t, const std
 bool onednnInt8ConvRequantized(const ConvShape&, bool, const void*, std::int32_t, const std::int8_t*, bool, const Int8Requantize&) {
   return false;
 }
+bool onednnInt8ConvChannelsLast(const ConvShape&, bool, const void*, std::int32_t, const std::int8_t*, bool, const Int8Requantize&) {
+  return false;
+}
+bool onednnInt8Available() { return false; }
 
 #else
 
@@ -248,6 +253,36 @@ constexpr std::int64_t kMinPackedOutput = 28 * 28;
 std::mutex gPlansMutex;
 std::unordered_map<std::string, std::shared_ptr<ConvPlan>> gPlans;
 
+// Slices of the output's first spatial axis, one per thread: output rows [o0, o1), the first input
+// row `from` they read, and the window they run on (its input rows and the padding it still needs
+// on either side). Empty when a slice would read padding only.
+struct RowWindow {
+  std::int64_t o0 = 0, o1 = 0, from = 0;
+  ConvShape win;
+};
+
+std::vector<RowWindow> rowWindows(const ConvShape& s, int threads) {
+  std::vector<RowWindow> out;
+  const std::int64_t rows = s.out[0], per = (rows + threads - 1) / threads;
+  const std::int64_t reach = (s.kernel[0] - 1) * s.dilations[0] + 1;
+  for (std::int64_t o0 = 0; o0 < rows; o0 += per) {
+    RowWindow r;
+    r.o0 = o0;
+    r.o1 = std::min(rows, o0 + per);
+    const std::int64_t fromPadded = o0 * s.strides[0] - s.padBegin[0], toPadded = (r.o1 - 1) * s.strides[0] - s.padBegin[0] + reach;
+    r.from = std::max<std::int64_t>(0, fromPadded);
+    const std::int64_t to = std::min(s.in[0], toPadded);
+    if (to <= r.from) return {};
+    r.win = s;
+    r.win.in[0] = to - r.from;
+    r.win.out[0] = r.o1 - o0;
+    r.win.padBegin[0] = r.from - fromPadded;
+    r.win.padEnd[0] = toPadded - to;
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
 // Returns the plan for this shape (nullptr when oneDNN has no fast kernel for it).
 std::shared_ptr<ConvPlan> convPlan(const ConvShape& s, bool depthwise, bool bias, int threads, const PostOp& post) {
   std::string key = planKey(s, bias, threads, post);
@@ -257,34 +292,22 @@ std::shared_ptr<ConvPlan> convPlan(const ConvShape& s, bool depthwise, bool bias
   }
   auto plan = std::make_shared<ConvPlan>();
   if (!depthwise && threads > 1 && s.out[0] >= 2 * threads) {
-    plan->byRows = true;
-    std::int64_t rows = s.out[0], per = (rows + threads - 1) / threads;
-    std::int64_t reach = (s.kernel[0] - 1) * s.dilations[0] + 1;
+    auto windows = rowWindows(s, threads);
+    plan->byRows = !windows.empty();
     std::map<std::vector<std::int64_t>, std::shared_ptr<SlicePlan>> byWindow;
-    for (std::int64_t o0 = 0; o0 < rows && plan; o0 += per) {
-      std::int64_t o1 = std::min(rows, o0 + per);
-      // Input rows [from, to) with the padding the window still needs on either side.
-      std::int64_t fromPadded = o0 * s.strides[0] - s.padBegin[0], toPadded = (o1 - 1) * s.strides[0] - s.padBegin[0] + reach;
-      std::int64_t from = std::max<std::int64_t>(0, fromPadded), to = std::min(s.in[0], toPadded);
-      if (to <= from) {  // a slice of padding only: leave the shape to channel slices
-        plan->byRows = false;
-        break;
-      }
-      ConvShape win = s;
-      win.in[0] = to - from;
-      win.out[0] = o1 - o0;
-      win.padBegin[0] = from - fromPadded;
-      win.padEnd[0] = toPadded - to;
+    for (const RowWindow& r : windows) {
+      const ConvShape& win = r.win;
       auto& slice = byWindow[{win.in[0], win.out[0], win.padBegin[0], win.padEnd[0]}];
       if (!slice) slice = makeSlice(s, win, false, s.M, bias, post);
-      if (!slice) plan = nullptr;
-      if (!plan) break;
-      plan->begin.push_back(o0);
-      plan->size.push_back(o1 - o0);
-      plan->inRow.push_back(from);
+      if (!slice) {
+        plan = nullptr;
+        break;
+      }
+      plan->begin.push_back(r.o0);
+      plan->size.push_back(r.o1 - r.o0);
+      plan->inRow.push_back(r.from);
       plan->slices.push_back(slice);
     }
-    if (plan && !plan->byRows) plan = std::make_shared<ConvPlan>();
   }
   // Slices of whole 16-channel blocks (AVX-512 blocking), one per thread.
   std::int64_t blocks = (s.M + 15) / 16;
@@ -598,6 +621,12 @@ bool exactInt8Isa() {
   return exact;
 }
 
+}  // namespace
+
+bool onednnInt8Available() { return onednnEnabled() && exactInt8Isa(); }
+
+namespace {
+
 struct Int8Slice {
   dnnl::convolution_forward::primitive_desc pd;
   dnnl::convolution_forward conv;
@@ -619,7 +648,7 @@ std::unordered_map<std::string, std::shared_ptr<Int8Plan>> gInt8Plans;
 // out: 0 int32 sums; 1 uint8 / 2 int8 requantized by the library (runtime per-channel scales,
 // float bias in accumulator units, a runtime output zero point, a Relu when `relu`).
 std::shared_ptr<Int8Slice> makeInt8Slice(const ConvShape& s, bool srcSigned, std::int64_t channels, int out, bool relu,
-                                         std::int32_t reluFloor, const float* scales) {
+                                         std::int32_t reluFloor, const float* scales, bool srcZero = true) {
   using dt = dnnl::memory::data_type;
   using tag = dnnl::memory::format_tag;
   const std::size_t k = s.in.size();
@@ -644,7 +673,9 @@ std::shared_ptr<Int8Slice> makeInt8Slice(const ConvShape& s, bool srcSigned, std
   for (auto d : s.dilations) dil.push_back(d - 1);
   dnnl::primitive_attr attr;
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-  attr.set_zero_points(DNNL_ARG_SRC, 0, {DNNL_RUNTIME_S32_VAL});
+  // Without a source zero point (activations after a Relu have none) oneDNN needs no
+  // compensation and may pick its brgemm kernels.
+  if (srcZero) attr.set_zero_points(DNNL_ARG_SRC, 0, {DNNL_RUNTIME_S32_VAL});
   dnnl::memory::desc bias;
   if (out != 0) {
     // dst = saturate(round(post-ops((acc + bias) * scale))): the library's requantization. The
@@ -730,16 +761,43 @@ std::shared_ptr<Int8Plan> int8Plan(const ConvShape& s, bool srcSigned, int threa
 
 namespace {
 
-// The int8 convolution for both outputs: int32 sums into acc, or (q != nullptr) bytes
-// requantized by the library into q->y.
-bool runInt8Conv(const ConvShape& s, bool srcSigned, const void* x, std::int32_t xZero, const std::int8_t* w, bool weightsConstant,
-                 std::int32_t* acc, const Int8Requantize* q) {
-  if (!onednnEnabled() || !exactInt8Isa() || s.group != 1 || s.in.empty() || s.in.size() > 3) return false;
+// A slice's weights in the layout its primitive chose: packed once per constant tensor (cache),
+// or into this thread's buffer on every call.
+dnnl::memory int8Weights(const Int8Slice& p, const std::int8_t* w, PackedWeights* cache, ThreadBuffers& tb) {
+  auto& eng = cpuEngine();
+  dnnl::memory weights = cache ? cache->find(w, p.pd.weights_desc()) : dnnl::memory();
+  if (weights) return weights;
+  dnnl::memory userW(p.userWeights, eng, const_cast<std::int8_t*>(w));
+  weights = cache ? dnnl::memory(p.pd.weights_desc(), eng) : dnnl::memory(p.pd.weights_desc(), eng, tb.weights.get(p.pd.weights_desc().get_size()));
+  dnnl::memory pad(p.weightsPad, eng, tb.pad.get(std::max<std::size_t>(64, p.weightsPad.get_size())));
+  p.weightsIn.execute(tb.stream, {{DNNL_ARG_FROM, userW}, {DNNL_ARG_TO, weights}, {DNNL_ARG_SCRATCHPAD, pad}});
+  if (cache) cache->add(w, weights);
+  return weights;
+}
+
+// The library's bias for a requantized convolution: the float bias in accumulator units with the
+// output zero point folded in (see makeInt8Slice).
+std::vector<float> biasWithZero(const Int8Requantize& q, std::int64_t M) {
+  std::vector<float> out(static_cast<std::size_t>(M));
+  for (std::int64_t m = 0; m < M; ++m) out[static_cast<std::size_t>(m)] = q.bias[m] + static_cast<float>(q.yZero) / q.scale[m];
+  return out;
+}
+
+bool int8Reachable(const ConvShape& s) {
+  if (!onednnInt8Available() || s.group != 1 || s.in.empty() || s.in.size() > 3) return false;
   // As for float convolutions: padding beyond the kernel's reach makes oneDNN build huge tables.
   for (std::size_t i = 0; i < s.in.size(); ++i) {
     const std::int64_t reach = (s.kernel[i] - 1) * s.dilations[i] + 1;
     if (s.padBegin[i] > reach || s.padEnd[i] > reach) return false;
   }
+  return true;
+}
+
+// The int8 convolution for both outputs: int32 sums into acc, or (q != nullptr) bytes
+// requantized by the library into q->y.
+bool runInt8Conv(const ConvShape& s, bool srcSigned, const void* x, std::int32_t xZero, const std::int8_t* w, bool weightsConstant,
+                 std::int32_t* acc, const Int8Requantize* q) {
+  if (!int8Reachable(s)) return false;
   std::shared_ptr<Int8Plan> plan;
   try {
     LibraryCall call;
@@ -771,12 +829,7 @@ bool runInt8Conv(const ConvShape& s, bool srcSigned, const void* x, std::int32_t
     return false;
   }
   std::int32_t zero = xZero;
-  // The output zero point folded into the bias (see makeInt8Slice).
-  std::vector<float> biasWithZero;
-  if (q) {
-    biasWithZero.resize(static_cast<std::size_t>(s.M));
-    for (std::int64_t m = 0; m < s.M; ++m) biasWithZero[static_cast<std::size_t>(m)] = q->bias[m] + static_cast<float>(q->yZero) / q->scale[m];
-  }
+  const std::vector<float> bias = q ? biasWithZero(*q, s.M) : std::vector<float>();
   try {
     parallelFor(static_cast<std::int64_t>(plan->slices.size()), 1, [&](std::int64_t b, std::int64_t e) {
       for (std::int64_t i = b; i < e; ++i) {
@@ -787,15 +840,7 @@ bool runInt8Conv(const ConvShape& s, bool srcSigned, const void* x, std::int32_t
         auto scratchpad = [&](const dnnl::memory::desc& d) { return dnnl::memory(d, eng, tb.pad.get(std::max<std::size_t>(64, d.get_size()))); };
         if (p.pd.src_desc() != first.pd.src_desc()) throw dnnl::error(dnnl_invalid_arguments, "slices disagree on the input layout");
         dnnl::memory src(p.pd.src_desc(), eng, lastX.data());
-        const std::int8_t* wPtr = w + c0 * s.C * kSize;
-        dnnl::memory weights = cache ? cache->find(wPtr, p.pd.weights_desc()) : dnnl::memory();
-        if (!weights) {
-          dnnl::memory userW(p.userWeights, eng, const_cast<std::int8_t*>(wPtr));
-          weights = cache ? dnnl::memory(p.pd.weights_desc(), eng)
-                          : dnnl::memory(p.pd.weights_desc(), eng, tb.weights.get(p.pd.weights_desc().get_size()));
-          p.weightsIn.execute(tb.stream, {{DNNL_ARG_FROM, userW}, {DNNL_ARG_TO, weights}, {DNNL_ARG_SCRATCHPAD, scratchpad(p.weightsPad)}});
-          if (cache) cache->add(wPtr, weights);
-        }
+        dnnl::memory weights = int8Weights(p, w + c0 * s.C * kSize, cache.get(), tb);
         dnnl::memory dst(p.pd.dst_desc(), eng, tb.dst.get(p.pd.dst_desc().get_size()));
         dnnl::memory pad = scratchpad(p.pd.scratchpad_desc());
         dnnl::memory zp({{1}, dnnl::memory::data_type::s32, dnnl::memory::format_tag::x}, eng, &zero);
@@ -804,7 +849,7 @@ bool runInt8Conv(const ConvShape& s, bool srcSigned, const void* x, std::int32_t
         const std::int64_t channels = p.pd.dst_desc().dims()[1];
         if (q) {
           args[DNNL_ARG_BIAS] =
-              dnnl::memory({{channels}, dnnl::memory::data_type::f32, dnnl::memory::format_tag::x}, eng, biasWithZero.data() + c0);
+              dnnl::memory({{channels}, dnnl::memory::data_type::f32, dnnl::memory::format_tag::x}, eng, const_cast<float*>(bias.data()) + c0);
         }
         p.conv.execute(tb.stream, args);
         std::int64_t outSize = 1;
@@ -823,6 +868,118 @@ bool runInt8Conv(const ConvShape& s, bool srcSigned, const void* x, std::int32_t
 }
 
 }  // namespace
+
+namespace {
+
+// Row slices of a channels-last int8 convolution: each thread's window of output rows, sharing
+// the weights (packed once for all windows of the same packed layout).
+struct Int8RowPlan {
+  std::vector<std::int64_t> begin, size, inRow;
+  std::vector<std::shared_ptr<Int8Slice>> slices;
+};
+
+std::unordered_map<std::string, std::shared_ptr<Int8RowPlan>> gInt8RowPlans;  // under gInt8Mutex
+
+std::shared_ptr<Int8RowPlan> int8RowPlan(const ConvShape& s, bool srcSigned, bool srcZero, int threads, int out, bool relu,
+                                         std::int32_t reluFloor, const float* scales) {
+  std::string key = planKey(s, srcSigned, threads) + "|rows" + std::to_string(out) + (srcZero ? "z" : "") +
+                    (relu ? "r" + std::to_string(reluFloor) : "");
+  if (scales) key.append(reinterpret_cast<const char*>(scales), static_cast<std::size_t>(s.M) * sizeof(float));
+  {
+    std::lock_guard<std::mutex> lock(gInt8Mutex);
+    if (auto it = gInt8RowPlans.find(key); it != gInt8RowPlans.end()) return it->second;
+  }
+  ConvShape image = s;
+  image.N = 1;
+  std::vector<RowWindow> windows;
+  if (threads > 1 && s.N < threads && s.out[0] >= 2 * threads) windows = rowWindows(image, threads);
+  if (windows.empty()) windows.push_back(RowWindow{0, s.out[0], 0, image});  // whole images, one per thread
+  auto plan = std::make_shared<Int8RowPlan>();
+  std::map<std::vector<std::int64_t>, std::shared_ptr<Int8Slice>> byWindow;
+  for (const RowWindow& r : windows) {
+    auto& slice = byWindow[{r.win.in[0], r.win.out[0], r.win.padBegin[0], r.win.padEnd[0]}];
+    if (!slice) slice = makeInt8Slice(r.win, srcSigned, s.M, out, relu, reluFloor, scales, srcZero);
+    if (!slice) {
+      plan = nullptr;
+      break;
+    }
+    plan->begin.push_back(r.o0);
+    plan->size.push_back(r.o1 - r.o0);
+    plan->inRow.push_back(r.from);
+    plan->slices.push_back(slice);
+  }
+  std::lock_guard<std::mutex> lock(gInt8Mutex);
+  if (gInt8RowPlans.size() > 256) gInt8RowPlans.clear();
+  gInt8RowPlans[key] = plan;
+  return plan;
+}
+
+}  // namespace
+
+bool onednnInt8ConvChannelsLast(const ConvShape& s, bool srcSigned, const void* x, std::int32_t xZero, const std::int8_t* w,
+                                bool weightsConstant, const Int8Requantize& q) {
+  if (s.in.size() != 2 || !int8Reachable(s)) return false;
+  const bool exact = q.multiplier != nullptr;
+  std::shared_ptr<Int8RowPlan> plan;
+  try {
+    LibraryCall call;
+    plan = int8RowPlan(s, srcSigned, xZero != 0, threadCount(), exact ? 0 : q.yUnsigned ? 1 : 2, !exact && q.relu, q.yZero,
+                       exact ? nullptr : q.scale);
+  } catch (const dnnl::error&) {
+    return false;
+  }
+  if (!plan) return false;
+  std::uint64_t working = 0;
+  for (const auto& slice : plan->slices)
+    working += slice->pd.scratchpad_desc().get_size() + (exact ? slice->pd.dst_desc().get_size() : 0);
+  if (liveArrayBytes() + working > evalMemoryBudget()) return false;
+  std::shared_ptr<PackedWeights> cache = weightsConstant ? tPacked : nullptr;
+  auto& eng = cpuEngine();
+  std::int32_t zero = xZero;
+  const std::vector<float> bias = exact ? std::vector<float>() : biasWithZero(q, s.M);
+  const std::int64_t inRow = s.in[1] * s.C, outRow = s.out[1] * s.M, inImage = s.in[0] * inRow, outImage = s.out[0] * outRow;
+  const std::int64_t windows = static_cast<std::int64_t>(plan->slices.size());
+  const std::int32_t lo = q.relu ? q.yZero : q.yUnsigned ? 0 : -128;
+  try {
+    parallelFor(s.N * windows, 1, [&](std::int64_t b, std::int64_t e) {
+      for (std::int64_t i = b; i < e; ++i) {
+        LibraryCall call;
+        const std::int64_t n = i / windows;
+        const auto k = static_cast<std::size_t>(i % windows);
+        const Int8Slice& p = *plan->slices[k];
+        ThreadBuffers& tb = threadBuffers();
+        const auto* srcPtr = static_cast<const std::uint8_t*>(x) + n * inImage + plan->inRow[k] * inRow;
+        auto* dstPtr = static_cast<std::uint8_t*>(q.y) + n * outImage + plan->begin[k] * outRow;
+        dnnl::memory src(p.pd.src_desc(), eng, const_cast<std::uint8_t*>(srcPtr));
+        dnnl::memory weights = int8Weights(p, w, cache.get(), tb);
+        dnnl::memory dst(p.pd.dst_desc(), eng, exact ? tb.dst.get(p.pd.dst_desc().get_size()) : static_cast<void*>(dstPtr));
+        dnnl::memory pad(p.pd.scratchpad_desc(), eng, tb.pad.get(std::max<std::size_t>(64, p.pd.scratchpad_desc().get_size())));
+        dnnl::memory zp({{1}, dnnl::memory::data_type::s32, dnnl::memory::format_tag::x}, eng, &zero);
+        std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst},
+                                                   {DNNL_ARG_SCRATCHPAD, pad}};
+        if (zero != 0) args[DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC] = zp;
+        if (!exact)
+          args[DNNL_ARG_BIAS] = dnnl::memory({{s.M}, dnnl::memory::data_type::f32, dnnl::memory::format_tag::x}, eng, const_cast<float*>(bias.data()));
+        p.conv.execute(tb.stream, args);
+        tb.stream.wait();
+        if (exact) {
+          // The exact sums, pixel by pixel (channels contiguous), requantized as QLinearConv.
+          const auto* acc = static_cast<const std::int32_t*>(dst.get_data_handle());
+          for (std::int64_t px = 0; px < plan->size[k] * s.out[1]; ++px) {
+            if (q.yUnsigned)
+              requantizeChannels(acc + px * s.M, q.intBias, q.multiplier, q.yZero, lo, dstPtr + px * s.M, s.M);
+            else
+              requantizeChannels(acc + px * s.M, q.intBias, q.multiplier, q.yZero, lo, reinterpret_cast<std::int8_t*>(dstPtr) + px * s.M, s.M);
+          }
+        }
+        tb.trim();
+      }
+    });
+  } catch (const dnnl::error&) {
+    return false;
+  }
+  return true;
+}
 
 bool onednnInt8Conv(const ConvShape& s, bool srcSigned, const void* x, std::int32_t xZero, const std::int8_t* w, bool weightsConstant,
                     std::int32_t* acc) {

@@ -63,6 +63,10 @@ bool onednnConv(const ConvShape& shape, const float* x, const float* w, bool wei
 bool onednnBf16MatMul(std::int64_t M, std::int64_t N, std::int64_t K, const float* A, const void* key, bool constantWeights,
                       const std::function<void(std::int64_t, std::int64_t, float*)>& rows, float* Y);
 
+// True when onednnInt8Conv and its relatives may run here: oneDNN in use on a CPU that multiplies
+// bytes into int32 exactly (VNNI or AMX).
+bool onednnInt8Available();
+
 // acc (int32, NC<spatial>) = sum over the window of (x - xZero) * w, exactly: an 8-bit convolution
 // (x uint8, or int8 with `srcSigned`; w int8 with a zero point of 0; group 1) on oneDNN's int8
 // kernels. Padding counts as xZero (QLinearConv and ConvInteger pad with the zero point). Only
@@ -81,8 +85,20 @@ struct Int8Requantize {
   std::int32_t yZero = 0;
   bool yUnsigned = true, relu = false;
   void* y = nullptr;
+  // Set for ONNX Runtime's exact QLinearConv requantization instead (channels-last form only):
+  // the library's int32 sums, then y = saturate(round_half_even(float(acc + intBias[m]) *
+  // multiplier[m]) + yZero) as requantizeValue, not below yZero with `relu`.
+  const std::int32_t* intBias = nullptr;
+  const float* multiplier = nullptr;
 };
 bool onednnInt8ConvRequantized(const ConvShape& shape, bool srcSigned, const void* x, std::int32_t xZero, const std::int8_t* w,
                                bool weightsConstant, const Int8Requantize& q);
+
+// The requantized convolution on channels-last bytes, 2-D only: x [N, H, W, C] and q.y
+// [N, OH, OW, M] (shape still gives the NCHW dimensions). No layout copies: each thread runs a
+// window of output rows that reads its input rows in place. Requantized by the library (q.scale,
+// q.bias) or exactly (q.multiplier, q.intBias).
+bool onednnInt8ConvChannelsLast(const ConvShape& shape, bool srcSigned, const void* x, std::int32_t xZero, const std::int8_t* w,
+                                bool weightsConstant, const Int8Requantize& q);
 
 }  // namespace graft::eval

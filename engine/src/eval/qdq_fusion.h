@@ -65,6 +65,16 @@ Array quantizeConvSums(const Array& acc, const QdqConv& chain, const std::functi
 bool qdqLibraryRequantization(const QdqConv& chain, const std::function<const Array*(const Value*)>& constant, std::vector<float>& scale,
                               std::vector<float>& bias, std::int32_t& yZero, bool& yUnsigned);
 
+// An int32-bias chain's exact requantization (QLinearConv's): multiplier[m] = x_scale * w_scale[m]
+// / y_scale in float32, the bias as written, y's zero point and type.
+bool qdqExactRequantization(const QdqConv& chain, const std::function<const Array*(const Value*)>& constant, std::vector<float>& multiplier,
+                            const std::int32_t*& bias, std::int32_t& yZero, bool& yUnsigned);
+
+// Channels-last copies of 8-bit NCHW arrays ([N, C, H, W] -> [N, H, W, C] in memory and shape)
+// and back: how fused QDQ chains pass activations among themselves (see the runner).
+Array bytesToChannelsLast(const Array& nchw);
+Array bytesToChannelsFirst(const Array& nhwc);
+
 // Relu between Conv and QuantizeLinear is max(q, y_zero_point): exactly what quantizing the
 // Relu's output gives.
 void applyQuantizedRelu(Array& y, const Array& yZero);

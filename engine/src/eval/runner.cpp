@@ -28,6 +28,9 @@ namespace {
 
 struct Scope {
   std::unordered_map<const Value*, Array> values;
+  // Values of `values` held channels-last ([N, H, W, C] bytes) between fused QDQ chains; only
+  // chains read them (Plan::layoutFree), and a chain that falls back restores them first.
+  std::unordered_set<const Value*> channelsLast;
   const Scope* parent = nullptr;
   const Array* find(const Value* v) const {
     for (const Scope* s = this; s; s = s->parent) {
@@ -46,6 +49,10 @@ struct Plan {
   // the chain whose fused run makes order[i] unnecessary (-1: none).
   std::vector<QdqConv> qdq;
   std::vector<int> qdqAt, qdqSkip;
+  // Quantized activations that only fused chains read (each through a DequantizeLinear the chain
+  // skips), with those chains: a run in which all of them fuse may keep the value channels-last,
+  // so consecutive int8 convolutions pass bytes in the layout the library computes in.
+  std::vector<std::pair<const Value*, std::vector<std::size_t>>> layoutFree;
   // Prepare-time fusion (main graph only): chainAt[i] is the chain that runs in place of order[i]
   // (its last member), -2 for the chain's other members, -1 for a node that runs alone; the
   // values die later than unfused (a chain reads its inputs where its last member runs).
@@ -180,6 +187,7 @@ struct Evaluator::Impl {
           }
         }
     }
+    planLayoutFree(p, g);
     if (&g == &model->graph()) planChains(p, g);
     p.fusions = planConvFusions(p.order);
     // Nodes of a QDQ chain or a prepare-time chain are that chain's (it runs them as written when
@@ -192,6 +200,41 @@ struct Evaluator::Impl {
           f = ConvFusion{};
     }
     return &plans.emplace(&g, std::move(p)).first->second;
+  }
+
+  static void planLayoutFree(Plan& p, const Graph& g) {
+    std::unordered_map<const Node*, std::size_t> at;
+    for (std::size_t i = 0; i < p.order.size(); ++i) at[p.order[i]] = i;
+    std::unordered_map<const Node*, std::size_t> chainOf;  // head -> chain
+    for (std::size_t k = 0; k < p.qdq.size(); ++k) chainOf[p.qdq[k].conv] = k;
+    std::unordered_set<const Value*> seen;
+    for (const QdqConv& c : p.qdq)
+      for (const Value* v : {c.x, c.b}) {
+        if (!v || !seen.insert(v).second || &v->graph() != &g || v->isGraphOutput() || v->isGraphInput() || v->isInitializer() ||
+            v->uses().empty())
+          continue;
+        std::vector<std::size_t> chains;
+        bool free = true;
+        for (const Use& u : v->uses()) {
+          // Each reader a DequantizeLinear (input 0) that chains skip, whose every reader is a
+          // chain head reading it as its quantized input.
+          const Node* dq = u.node;
+          auto pos = at.find(dq);
+          free = free && u.index == 0 && pos != at.end() && dq->opType() == "DequantizeLinear" && dq->outputs().size() == 1 &&
+                 dq->output(0) && !dq->output(0)->isGraphOutput();
+          for (std::size_t j = 0; free && j < dq->output(0)->uses().size(); ++j) {
+            const Use& r = dq->output(0)->uses()[j];
+            auto k = chainOf.find(r.node);
+            free = k != chainOf.end() && (r.index == 0 || (p.qdq[k->second].add && r.index == 1));
+            if (!free) break;
+            const auto& skipped = p.qdq[k->second].skippedBefore;
+            free = std::find(skipped.begin(), skipped.end(), pos->second) != skipped.end();
+            chains.push_back(k->second);
+          }
+          if (!free) break;
+        }
+        if (free) p.layoutFree.emplace_back(v, std::move(chains));
+      }
   }
 
   // A scalar behind v known before any run: an initializer or a Constant node's value.
@@ -499,26 +542,80 @@ struct Evaluator::Impl {
     return true;
   }
 
+  // Stores a fused chain's output, channels-last or not.
+  void storeQuantized(Scope& scope, const Value* v, Array y, bool channelsLast) {
+    liveBytes += y.bytes();
+    scope.values[v] = std::move(y);
+    if (channelsLast)
+      scope.channelsLast.insert(v);
+    else
+      scope.channelsLast.erase(v);
+  }
+
+  // A value held channels-last back in NC<spatial> order (before anything but a fused chain reads it).
+  static void restoreChannelsFirst(Scope& scope, const Value* v) {
+    if (!v || !scope.channelsLast.erase(v)) return;
+    auto it = scope.values.find(v);
+    if (it != scope.values.end()) it->second = bytesToChannelsFirst(it->second);
+  }
+
   // The chain as one QLinearConv on the bytes; false when it does not apply to these arrays (the
-  // caller then runs the chain's nodes as written, which also gives their own errors).
-  bool runFusedQdqConv(const QdqConv& c, Scope& scope) {
+  // caller then runs the chain's nodes as written, which also gives their own errors, after
+  // restoring its inputs' layout). `lastOk`: the values this run may hold channels-last.
+  bool runFusedQdqConv(const QdqConv& c, Scope& scope, const std::unordered_set<const Value*>& lastOk) {
     const Array* x = lookup(scope, c.x);
     if (!x) return false;
     auto constant = [&](const Value* v) { return lookup(scope, v); };
+    bool xLast = scope.channelsLast.count(c.x) > 0;
     if (c.add) {
       const Array* b = lookup(scope, c.b);
+      if (!b) return false;
+      // Elementwise: any layout, as long as both inputs share it.
+      const bool bLast = scope.channelsLast.count(c.b) > 0;
+      Array converted;
+      if (xLast != bLast) {
+        const Array& first = xLast ? *b : *x;
+        if (first.rank() != 4 || first.elementSize() != 1) return false;
+        converted = bytesToChannelsLast(first);
+        (xLast ? b : x) = &converted;
+      }
       Array y;
-      if (!b || !runQdqAdd(c, *x, *b, constant, y)) return false;
-      liveBytes += y.bytes();
-      scope.values[c.y] = std::move(y);
+      if (!runQdqAdd(c, *x, *b, constant, y)) return false;
+      const bool last = xLast || bLast;
+      if (last && !lastOk.count(c.y)) {
+        storeQuantized(scope, c.y, bytesToChannelsFirst(y), false);
+        return true;
+      }
+      storeQuantized(scope, c.y, std::move(y), last);
       return true;
+    }
+    const std::int64_t opset = model->opsetVersion(c.conv->domain());
+    if (x->isTensor() && x->rank() == 4 && x->elementSize() == 1 && (xLast || lastOk.count(c.x) || lastOk.count(c.y)) &&
+        onednnInt8Available()) {
+      // Channels-last on the kernel library: the input converted once (kept so when only chains
+      // read it), the output kept so when only chains read it.
+      Array converted;
+      if (!xLast) converted = bytesToChannelsLast(*x);
+      Array y;
+      if (runQdqConvChannelsLast(c, xLast ? *x : converted, opset, constant, y)) {
+        if (!xLast && lastOk.count(c.x)) {
+          scope.values[c.x] = std::move(converted);
+          scope.channelsLast.insert(c.x);
+        }
+        const bool last = lastOk.count(c.y) > 0;
+        storeQuantized(scope, c.y, last ? std::move(y) : bytesToChannelsFirst(y), last);
+        return true;
+      }
+    }
+    if (xLast) {
+      restoreChannelsFirst(scope, c.x);
+      x = lookup(scope, c.x);
     }
     // An int32 bias (or none): QLinearConv, ONNX Runtime's fused form. A float bias: the exact
     // int32 sums of ConvInteger, finished in float as the Conv and QuantizeLinear would.
     const bool integerForm = !c.floatBias;
     auto inputs = integerForm ? qdqConvInputs(c, *x, constant) : qdqConvIntegerInputs(c, *x, constant);
     if (inputs.empty()) return false;
-    const std::int64_t opset = model->opsetVersion(c.conv->domain());
     // The Conv's own checks (arity, ranks, attribute ranges) on the byte arrays; not its rule
     // that x and w share one float type, which the fused form replaces.
     std::vector<Array> convLike{inputs[0], inputs[integerForm ? 3 : 1]};
@@ -544,8 +641,7 @@ struct Evaluator::Impl {
         if (qdqLibraryRequantization(c, constant, scale, bias, yZero, yUnsigned) &&
             convolveInteger8LibraryRequantized(shapeOnly, inputs[0], static_cast<std::int32_t>(readIndex(inputs[2], 0)), inputs[1], true,
                                                scale, bias, yZero, yUnsigned, c.relu, y)) {
-          liveBytes += y.bytes();
-          scope.values[c.y] = std::move(y);
+          storeQuantized(scope, c.y, std::move(y), false);
           return true;
         }
       } catch (const std::exception&) {
@@ -567,9 +663,47 @@ struct Evaluator::Impl {
       return false;
     }
     if (c.relu && integerForm) applyQuantizedRelu(y, yZero);
-    liveBytes += y.bytes();
-    scope.values[c.y] = std::move(y);
+    storeQuantized(scope, c.y, std::move(y), false);
     return true;
+  }
+
+  // A 2-D chain on channels-last bytes x through the kernel library, into channels-last y: the
+  // library's requantization for a float bias, QLinearConv's exact one for an int32 bias.
+  bool runQdqConvChannelsLast(const QdqConv& c, const Array& x, std::int64_t opset, const std::function<const Array*(const Value*)>& constant,
+                              Array& y) {
+    const Array* xZeroArray = c.xZero ? constant(c.xZero) : nullptr;
+    const std::int32_t xType = xZeroArray ? xZeroArray->dtype() : onnx::TensorProto_DataType_UINT8;
+    if (x.dtype() != xType) return false;
+    const Array& w = *constant(c.w);
+    if (w.rank() != 4) return false;
+    // The Conv's own checks (arity, ranks, attribute ranges), as for the other fused forms.
+    if (const onnx::OpSchema* schema = findSchema("Conv", "", opset)) {
+      NodeShape ns;
+      ns.node = &c.conv->proto();
+      ns.inputCount = 2;
+      ns.outputCount = 1;
+      ns.inputPresent = [](std::size_t) { return true; };
+      ns.inputRank = [](std::size_t) { return 4; };
+      if (checkNodeAgainstSchema(ns, *schema)) return false;
+    }
+    std::vector<float> scale, bias;
+    Int8Requantize q;
+    q.relu = c.relu;
+    if (c.floatBias || !c.bias) {
+      if (!qdqLibraryRequantization(c, constant, scale, bias, q.yZero, q.yUnsigned)) return false;
+      q.scale = scale.data();
+      q.bias = bias.data();
+    } else {
+      if (!qdqExactRequantization(c, constant, scale, q.intBias, q.yZero, q.yUnsigned)) return false;
+      q.multiplier = scale.data();
+    }
+    Context shapeOnly(*c.conv, {}, opset, nullptr);
+    const std::int32_t xZero = xZeroArray ? static_cast<std::int32_t>(readIndex(*xZeroArray, 0)) : 0;
+    try {
+      return convolveInteger8ChannelsLast(shapeOnly, x, xZero, w, true, q, y);
+    } catch (const std::exception&) {
+      return false;
+    }
   }
 
   void freeDying(const Plan& pl, std::size_t i, Scope& scope, bool main, bool chained) {
@@ -606,6 +740,12 @@ struct Evaluator::Impl {
     // Chains fused in this run (checked at their Conv: the skipped nodes come before and after it).
     std::vector<char> fused(pl.qdq.size(), 0);
     for (std::size_t k = 0; k < pl.qdq.size(); ++k) fused[k] = fusing(pl.qdq[k], main);
+    // The values this run may hold channels-last: all their readers fuse, none was asked for.
+    std::unordered_set<const Value*> lastOk;
+    for (const auto& [v, chains] : pl.layoutFree)
+      if (std::all_of(chains.begin(), chains.end(), [&](std::size_t k) { return fused[k] != 0; }) &&
+          !(main && options && std::find(options->extraOutputs.begin(), options->extraOutputs.end(), v->name()) != options->extraOutputs.end()))
+        lastOk.insert(v);
     const bool chained = main && !pl.chains.empty() && options && options->fuse && !options->observe &&
                          !options->keepAllValues && options->extraOutputs.empty();
     std::vector<char> done;  // nodes a fused float Conv already computed in this run
@@ -627,9 +767,11 @@ struct Evaluator::Impl {
       }
       if (pl.qdqAt[i] >= 0 && fused[static_cast<std::size_t>(pl.qdqAt[i])]) {
         const QdqConv& c = pl.qdq[static_cast<std::size_t>(pl.qdqAt[i])];
-        if (!runFusedQdqConv(c, scope)) {
+        if (!runFusedQdqConv(c, scope, lastOk)) {
           // Not for these arrays: the skipped DequantizeLinear nodes run now, then the Conv
           // below, and the Relu and QuantizeLinear at their places (they see y missing).
+          restoreChannelsFirst(scope, c.x);
+          restoreChannelsFirst(scope, c.b);
           for (std::size_t at : c.skippedBefore)
             if (auto s = runNode(*pl.order[at], scope); !s) return s;
         } else {
