@@ -2,12 +2,14 @@
 // and the process's peak resident memory, to set beside ONNX Runtime's numbers
 // (../shared/oracle/bench.js --level disabled --threads 2) on the same machine.
 //
-//   bench_eval MODEL [--runs N] [--threads T] [--dim NAME=VALUE ...] [--seed N] [--profile] [--nodes K] [--unfused] [--json]
+//   bench_eval MODEL [--runs N] [--threads T] [--dim NAME=VALUE ...] [--seed N] [--profile] [--nodes K] [--unfused] [--peak] [--json]
 //   bench_eval --compare [--runs N] [--threads T] [--oracle DIR] [--models DIR] [--only NAME,NAME...]
 //
 // --profile prints the time per op type (sums of per-node medians over up to 10 more runs),
 // --nodes K also the K slowest nodes;
 // --unfused runs every node on its own (EvalOptions::fuse off) to measure what fusion gives.
+// --peak also measures the CPU's fused multiply-add peak on T threads (fmaPeak below) and sets the
+// model's multiply-accumulates per second (the engine's statistics) beside it.
 //
 // Without MODEL it times a small built-in case from the backend test data. --compare makes
 // ResNet-50, a BERT-style encoder, a GPT-style decoder (sequence 128), ViT-B/16 and MobileNetV2
@@ -26,9 +28,14 @@
 #include <vector>
 
 #include <sys/resource.h>
+#include <thread>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 
 #include <nlohmann/json.hpp>
 
+#include "graft/analysis.h"
 #include "graft/eval.h"
 #include "graft/io.h"
 #include "../models/bench_models.h"
@@ -52,6 +59,51 @@ long peakRssKiB() {
   while (std::getline(f, line))
     if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
   return 0;
+}
+
+#if defined(__x86_64__)
+// Twelve independent chains of 16-lane fused multiply-adds (more than latency times ports), so
+// the loop runs at the FMA units' throughput; distinct starting values keep the compiler from
+// merging the chains.
+__attribute__((target("avx512f,fma"), noinline)) float fmaChains(long iterations) {
+  __m512 a[12];
+  for (int i = 0; i < 12; ++i) a[i] = _mm512_set1_ps(0.1f + 0.01f * static_cast<float>(i));
+  const __m512 m = _mm512_set1_ps(0.999999f), c = _mm512_set1_ps(1e-7f);
+  for (long k = 0; k < iterations; ++k) {
+#pragma GCC unroll 12
+    for (int i = 0; i < 12; ++i) a[i] = _mm512_fmadd_ps(a[i], m, c);
+  }
+  __m512 s = a[0];
+  for (int i = 1; i < 12; ++i) s = _mm512_add_ps(s, a[i]);
+  alignas(64) float lanes[16];
+  _mm512_store_ps(lanes, s);
+  float sum = 0;
+  for (float v : lanes) sum += v;
+  return sum;
+}
+#endif
+
+// The measured fused multiply-add peak of `threads` cores in multiply-accumulates per second
+// (0 without AVX-512): each thread runs the chains for about 0.3 s; the best of three rounds.
+double fmaPeak(int threads) {
+#if defined(__x86_64__)
+  if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("fma")) return 0;
+  const long iterations = 80'000'000;
+  double best = 0;
+  for (int round = 0; round < 3; ++round) {
+    auto start = std::chrono::steady_clock::now();
+    std::vector<std::thread> pool;
+    std::vector<float> sink(static_cast<std::size_t>(threads));
+    for (int t = 0; t < threads; ++t) pool.emplace_back([&, t] { sink[static_cast<std::size_t>(t)] = fmaChains(iterations); });
+    for (auto& t : pool) t.join();
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    best = std::max(best, static_cast<double>(iterations) * 12 * 16 * threads / seconds);
+  }
+  return best;
+#else
+  (void)threads;
+  return 0;
+#endif
 }
 
 // Runs a command and returns its standard output (empty on failure).
@@ -125,7 +177,7 @@ int compare(int runs, int threads, const std::string& oracle, std::string models
 int main(int argc, char** argv) {
   std::string path = std::string(GRAFT_TESTDATA_DIR) + "/pytorch-converted/test_Conv2d_depthwise_padded/model.onnx";
   int runs = 10, threads = 2;
-  bool profile = false, json = false, comparing = false, unfused = false;
+  bool profile = false, json = false, comparing = false, unfused = false, peak = false;
   int slowestNodes = 0;
   std::string oracle = GRAFT_SOURCE_DIR "/../shared/oracle", models, only;
   long baseline = peakRssKiB();
@@ -139,6 +191,7 @@ int main(int argc, char** argv) {
     else if (a == "--profile") profile = true;
     else if (a == "--nodes") profile = true, slowestNodes = std::stoi(next());
     else if (a == "--unfused") unfused = true;
+    else if (a == "--peak") peak = true;
     else if (a == "--only") only = next();
     else if (a == "--json") json = true;
     else if (a == "--compare") comparing = true;
@@ -150,7 +203,7 @@ int main(int argc, char** argv) {
       auto eq = d.find('=');
       if (eq != std::string::npos) dims[d.substr(0, eq)] = std::stoll(d.substr(eq + 1));
     } else if (a == "-h" || a == "--help") {
-      std::printf("usage: bench_eval MODEL [--runs N] [--threads T] [--dim NAME=VALUE ...] [--seed N] [--profile] [--nodes K] [--unfused] [--json]\n"
+      std::printf("usage: bench_eval MODEL [--runs N] [--threads T] [--dim NAME=VALUE ...] [--seed N] [--profile] [--nodes K] [--unfused] [--peak] [--json]\n"
                   "       bench_eval --compare [--runs N] [--threads T] [--oracle DIR] [--models DIR] [--only NAME,NAME...]\n");
       return 0;
     } else path = a;
@@ -262,5 +315,17 @@ int main(int argc, char** argv) {
   std::printf("cpu per run      %.2f ms\n", cpuMs);
   std::printf("peak activations %.1f MiB\n", static_cast<double>(ev.value()->lastStats().peakBytes) / (1 << 20));
   std::printf("peak RSS         %.1f MiB\n", static_cast<double>(peakRssKiB()) / 1024);
+  if (peak) {
+    auto types = graft::inferShapes(*model.value());
+    const graft::Statistics stats = graft::computeStatistics(*model.value(), types ? &types.value() : nullptr);
+    const double macs = static_cast<double>(stats.macs), rate = macs / (median / 1000), top = fmaPeak(threads);
+    std::printf("model MACs       %.3f G (%zu nodes not counted)\n", macs / 1e9, stats.nodesWithUnknownCost);
+    std::printf("achieved         %.1f GMAC/s\n", rate / 1e9);
+    if (top > 0) {
+      std::printf("FMA peak         %.1f GMAC/s (measured: %d threads of 16-lane AVX-512 FMAs, two per cycle = %.2f GHz)\n", top / 1e9,
+                  threads, top / threads / 32 / 1e9);
+      std::printf("time at peak     %.2f ms; this run %.2fx that\n", macs / top * 1000, median / (macs / top * 1000));
+    }
+  }
   return 0;
 }

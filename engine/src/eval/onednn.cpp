@@ -346,9 +346,16 @@ class PackedWeights {
       if (it->second.get_desc() == packed) return it->second;
     return {};
   }
-  void add(const void* weights, dnnl::memory m) {
+  // Keeps m, or the copy another thread packed meanwhile (row slices of one convolution start at
+  // once and all miss on the first run; keeping every copy doubled the packed weights), and
+  // returns the one kept.
+  dnnl::memory add(const void* weights, dnnl::memory m) {
     std::lock_guard<std::mutex> lock(mutex_);
-    map_.emplace(weights, std::move(m));
+    auto range = map_.equal_range(weights);
+    for (auto it = range.first; it != range.second; ++it)
+      if (it->second.get_desc() == m.get_desc()) return it->second;
+    map_.emplace(weights, m);
+    return m;
   }
 
  private:
@@ -450,7 +457,7 @@ bool onednnConv(const ConvShape& s, const float* x, const float* w, bool weights
         weights = dnnl::memory(p.pd.weights_desc(), eng);
         p.weightsToBlocked.execute(tb.stream, {{DNNL_ARG_FROM, userW}, {DNNL_ARG_TO, weights},
                                                {DNNL_ARG_SCRATCHPAD, scratchpad(p.weightsPad)}});
-        cache->add(wPtr, weights);
+        weights = cache->add(wPtr, weights);
       }
     } else {
       weights = dnnl::memory(p.pd.weights_desc(), eng, tb.weights.get(p.pd.weights_desc().get_size()));
@@ -579,7 +586,7 @@ bool onednnBf16MatMul(std::int64_t M, std::int64_t N, std::int64_t K, const floa
       weights = dnnl::memory(packed, eng);
       dnnl::reorder(user, weights).execute(tb.stream, user, weights);
       tb.stream.wait();
-      if (cache) cache->add(key, weights);
+      if (cache) weights = cache->add(key, weights);
     }
     std::vector<std::uint16_t> a16(static_cast<std::size_t>(M * K));
     parallelFor(M * K, 1 << 14, [&](std::int64_t b, std::int64_t e) {
@@ -771,7 +778,7 @@ dnnl::memory int8Weights(const Int8Slice& p, const std::int8_t* w, PackedWeights
   weights = cache ? dnnl::memory(p.pd.weights_desc(), eng) : dnnl::memory(p.pd.weights_desc(), eng, tb.weights.get(p.pd.weights_desc().get_size()));
   dnnl::memory pad(p.weightsPad, eng, tb.pad.get(std::max<std::size_t>(64, p.weightsPad.get_size())));
   p.weightsIn.execute(tb.stream, {{DNNL_ARG_FROM, userW}, {DNNL_ARG_TO, weights}, {DNNL_ARG_SCRATCHPAD, pad}});
-  if (cache) cache->add(w, weights);
+  if (cache) weights = cache->add(w, weights);
   return weights;
 }
 

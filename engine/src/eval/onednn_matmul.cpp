@@ -116,6 +116,8 @@ class PackedMatmulWeights {
     dnnl::reorder(rpd).execute(ts.stream, {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}, {DNNL_ARG_SCRATCHPAD, pad}});
     ts.stream.wait();
     std::lock_guard<std::mutex> lock(mutex);
+    for (const auto& m : packed[key])  // packed by another thread meanwhile: keep one copy
+      if (m.get_desc() == layout) return m;
     packed[key].push_back(to);
     return to;
   }
