@@ -118,3 +118,51 @@ m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17), helper.make
 m.ir_version = 8
 helper.set_model_props(m, {"author": "fuzz"})
 save("function_meta.onnx", m)
+
+# A static INT8 QDQ block (what `graft-cli quantize --mode static` writes for a ResNet block):
+# convolutions with an int32 and a float bias, a residual Add and a Relu, so mutants reach the
+# evaluator's fused integer chains and the channels-last activations between them.
+rng = np.random.default_rng(7)
+C = 8
+inits = []
+
+
+def init(name, array):
+    inits.append(numpy_helper.from_array(array, name))
+
+
+for name, value, dtype in [("xs", 0.02, np.float32), ("s1", 0.05, np.float32), ("s2", 0.07, np.float32), ("s3", 0.09, np.float32)]:
+    init(name, np.array(value, dtype))
+init("xz", np.array(117, np.uint8))
+init("z0", np.array(0, np.uint8))
+init("z128", np.array(128, np.uint8))
+for k, (name, kernel) in enumerate([("w1", 3), ("w2", 3), ("w3", 1)]):
+    init(name, rng.integers(-127, 128, (C, C, kernel, kernel)).astype(np.int8))
+    init(name + "s", (0.001 * (1 + np.arange(C) % 3)).astype(np.float32))
+init("b1q", rng.integers(-500, 500, C).astype(np.int32))
+init("b1s", (0.02 * 0.001 * (1 + np.arange(C) % 3)).astype(np.float32))
+init("b2", (0.01 * np.arange(C)).astype(np.float32))
+nodes = [
+    helper.make_node("DequantizeLinear", ["w1", "w1s"], ["w1f"], axis=0),
+    helper.make_node("DequantizeLinear", ["w2", "w2s"], ["w2f"], axis=0),
+    helper.make_node("DequantizeLinear", ["w3", "w3s"], ["w3f"], axis=0),
+    helper.make_node("DequantizeLinear", ["b1q", "b1s"], ["b1f"], axis=0),
+    helper.make_node("DequantizeLinear", ["x", "xs", "xz"], ["xf"]),
+    helper.make_node("Conv", ["xf", "w1f", "b1f"], ["c1"], pads=[1, 1, 1, 1]),
+    helper.make_node("Relu", ["c1"], ["r1"]),
+    helper.make_node("QuantizeLinear", ["r1", "s1", "z0"], ["y1"]),
+    helper.make_node("DequantizeLinear", ["y1", "s1", "z0"], ["y1a"]),
+    helper.make_node("DequantizeLinear", ["y1", "s1", "z0"], ["y1b"]),
+    helper.make_node("Conv", ["y1a", "w2f", "b2"], ["c2"], pads=[1, 1, 1, 1]),
+    helper.make_node("QuantizeLinear", ["c2", "s2", "z128"], ["y2"]),
+    helper.make_node("DequantizeLinear", ["y2", "s2", "z128"], ["y2f"]),
+    helper.make_node("Add", ["y2f", "y1b"], ["sum"]),
+    helper.make_node("Relu", ["sum"], ["r3"]),
+    helper.make_node("QuantizeLinear", ["r3", "s3", "z0"], ["y3"]),
+    helper.make_node("DequantizeLinear", ["y3", "s3", "z0"], ["y3f"]),
+    helper.make_node("Conv", ["y3f", "w3f"], ["c4"]),
+    helper.make_node("QuantizeLinear", ["c4", "s3", "z128"], ["y"]),
+]
+g = helper.make_graph(nodes, "qdq_block", [helper.make_tensor_value_info("x", TensorProto.UINT8, [1, C, 6, 6])],
+                      [helper.make_tensor_value_info("y", TensorProto.UINT8, [1, C, 6, 6])], initializer=inits)
+save("qdq_block.onnx", opset_model(g, 13))
