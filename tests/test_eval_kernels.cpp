@@ -808,6 +808,73 @@ class TestEvalKernels : public QObject {
     }
   }
 
+  // Depthwise QDQ convolutions (MobileNet's) run on the library's grouped int8 kernels,
+  // channels-last: with int32 biases the bytes equal QLinearConv's (the run that asks for the
+  // intermediate keeps the chains in NCHW order on the exact integer kernels), including inputs
+  // of 255 against weights of -128 and 127, where 16-bit pair sums would saturate.
+  void depthwiseQdqChainsGiveQLinearConvBytes() {
+    const std::int64_t C = 48, H = 17, W = 15;
+    for (std::int64_t stride : {1, 2}) {
+      graft::Array wd = randomBytes<std::int8_t>(kInt8, {C, 1, 3, 3}, 51), wp = randomBytes<std::int8_t>(kInt8, {C, C, 1, 1}, 52);
+      for (int t = 0; t < 9; ++t) {
+        wd.data<std::int8_t>()[t] = -128;
+        wd.data<std::int8_t>()[9 + t] = 127;
+      }
+      graft::Array wsd(kFloat, {C}), wsp(kFloat, {C}), bd(onnx::TensorProto_DataType_INT32, {C}), bp(onnx::TensorProto_DataType_INT32, {C}),
+          bsd(kFloat, {C}), bsp(kFloat, {C});
+      const float xs = 0.02f, s1 = 0.04f, ys = 0.05f;
+      for (std::int64_t m = 0; m < C; ++m) {
+        wsd.data<float>()[m] = 0.002f * static_cast<float>(m % 5 + 1);
+        wsp.data<float>()[m] = 0.001f * static_cast<float>(m % 3 + 1);
+        bsd.data<float>()[m] = xs * wsd.data<float>()[m];
+        bsp.data<float>()[m] = s1 * wsp.data<float>()[m];
+        bd.data<std::int32_t>()[m] = static_cast<std::int32_t>((m * 131) % 2001) - 1000;
+        bp.data<std::int32_t>()[m] = static_cast<std::int32_t>((m * 71) % 3001) - 1500;
+      }
+      Builder b;
+      b.input("x", kUInt8, {1, C, H, W});
+      b.initializer(tensor<float>(kFloat, {}, {xs}), "xs");
+      b.initializer(tensor<std::uint8_t>(kUInt8, {}, {0}), "z0");
+      b.initializer(tensor<float>(kFloat, {}, {s1}), "s1");
+      b.initializer(tensor<float>(kFloat, {}, {ys}), "ys");
+      b.initializer(tensor<std::uint8_t>(kUInt8, {}, {100}), "yz");
+      for (auto& [a, name] : std::vector<std::pair<graft::Array*, const char*>>{
+               {&wd, "wd"}, {&wp, "wp"}, {&wsd, "wsd"}, {&wsp, "wsp"}, {&bd, "bd"}, {&bp, "bp"}, {&bsd, "bsd"}, {&bsp, "bsp"}})
+        b.initializer(*a, name);
+      for (auto [q, sc, out] : {std::tuple{"wd", "wsd", "wdf"}, {"wp", "wsp", "wpf"}, {"bd", "bsd", "bdf"}, {"bp", "bsp", "bpf"}})
+        b.intAttr(b.node("DequantizeLinear", {q, sc}, {out}), "axis", 0);
+      b.node("DequantizeLinear", {"x", "xs", "z0"}, {"xf"});
+      auto* dw = b.node("Conv", {"xf", "wdf", "bdf"}, {"c1"});
+      b.intAttr(dw, "group", C);
+      b.ints(dw, "pads", {1, 1, 1, 1});
+      b.ints(dw, "strides", {stride, stride});
+      b.node("Relu", {"c1"}, {"r1"});
+      b.node("QuantizeLinear", {"r1", "s1", "z0"}, {"y1"});
+      b.node("DequantizeLinear", {"y1", "s1", "z0"}, {"y1f"});
+      b.node("Conv", {"y1f", "wpf", "bpf"}, {"c2"});
+      b.node("QuantizeLinear", {"c2", "ys", "yz"}, {"y"});
+      b.output("y", kUInt8);
+      auto model = b.build();
+      auto evaluator = graft::Evaluator::create(*model);
+      QVERIFY2(evaluator, evaluator.message().c_str());
+      graft::Array X = randomBytes<std::uint8_t>(kUInt8, {1, C, H, W}, 53);
+      for (std::int64_t i = 0; i < 2 * H * W; ++i) X.data<std::uint8_t>()[i] = 255;  // channels 0 and 1
+      graft::NamedArrays feeds{{"x", X}};
+      auto fused = evaluator.value()->run(feeds);
+      QVERIFY2(fused, fused.message().c_str());
+      QCOMPARE(evaluator.value()->lastStats().nodesFused, std::size_t(9));
+      graft::EvalOptions asked;
+      asked.extraOutputs = {"y1"};
+      auto kept = evaluator.value()->run(feeds, asked);
+      QVERIFY2(kept, kept.message().c_str());
+      const graft::Array &f = fused.value().at("y"), &k = kept.value().at("y");
+      QCOMPARE(f.shape(), k.shape());
+      for (std::int64_t i = 0; i < f.size(); ++i)
+        if (f.data<std::uint8_t>()[i] != k.data<std::uint8_t>()[i])
+          QFAIL(qPrintable(QString("stride %1, element %2: %3, QLinearConv chain %4").arg(stride).arg(i).arg(f.data<std::uint8_t>()[i]).arg(k.data<std::uint8_t>()[i])));
+    }
+  }
+
   // The fused residual Add divides by y_scale with a multiplication and one correction step where
   // that was checked to give the same bytes; over every pair of input bytes, for scales of many
   // sizes, with and without a Relu, the bytes are those of the nodes run as written.

@@ -502,17 +502,19 @@ namespace {
 // The geometry and output shape (NC<spatial>) of an 8-bit group-1 convolution the library may
 // take; x's dimensions in NC<spatial> order (xShape).
 bool int8ConvShape(Context& ctx, const Array& x, const std::vector<std::int64_t>& xShape, const Array& w, ConvShape& shape,
-                   std::vector<std::int64_t>& outShape) {
-  if (xShape.size() < 3 || xShape.size() > 5 || w.rank() != xShape.size() || w.dtype() != kInt8 || ctx.attrInt("group", 1) != 1) return false;
+                   std::vector<std::int64_t>& outShape, bool groups = false) {
+  const std::int64_t group = ctx.attrInt("group", 1);
+  if (xShape.size() < 3 || xShape.size() > 5 || w.rank() != xShape.size() || w.dtype() != kInt8 || group < 1 || (group != 1 && !groups))
+    return false;
   if (x.dtype() != kUInt8 && x.dtype() != kInt8) return false;
   const std::int64_t N = xShape[0], C = xShape[1], M = w.dim(0);
-  if (w.dim(1) != C) return false;
+  if (w.dim(1) * group != C || M % group != 0) return false;
   std::vector<std::int64_t> inSpatial(xShape.begin() + 2, xShape.end()), kernel(w.shape().begin() + 2, w.shape().end());
   ConvGeometry g;
   if (!convGeometry(ctx, inSpatial, kernel, g)) return false;
   outShape = {N, M};
   outShape.insert(outShape.end(), g.out.begin(), g.out.end());
-  shape = ConvShape{N, C, M, 1, g.in, g.kernel, g.out, g.strides, g.dilations, g.padBegin, g.padEnd};
+  shape = ConvShape{N, C, M, group, g.in, g.kernel, g.out, g.strides, g.dilations, g.padBegin, g.padEnd};
   return true;
 }
 
@@ -554,7 +556,7 @@ bool convolveInteger8ChannelsLast(Context& ctx, const Array& x, std::int32_t xZe
   if (x.rank() != 4) return false;
   ConvShape shape;
   std::vector<std::int64_t> outShape;
-  if (!int8ConvShape(ctx, x, {x.dim(0), x.dim(3), x.dim(1), x.dim(2)}, w, shape, outShape)) return false;
+  if (!int8ConvShape(ctx, x, {x.dim(0), x.dim(3), x.dim(1), x.dim(2)}, w, shape, outShape, true)) return false;
   Array out = Array::uninitialized(q.yUnsigned ? kUInt8 : kInt8, {outShape[0], outShape[2], outShape[3], outShape[1]});
   Int8Requantize into = q;
   into.y = out.raw();

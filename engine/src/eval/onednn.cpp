@@ -660,10 +660,13 @@ std::shared_ptr<Int8Slice> makeInt8Slice(const ConvShape& s, bool srcSigned, std
   using tag = dnnl::memory::format_tag;
   const std::size_t k = s.in.size();
   static const tag plainAct[3] = {tag::ncw, tag::nchw, tag::ncdhw}, lastAct[3] = {tag::nwc, tag::nhwc, tag::ndhwc},
-                   plainW[3] = {tag::oiw, tag::oihw, tag::oidhw};
+                   plainW[3] = {tag::oiw, tag::oihw, tag::oidhw}, groupedW[3] = {tag::goiw, tag::goihw, tag::goidhw};
   std::int64_t outSize = 1;
   for (auto v : s.out) outSize *= v;
-  dnnl::memory::dims srcDims{s.N, s.C}, dstDims{s.N, channels}, wDims{channels, s.C};
+  // Grouped (depthwise among them): ONNX's [M, C/G, k...] weights are oneDNN's [G, M/G, C/G, k...].
+  const bool grouped = s.group > 1;
+  dnnl::memory::dims srcDims{s.N, s.C}, dstDims{s.N, channels},
+      wDims = grouped ? dnnl::memory::dims{s.group, channels / s.group, s.C / s.group} : dnnl::memory::dims{channels, s.C};
   for (std::size_t i = 0; i < k; ++i) {
     srcDims.push_back(s.in[i]);
     dstDims.push_back(s.out[i]);
@@ -711,7 +714,7 @@ std::shared_ptr<Int8Slice> makeInt8Slice(const ConvShape& s, bool srcSigned, std
   if (impl.rfind("ref", 0) == 0) return nullptr;
   slice->conv = dnnl::convolution_forward(slice->pd);
   slice->userSrc = dnnl::memory::desc(srcDims, srcType, plainAct[k - 1]);
-  slice->userWeights = dnnl::memory::desc(wDims, dt::s8, plainW[k - 1]);
+  slice->userWeights = dnnl::memory::desc(wDims, dt::s8, grouped ? groupedW[k - 1] : plainW[k - 1]);
   // The slice's channels of the whole NC<spatial> int32 result.
   dnnl::memory::dims dstStrides{s.M * outSize, outSize};
   for (std::size_t i = 0; i < k; ++i) {
@@ -790,8 +793,9 @@ std::vector<float> biasWithZero(const Int8Requantize& q, std::int64_t M) {
   return out;
 }
 
-bool int8Reachable(const ConvShape& s) {
-  if (!onednnInt8Available() || s.group != 1 || s.in.empty() || s.in.size() > 3) return false;
+bool int8Reachable(const ConvShape& s, bool groups = false) {
+  if (!onednnInt8Available() || s.in.empty() || s.in.size() > 3) return false;
+  if (s.group != 1 && (!groups || s.group < 1 || s.C % s.group != 0 || s.M % s.group != 0)) return false;
   // As for float convolutions: padding beyond the kernel's reach makes oneDNN build huge tables.
   for (std::size_t i = 0; i < s.in.size(); ++i) {
     const std::int64_t reach = (s.kernel[i] - 1) * s.dilations[i] + 1;
@@ -925,7 +929,7 @@ std::shared_ptr<Int8RowPlan> int8RowPlan(const ConvShape& s, bool srcSigned, boo
 
 bool onednnInt8ConvChannelsLast(const ConvShape& s, bool srcSigned, const void* x, std::int32_t xZero, const std::int8_t* w,
                                 bool weightsConstant, const Int8Requantize& q) {
-  if (s.in.size() != 2 || !int8Reachable(s)) return false;
+  if (s.in.size() != 2 || !int8Reachable(s, true)) return false;
   const bool exact = q.multiplier != nullptr;
   std::shared_ptr<Int8RowPlan> plan;
   try {
