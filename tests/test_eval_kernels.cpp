@@ -293,6 +293,46 @@ class TestEvalKernels : public QObject {
   // saturation both ways, infinities and NaN: every element as the spec says (x / scale in float,
   // half to even, plus the zero point, saturated, NaN to 0); DequantizeLinear gives back
   // float(q - zero) * scale exactly.
+  // QuantizeLinear multiplies by the reciprocal of the scale where that gives the division's
+  // integers, and divides where a value is close to a tie: for scales of every mantissa (the
+  // all-ones one too) and values at, next to and between ties, the bytes are the spec's.
+  void quantizeLinearByReciprocalGivesTheDivisionsBytes() {
+    std::uint32_t state = 99;
+    auto next = [&] {
+      state = state * 1664525u + 1013904223u;
+      return static_cast<float>(state >> 8) / 16777216.0f;
+    };
+    const std::int64_t n = 24000;
+    for (int set = 0; set < 40; ++set) {
+      float scale = std::ldexp(1.0f + next(), -static_cast<int>(next() * 16));
+      if (set == 0) scale = std::nextafter(2.0f, 0.0f) / 64;  // mantissa all ones
+      graft::Array x(kFloat, {n});
+      for (std::int64_t i = 0; i < n; ++i) {
+        const float tie = (static_cast<float>(static_cast<int>(next() * 300) - 150) + 0.5f) * scale;
+        const int kind = static_cast<int>(i % 4);
+        x.data<float>()[i] = kind == 0 ? tie : kind == 1 ? std::nextafter(tie, 1e30f) : kind == 2 ? std::nextafter(tie, -1e30f)
+                                                                                      : (next() * 300 - 150) * scale;
+      }
+      Builder b;
+      b.input("x", kFloat, {n});
+      b.initializer(tensor<float>(kFloat, {}, {scale}), "s");
+      b.initializer(tensor<std::uint8_t>(kUInt8, {}, {128}), "z");
+      b.node("QuantizeLinear", {"x", "s", "z"}, {"q"});
+      b.output("q", kUInt8);
+      auto model = b.build();
+      auto out = graft::evaluate(*model, {{"x", x}});
+      QVERIFY2(out, out.message().c_str());
+      const graft::Array& q = out.value().at("q");
+      for (std::int64_t i = 0; i < n; ++i) {
+        const float v = x.data<float>()[i];
+        const double want = std::clamp(std::nearbyint(static_cast<double>(v / scale)) + 128, 0.0, 255.0);
+        if (q.data<std::uint8_t>()[i] != want)
+          QFAIL(qPrintable(QString("scale %1, element %2 (%3): %4, want %5").arg(scale, 0, 'g', 9).arg(i).arg(v, 0, 'g', 9)
+                               .arg(q.data<std::uint8_t>()[i]).arg(want)));
+      }
+    }
+  }
+
   void quantizeLinearOnALongTensorRoundsEveryElementLikeTheSpec() {
     const std::int64_t n = 100003;
     graft::Array x(kFloat, {n});
@@ -872,6 +912,77 @@ class TestEvalKernels : public QObject {
       for (std::int64_t i = 0; i < f.size(); ++i)
         if (f.data<std::uint8_t>()[i] != k.data<std::uint8_t>()[i])
           QFAIL(qPrintable(QString("stride %1, element %2: %3, QLinearConv chain %4").arg(stride).arg(i).arg(f.data<std::uint8_t>()[i]).arg(k.data<std::uint8_t>()[i])));
+    }
+  }
+
+  // A static QDQ Linear layer (DequantizeLinear of the activations, MatMul by DequantizeLinear of
+  // int8 weights with a scale per column, Add of a bias row) runs on the library's int8 product:
+  // the output is float(sum of (a - a_zero) * w) * (a_scale * w_scale) + bias with the exact
+  // integer sum, rows of 255 against a column of -128 included, and the run as written (float
+  // products of the dequantized values) agrees to float rounding. The float weights are never made.
+  void qdqMatMulsRunOnExactIntegerProducts() {
+    for (auto [B, M, K, N, signedA] : {std::tuple<std::int64_t, std::int64_t, std::int64_t, std::int64_t, bool>{2, 5, 200, 96, false},
+                                         {2, 5, 200, 96, true}, {1, 128, 256, 320, false}}) {
+      const int aType = signedA ? kInt8 : kUInt8;
+      graft::Array A = signedA ? randomBytes<std::int8_t>(kInt8, {B, M, K}, 61) : randomBytes<std::uint8_t>(kUInt8, {B, M, K}, 61);
+      graft::Array Wq = randomBytes<std::int8_t>(kInt8, {K, N}, 62);
+      for (std::int64_t k = 0; k < K; ++k) {
+        Wq.data<std::int8_t>()[k * N] = -128;
+        if (signedA)
+          A.data<std::int8_t>()[k] = -128;
+        else
+          A.data<std::uint8_t>()[k] = 255;
+      }
+      graft::Array ws(kFloat, {N}), bias(kFloat, {N});
+      for (std::int64_t n = 0; n < N; ++n) {
+        ws.data<float>()[n] = 0.001f * static_cast<float>(n % 7 + 1);
+        bias.data<float>()[n] = 0.25f * static_cast<float>(n % 5) - 0.5f;
+      }
+      const float sa = 0.037f;
+      const int za = signedA ? -3 : 7;
+      Builder b;
+      b.input("a", aType, {B, M, K});
+      b.initializer(tensor<float>(kFloat, {}, {sa}), "sa");
+      if (signedA)
+        b.initializer(tensor<std::int8_t>(kInt8, {}, {static_cast<std::int8_t>(za)}), "za");
+      else
+        b.initializer(tensor<std::uint8_t>(kUInt8, {}, {static_cast<std::uint8_t>(za)}), "za");
+      b.initializer(Wq, "w");
+      b.initializer(ws, "ws");
+      b.initializer(bias, "bias");
+      b.node("DequantizeLinear", {"a", "sa", "za"}, {"af"});
+      b.intAttr(b.node("DequantizeLinear", {"w", "ws"}, {"wf"}), "axis", 1);
+      b.node("MatMul", {"af", "wf"}, {"p"});
+      b.node("Add", {"p", "bias"}, {"y"});
+      b.output("y");
+      auto model = b.build();
+      auto evaluator = graft::Evaluator::create(*model);
+      QVERIFY2(evaluator, evaluator.message().c_str());
+      graft::NamedArrays feeds{{"a", A}};
+      auto fused = evaluator.value()->run(feeds);
+      QVERIFY2(fused, fused.message().c_str());
+      const bool library = evaluator.value()->lastStats().nodesFused == 3;  // DQ a, DQ w, the Add
+      if (!library) qInfo("no exact int8 product on this CPU (no VNNI/AMX): the nodes ran as written");
+      graft::EvalOptions asWritten;
+      asWritten.fuse = false;
+      auto plain = evaluator.value()->run(feeds, asWritten);
+      QVERIFY2(plain, plain.message().c_str());
+      const graft::Array &f = fused.value().at("y"), &u = plain.value().at("y");
+      QCOMPARE(f.shape(), (std::vector<std::int64_t>{B, M, N}));
+      double worst = 0;
+      for (std::int64_t r = 0; r < B * M; ++r)
+        for (std::int64_t n = 0; n < N; ++n) {
+          std::int64_t acc = 0;
+          for (std::int64_t k = 0; k < K; ++k) {
+            const std::int64_t av = signedA ? A.data<std::int8_t>()[r * K + k] : A.data<std::uint8_t>()[r * K + k];
+            acc += (av - za) * Wq.data<std::int8_t>()[k * N + n];
+          }
+          const float want = static_cast<float>(acc) * (sa * ws.data<float>()[n]) + bias.data<float>()[n];
+          const float got = f.data<float>()[r * N + n];
+          if (library && got != want) QFAIL(qPrintable(QString("row %1, column %2: %3, want %4").arg(r).arg(n).arg(got, 0, 'g', 9).arg(want, 0, 'g', 9)));
+          worst = std::max(worst, std::abs(static_cast<double>(got) - u.data<float>()[r * N + n]) / (1 + std::abs(static_cast<double>(want))));
+        }
+      QVERIFY2(worst < 1e-4, qPrintable(QString("fused and as written differ by %1").arg(worst)));  // float sums over K = 200
     }
   }
 

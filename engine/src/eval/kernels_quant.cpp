@@ -133,6 +133,38 @@ inline void dequantizeRun(const T* __restrict x, float* __restrict y, std::int64
   for (std::int64_t i = 0; i < n; ++i) y[i] = static_cast<float>(static_cast<std::int32_t>(x[i]) - zero) * scale;
 }
 
+// The same with x * (1 / scale) in place of the division (several times faster): that product
+// is within 2^-22 of the quotient, relatively, so both round to the same integer unless the
+// product lies within twice that of a tie (k + 1/2). Returns false, having written y, when some
+// element of the run is that close; the caller then redoes the run with the division.
+template <class T>
+inline bool quantizeRunByReciprocal(const float* __restrict x, T* __restrict y, std::int64_t n, float reciprocal, float zero, float lo,
+                                    float hi) {
+  int nearTie = 0;
+  for (std::int64_t i = 0; i < n; ++i) {
+    float r = x[i] * reciprocal;
+    r = std::min(std::max(r, -4194304.0f), 4194304.0f);
+    const float nearest = (r + 12582912.0f) - 12582912.0f;
+    nearTie |= 0.5f - std::abs(r - nearest) <= std::abs(r) * 4.76837158e-7f;  // 2^-21
+    r = nearest + zero;
+    r = r != r ? 0.0f : std::min(hi, std::max(lo, r));
+    y[i] = static_cast<T>(r);
+  }
+  return nearTie == 0;
+}
+
+template <class T>
+inline void quantizeRunChecked(const float* __restrict x, T* __restrict y, std::int64_t n, float scale, float zero, float lo, float hi) {
+  const float reciprocal = 1.0f / scale;
+  // A reciprocal that is not a normal float (a huge or tiny scale) gives no such bound.
+  if (!(std::abs(reciprocal) >= 1.17549435e-38f && std::abs(reciprocal) <= 1e37f)) return quantizeRun(x, y, n, scale, zero, lo, hi);
+  constexpr std::int64_t kChunk = 256;
+  for (std::int64_t i = 0; i < n; i += kChunk) {
+    const std::int64_t m = std::min(kChunk, n - i);
+    if (!quantizeRunByReciprocal(x + i, y + i, m, reciprocal, zero, lo, hi)) quantizeRun(x + i, y + i, m, scale, zero, lo, hi);
+  }
+}
+
 #if defined(__x86_64__) && defined(__GNUC__)
 #define GRAFT_QDQ_LOOP __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
@@ -140,10 +172,10 @@ inline void dequantizeRun(const T* __restrict x, float* __restrict y, std::int64
 #endif
 
 GRAFT_QDQ_LOOP void quantizeRunU8(const float* x, std::uint8_t* y, std::int64_t n, float scale, float zero) {
-  quantizeRun(x, y, n, scale, zero, 0.0f, 255.0f);
+  quantizeRunChecked(x, y, n, scale, zero, 0.0f, 255.0f);
 }
 GRAFT_QDQ_LOOP void quantizeRunS8(const float* x, std::int8_t* y, std::int64_t n, float scale, float zero) {
-  quantizeRun(x, y, n, scale, zero, -128.0f, 127.0f);
+  quantizeRunChecked(x, y, n, scale, zero, -128.0f, 127.0f);
 }
 GRAFT_QDQ_LOOP void dequantizeRunU8(const std::uint8_t* x, float* y, std::int64_t n, float scale, std::int32_t zero) {
   dequantizeRun(x, y, n, scale, zero);

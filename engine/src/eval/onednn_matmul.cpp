@@ -6,6 +6,7 @@
 #include "eval/onednn_matmul.h"
 
 #include <cstdlib>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <string>
@@ -35,6 +36,10 @@ std::shared_ptr<PackedMatmulWeights> makePackedMatmulWeights() { return std::mak
 bool onednnMatmulConstantB(std::int64_t, std::int64_t, std::int64_t, const float*, const float*, bool, const float*, float*) {
   return false;
 }
+bool onednnInt8MatmulConstantB(std::int64_t, std::int64_t, std::int64_t, const void*, bool, std::int32_t, const std::int8_t*,
+                               std::int32_t*) {
+  return false;
+}
 
 #else
 
@@ -50,13 +55,22 @@ struct SlicePrimitive {
 using dims = dnnl::memory::dims;
 using dt = dnnl::memory::data_type;
 
-std::shared_ptr<SlicePrimitive> makePrimitive(std::int64_t M, std::int64_t K, std::int64_t n, std::int64_t N, bool bias) {
+// The element types of a product: float, or 8-bit (uint8 or int8 A, int8 B, exact int32 C) with
+// or without A's zero point (kept out of the primitive when 0: oneDNN then picks its brgemm
+// kernels, as for int8 convolutions).
+enum class Kind { Float, U8, U8Zero, S8, S8Zero };
+
+std::shared_ptr<SlicePrimitive> makePrimitive(std::int64_t M, std::int64_t K, std::int64_t n, std::int64_t N, bool bias,
+                                              Kind kind = Kind::Float) {
   auto p = std::make_shared<SlicePrimitive>();
-  p->src = dnnl::memory::desc(dims{M, K}, dt::f32, dims{K, 1});
-  p->dst = dnnl::memory::desc(dims{M, n}, dt::f32, dims{N, 1});
-  dnnl::memory::desc anyWeights(dims{K, n}, dt::f32, dnnl::memory::format_tag::any);
+  const bool int8 = kind != Kind::Float;
+  const dt a = kind == Kind::U8 || kind == Kind::U8Zero ? dt::u8 : kind == Kind::Float ? dt::f32 : dt::s8;
+  p->src = dnnl::memory::desc(dims{M, K}, a, dims{K, 1});
+  p->dst = dnnl::memory::desc(dims{M, n}, int8 ? dt::s32 : dt::f32, dims{N, 1});
+  dnnl::memory::desc anyWeights(dims{K, n}, int8 ? dt::s8 : dt::f32, dnnl::memory::format_tag::any);
   dnnl::primitive_attr attr;
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+  if (kind == Kind::U8Zero || kind == Kind::S8Zero) attr.set_zero_points(DNNL_ARG_SRC, 0, {DNNL_RUNTIME_S32_VAL});
   if (bias) {
     p->bias = dnnl::memory::desc(dims{1, n}, dt::f32, dims{n, 1});
     p->pd = dnnl::matmul::primitive_desc(dnnl::matmul::desc(p->src, anyWeights, p->bias, p->dst), attr, cpuEngine());
@@ -76,18 +90,18 @@ class PackedMatmulWeights {
   std::mutex mutex;
   // Primitives by shape (rows, inner, slice columns, all columns, bias); few per model, but the
   // rows follow the input's dims, so the map is bounded.
-  std::map<std::tuple<std::int64_t, std::int64_t, std::int64_t, std::int64_t, bool>, std::shared_ptr<SlicePrimitive>> primitives;
+  std::map<std::tuple<std::int64_t, std::int64_t, std::int64_t, std::int64_t, bool, Kind>, std::shared_ptr<SlicePrimitive>> primitives;
   // Packed slices by (weight address, transposed, first column, columns); each in the layouts
   // the primitives asked for (almost always one).
-  std::map<std::tuple<const float*, bool, std::int64_t, std::int64_t>, std::vector<dnnl::memory>> packed;
+  std::map<std::tuple<const void*, bool, std::int64_t, std::int64_t>, std::vector<dnnl::memory>> packed;
 
-  std::shared_ptr<SlicePrimitive> primitive(std::int64_t M, std::int64_t K, std::int64_t n, std::int64_t N, bool bias) {
-    auto key = std::make_tuple(M, K, n, N, bias);
+  std::shared_ptr<SlicePrimitive> primitive(std::int64_t M, std::int64_t K, std::int64_t n, std::int64_t N, bool bias, Kind kind = Kind::Float) {
+    auto key = std::make_tuple(M, K, n, N, bias, kind);
     {
       std::lock_guard<std::mutex> lock(mutex);
       if (auto it = primitives.find(key); it != primitives.end()) return it->second;
     }
-    auto p = makePrimitive(M, K, n, N, bias);
+    auto p = makePrimitive(M, K, n, N, bias, kind);
     std::lock_guard<std::mutex> lock(mutex);
     if (primitives.size() > 256) primitives.clear();
     primitives[key] = p;
@@ -95,7 +109,7 @@ class PackedMatmulWeights {
   }
 
   // The slice's weights in `layout`, packed on first use (on the calling thread).
-  dnnl::memory weights(const float* B, bool transB, std::int64_t n0, std::int64_t n, std::int64_t N, std::int64_t K,
+  dnnl::memory weights(const void* B, bool transB, std::int64_t n0, std::int64_t n, std::int64_t N, std::int64_t K,
                        const dnnl::memory::desc& layout) {
     auto key = std::make_tuple(B, transB, n0, n);
     {
@@ -104,10 +118,11 @@ class PackedMatmulWeights {
         if (m.get_desc() == layout) return m;
     }
     ThreadBuffers& ts = threadBuffers();
-    dnnl::memory::desc user = transB ? dnnl::memory::desc(dims{K, n}, dt::f32, dims{1, K})
-                                     : dnnl::memory::desc(dims{K, n}, dt::f32, dims{N, 1});
-    const float* first = transB ? B + n0 * K : B + n0;
-    dnnl::memory from(user, cpuEngine(), const_cast<float*>(first));
+    const dt type = layout.data_type();
+    const std::size_t bytes = type == dt::s8 ? 1 : sizeof(float);
+    dnnl::memory::desc user = transB ? dnnl::memory::desc(dims{K, n}, type, dims{1, K}) : dnnl::memory::desc(dims{K, n}, type, dims{N, 1});
+    const auto* first = static_cast<const char*>(B) + (transB ? n0 * K : n0) * static_cast<std::int64_t>(bytes);
+    dnnl::memory from(user, cpuEngine(), const_cast<char*>(first));
     dnnl::memory to(layout, cpuEngine());
     dnnl::primitive_attr attr;
     attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
@@ -125,12 +140,14 @@ class PackedMatmulWeights {
 
 std::shared_ptr<PackedMatmulWeights> makePackedMatmulWeights() { return std::make_shared<PackedMatmulWeights>(); }
 
-bool onednnMatmulConstantB(std::int64_t M, std::int64_t N, std::int64_t K, const float* A, const float* B, bool transB,
-                           const float* bias, float* C) {
-  std::shared_ptr<PackedMatmulWeights> cache = tCache;
-  if (!cache || !onednnEnabled() || M <= 0 || N <= 0 || K <= 0) return false;
-  // Column slices of whole 64-column blocks: one per thread, two per thread when each still has
-  // 256 columns or more (a descheduled thread then holds back less of the product).
+namespace {
+
+// C[M,N] (row-major, elements of `cBytes`) = A * B over column slices of whole 64-column blocks:
+// one per thread, two per thread when each still has 256 columns or more (a descheduled thread
+// then holds back less of the product). `extra` adds a slice's arguments (bias, zero point).
+bool sliced(PackedMatmulWeights& cache, std::int64_t M, std::int64_t N, std::int64_t K, const void* A, const void* B, bool transB, bool bias,
+            Kind kind, void* C, std::size_t cBytes,
+            const std::function<void(const SlicePrimitive&, std::int64_t, std::unordered_map<int, dnnl::memory>&)>& extra) {
   int threads = threadCount();
   double work = static_cast<double>(M) * static_cast<double>(N) * static_cast<double>(K);
   std::int64_t blocks = (N + 63) / 64;
@@ -143,7 +160,7 @@ bool onednnMatmulConstantB(std::int64_t M, std::int64_t N, std::int64_t K, const
     std::vector<std::shared_ptr<SlicePrimitive>> prims(static_cast<std::size_t>(count));
     for (std::int64_t i = 0; i < count; ++i) {
       std::int64_t n = std::min(per, N - i * per);
-      prims[static_cast<std::size_t>(i)] = cache->primitive(M, K, n, N, bias != nullptr);
+      prims[static_cast<std::size_t>(i)] = cache.primitive(M, K, n, N, bias, kind);
       if (!prims[static_cast<std::size_t>(i)]) return false;
     }
     parallelFor(count, 1, [&](std::int64_t s, std::int64_t e) {
@@ -151,14 +168,14 @@ bool onednnMatmulConstantB(std::int64_t M, std::int64_t N, std::int64_t K, const
       ThreadBuffers& ts = threadBuffers();
       for (std::int64_t i = s; i < e; ++i) {
         const SlicePrimitive& p = *prims[static_cast<std::size_t>(i)];
-        std::int64_t n0 = i * per, n = std::min(per, N - n0);
-        dnnl::memory w = cache->weights(B, transB, n0, n, N, K, p.pd.weights_desc());
-        dnnl::memory src(p.src, cpuEngine(), const_cast<float*>(A));
-        dnnl::memory dst(p.dst, cpuEngine(), C + n0);
+        std::int64_t n0 = i * per;
+        dnnl::memory w = cache.weights(B, transB, n0, std::min(per, N - n0), N, K, p.pd.weights_desc());
+        dnnl::memory src(p.src, cpuEngine(), const_cast<void*>(A));
+        dnnl::memory dst(p.dst, cpuEngine(), static_cast<char*>(C) + n0 * static_cast<std::int64_t>(cBytes));
         dnnl::memory pad(p.pd.scratchpad_desc(), cpuEngine(), ts.pad.get(std::max<std::size_t>(64, p.pd.scratchpad_desc().get_size())));
         std::unordered_map<int, dnnl::memory> args{
             {DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, w}, {DNNL_ARG_DST, dst}, {DNNL_ARG_SCRATCHPAD, pad}};
-        if (bias) args[DNNL_ARG_BIAS] = dnnl::memory(p.bias, cpuEngine(), const_cast<float*>(bias + n0));
+        if (extra) extra(p, n0, args);
         p.prim.execute(ts.stream, args);
         ts.stream.wait();
       }
@@ -167,6 +184,29 @@ bool onednnMatmulConstantB(std::int64_t M, std::int64_t N, std::int64_t K, const
     return false;
   }
   return true;
+}
+
+}  // namespace
+
+bool onednnMatmulConstantB(std::int64_t M, std::int64_t N, std::int64_t K, const float* A, const float* B, bool transB,
+                           const float* bias, float* C) {
+  std::shared_ptr<PackedMatmulWeights> cache = tCache;
+  if (!cache || !onednnEnabled() || M <= 0 || N <= 0 || K <= 0) return false;
+  return sliced(*cache, M, N, K, A, B, transB, bias != nullptr, Kind::Float, C, sizeof(float),
+                [&](const SlicePrimitive& p, std::int64_t n0, std::unordered_map<int, dnnl::memory>& args) {
+                  if (bias) args[DNNL_ARG_BIAS] = dnnl::memory(p.bias, cpuEngine(), const_cast<float*>(bias + n0));
+                });
+}
+
+bool onednnInt8MatmulConstantB(std::int64_t M, std::int64_t N, std::int64_t K, const void* A, bool aSigned, std::int32_t aZero,
+                               const std::int8_t* B, std::int32_t* C) {
+  std::shared_ptr<PackedMatmulWeights> cache = tCache;
+  if (!cache || !onednnInt8Available() || M <= 0 || N <= 0 || K <= 0) return false;
+  const Kind kind = aSigned ? (aZero ? Kind::S8Zero : Kind::S8) : (aZero ? Kind::U8Zero : Kind::U8);
+  std::int32_t zero = aZero;
+  return sliced(*cache, M, N, K, A, B, false, false, kind, C, sizeof(std::int32_t), [&](const SlicePrimitive&, std::int64_t, std::unordered_map<int, dnnl::memory>& args) {
+    if (zero) args[DNNL_ARG_ATTR_ZERO_POINTS | DNNL_ARG_SRC] = dnnl::memory({{1}, dt::s32, dnnl::memory::format_tag::x}, cpuEngine(), &zero);
+  });
 }
 
 #endif

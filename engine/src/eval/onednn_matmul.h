@@ -29,4 +29,11 @@ class PackedMatmulScope {
 bool onednnMatmulConstantB(std::int64_t M, std::int64_t N, std::int64_t K, const float* A, const float* B, bool transB,
                            const float* bias, float* C);
 
+// C[M,N] = sum over k of (A[m,k] - aZero) * B[k,n], exactly in int32: A uint8 (int8 with
+// aSigned), B a constant int8 [K,N] with a zero point of 0, on oneDNN's int8 matmul (VNNI/AMX
+// only, where byte products sum into int32 without saturating; see onednnInt8Available). Sliced and
+// packed as the float product. False when not available or refused.
+bool onednnInt8MatmulConstantB(std::int64_t M, std::int64_t N, std::int64_t K, const void* A, bool aSigned, std::int32_t aZero,
+                               const std::int8_t* B, std::int32_t* C);
+
 }  // namespace graft::eval

@@ -9,6 +9,7 @@
 
 #include "eval/kernel.h"
 #include "eval/linalg.h"
+#include "eval/onednn_matmul.h"
 
 namespace graft::eval {
 
@@ -209,6 +210,56 @@ std::vector<QdqConv> planQdqConvs(const Graph& graph, const std::vector<Node*>& 
     quantized(*dqb, c.b, c.bScale, c.bZero);
     out.push_back(c);
   }
+  // MatMul by a constant weight: DequantizeLinear(a) x DequantizeLinear(w int8 [K, N], zero points
+  // 0, one scale or one per column) [+ a constant float bias row], the output left in float (what
+  // a static QDQ transformer's Linear layers are: their outputs go on to reshapes and residuals).
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    const Node* mm = order[i];
+    if (!plainOp(mm, "MatMul") || mm->inputs().size() != 2 || mm->outputs().size() != 1 || !mm->output(0)) continue;
+    const Node* dqa = mm->input(0) ? mm->input(0)->producer() : nullptr;
+    const Node* dqw = mm->input(1) ? mm->input(1)->producer() : nullptr;
+    std::int32_t aZeroType = 0;
+    if (!plainOp(dqa, "DequantizeLinear") || !plainOp(dqw, "DequantizeLinear") || !at.count(dqa)) continue;
+    if (!scalarParams(*dqa, aZeroType) || intAttr(*dqa, "block_size", 0) != 0 || intAttr(*dqw, "block_size", 0) != 0) continue;
+    auto w = fixed(dqw->input(0));
+    auto ws = fixed(dqw->input(1));
+    if (!w || w->dtype() != kInt8Type || w->rank() != 2 || w->dim(0) > 65536 || !ws || ws->dtype() != kFloatType) continue;
+    const std::int64_t N = w->dim(1);
+    if (ws->size() != 1) {
+      std::int64_t axis = intAttr(*dqw, "axis", 1);
+      if (axis < 0) axis += 2;
+      if (axis != 1 || ws->size() != N || ws->rank() != 1) continue;
+    }
+    bool usable = true;
+    for (std::int64_t k = 0; k < ws->size(); ++k) usable = usable && ws->data<float>()[k] > 0 && std::isfinite(ws->data<float>()[k]);
+    if (dqw->inputs().size() >= 3 && dqw->input(2)) {
+      auto wz = fixed(dqw->input(2));
+      usable = usable && wz && wz->dtype() == kInt8Type && wz->size() == ws->size();
+      for (std::int64_t k = 0; usable && k < wz->size(); ++k) usable = wz->data<std::int8_t>()[k] == 0;
+    }
+    if (!usable) continue;
+    QdqConv c;
+    c.matmul = true;
+    c.conv = mm;
+    c.convAt = c.quantizeAt = i;
+    c.y = mm->output(0);
+    // A bias row added right after (the exporter's Linear): Add(MatMul, bias) or Add(bias, MatMul).
+    const Value* product = mm->output(0);
+    const Node* add = product->uses().size() == 1 && !product->isGraphOutput() ? product->uses()[0].node : nullptr;
+    if (plainOp(add, "Add") && add->inputs().size() == 2 && add->outputs().size() == 1 && add->output(0) && at.count(add)) {
+      const Value* other = add->input(add->input(0) == product ? 1 : 0);
+      if (auto b = fixed(other); b && other != product && b->dtype() == kFloatType && b->size() == N && b->rank() >= 1 &&
+                                   b->dim(b->rank() - 1) == N) {
+        c.floatBias = other;
+        c.quantizeAt = at[add];
+        c.y = add->output(0);
+      }
+    }
+    c.skippedBefore = feedersOnlyFor(mm, 2, at);
+    quantized(*dqa, c.x, c.xScale, c.xZero);
+    quantized(*dqw, c.w, c.wScale, c.wZero);
+    out.push_back(c);
+  }
   // A DequantizeLinear whose output every reader is a fused chain's head reading it as its
   // quantized input (a block's input read by its first Conv and its residual Add): the fused
   // chains read the bytes, so it need not run either. Each chain lists it to run if it falls back.
@@ -242,7 +293,8 @@ std::vector<QdqConv> planQdqConvs(const Graph& graph, const std::vector<Node*>& 
 }
 
 std::vector<const Value*> qdqIntermediates(const QdqConv& c) {
-  std::vector<const Value*> v{c.conv->output(0)};
+  std::vector<const Value*> v;
+  if (c.conv->output(0) != c.y) v.push_back(c.conv->output(0));
   for (std::size_t k = 0; k < (c.add ? 2u : 3u) && k < c.conv->inputs().size(); ++k)
     if (c.conv->input(k)) v.push_back(c.conv->input(k));
   if (c.relu) v.push_back(c.conv->output(0)->uses()[0].node->output(0));
@@ -402,6 +454,36 @@ bool runQdqAdd(const QdqConv& c, const Array& a, const Array& b, const std::func
   }
 #endif
   parallelFor(a.size(), 1 << 15, [&](std::int64_t s, std::int64_t e) { addRowU8(pa + s, pb + s, py + s, e - s, sa, iza, sb, izb, ys, *zy, lo); });
+  return true;
+}
+
+bool runQdqMatMul(const QdqConv& c, const Array& a, const std::function<const Array*(const Value*)>& constant, Array& y) {
+  const Array* aZero = c.xZero ? constant(c.xZero) : nullptr;
+  const std::int32_t aType = aZero ? aZero->dtype() : kUInt8Type;
+  const Array& w = *constant(c.w);
+  const std::int64_t K = w.dim(0), N = w.dim(1);
+  if (!a.isTensor() || a.dtype() != aType || a.rank() < 2 || a.dim(a.rank() - 1) != K) return false;
+  const std::int64_t M = a.size() / std::max<std::int64_t>(1, K);
+  Array acc = Array::uninitialized(kInt32Type, {M, N});
+  const std::int32_t zero = aZero ? static_cast<std::int32_t>(aType == kUInt8Type ? aZero->data<std::uint8_t>()[0] : aZero->data<std::int8_t>()[0]) : 0;
+  if (!onednnInt8MatmulConstantB(M, N, K, a.raw(), aType == kInt8Type, zero, w.data<std::int8_t>(), acc.data<std::int32_t>())) return false;
+  std::vector<std::int64_t> shape = a.shape();
+  shape.back() = N;
+  y = Array::uninitialized(kFloatType, shape);
+  const float sa = constant(c.xScale)->data<float>()[0];
+  const Array& ws = *constant(c.wScale);
+  std::vector<float> scale(static_cast<std::size_t>(N));
+  for (std::int64_t n = 0; n < N; ++n) scale[static_cast<std::size_t>(n)] = sa * ws.data<float>()[ws.size() == 1 ? 0 : n];
+  const float* bias = c.floatBias ? constant(c.floatBias)->data<float>() : nullptr;
+  const std::int32_t* in = acc.data<std::int32_t>();
+  float* out = y.data<float>();
+  parallelFor(M, std::max<std::int64_t>(1, (1 << 14) / std::max<std::int64_t>(1, N)), [&](std::int64_t r0, std::int64_t r1) {
+    for (std::int64_t r = r0; r < r1; ++r)
+      for (std::int64_t n = 0; n < N; ++n) {
+        const float v = static_cast<float>(in[r * N + n]) * scale[static_cast<std::size_t>(n)];
+        out[r * N + n] = bias ? v + bias[n] : v;
+      }
+  });
   return true;
 }
 

@@ -23,6 +23,10 @@ struct QdqConv {
   bool relu = false;
   // A residual Add instead of a Conv: x and b are its two quantized inputs.
   bool add = false;
+  // A MatMul by a constant int8 weight [K, N] instead of a Conv, with float output: the head is
+  // the MatMul, y its output or that of the Add of a constant bias row after it (at quantizeAt;
+  // convAt when there is none), floatBias that row. No QuantizeLinear, no Relu.
+  bool matmul = false;
   const Value *b = nullptr, *bScale = nullptr, *bZero = nullptr;
   const Node* conv = nullptr;  // the chain's head: the Conv, or the Add
   const Value *x = nullptr, *xScale = nullptr, *xZero = nullptr;
@@ -31,6 +35,11 @@ struct QdqConv {
   const Value* floatBias = nullptr;  // a float bias (an initializer, maybe behind Identity nodes)
   const Value *yScale = nullptr, *yZero = nullptr, *y = nullptr;
 };
+
+// A MatMul chain's float output from the bytes: the exact int32 sums of (a - a_zero) * w on the
+// kernel library, then y = float(acc) * (a_scale * w_scale[n]) + bias[n] per column; false when it
+// does not apply to these arrays (the caller runs the nodes as written).
+bool runQdqMatMul(const QdqConv& chain, const Array& a, const std::function<const Array*(const Value*)>& constant, Array& y);
 
 // The chains of `order` (a graph without subgraphs) that can run fused (and residual Adds of two
 // DequantizeLinear outputs into a QuantizeLinear): the Conv's input and

@@ -174,7 +174,7 @@ struct Evaluator::Impl {
       const QdqConv& c = p.qdq[k];
       const int chain = static_cast<int>(k);
       p.qdqAt[c.convAt] = chain;
-      p.qdqSkip[c.quantizeAt] = chain;
+      if (c.quantizeAt != c.convAt) p.qdqSkip[c.quantizeAt] = chain;
       if (c.relu) p.qdqSkip[c.reluAt] = chain;
       for (std::size_t at : c.skippedBefore) p.qdqSkip[at] = chain;
       // Fused, the Conv (or Add) reads the quantized inputs itself: they live until then.
@@ -210,6 +210,7 @@ struct Evaluator::Impl {
     std::unordered_set<const Value*> seen;
     for (const QdqConv& c : p.qdq)
       for (const Value* v : {c.x, c.b}) {
+        if (c.matmul) break;  // a MatMul reads its rows in the order written
         if (!v || !seen.insert(v).second || &v->graph() != &g || v->isGraphOutput() || v->isGraphInput() || v->isInitializer() ||
             v->uses().empty())
           continue;
@@ -225,7 +226,7 @@ struct Evaluator::Impl {
           for (std::size_t j = 0; free && j < dq->output(0)->uses().size(); ++j) {
             const Use& r = dq->output(0)->uses()[j];
             auto k = chainOf.find(r.node);
-            free = k != chainOf.end() && (r.index == 0 || (p.qdq[k->second].add && r.index == 1));
+            free = k != chainOf.end() && !p.qdq[k->second].matmul && (r.index == 0 || (p.qdq[k->second].add && r.index == 1));
             if (!free) break;
             const auto& skipped = p.qdq[k->second].skippedBefore;
             free = std::find(skipped.begin(), skipped.end(), pos->second) != skipped.end();
@@ -567,6 +568,16 @@ struct Evaluator::Impl {
     if (!x) return false;
     auto constant = [&](const Value* v) { return lookup(scope, v); };
     bool xLast = scope.channelsLast.count(c.x) > 0;
+    if (c.matmul) {
+      Array y;
+      try {
+        if (xLast || !runQdqMatMul(c, *x, constant, y)) return false;
+      } catch (const std::exception&) {
+        return false;
+      }
+      storeQuantized(scope, c.y, std::move(y), false);
+      return true;
+    }
     if (c.add) {
       const Array* b = lookup(scope, c.b);
       if (!b) return false;
