@@ -986,6 +986,84 @@ class TestEvalKernels : public QObject {
     }
   }
 
+  // DynamicQuantizeMatMul (what dynamic quantization writes for ONNX Runtime's CPU provider) and
+  // MatMulInteger by a constant int8 B run on the library's int8 product: A's run-time zero point
+  // is taken off through B's column sums. Element for element the spec's values: A quantized in
+  // float32, the integer sums exact, y = float(sum) * (a_scale * b_scale[n]) + bias[n]; a uint8 B
+  // with zero points takes the integer GEMM and gives the same.
+  void dynamicQuantizeMatMulGivesTheSpecsValues() {
+    const std::int64_t M = 37, K = 96, N = 80;
+    graft::Array A(kFloat, {M, K});
+    std::uint32_t state = 7;
+    for (std::int64_t i = 0; i < A.size(); ++i) {
+      state = state * 1664525u + 1013904223u;
+      A.data<float>()[i] = (static_cast<float>(state >> 8) / 16777216.0f - 0.3f) * 4.0f;
+    }
+    graft::Array bs(kFloat, {N}), bias(kFloat, {N});
+    for (std::int64_t n = 0; n < N; ++n) {
+      bs.data<float>()[n] = 0.01f * static_cast<float>(n % 9 + 1);
+      bias.data<float>()[n] = 0.125f * static_cast<float>(n % 4);
+    }
+    for (bool unsignedB : {false, true}) {
+      graft::Array Bq = unsignedB ? randomBytes<std::uint8_t>(kUInt8, {K, N}, 71) : randomBytes<std::int8_t>(kInt8, {K, N}, 71);
+      graft::Array bz = unsignedB ? graft::Array(kUInt8, {N}) : graft::Array(kInt8, {N});
+      for (std::int64_t n = 0; unsignedB && n < N; ++n) bz.data<std::uint8_t>()[n] = static_cast<std::uint8_t>(100 + n % 50);
+      Builder b;
+      auto* ms = b.m.add_opset_import();
+      ms->set_domain("com.microsoft");
+      ms->set_version(1);
+      b.input("a", kFloat, {M, K});
+      b.initializer(Bq, "b");
+      b.initializer(bs, "bs");
+      b.initializer(bz, "bz");
+      b.initializer(bias, "bias");
+      b.node("DynamicQuantizeMatMul", {"a", "b", "bs", "bz", "bias"}, {"y"})->set_domain("com.microsoft");
+      b.output("y");
+      auto out = graft::evaluate(*b.build(), {{"a", A}});
+      QVERIFY2(out, out.message().c_str());
+      const graft::Array& y = out.value().at("y");
+      float lo = 0, hi = 0;
+      for (std::int64_t i = 0; i < A.size(); ++i) {
+        lo = std::min(lo, A.data<float>()[i]);
+        hi = std::max(hi, A.data<float>()[i]);
+      }
+      const float scale = (hi - lo) / 255.0f, zp = std::clamp(std::nearbyint(-lo / scale), 0.0f, 255.0f);
+      for (std::int64_t m = 0; m < M; ++m)
+        for (std::int64_t n = 0; n < N; ++n) {
+          std::int64_t acc = 0;
+          for (std::int64_t k = 0; k < K; ++k) {
+            const std::int64_t q = static_cast<std::int64_t>(std::clamp(std::nearbyint(A.data<float>()[m * K + k] / scale) + zp, 0.0f, 255.0f)) -
+                                   static_cast<std::int64_t>(zp);
+            const std::int64_t w = unsignedB ? static_cast<std::int64_t>(Bq.data<std::uint8_t>()[k * N + n]) - bz.data<std::uint8_t>()[n]
+                                             : Bq.data<std::int8_t>()[k * N + n];
+            acc += q * w;
+          }
+          const float want = static_cast<float>(acc) * (scale * bs.data<float>()[n]) + bias.data<float>()[n];
+          if (y.data<float>()[m * N + n] != want)
+            QFAIL(qPrintable(QString("B %1, row %2, column %3: %4, want %5").arg(unsignedB ? "uint8" : "int8").arg(m).arg(n)
+                                 .arg(y.data<float>()[m * N + n], 0, 'g', 9).arg(want, 0, 'g', 9)));
+        }
+    }
+    // MatMulInteger by a constant int8 B with a uint8 A and its zero point: the exact sums.
+    Builder b;
+    graft::Array Aq = randomBytes<std::uint8_t>(kUInt8, {3, M, K}, 72), Bq = randomBytes<std::int8_t>(kInt8, {K, N}, 73);
+    b.input("a", kUInt8, {3, M, K});
+    b.initializer(Bq, "b");
+    b.initializer(tensor<std::uint8_t>(kUInt8, {}, {201}), "az");
+    b.node("MatMulInteger", {"a", "b", "az"}, {"y"});
+    b.output("y", onnx::TensorProto_DataType_INT32);
+    auto out = graft::evaluate(*b.build(), {{"a", Aq}});
+    QVERIFY2(out, out.message().c_str());
+    const graft::Array& y = out.value().at("y");
+    QCOMPARE(y.shape(), (std::vector<std::int64_t>{3, M, N}));
+    for (std::int64_t r = 0; r < 3 * M; ++r)
+      for (std::int64_t n = 0; n < N; ++n) {
+        std::int64_t acc = 0;
+        for (std::int64_t k = 0; k < K; ++k) acc += (static_cast<std::int64_t>(Aq.data<std::uint8_t>()[r * K + k]) - 201) * Bq.data<std::int8_t>()[k * N + n];
+        QCOMPARE(static_cast<std::int64_t>(y.data<std::int32_t>()[r * N + n]), acc);
+      }
+  }
+
   // The fused residual Add divides by y_scale with a multiplication and one correction step where
   // that was checked to give the same bytes; over every pair of input bytes, for scales of many
   // sizes, with and without a Relu, the bytes are those of the nodes run as written.

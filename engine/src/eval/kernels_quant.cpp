@@ -9,6 +9,7 @@
 
 #include "eval/kernel.h"
 #include "eval/linalg.h"
+#include "eval/onednn_matmul.h"
 #include "eval/onednn.h"
 
 namespace graft::eval {
@@ -455,7 +456,44 @@ Result<Array> requantizeTo(Context& ctx, const Array& acc, std::size_t zeroIdx, 
   return requantizeArray<std::int8_t>(acc, zero, multiplier);
 }
 
+// True when every element of an optional zero point is 0.
+bool allZero(const Array* z) {
+  if (!z) return true;
+  if (!isByteInteger(*z)) return false;
+  for (std::int64_t i = 0; i < z->size(); ++i)
+    if (readIndex(*z, i) != 0) return false;
+  return true;
+}
+
+}  // namespace
+
+bool int8ProductLibrary(const Array& A, const Array* aZero, const Array& B, const Array* bZero, bool bConstant, Array& acc) {
+  if (!bConstant || B.rank() != 2 || B.dtype() != kInt8 || !allZero(bZero) || (A.dtype() != kUInt8 && A.dtype() != kInt8) || A.rank() < 1)
+    return false;
+  if (aZero && (aZero->size() != 1 || aZero->dtype() != A.dtype())) return false;
+  const std::int64_t K = B.dim(0), N = B.dim(1);
+  if (A.dim(A.rank() - 1) != K || K > 65536) return false;  // int32 sums of 255 * 128 products stay exact
+  const std::int64_t M = A.size() / std::max<std::int64_t>(1, K);
+  std::vector<std::int64_t> shape = A.shape();
+  shape.back() = N;
+  Array out = Array::uninitialized(kInt32, shape);
+  const auto zero = aZero ? static_cast<std::int32_t>(readIndex(*aZero, 0)) : 0;
+  if (!onednnInt8MatmulConstantB(M, N, K, A.raw(), A.dtype() == kInt8, zero, B.data<std::int8_t>(), out.data<std::int32_t>())) return false;
+  acc = std::move(out);
+  return true;
+}
+
+void quantizeToUint8(const float* x, std::uint8_t* y, std::int64_t n, float scale, float zero) { quantizeRunU8(x, y, n, scale, zero); }
+
+namespace {
+
 Status matMulInteger8(Context& ctx) {
+  // Exact int32 sums on the kernel library's int8 product when B is a symmetric int8 constant.
+  if (Array acc; ctx.input(1).rank() == 2 && int8ProductLibrary(ctx.input(0), optionalInput(ctx, 2), ctx.input(1), optionalInput(ctx, 3),
+                                                                ctx.inputIsConstant(1), acc)) {
+    ctx.setOutput(0, acc);
+    return Status::ok();
+  }
   auto a = centeredInt16(ctx.input(0), optionalInput(ctx, 2), -2);
   if (!a) return ctx.fail("a_zero_point: " + a.message());
   auto b = centeredInt16(ctx.input(1), optionalInput(ctx, 3), -1);

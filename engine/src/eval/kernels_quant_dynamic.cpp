@@ -33,43 +33,65 @@ Status dynamicQuantizeMatMulK(Context& ctx) {
     return ctx.fail("b_scale and b_zero_point must be scalars or have N=" + std::to_string(N) + " values");
   // DynamicQuantizeLinear's parameters, computed in float32 as the spec does.
   const float* pa = A.data<float>();
-  float lo = 0, hi = 0;
-  for (std::int64_t i = 0; i < A.size(); ++i) {
+  const std::int64_t total = A.size();
+  // Sixteen running minima and maxima (so the loop vectorizes), then theirs.
+  float lo = 0, hi = 0, los[16] = {}, his[16] = {};
+  std::int64_t i = 0;
+  for (; i + 16 <= total; i += 16)
+    for (int j = 0; j < 16; ++j) {
+      los[j] = std::min(los[j], pa[i + j]);
+      his[j] = std::max(his[j], pa[i + j]);
+    }
+  for (; i < total; ++i) {
     lo = std::min(lo, pa[i]);
     hi = std::max(hi, pa[i]);
+  }
+  for (int j = 0; j < 16; ++j) {
+    lo = std::min(lo, los[j]);
+    hi = std::max(hi, his[j]);
   }
   float scale = (hi - lo) / 255.0f;
   float zp = scale == 0 ? 0.0f : std::clamp(std::nearbyint(-lo / scale), 0.0f, 255.0f);
   float div = scale == 0 ? 1.0f : scale;
-  std::int64_t M = A.size() / K;
-  // The integer products summed in double: exact, as MatMulInteger's int32 accumulation is.
-  Array Aq = Array::uninitialized(kDouble, {M, K});
-  for (std::int64_t i = 0; i < A.size(); ++i)
-    Aq.data<double>()[i] = static_cast<double>(std::clamp(std::nearbyint(pa[i] / div) + zp, 0.0f, 255.0f) - zp);
-  Array Bc = Array::uninitialized(kDouble, {K, N});
-  for (std::int64_t k = 0; k < K; ++k)
-    for (std::int64_t n = 0; n < N; ++n) {
-      double q = B.dtype() == kInt8 ? B.data<std::int8_t>()[k * N + n] : B.data<std::uint8_t>()[k * N + n];
-      Bc.data<double>()[k * N + n] = q - perColumn(bz, n);
-    }
+  std::int64_t M = total / K;
+  // A in bytes: QuantizeLinear's rounding and saturation (the same values as
+  // clamp(nearbyint(a / scale) + zero_point, 0, 255)).
+  Array Aq = Array::uninitialized(kUInt8, {M, K});
+  parallelFor(total, 1 << 15, [&](std::int64_t b, std::int64_t e) { quantizeToUint8(pa + b, Aq.data<std::uint8_t>() + b, e - b, div, zp); });
+  Array zeroA(kUInt8, {});
+  zeroA.data<std::uint8_t>()[0] = static_cast<std::uint8_t>(zp);
+  // The exact int32 sums: the kernel library's int8 product for a symmetric int8 constant B, or
+  // the int16 GEMM (uint8 B, zero points, or B computed at run time).
+  Array acc;
+  const Array* bZero = ctx.hasInput(3) ? &ctx.input(3) : nullptr;
+  if (!int8ProductLibrary(Aq, &zeroA, B, bZero, ctx.inputIsConstant(1), acc)) {
+    auto ac = centeredInt16(Aq, &zeroA, -2);
+    if (!ac) return ctx.fail(ac.message());
+    auto bc = centeredInt16(B, bZero, -1);
+    if (!bc) return ctx.fail("b_zero_point: " + bc.message());
+    auto product = integerMatmul(ac.value(), bc.value());
+    if (!product) return ctx.fail(product.message());
+    acc = std::move(product.value());
+  }
   std::vector<std::int64_t> shape = A.shape();
   shape.back() = N;
-  Array acc = Array::uninitialized(kDouble, {M, N});
-  gemm<double>(false, false, M, N, K, Aq.data<double>(), Bc.data<double>(), acc.data<double>(), false, 1.0);
   Array Y = Array::uninitialized(kFloat, shape);
-  std::vector<double> bias;
+  std::vector<float> bias;
   if (ctx.hasInput(4)) {
     auto b = arrayToDoubles(ctx.input(4));
     if (!b) return b.status();
-    bias = b.value();
-    if (static_cast<std::int64_t>(bias.size()) != N) return ctx.fail("bias must have N=" + std::to_string(N) + " values");
+    if (static_cast<std::int64_t>(b.value().size()) != N) return ctx.fail("bias must have N=" + std::to_string(N) + " values");
+    for (double v : b.value()) bias.push_back(static_cast<float>(v));
   }
+  std::vector<float> columnScale(static_cast<std::size_t>(N));
+  for (std::int64_t n = 0; n < N; ++n) columnScale[static_cast<std::size_t>(n)] = scale * static_cast<float>(perColumn(bs.value(), n));
   float* py = Y.data<float>();
-  for (std::int64_t i = 0; i < M; ++i)
-    for (std::int64_t n = 0; n < N; ++n) {
-      float s = scale * static_cast<float>(perColumn(bs.value(), n));
-      py[i * N + n] = static_cast<float>(acc.data<double>()[i * N + n]) * s + (bias.empty() ? 0.0f : static_cast<float>(bias[static_cast<std::size_t>(n)]));
-    }
+  const std::int32_t* pacc = acc.data<std::int32_t>();
+  parallelFor(M, std::max<std::int64_t>(1, (1 << 14) / std::max<std::int64_t>(1, N)), [&](std::int64_t r0, std::int64_t r1) {
+    for (std::int64_t i = r0; i < r1; ++i)
+      for (std::int64_t n = 0; n < N; ++n)
+        py[i * N + n] = static_cast<float>(pacc[i * N + n]) * columnScale[static_cast<std::size_t>(n)] + (bias.empty() ? 0.0f : bias[static_cast<std::size_t>(n)]);
+  });
   ctx.setOutput(0, Y);
   return Status::ok();
 }

@@ -31,6 +31,13 @@ bool isByteInteger(const Array& a);
 Result<Array> centeredInt16(const Array& a, const Array* zp, std::int64_t axis);
 // numpy matmul of centred int16 arrays into int32.
 Result<Array> integerMatmul(const Array& a, const Array& b);
+// acc [.., N] int32 = (A - aZero) x B, exactly, on the kernel library's int8 product: A uint8 or
+// int8 [.., K] with one zero point (or none), B a constant 2-D int8 [K, N] whose zero points
+// are all 0. False when that does not apply (or the library is not in use; see
+// onednnInt8MatmulConstantB); the caller then uses integerMatmul.
+bool int8ProductLibrary(const Array& A, const Array* aZero, const Array& B, const Array* bZero, bool bConstant, Array& acc);
+// QuantizeLinear's uint8 loop: y = saturate(round_half_even(x / scale) + zero), NaN to 0.
+void quantizeToUint8(const float* x, std::uint8_t* y, std::int64_t n, float scale, float zero);
 // Conv (the node's attributes) of centred int16 x and w into int32 (padding is the zero point: 0).
 Status convolveInteger(Context& ctx, const Array& x, const Array& w, Array& y);
 // The same int32 sums for 8-bit x (uint8 or int8, one zero point xZero) and int8 w (zero point
