@@ -63,11 +63,11 @@ void requantizeRow(const std::int32_t* acc, std::int32_t bias, float multiplier,
                    std::int64_t n);
 void requantizeRow(const std::int32_t* acc, std::int32_t bias, float multiplier, std::int32_t zero, std::int32_t lo, std::int8_t* y,
                    std::int64_t n);
-// One channels-last pixel: y[m] = requantizeValue(acc[m] + bias[m] (wrapping), multiplier[m], zero, lo, type max).
+// Channels-last pixels: y[p, m] = requantizeValue(acc[p, m] + bias[m] (wrapping), multiplier[m], zero, lo, type max).
 void requantizeChannels(const std::int32_t* acc, const std::int32_t* bias, const float* multiplier, std::int32_t zero, std::int32_t lo,
-                        std::uint8_t* y, std::int64_t channels);
+                        std::uint8_t* y, std::int64_t channels, std::int64_t pixels);
 void requantizeChannels(const std::int32_t* acc, const std::int32_t* bias, const float* multiplier, std::int32_t zero, std::int32_t lo,
-                        std::int8_t* y, std::int64_t channels);
+                        std::int8_t* y, std::int64_t channels, std::int64_t pixels);
 // y[i] = QuantizeLinear(float(acc[i]) * scale + bias) with yScale and zero (float32 division,
 // half to even, saturated to [lo, type max]) over a row, vectorized.
 void quantizeSumsRow(const std::int32_t* acc, float scale, float bias, float yScale, float zero, float lo, std::uint8_t* y, std::int64_t n);

@@ -931,6 +931,35 @@ bool onednnInt8ConvChannelsLast(const ConvShape& s, bool srcSigned, const void* 
                                 bool weightsConstant, const Int8Requantize& q) {
   if (s.in.size() != 2 || !int8Reachable(s, true)) return false;
   const bool exact = q.multiplier != nullptr;
+  // A 1x1 convolution without padding reads no padded input, so its input's zero point can come off
+  // through the bias: sum((x - z) * w) = sum(x * w) - z * (sum of the channel's weights). Given to
+  // oneDNN instead, a zero point keeps it from its brgemm kernels, on older AMX kernels that query
+  // the CPU with cpuid on every call (trapped by a VM). Exact for int32 biases; a float bias in
+  // accumulator units takes the same integer (rounded once).
+  bool pointwise = xZero != 0;
+  for (std::size_t i = 0; pointwise && i < s.kernel.size(); ++i)
+    pointwise = s.kernel[i] == 1 && s.padBegin[i] == 0 && s.padEnd[i] == 0;
+  std::vector<std::int32_t> foldedInt;
+  std::vector<float> foldedFloat;
+  const std::int32_t* intBias = q.intBias;
+  Int8Requantize folded = q;
+  if (pointwise) {
+    const std::int64_t perChannel = s.C / s.group;
+    for (std::int64_t m = 0; m < s.M; ++m) {
+      std::int64_t sum = 0;
+      for (std::int64_t c = 0; c < perChannel; ++c) sum += w[m * perChannel + c];
+      const auto off = static_cast<std::uint32_t>(static_cast<std::int64_t>(xZero) * sum);
+      if (exact)
+        foldedInt.push_back(static_cast<std::int32_t>(static_cast<std::uint32_t>(q.intBias ? q.intBias[m] : 0) - off));
+      else
+        foldedFloat.push_back(static_cast<float>(static_cast<double>(q.bias[m]) - static_cast<double>(xZero) * static_cast<double>(sum)));
+    }
+    if (exact)
+      intBias = foldedInt.data();
+    else
+      folded.bias = foldedFloat.data();
+    xZero = 0;
+  }
   std::shared_ptr<Int8RowPlan> plan;
   try {
     LibraryCall call;
@@ -947,7 +976,7 @@ bool onednnInt8ConvChannelsLast(const ConvShape& s, bool srcSigned, const void* 
   std::shared_ptr<PackedWeights> cache = weightsConstant ? tPacked : nullptr;
   auto& eng = cpuEngine();
   std::int32_t zero = xZero;
-  const std::vector<float> bias = exact ? std::vector<float>() : biasWithZero(q, s.M);
+  const std::vector<float> bias = exact ? std::vector<float>() : biasWithZero(folded, s.M);
   const std::int64_t inRow = s.in[1] * s.C, outRow = s.out[1] * s.M, inImage = s.in[0] * inRow, outImage = s.out[0] * outRow;
   const std::int64_t windows = static_cast<std::int64_t>(plan->slices.size());
   const std::int32_t lo = q.relu ? q.yZero : q.yUnsigned ? 0 : -128;
@@ -976,12 +1005,11 @@ bool onednnInt8ConvChannelsLast(const ConvShape& s, bool srcSigned, const void* 
         if (exact) {
           // The exact sums, pixel by pixel (channels contiguous), requantized as QLinearConv.
           const auto* acc = static_cast<const std::int32_t*>(dst.get_data_handle());
-          for (std::int64_t px = 0; px < plan->size[k] * s.out[1]; ++px) {
-            if (q.yUnsigned)
-              requantizeChannels(acc + px * s.M, q.intBias, q.multiplier, q.yZero, lo, dstPtr + px * s.M, s.M);
-            else
-              requantizeChannels(acc + px * s.M, q.intBias, q.multiplier, q.yZero, lo, reinterpret_cast<std::int8_t*>(dstPtr) + px * s.M, s.M);
-          }
+          const std::int64_t pixels = plan->size[k] * s.out[1];
+          if (q.yUnsigned)
+            requantizeChannels(acc, intBias, q.multiplier, q.yZero, lo, dstPtr, s.M, pixels);
+          else
+            requantizeChannels(acc, intBias, q.multiplier, q.yZero, lo, reinterpret_cast<std::int8_t*>(dstPtr), s.M, pixels);
         }
         tb.trim();
       }

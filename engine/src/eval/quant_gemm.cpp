@@ -169,23 +169,24 @@ inline void quantizeSumsRowT(const std::int32_t* __restrict acc, float scale, fl
 
 template <class T>
 inline void requantizeChannelsT(const std::int32_t* __restrict acc, const std::int32_t* __restrict bias, const float* __restrict multiplier,
-                                std::int32_t zero, std::int32_t lo, T* __restrict y, std::int64_t n) {
+                                std::int32_t zero, std::int32_t lo, T* __restrict y, std::int64_t n, std::int64_t pixels) {
   const float low = static_cast<float>(lo - zero), high = static_cast<float>(std::numeric_limits<T>::max() - zero);
-  for (std::int64_t i = 0; i < n; ++i) {
-    const auto sum = static_cast<std::int32_t>(static_cast<std::uint32_t>(acc[i]) + static_cast<std::uint32_t>(bias ? bias[i] : 0));
-    float v = static_cast<float>(sum) * multiplier[i];
-    v = std::min(high, std::max(low, v));
-    y[i] = static_cast<T>(static_cast<std::int32_t>(roundHalfEven(v)) + zero);
-  }
+  for (std::int64_t p = 0; p < pixels; ++p, acc += n, y += n)
+    for (std::int64_t i = 0; i < n; ++i) {
+      const auto sum = static_cast<std::int32_t>(static_cast<std::uint32_t>(acc[i]) + static_cast<std::uint32_t>(bias ? bias[i] : 0));
+      float v = static_cast<float>(sum) * multiplier[i];
+      v = std::min(high, std::max(low, v));
+      y[i] = static_cast<T>(static_cast<std::int32_t>(roundHalfEven(v)) + zero);
+    }
 }
 
 GRAFT_ROW_LOOP void requantizeChannelsU8(const std::int32_t* acc, const std::int32_t* bias, const float* m, std::int32_t zero, std::int32_t lo,
-                                         std::uint8_t* y, std::int64_t n) {
-  requantizeChannelsT(acc, bias, m, zero, lo, y, n);
+                                         std::uint8_t* y, std::int64_t n, std::int64_t pixels) {
+  requantizeChannelsT(acc, bias, m, zero, lo, y, n, pixels);
 }
 GRAFT_ROW_LOOP void requantizeChannelsS8(const std::int32_t* acc, const std::int32_t* bias, const float* m, std::int32_t zero, std::int32_t lo,
-                                         std::int8_t* y, std::int64_t n) {
-  requantizeChannelsT(acc, bias, m, zero, lo, y, n);
+                                         std::int8_t* y, std::int64_t n, std::int64_t pixels) {
+  requantizeChannelsT(acc, bias, m, zero, lo, y, n, pixels);
 }
 
 GRAFT_ROW_LOOP void requantizeRowU8(const std::int32_t* acc, std::int32_t bias, float m, std::int32_t zero, std::int32_t lo, std::uint8_t* y,
@@ -216,12 +217,12 @@ void requantizeRow(const std::int32_t* acc, std::int32_t bias, float multiplier,
   requantizeRowS8(acc, bias, multiplier, zero, lo, y, n);
 }
 void requantizeChannels(const std::int32_t* acc, const std::int32_t* bias, const float* multiplier, std::int32_t zero, std::int32_t lo,
-                        std::uint8_t* y, std::int64_t channels) {
-  requantizeChannelsU8(acc, bias, multiplier, zero, lo, y, channels);
+                        std::uint8_t* y, std::int64_t channels, std::int64_t pixels) {
+  requantizeChannelsU8(acc, bias, multiplier, zero, lo, y, channels, pixels);
 }
 void requantizeChannels(const std::int32_t* acc, const std::int32_t* bias, const float* multiplier, std::int32_t zero, std::int32_t lo,
-                        std::int8_t* y, std::int64_t channels) {
-  requantizeChannelsS8(acc, bias, multiplier, zero, lo, y, channels);
+                        std::int8_t* y, std::int64_t channels, std::int64_t pixels) {
+  requantizeChannelsS8(acc, bias, multiplier, zero, lo, y, channels, pixels);
 }
 void quantizeSumsRow(const std::int32_t* acc, float scale, float bias, float yScale, float zero, float lo, std::uint8_t* y, std::int64_t n) {
   quantizeSumsRowU8(acc, scale, bias, yScale, zero, lo, y, n);
