@@ -166,3 +166,34 @@ nodes = [
 g = helper.make_graph(nodes, "qdq_block", [helper.make_tensor_value_info("x", TensorProto.UINT8, [1, C, 6, 6])],
                       [helper.make_tensor_value_info("y", TensorProto.UINT8, [1, C, 6, 6])], initializer=inits)
 save("qdq_block.onnx", opset_model(g, 13))
+
+# A static QDQ Linear layer (int8 weights with a scale per column, a bias row) and the dynamic
+# forms (com.microsoft.DynamicQuantizeMatMul, MatMulInteger by a constant B), so mutants reach
+# the evaluator's int8 products.
+rng = np.random.default_rng(11)
+K, N = 16, 24
+inits = [
+    numpy_helper.from_array(np.array(0.05, np.float32), "as"),
+    numpy_helper.from_array(np.array(3, np.uint8), "az"),
+    numpy_helper.from_array(rng.integers(-127, 128, (K, N)).astype(np.int8), "w"),
+    numpy_helper.from_array((0.01 * (1 + np.arange(N) % 4)).astype(np.float32), "ws"),
+    numpy_helper.from_array((0.1 * np.arange(N)).astype(np.float32), "bias"),
+    numpy_helper.from_array(np.zeros(N, np.int8), "wz"),
+]
+nodes = [
+    helper.make_node("DequantizeLinear", ["a", "as", "az"], ["af"]),
+    helper.make_node("DequantizeLinear", ["w", "ws"], ["wf"], axis=1),
+    helper.make_node("MatMul", ["af", "wf"], ["p"]),
+    helper.make_node("Add", ["p", "bias"], ["y"]),
+    helper.make_node("DynamicQuantizeMatMul", ["y_in", "w", "ws", "wz", "bias"], ["d"], domain="com.microsoft"),
+    helper.make_node("MatMulInteger", ["a", "w", "az"], ["i"]),
+]
+g = helper.make_graph(nodes, "int8_products",
+                      [helper.make_tensor_value_info("a", TensorProto.UINT8, [2, 5, K]),
+                       helper.make_tensor_value_info("y_in", TensorProto.FLOAT, [5, K])],
+                      [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 5, N]),
+                       helper.make_tensor_value_info("d", TensorProto.FLOAT, [5, N]),
+                       helper.make_tensor_value_info("i", TensorProto.INT32, [2, 5, N])], initializer=inits)
+m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13), helper.make_opsetid("com.microsoft", 1)], producer_name="graft-fuzz")
+m.ir_version = 8
+save("int8_products.onnx", m)
