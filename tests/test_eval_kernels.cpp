@@ -1045,6 +1045,36 @@ class TestEvalKernels : public QObject {
                                  .arg(y.data<float>()[m * N + n], 0, 'g', 9).arg(want, 0, 'g', 9)));
         }
     }
+    // QLinearMatMul by a constant int8 B (the library's product) gives the bytes it gives with B
+    // fed at run time (the integer GEMM).
+    {
+      graft::Array Aq = randomBytes<std::uint8_t>(kUInt8, {M, K}, 74), Bq = randomBytes<std::int8_t>(kInt8, {K, N}, 75);
+      graft::NamedArrays results[2];
+      for (bool constantB : {true, false}) {
+        Builder b;
+        b.input("a", kUInt8, {M, K});
+        if (constantB)
+          b.initializer(Bq, "b");
+        else
+          b.input("b", kInt8, {K, N});
+        b.initializer(tensor<float>(kFloat, {}, {0.02f}), "as");
+        b.initializer(tensor<std::uint8_t>(kUInt8, {}, {90}), "az");
+        b.initializer(bs, "bs");
+        b.initializer(graft::Array(kInt8, {N}), "bz");
+        b.initializer(tensor<float>(kFloat, {}, {0.7f}), "ys");
+        b.initializer(tensor<std::uint8_t>(kUInt8, {}, {120}), "yz");
+        b.node("QLinearMatMul", {"a", "as", "az", "b", "bs", "bz", "ys", "yz"}, {"y"});
+        b.output("y", kUInt8);
+        graft::NamedArrays feeds{{"a", Aq}};
+        if (!constantB) feeds["b"] = Bq;
+        auto out = graft::evaluate(*b.build(), feeds);
+        QVERIFY2(out, out.message().c_str());
+        results[constantB ? 0 : 1] = out.value();
+      }
+      const graft::Array &c = results[0].at("y"), &f = results[1].at("y");
+      QCOMPARE(c.shape(), f.shape());
+      QVERIFY2(std::memcmp(c.raw(), f.raw(), c.bytes()) == 0, "QLinearMatMul differs with a constant B");
+    }
     // MatMulInteger by a constant int8 B with a uint8 A and its zero point: the exact sums.
     Builder b;
     graft::Array Aq = randomBytes<std::uint8_t>(kUInt8, {3, M, K}, 72), Bq = randomBytes<std::int8_t>(kInt8, {K, N}, 73);

@@ -513,12 +513,17 @@ Status qlinearMatMul8(Context& ctx) {
   if (!sa) return sa.status();
   if (!sb) return sb.status();
   if (!sy) return sy.status();
-  auto a = centeredInt16(A, optionalInput(ctx, 2), -2);
-  if (!a) return ctx.fail("a_zero_point: " + a.message());
-  auto b = centeredInt16(B, optionalInput(ctx, 5), -1);
-  if (!b) return ctx.fail("b_zero_point: " + b.message());
-  auto acc = integerMatmul(a.value(), b.value());
-  if (!acc) return ctx.fail(acc.message());
+  Result<Array> acc = Array();
+  if (Array sums; !(B.rank() == 2 && int8ProductLibrary(A, optionalInput(ctx, 2), B, optionalInput(ctx, 5), ctx.inputIsConstant(3), sums))) {
+    auto a = centeredInt16(A, optionalInput(ctx, 2), -2);
+    if (!a) return ctx.fail("a_zero_point: " + a.message());
+    auto b = centeredInt16(B, optionalInput(ctx, 5), -1);
+    if (!b) return ctx.fail("b_zero_point: " + b.message());
+    acc = integerMatmul(a.value(), b.value());
+    if (!acc) return ctx.fail(acc.message());
+  } else {
+    acc = std::move(sums);
+  }
   const auto &va = sa.value(), &vb = sb.value();
   float ys = sy.value()[0];
   std::int64_t cols = acc.value().rank() >= 1 && B.rank() >= 2 ? N : 1, rows = A.rank() >= 2 ? M : 1;
