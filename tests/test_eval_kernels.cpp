@@ -694,40 +694,50 @@ class TestEvalKernels : public QObject {
     }
   }
 
+  // DequantizeLinear(a) + DequantizeLinear(b) [-> Relu] -> QuantizeLinear on uint8 inputs of one
+  // shape: checks that the Add runs fused and returns the fused and the as-written run's bytes.
+  static void runQdqAdd(const graft::Array& A, const graft::Array& B, float sa, std::uint8_t za, float sb, std::uint8_t zb, float sy,
+                        std::uint8_t zy, bool relu, graft::Array& fused, graft::Array& plain) {
+    Builder b;
+    b.input("a", kUInt8, A.shape());
+    b.input("b", kUInt8, B.shape());
+    b.initializer(tensor<float>(kFloat, {}, {sa}), "sa");
+    b.initializer(tensor<std::uint8_t>(kUInt8, {}, {za}), "za");
+    b.initializer(tensor<float>(kFloat, {}, {sb}), "sb");
+    b.initializer(tensor<std::uint8_t>(kUInt8, {}, {zb}), "zb");
+    b.initializer(tensor<float>(kFloat, {}, {sy}), "sy");
+    b.initializer(tensor<std::uint8_t>(kUInt8, {}, {zy}), "zy");
+    b.node("DequantizeLinear", {"a", "sa", "za"}, {"af"});
+    b.node("DequantizeLinear", {"b", "sb", "zb"}, {"bf"});
+    b.node("Add", {"af", "bf"}, {"s"});
+    if (relu) b.node("Relu", {"s"}, {"r"});
+    b.node("QuantizeLinear", {relu ? "r" : "s", "sy", "zy"}, {"y"});
+    b.output("y", kUInt8);
+    auto model = b.build();
+    auto evaluator = graft::Evaluator::create(*model);
+    QVERIFY2(evaluator, evaluator.message().c_str());
+    graft::NamedArrays feeds{{"a", A}, {"b", B}};
+    auto f = evaluator.value()->run(feeds);
+    QVERIFY2(f, f.message().c_str());
+    QCOMPARE(evaluator.value()->lastStats().nodesFused, std::size_t(relu ? 4 : 3));
+    graft::EvalOptions asWritten;
+    asWritten.fuse = false;
+    auto p = evaluator.value()->run(feeds, asWritten);
+    QVERIFY2(p, p.message().c_str());
+    fused = f.value().at("y");
+    plain = p.value().at("y");
+    QCOMPARE(fused.bytes(), plain.bytes());
+  }
+
   // A residual Add of two DequantizeLinear outputs into a QuantizeLinear (with and without a Relu)
   // runs fused on the bytes, with the nodes' own float32 steps: the same bytes as the run as written.
   void qdqResidualAddsRunFusedWithTheSameBytes() {
     const std::vector<std::int64_t> shape{1, 24, 17, 19};
     graft::Array A = randomBytes<std::uint8_t>(kUInt8, shape, 21), B = randomBytes<std::uint8_t>(kUInt8, shape, 22);
     for (bool relu : {false, true}) {
-      Builder b;
-      b.input("a", kUInt8, shape);
-      b.input("b", kUInt8, shape);
-      b.initializer(tensor<float>(kFloat, {}, {0.031f}), "sa");
-      b.initializer(tensor<std::uint8_t>(kUInt8, {}, {100}), "za");
-      b.initializer(tensor<float>(kFloat, {}, {0.017f}), "sb");
-      b.initializer(tensor<std::uint8_t>(kUInt8, {}, {3}), "zb");
-      b.initializer(tensor<float>(kFloat, {}, {0.029f}), "sy");
-      b.initializer(tensor<std::uint8_t>(kUInt8, {}, {64}), "zy");
-      b.node("DequantizeLinear", {"a", "sa", "za"}, {"af"});
-      b.node("DequantizeLinear", {"b", "sb", "zb"}, {"bf"});
-      b.node("Add", {"af", "bf"}, {"s"});
-      if (relu) b.node("Relu", {"s"}, {"r"});
-      b.node("QuantizeLinear", {relu ? "r" : "s", "sy", "zy"}, {"y"});
-      b.output("y", kUInt8);
-      auto model = b.build();
-      auto evaluator = graft::Evaluator::create(*model);
-      QVERIFY2(evaluator, evaluator.message().c_str());
-      graft::NamedArrays feeds{{"a", A}, {"b", B}};
-      auto fused = evaluator.value()->run(feeds);
-      QVERIFY2(fused, fused.message().c_str());
-      QCOMPARE(evaluator.value()->lastStats().nodesFused, std::size_t(relu ? 4 : 3));
-      graft::EvalOptions asWritten;
-      asWritten.fuse = false;
-      auto plain = evaluator.value()->run(feeds, asWritten);
-      QVERIFY2(plain, plain.message().c_str());
-      const graft::Array &f = fused.value().at("y"), &p = plain.value().at("y");
-      QCOMPARE(f.bytes(), p.bytes());
+      graft::Array f, p;
+      runQdqAdd(A, B, 0.031f, 100, 0.017f, 3, 0.029f, 64, relu, f, p);
+      if (QTest::currentTestFailed()) return;
       QVERIFY(std::memcmp(f.raw(), p.raw(), f.bytes()) == 0);
     }
   }
@@ -1114,33 +1124,9 @@ class TestEvalKernels : public QObject {
       const float sa = std::ldexp(0.5f + next(), -static_cast<int>(next() * 12)), sb = std::ldexp(0.5f + next(), -static_cast<int>(next() * 12)),
                   sy = std::ldexp(0.5f + next(), -static_cast<int>(next() * 12));
       const auto za = static_cast<std::uint8_t>(next() * 255), zb = static_cast<std::uint8_t>(next() * 255), zy = static_cast<std::uint8_t>(next() * 255);
-      Builder b;
-      b.input("a", kUInt8, {1, 1, 256, 256});
-      b.input("b", kUInt8, {1, 1, 256, 256});
-      b.initializer(tensor<float>(kFloat, {}, {sa}), "sa");
-      b.initializer(tensor<std::uint8_t>(kUInt8, {}, {za}), "za");
-      b.initializer(tensor<float>(kFloat, {}, {sb}), "sb");
-      b.initializer(tensor<std::uint8_t>(kUInt8, {}, {zb}), "zb");
-      b.initializer(tensor<float>(kFloat, {}, {sy}), "sy");
-      b.initializer(tensor<std::uint8_t>(kUInt8, {}, {zy}), "zy");
-      b.node("DequantizeLinear", {"a", "sa", "za"}, {"af"});
-      b.node("DequantizeLinear", {"b", "sb", "zb"}, {"bf"});
-      b.node("Add", {"af", "bf"}, {"s"});
-      if (relu) b.node("Relu", {"s"}, {"r"});
-      b.node("QuantizeLinear", {relu ? "r" : "s", "sy", "zy"}, {"y"});
-      b.output("y", kUInt8);
-      auto model = b.build();
-      auto evaluator = graft::Evaluator::create(*model);
-      QVERIFY2(evaluator, evaluator.message().c_str());
-      graft::NamedArrays feeds{{"a", A}, {"b", B}};
-      auto fused = evaluator.value()->run(feeds);
-      QVERIFY2(fused, fused.message().c_str());
-      QCOMPARE(evaluator.value()->lastStats().nodesFused, std::size_t(relu ? 4 : 3));
-      graft::EvalOptions asWritten;
-      asWritten.fuse = false;
-      auto plain = evaluator.value()->run(feeds, asWritten);
-      QVERIFY2(plain, plain.message().c_str());
-      const graft::Array &f = fused.value().at("y"), &p = plain.value().at("y");
+      graft::Array f, p;
+      runQdqAdd(A, B, sa, za, sb, zb, sy, zy, relu, f, p);
+      if (QTest::currentTestFailed()) return;
       for (int i = 0; i < 65536; ++i)
         if (f.data<std::uint8_t>()[i] != p.data<std::uint8_t>()[i])
           QFAIL(qPrintable(QString("set %1, a %2, b %3: fused %4, as written %5").arg(set).arg(i >> 8).arg(i & 255)

@@ -250,8 +250,33 @@ std::shared_ptr<SlicePlan> makeSlice(const ConvShape& s, const ConvShape& win, b
 
 constexpr std::int64_t kMinPackedOutput = 28 * 28;
 
-std::mutex gPlansMutex;
-std::unordered_map<std::string, std::shared_ptr<ConvPlan>> gPlans;
+// Plans by shape: looked up, or made and kept. A long session sees many shapes and each plan
+// holds JIT code, so past 256 the cache starts over (plans are cheap to remake).
+template <class Plan>
+class PlanCache {
+ public:
+  std::shared_ptr<Plan> find(const std::string& key) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = plans_.find(key);
+    return it == plans_.end() ? nullptr : it->second;
+  }
+  bool contains(const std::string& key) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return plans_.count(key) > 0;
+  }
+  std::shared_ptr<Plan> keep(const std::string& key, std::shared_ptr<Plan> plan) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (plans_.size() > 256) plans_.clear();
+    plans_[key] = plan;
+    return plan;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::unordered_map<std::string, std::shared_ptr<Plan>> plans_;
+};
+
+PlanCache<ConvPlan> gPlans;
 
 // Slices of the output's first spatial axis, one per thread: output rows [o0, o1), the first input
 // row `from` they read, and the window they run on (its input rows and the padding it still needs
@@ -283,31 +308,33 @@ std::vector<RowWindow> rowWindows(const ConvShape& s, int threads) {
   return out;
 }
 
+// Adds a row slice to `plan` (its begin, size, inRow and slices) for each window, with one
+// primitive per distinct window from `make`; false when `make` has none for one of them.
+template <class Plan, class Make>
+bool addRowSlices(Plan& plan, const std::vector<RowWindow>& windows, Make make) {
+  std::map<std::vector<std::int64_t>, decltype(make(windows.front().win))> byWindow;
+  for (const RowWindow& r : windows) {
+    auto& slice = byWindow[{r.win.in[0], r.win.out[0], r.win.padBegin[0], r.win.padEnd[0]}];
+    if (!slice) slice = make(r.win);
+    if (!slice) return false;
+    plan.begin.push_back(r.o0);
+    plan.size.push_back(r.o1 - r.o0);
+    plan.inRow.push_back(r.from);
+    plan.slices.push_back(slice);
+  }
+  return true;
+}
+
 // Returns the plan for this shape (nullptr when oneDNN has no fast kernel for it).
 std::shared_ptr<ConvPlan> convPlan(const ConvShape& s, bool depthwise, bool bias, int threads, const PostOp& post) {
   std::string key = planKey(s, bias, threads, post);
-  {
-    std::lock_guard<std::mutex> lock(gPlansMutex);
-    if (auto it = gPlans.find(key); it != gPlans.end()) return it->second;
-  }
+  if (gPlans.contains(key)) return gPlans.find(key);
   auto plan = std::make_shared<ConvPlan>();
   if (!depthwise && threads > 1 && s.out[0] >= 2 * threads) {
     auto windows = rowWindows(s, threads);
     plan->byRows = !windows.empty();
-    std::map<std::vector<std::int64_t>, std::shared_ptr<SlicePlan>> byWindow;
-    for (const RowWindow& r : windows) {
-      const ConvShape& win = r.win;
-      auto& slice = byWindow[{win.in[0], win.out[0], win.padBegin[0], win.padEnd[0]}];
-      if (!slice) slice = makeSlice(s, win, false, s.M, bias, post);
-      if (!slice) {
-        plan = nullptr;
-        break;
-      }
-      plan->begin.push_back(r.o0);
-      plan->size.push_back(r.o1 - r.o0);
-      plan->inRow.push_back(r.from);
-      plan->slices.push_back(slice);
-    }
+    if (plan->byRows && !addRowSlices(*plan, windows, [&](const ConvShape& win) { return makeSlice(s, win, false, s.M, bias, post); }))
+      plan = nullptr;
   }
   // Slices of whole 16-channel blocks (AVX-512 blocking), one per thread.
   std::int64_t blocks = (s.M + 15) / 16;
@@ -326,11 +353,7 @@ std::shared_ptr<ConvPlan> convPlan(const ConvShape& s, bool depthwise, bool bias
     plan->size.push_back(n);
     plan->slices.push_back(slice);
   }
-  std::lock_guard<std::mutex> lock(gPlansMutex);
-  // Shapes seen over a long session; each plan holds JIT code, and plans are cheap to remake.
-  if (gPlans.size() > 256) gPlans.clear();
-  gPlans[key] = plan;
-  return plan;
+  return gPlans.keep(key, plan);
 }
 
 }  // namespace
@@ -649,8 +672,7 @@ struct Int8Plan {
   std::vector<std::shared_ptr<Int8Slice>> slices;
 };
 
-std::mutex gInt8Mutex;
-std::unordered_map<std::string, std::shared_ptr<Int8Plan>> gInt8Plans;
+PlanCache<Int8Plan> gInt8Plans;
 
 // out: 0 int32 sums; 1 uint8 / 2 int8 requantized by the library (runtime per-channel scales,
 // float bias in accumulator units, a runtime output zero point, a Relu when `relu`).
@@ -740,10 +762,7 @@ std::shared_ptr<Int8Plan> int8Plan(const ConvShape& s, bool srcSigned, int threa
                                    const float* scales) {
   std::string key = planKey(s, srcSigned, threads) + "|" + std::to_string(out) + (relu ? "r" + std::to_string(reluFloor) : "");
   if (scales) key.append(reinterpret_cast<const char*>(scales), static_cast<std::size_t>(s.M) * sizeof(float));
-  {
-    std::lock_guard<std::mutex> lock(gInt8Mutex);
-    if (auto it = gInt8Plans.find(key); it != gInt8Plans.end()) return it->second;
-  }
+  if (gInt8Plans.contains(key)) return gInt8Plans.find(key);
   auto plan = std::make_shared<Int8Plan>();
   const std::int64_t blocks = (s.M + 15) / 16;
   const std::int64_t count = std::max<std::int64_t>(1, std::min<std::int64_t>(threads, blocks));
@@ -761,10 +780,7 @@ std::shared_ptr<Int8Plan> int8Plan(const ConvShape& s, bool srcSigned, int threa
     plan->begin.push_back(b);
     plan->slices.push_back(slice);
   }
-  std::lock_guard<std::mutex> lock(gInt8Mutex);
-  if (gInt8Plans.size() > 256) gInt8Plans.clear();
-  gInt8Plans[key] = plan;
-  return plan;
+  return gInt8Plans.keep(key, plan);
 }
 
 }  // namespace
@@ -889,40 +905,23 @@ struct Int8RowPlan {
   std::vector<std::shared_ptr<Int8Slice>> slices;
 };
 
-std::unordered_map<std::string, std::shared_ptr<Int8RowPlan>> gInt8RowPlans;  // under gInt8Mutex
+PlanCache<Int8RowPlan> gInt8RowPlans;
 
 std::shared_ptr<Int8RowPlan> int8RowPlan(const ConvShape& s, bool srcSigned, bool srcZero, int threads, int out, bool relu,
                                          std::int32_t reluFloor, const float* scales) {
   std::string key = planKey(s, srcSigned, threads) + "|rows" + std::to_string(out) + (srcZero ? "z" : "") +
                     (relu ? "r" + std::to_string(reluFloor) : "");
   if (scales) key.append(reinterpret_cast<const char*>(scales), static_cast<std::size_t>(s.M) * sizeof(float));
-  {
-    std::lock_guard<std::mutex> lock(gInt8Mutex);
-    if (auto it = gInt8RowPlans.find(key); it != gInt8RowPlans.end()) return it->second;
-  }
+  if (gInt8RowPlans.contains(key)) return gInt8RowPlans.find(key);
   ConvShape image = s;
   image.N = 1;
   std::vector<RowWindow> windows;
   if (threads > 1 && s.N < threads && s.out[0] >= 2 * threads) windows = rowWindows(image, threads);
   if (windows.empty()) windows.push_back(RowWindow{0, s.out[0], 0, image});  // whole images, one per thread
   auto plan = std::make_shared<Int8RowPlan>();
-  std::map<std::vector<std::int64_t>, std::shared_ptr<Int8Slice>> byWindow;
-  for (const RowWindow& r : windows) {
-    auto& slice = byWindow[{r.win.in[0], r.win.out[0], r.win.padBegin[0], r.win.padEnd[0]}];
-    if (!slice) slice = makeInt8Slice(r.win, srcSigned, s.M, out, relu, reluFloor, scales, srcZero);
-    if (!slice) {
-      plan = nullptr;
-      break;
-    }
-    plan->begin.push_back(r.o0);
-    plan->size.push_back(r.o1 - r.o0);
-    plan->inRow.push_back(r.from);
-    plan->slices.push_back(slice);
-  }
-  std::lock_guard<std::mutex> lock(gInt8Mutex);
-  if (gInt8RowPlans.size() > 256) gInt8RowPlans.clear();
-  gInt8RowPlans[key] = plan;
-  return plan;
+  if (!addRowSlices(*plan, windows, [&](const ConvShape& win) { return makeInt8Slice(win, srcSigned, s.M, out, relu, reluFloor, scales, srcZero); }))
+    plan = nullptr;
+  return gInt8RowPlans.keep(key, plan);
 }
 
 }  // namespace
