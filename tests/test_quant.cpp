@@ -63,6 +63,61 @@ std::unique_ptr<Model> matmulModel(std::int64_t rows, std::int64_t K, std::int64
   return std::move(Model::fromProto(m).value());
 }
 
+// Conv -> Clip(0, 6) with its bounds as Constant nodes (how PyTorch exports ReLU6) -> Conv.
+std::unique_ptr<Model> relu6Model() {
+  onnx::ModelProto m;
+  m.set_ir_version(8);
+  m.add_opset_import()->set_version(17);
+  auto* g = m.mutable_graph();
+  g->set_name("relu6");
+  auto* in = g->add_input();
+  in->set_name("x");
+  auto* tt = in->mutable_type()->mutable_tensor_type();
+  tt->set_elem_type(onnx::TensorProto_DataType_FLOAT);
+  for (int d : {1, 4, 8, 8}) tt->mutable_shape()->add_dim()->set_dim_value(d);
+  auto* out = g->add_output();
+  out->set_name("y");
+  out->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto_DataType_FLOAT);
+  std::mt19937 rng(3);
+  std::normal_distribution<float> nd(0.0f, 0.5f);
+  auto weights = [&](const char* name, std::initializer_list<std::int64_t> dims) {
+    auto* w = g->add_initializer();
+    w->set_name(name);
+    w->set_data_type(onnx::TensorProto_DataType_FLOAT);
+    std::int64_t count = 1;
+    for (auto d : dims) {
+      w->add_dims(d);
+      count *= d;
+    }
+    for (std::int64_t i = 0; i < count; ++i) w->add_float_data(nd(rng));
+  };
+  weights("w1", {8, 4, 3, 3});
+  weights("w2", {8, 8, 1, 1});
+  auto node = [&](const char* op, std::initializer_list<const char*> ins, const char* outName) {
+    auto* n = g->add_node();
+    n->set_op_type(op);
+    n->set_name(outName);
+    for (const char* i : ins) n->add_input(i);
+    n->add_output(outName);
+    return n;
+  };
+  auto* c1 = node("Conv", {"x", "w1"}, "c1");
+  auto* pads = c1->add_attribute();
+  pads->set_name("pads");
+  pads->set_type(onnx::AttributeProto_AttributeType_INTS);
+  for (int i = 0; i < 4; ++i) pads->add_ints(1);
+  for (auto [name, value] : {std::pair{"lo", 0.0f}, {"hi", 6.0f}}) {
+    auto* a = node("Constant", {}, name)->add_attribute();
+    a->set_name("value");
+    a->set_type(onnx::AttributeProto_AttributeType_TENSOR);
+    a->mutable_t()->set_data_type(onnx::TensorProto_DataType_FLOAT);
+    a->mutable_t()->add_float_data(value);
+  }
+  node("Clip", {"c1", "lo", "hi"}, "r1");
+  node("Conv", {"r1", "w2"}, "y");
+  return std::move(Model::fromProto(m).value());
+}
+
 // A model with no op any mode quantizes.
 std::unique_ptr<Model> reluModel() {
   onnx::ModelProto m;
@@ -616,6 +671,33 @@ class TestQuant : public QObject {
       for (const auto& d : v.problems) QVERIFY2(d.severity != Diagnostic::Severity::Error, d.message.c_str());
     }
     QVERIFY2(best > 15, std::to_string(best).c_str());
+  }
+
+  // A ReLU6 (Clip from 0) after a quantized Conv is folded into the QuantizeLinear's saturation,
+  // and its bounds go with it: no Constant node is left that nothing reads.
+  void foldedClipLeavesNoDeadBounds() {
+    auto m = relu6Model();
+    auto set = randomSamples(*m, 4, 2);
+    QVERIFY2(set, set.message().c_str());
+    auto cal = calibrate(*m, set.value());
+    QVERIFY2(cal, cal.message().c_str());
+    auto profile = findProfile("onnxruntime-cpu");
+    QVERIFY2(profile, profile.message().c_str());
+    QuantizeOptions o;
+    o.mode = Mode::Static;
+    o.placement = placementFor(profile.value());
+    auto r = quantizeAndScore(*m, o, cal.value().get(), set.value(), std::nullopt);
+    QVERIFY2(r, r.message().c_str());
+    std::map<std::string, int> ops;
+    r->model->graph().forEachNode([&](const Node& n) {
+      ++ops[n.opType()];
+      bool read = false;
+      for (const Value* v : n.outputs()) read = read || (v && (!v->uses().empty() || v->isGraphOutput()));
+      QVERIFY2(read, ("nothing reads the outputs of " + n.opType() + " '" + n.name() + "'").c_str());
+    });
+    QCOMPARE(ops["Clip"], 0);
+    QCOMPARE(ops["Constant"], 0);
+    QCOMPARE(ops["Conv"], 2);
   }
 
   // ONNX Runtime fuses DQ -> Add -> Q into QLinearAdd, so its profile quantizes Adds; but a

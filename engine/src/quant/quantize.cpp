@@ -272,9 +272,12 @@ struct Rewriter {
     auto keep = library::takeName(g, r);
     if (!keep) return keep.status();
     std::string yOld = y->name();
+    // The Clip's bounds (Constant nodes or initializers) go too once nothing else reads them.
+    std::vector<Value*> bounds(act->inputs().begin() + 1, act->inputs().end());
     g.replaceAllUses(r, y);
     g.eraseNode(act);
     library::dropDangling(g, r->name());
+    for (Value* b : bounds) library::dropIfUnused(g, b);
     if (auto s = g.renameValue(y, floatName); !s) return s;
     (void)yOld;
     return floatName;
