@@ -6,6 +6,7 @@
 
 #include "eval/kernel.h"
 #include "eval/linalg.h"
+#include "eval/onednn_matmul.h"
 
 namespace graft::eval {
 
@@ -60,19 +61,6 @@ Status dynamicQuantizeMatMulK(Context& ctx) {
   parallelFor(total, 1 << 15, [&](std::int64_t b, std::int64_t e) { quantizeToUint8(pa + b, Aq.data<std::uint8_t>() + b, e - b, div, zp); });
   Array zeroA(kUInt8, {});
   zeroA.data<std::uint8_t>()[0] = static_cast<std::uint8_t>(zp);
-  // The exact int32 sums: the kernel library's int8 product for a symmetric int8 constant B, or
-  // the int16 GEMM (uint8 B, zero points, or B computed at run time).
-  Array acc;
-  const Array* bZero = ctx.hasInput(3) ? &ctx.input(3) : nullptr;
-  if (!int8ProductLibrary(Aq, &zeroA, B, bZero, ctx.inputIsConstant(1), acc)) {
-    auto ac = centeredInt16(Aq, &zeroA, -2);
-    if (!ac) return ctx.fail(ac.message());
-    auto bc = centeredInt16(B, bZero, -1);
-    if (!bc) return ctx.fail("b_zero_point: " + bc.message());
-    auto product = integerMatmul(ac.value(), bc.value());
-    if (!product) return ctx.fail(product.message());
-    acc = std::move(product.value());
-  }
   std::vector<std::int64_t> shape = A.shape();
   shape.back() = N;
   Array Y = Array::uninitialized(kFloat, shape);
@@ -85,8 +73,26 @@ Status dynamicQuantizeMatMulK(Context& ctx) {
   }
   std::vector<float> columnScale(static_cast<std::size_t>(N));
   for (std::int64_t n = 0; n < N; ++n) columnScale[static_cast<std::size_t>(n)] = scale * static_cast<float>(perColumn(bs.value(), n));
+  // The exact int32 sums: the kernel library's int8 product for a symmetric int8 constant B,
+  // finished in float slice by slice; or the int16 GEMM (uint8 B, zero points, or B computed at
+  // run time), then the same finish.
+  const Array* bZero = ctx.hasInput(3) ? &ctx.input(3) : nullptr;
+  bool symmetric = B.dtype() == kInt8;
+  for (double z : bz) symmetric = symmetric && z == 0;
+  if (symmetric && ctx.inputIsConstant(1) && K <= 65536 &&
+      onednnInt8MatmulConstantBToFloat(M, N, K, Aq.raw(), false, static_cast<std::int32_t>(zp), B.data<std::int8_t>(), columnScale.data(),
+                                       bias.empty() ? nullptr : bias.data(), Y.data<float>())) {
+    ctx.setOutput(0, Y);
+    return Status::ok();
+  }
+  auto ac = centeredInt16(Aq, &zeroA, -2);
+  if (!ac) return ctx.fail(ac.message());
+  auto bc = centeredInt16(B, bZero, -1);
+  if (!bc) return ctx.fail("b_zero_point: " + bc.message());
+  auto acc = integerMatmul(ac.value(), bc.value());
+  if (!acc) return ctx.fail(acc.message());
   float* py = Y.data<float>();
-  const std::int32_t* pacc = acc.data<std::int32_t>();
+  const std::int32_t* pacc = acc.value().data<std::int32_t>();
   parallelFor(M, std::max<std::int64_t>(1, (1 << 14) / std::max<std::int64_t>(1, N)), [&](std::int64_t r0, std::int64_t r1) {
     for (std::int64_t i = r0; i < r1; ++i)
       for (std::int64_t n = 0; n < N; ++n)

@@ -40,6 +40,10 @@ bool onednnInt8MatmulConstantB(std::int64_t, std::int64_t, std::int64_t, const v
                                std::int32_t*) {
   return false;
 }
+bool onednnInt8MatmulConstantBToFloat(std::int64_t, std::int64_t, std::int64_t, const void*, bool, std::int32_t, const std::int8_t*,
+                                      const float*, const float*, float*) {
+  return false;
+}
 
 #else
 
@@ -55,16 +59,15 @@ struct SlicePrimitive {
 using dims = dnnl::memory::dims;
 using dt = dnnl::memory::data_type;
 
-// The element types of a product: float, or 8-bit (uint8 or int8 A, int8 B, exact int32 C) with
-// or without A's zero point (kept out of the primitive when 0: oneDNN then picks its brgemm
-// kernels, as for int8 convolutions).
-enum class Kind { Float, U8, U8Zero, S8, S8Zero };
+// The element types of a product: float, or 8-bit (uint8 or int8 A, int8 B, exact int32 C; A's
+// zero point is never the library's, see int8Product).
+enum class Kind { Float, U8, S8 };
 
 std::shared_ptr<SlicePrimitive> makePrimitive(std::int64_t M, std::int64_t K, std::int64_t n, std::int64_t N, bool bias,
                                               Kind kind = Kind::Float) {
   auto p = std::make_shared<SlicePrimitive>();
   const bool int8 = kind != Kind::Float;
-  const dt a = kind == Kind::U8 || kind == Kind::U8Zero ? dt::u8 : kind == Kind::Float ? dt::f32 : dt::s8;
+  const dt a = kind == Kind::U8 ? dt::u8 : kind == Kind::Float ? dt::f32 : dt::s8;
   p->src = dnnl::memory::desc(dims{M, K}, a, dims{K, 1});
   // 8-bit: a dense slice (with C's row stride oneDNN 2.6 leaves its brgemm kernels for a slower
   // GEMM), copied into C by the caller.
@@ -72,7 +75,6 @@ std::shared_ptr<SlicePrimitive> makePrimitive(std::int64_t M, std::int64_t K, st
   dnnl::memory::desc anyWeights(dims{K, n}, int8 ? dt::s8 : dt::f32, dnnl::memory::format_tag::any);
   dnnl::primitive_attr attr;
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-  if (kind == Kind::U8Zero || kind == Kind::S8Zero) attr.set_zero_points(DNNL_ARG_SRC, 0, {DNNL_RUNTIME_S32_VAL});
   if (bias) {
     p->bias = dnnl::memory::desc(dims{1, n}, dt::f32, dims{n, 1});
     p->pd = dnnl::matmul::primitive_desc(dnnl::matmul::desc(p->src, anyWeights, p->bias, p->dst), attr, cpuEngine());
@@ -220,32 +222,58 @@ bool onednnMatmulConstantB(std::int64_t M, std::int64_t N, std::int64_t K, const
                 });
 }
 
-bool onednnInt8MatmulConstantB(std::int64_t M, std::int64_t N, std::int64_t K, const void* A, bool aSigned, std::int32_t aZero,
-                               const std::int8_t* B, std::int32_t* C) {
+namespace {
+
+// The exact int8 product, each slice handed to `write` (its int32 sums, dense [M, n], first
+// column n0, and per column the amount to take off). A's zero point is not given to the library:
+// with one, oneDNN 2.6 leaves its packed brgemm kernels for a GEMM that adds the compensation in a
+// scalar loop (12% of a dynamic INT8 BERT's run). The sums without it, minus aZero times each
+// column's sum of B (kept with the packed weights), are the same int32 values (wrapping alike).
+bool int8Product(std::int64_t M, std::int64_t N, std::int64_t K, const void* A, bool aSigned, std::int32_t aZero, const std::int8_t* B,
+                 const std::function<void(const std::int32_t*, std::int64_t, std::int64_t, const std::uint32_t*)>& write) {
   std::shared_ptr<PackedMatmulWeights> cache = tCache;
   if (!cache || !onednnInt8Available() || M <= 0 || N <= 0 || K <= 0) return false;
-  // A's zero point is not given to the library: with one, oneDNN 2.6 leaves its packed brgemm
-  // kernels for a GEMM that adds the compensation in a scalar loop (12% of a dynamic INT8 BERT's
-  // run). The sums without it, minus aZero times each column's sum of B (kept with the packed
-  // weights), are the same int32 values (wrapping alike).
-  (void)Kind::S8Zero;
-  (void)Kind::U8Zero;
-  return sliced(*cache, M, N, K, A, B, false, false, aSigned ? Kind::S8 : Kind::U8, C, sizeof(std::int32_t), {},
+  return sliced(*cache, M, N, K, A, B, false, false, aSigned ? Kind::S8 : Kind::U8, nullptr, 0, {},
                 [&](std::int64_t n0, std::int64_t n, const void* slice) {
-                  const auto* from = static_cast<const std::int32_t*>(slice);
                   std::vector<std::uint32_t> correction(static_cast<std::size_t>(n), 0);
                   if (aZero != 0) {
                     auto sums = cache->columnSums(B, n0, n, N, K);
                     for (std::int64_t j = 0; j < n; ++j)
                       correction[static_cast<std::size_t>(j)] = static_cast<std::uint32_t>(aZero) * static_cast<std::uint32_t>((*sums)[static_cast<std::size_t>(j)]);
                   }
-                  for (std::int64_t m = 0; m < M; ++m) {
-                    std::int32_t* row = C + m * N + n0;
-                    const std::int32_t* in = from + m * n;
-                    for (std::int64_t j = 0; j < n; ++j)
-                      row[j] = static_cast<std::int32_t>(static_cast<std::uint32_t>(in[j]) - correction[static_cast<std::size_t>(j)]);
-                  }
+                  write(static_cast<const std::int32_t*>(slice), n0, n, correction.data());
                 });
+}
+
+}  // namespace
+
+bool onednnInt8MatmulConstantB(std::int64_t M, std::int64_t N, std::int64_t K, const void* A, bool aSigned, std::int32_t aZero,
+                               const std::int8_t* B, std::int32_t* C) {
+  return int8Product(M, N, K, A, aSigned, aZero, B, [&](const std::int32_t* from, std::int64_t n0, std::int64_t n, const std::uint32_t* off) {
+    for (std::int64_t m = 0; m < M; ++m) {
+      std::int32_t* row = C + m * N + n0;
+      const std::int32_t* in = from + m * n;
+      for (std::int64_t j = 0; j < n; ++j) row[j] = static_cast<std::int32_t>(static_cast<std::uint32_t>(in[j]) - off[j]);
+    }
+  });
+}
+
+bool onednnInt8MatmulConstantBToFloat(std::int64_t M, std::int64_t N, std::int64_t K, const void* A, bool aSigned, std::int32_t aZero,
+                                      const std::int8_t* B, const float* scale, const float* bias, float* Y) {
+  return int8Product(M, N, K, A, aSigned, aZero, B, [&](const std::int32_t* from, std::int64_t n0, std::int64_t n, const std::uint32_t* off) {
+    const float* s = scale + n0;
+    for (std::int64_t m = 0; m < M; ++m) {
+      float* row = Y + m * N + n0;
+      const std::int32_t* in = from + m * n;
+      if (bias) {
+        const float* b = bias + n0;
+        for (std::int64_t j = 0; j < n; ++j)
+          row[j] = static_cast<float>(static_cast<std::int32_t>(static_cast<std::uint32_t>(in[j]) - off[j])) * s[j] + b[j];
+      } else {
+        for (std::int64_t j = 0; j < n; ++j) row[j] = static_cast<float>(static_cast<std::int32_t>(static_cast<std::uint32_t>(in[j]) - off[j])) * s[j];
+      }
+    }
+  });
 }
 
 #endif

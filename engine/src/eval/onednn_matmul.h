@@ -35,5 +35,9 @@ bool onednnMatmulConstantB(std::int64_t M, std::int64_t N, std::int64_t K, const
 // packed as the float product. False when not available or refused.
 bool onednnInt8MatmulConstantB(std::int64_t M, std::int64_t N, std::int64_t K, const void* A, bool aSigned, std::int32_t aZero,
                                const std::int8_t* B, std::int32_t* C);
+// The same product finished in float as each slice is done: Y[m,n] = float(sum) * scale[n]
+// (+ bias[n] when bias is not null), without the int32 array in between.
+bool onednnInt8MatmulConstantBToFloat(std::int64_t M, std::int64_t N, std::int64_t K, const void* A, bool aSigned, std::int32_t aZero,
+                                      const std::int8_t* B, const float* scale, const float* bias, float* Y);
 
 }  // namespace graft::eval

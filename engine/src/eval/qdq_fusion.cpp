@@ -464,26 +464,18 @@ bool runQdqMatMul(const QdqConv& c, const Array& a, const std::function<const Ar
   const std::int64_t K = w.dim(0), N = w.dim(1);
   if (!a.isTensor() || a.dtype() != aType || a.rank() < 2 || a.dim(a.rank() - 1) != K) return false;
   const std::int64_t M = a.size() / std::max<std::int64_t>(1, K);
-  Array acc = Array::uninitialized(kInt32Type, {M, N});
   const std::int32_t zero = aZero ? static_cast<std::int32_t>(aType == kUInt8Type ? aZero->data<std::uint8_t>()[0] : aZero->data<std::int8_t>()[0]) : 0;
-  if (!onednnInt8MatmulConstantB(M, N, K, a.raw(), aType == kInt8Type, zero, w.data<std::int8_t>(), acc.data<std::int32_t>())) return false;
-  std::vector<std::int64_t> shape = a.shape();
-  shape.back() = N;
-  y = Array::uninitialized(kFloatType, shape);
   const float sa = constant(c.xScale)->data<float>()[0];
   const Array& ws = *constant(c.wScale);
   std::vector<float> scale(static_cast<std::size_t>(N));
   for (std::int64_t n = 0; n < N; ++n) scale[static_cast<std::size_t>(n)] = sa * ws.data<float>()[ws.size() == 1 ? 0 : n];
-  const float* bias = c.floatBias ? constant(c.floatBias)->data<float>() : nullptr;
-  const std::int32_t* in = acc.data<std::int32_t>();
-  float* out = y.data<float>();
-  parallelFor(M, std::max<std::int64_t>(1, (1 << 14) / std::max<std::int64_t>(1, N)), [&](std::int64_t r0, std::int64_t r1) {
-    for (std::int64_t r = r0; r < r1; ++r)
-      for (std::int64_t n = 0; n < N; ++n) {
-        const float v = static_cast<float>(in[r * N + n]) * scale[static_cast<std::size_t>(n)];
-        out[r * N + n] = bias ? v + bias[n] : v;
-      }
-  });
+  std::vector<std::int64_t> shape = a.shape();
+  shape.back() = N;
+  Array out = Array::uninitialized(kFloatType, shape);
+  if (!onednnInt8MatmulConstantBToFloat(M, N, K, a.raw(), aType == kInt8Type, zero, w.data<std::int8_t>(), scale.data(),
+                                        c.floatBias ? constant(c.floatBias)->data<float>() : nullptr, out.data<float>()))
+    return false;
+  y = std::move(out);
   return true;
 }
 
