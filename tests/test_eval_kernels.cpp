@@ -771,9 +771,9 @@ class TestEvalKernels : public QObject {
     graft::Array b1q, b1s, b3q, b3s, b2f = perChannel(M, 0.01f);
     intBias(ws1, xs, 1, b1q, b1s);
     intBias(ws3, s3, 2, b3q, b3s);
-    auto build = [&](bool broadcastAdd) {
+    auto build = [&](bool broadcastAdd, std::int64_t N) {
       Builder b;
-      b.input("x", kUInt8, {1, C, H, W});
+      b.input("x", kUInt8, {N, C, H, W});
       if (broadcastAdd) b.input("bb", kUInt8, {1, M, 1, 1});
       auto scalar = [&](float v, const char* name) { b.initializer(tensor<float>(kFloat, {}, {v}), name); };
       scalar(xs, "xs");
@@ -822,9 +822,10 @@ class TestEvalKernels : public QObject {
       b.output("y", kUInt8);
       return b.build();
     };
-    graft::Array X = randomBytes<std::uint8_t>(kUInt8, {1, C, H, W}, 41), BB = randomBytes<std::uint8_t>(kUInt8, {1, M, 1, 1}, 42);
-    for (bool broadcastAdd : {false, true}) {
-      auto model = build(broadcastAdd);
+    // One image (threads split its rows) and three (each thread takes whole images).
+    for (auto [broadcastAdd, N] : {std::pair<bool, std::int64_t>{false, 1}, {true, 1}, {false, 3}}) {
+      graft::Array X = randomBytes<std::uint8_t>(kUInt8, {N, C, H, W}, 41), BB = randomBytes<std::uint8_t>(kUInt8, {1, M, 1, 1}, 42);
+      auto model = build(broadcastAdd, N);
       auto evaluator = graft::Evaluator::create(*model);
       QVERIFY2(evaluator, evaluator.message().c_str());
       graft::NamedArrays feeds{{"x", X}};
@@ -838,10 +839,10 @@ class TestEvalKernels : public QObject {
       auto kept = evaluator.value()->run(feeds, asked);
       QVERIFY2(kept, kept.message().c_str());
       const graft::Array &f = fused.value().at("y"), &k = kept.value().at("y");
-      QCOMPARE(f.shape(), (std::vector<std::int64_t>{1, M, H, W}));
+      QCOMPARE(f.shape(), (std::vector<std::int64_t>{N, M, H, W}));
       QCOMPARE(k.shape(), f.shape());
       QVERIFY2(std::memcmp(f.raw(), k.raw(), f.bytes()) == 0, "channels-last chains and NCHW chains differ");
-      for (const char* name : {"y1", "y2", "y3"}) QCOMPARE(kept.value().at(name).shape(), (std::vector<std::int64_t>{1, M, H, W}));
+      for (const char* name : {"y1", "y2", "y3"}) QCOMPARE(kept.value().at(name).shape(), (std::vector<std::int64_t>{N, M, H, W}));
       graft::EvalOptions unfusedOptions;
       unfusedOptions.fuse = false;
       auto unfused = evaluator.value()->run(feeds, unfusedOptions);
