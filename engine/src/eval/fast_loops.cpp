@@ -17,6 +17,17 @@ GRAFT_WIDE_LOOP void erfRow(const float* x, float* y, std::int64_t n) {
   for (std::int64_t i = 0; i < n; ++i) y[i] = fastErf(x[i]);
 }
 
+// 1 / (1 + e^-x) through e = exp(-|x|), which never overflows: 1 / (1 + e) for x >= 0 and
+// e / (1 + e) below. NaN stays NaN (fastExp's clamps would turn it into a number).
+GRAFT_WIDE_LOOP void sigmoidRow(const float* x, float* y, std::int64_t n) {
+  for (std::int64_t i = 0; i < n; ++i) {
+    const float v = x[i];
+    const float e = fastExp(-std::fabs(v));
+    const float s = 1.0f / (1.0f + e);
+    y[i] = v != v ? v : v >= 0.0f ? s : e * s;
+  }
+}
+
 GRAFT_WIDE_LOOP void expShiftRow(const float* x, float shift, float* y, std::int64_t n) {
   for (std::int64_t i = 0; i < n; ++i) y[i] = fastExp(x[i] - shift);
 }

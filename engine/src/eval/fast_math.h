@@ -87,6 +87,9 @@ inline float fastErf(float x) {
 // The same over rows, built for wider instruction sets too (fast_loops.cpp):
 // y = erf(x); y = exp(x - shift); y *= s.
 void erfRow(const float* x, float* y, std::int64_t n);
+// y = sigmoid(x), within a few ulp of libm's 1 / (1 + exp(-x)) (EfficientNet's and SiLU's Sigmoid
+// was half of a float EfficientNet run through libm's expf).
+void sigmoidRow(const float* x, float* y, std::int64_t n);
 void expShiftRow(const float* x, float shift, float* y, std::int64_t n);
 void scaleRow(float* y, float s, std::int64_t n);
 // y = softmax(x) over one row.

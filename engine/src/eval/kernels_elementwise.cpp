@@ -463,7 +463,21 @@ Status erfK(Context& ctx) {
 UNARY_FLOAT(ceilK, std::ceil(x))
 UNARY_FLOAT(floorK, std::floor(x))
 UNARY_FLOAT(roundK, std::nearbyint(x))
-UNARY_FLOAT(sigmoidK, x >= 0 ? V(1) / (V(1) + std::exp(-x)) : std::exp(x) / (V(1) + std::exp(x)))
+Status sigmoidK(Context& ctx) {
+  if (ctx.input(0).dtype() == kFloat) {
+    const Array& a = ctx.input(0);
+    Array out = Array::uninitialized(kFloat, a.shape());
+    const float* x = a.data<float>();
+    float* y = out.data<float>();
+    parallelFor(a.size(), kParallelThreshold, [&](std::int64_t s, std::int64_t e) { sigmoidRow(x + s, y + s, e - s); });
+    ctx.setOutput(0, out);
+    return Status::ok();
+  }
+  return unaryFloat(ctx, [](auto x) {
+    using V = decltype(x);
+    return x >= 0 ? V(1) / (V(1) + std::exp(-x)) : std::exp(x) / (V(1) + std::exp(x));
+  });
+}
 UNARY_FLOAT(tanhK, std::tanh(x))
 UNARY_FLOAT(softplusK, x > V(20) ? x : std::log1p(std::exp(x)))
 UNARY_FLOAT(softsignK, x / (V(1) + std::abs(x)))
