@@ -175,6 +175,35 @@ class TestEval : public QObject {
     QCOMPARE(y[9], 0.0f);
   }
 
+  // A node's schema checks are skipped only for inputs like those they last passed: the same
+  // Einsum run again with inputs of another rank is refused with the equation's error.
+  void schemaChecksRunAgainWhenTheInputsChange() {
+    Builder b;
+    b.input("a", onnx::TensorProto_DataType_FLOAT, {});
+    b.g->mutable_input(0)->mutable_type()->mutable_tensor_type()->clear_shape();  // any rank
+    b.input("c", onnx::TensorProto_DataType_FLOAT, {3, 4});
+    auto* n = b.node("Einsum", {"a", "c"}, {"y"});
+    auto* eq = n->add_attribute();
+    eq->set_name("equation");
+    eq->set_type(onnx::AttributeProto_AttributeType_STRING);
+    eq->set_s("ij,jk->ik");
+    b.output("y");
+    auto model = b.build();
+    auto evaluator = graft::Evaluator::create(*model);
+    QVERIFY2(evaluator, evaluator.message().c_str());
+    graft::Array a(onnx::TensorProto_DataType_FLOAT, {2, 3}), c(onnx::TensorProto_DataType_FLOAT, {3, 4});
+    for (int run = 0; run < 2; ++run) {
+      auto ok = evaluator.value()->run({{"a", a}, {"c", c}});
+      QVERIFY2(ok, ok.message().c_str());
+    }
+    graft::Array a3(onnx::TensorProto_DataType_FLOAT, {2, 2, 3});
+    auto bad = evaluator.value()->run({{"a", a3}, {"c", c}});
+    QVERIFY(!bad);
+    QVERIFY2(bad.message().find("does not fit input 0 of rank 3") != std::string::npos, bad.message().c_str());
+    auto again = evaluator.value()->run({{"a", a}, {"c", c}});
+    QVERIFY2(again, again.message().c_str());
+  }
+
   void convMatchesADirectComputation() {
     auto m = convModel();
     graft::Array x = ramp({1, 3, 8, 8});
