@@ -7,6 +7,8 @@
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
+#include <map>
+#include <tuple>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -372,6 +374,25 @@ class PackedWeights {
   // Keeps m, or the copy another thread packed meanwhile (row slices of one convolution start at
   // once and all miss on the first run; keeping every copy doubled the packed weights), and
   // returns the one kept.
+  // Per output channel, the sum of a constant int8 weight's values (M rows of `perRow`), computed
+  // once: a pointwise int8 convolution takes its input's zero point off through it.
+  std::shared_ptr<const std::vector<std::int64_t>> rowSums(const std::int8_t* w, std::int64_t M, std::int64_t perRow) {
+    const auto key = std::make_tuple(static_cast<const void*>(w), M, perRow);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (auto it = sums_.find(key); it != sums_.end()) return it->second;
+    }
+    auto made = std::make_shared<std::vector<std::int64_t>>(computeRowSums(w, M, perRow));
+    std::lock_guard<std::mutex> lock(mutex_);
+    return sums_.emplace(key, std::move(made)).first->second;
+  }
+  static std::vector<std::int64_t> computeRowSums(const std::int8_t* w, std::int64_t M, std::int64_t perRow) {
+    std::vector<std::int64_t> out(static_cast<std::size_t>(M), 0);
+    for (std::int64_t m = 0; m < M; ++m)
+      for (std::int64_t c = 0; c < perRow; ++c) out[static_cast<std::size_t>(m)] += w[m * perRow + c];
+    return out;
+  }
+
   dnnl::memory add(const void* weights, dnnl::memory m) {
     std::lock_guard<std::mutex> lock(mutex_);
     auto range = map_.equal_range(weights);
@@ -384,6 +405,7 @@ class PackedWeights {
  private:
   std::mutex mutex_;
   std::unordered_multimap<const void*, dnnl::memory> map_;
+  std::map<std::tuple<const void*, std::int64_t, std::int64_t>, std::shared_ptr<const std::vector<std::int64_t>>> sums_;
 };
 
 std::shared_ptr<PackedWeights> makePackedWeights() { return std::make_shared<PackedWeights>(); }
@@ -944,9 +966,11 @@ bool onednnInt8ConvChannelsLast(const ConvShape& s, bool srcSigned, const void* 
   Int8Requantize folded = q;
   if (pointwise) {
     const std::int64_t perChannel = s.C / s.group;
+    const std::shared_ptr<const std::vector<std::int64_t>> sums =
+        weightsConstant && tPacked ? tPacked->rowSums(w, s.M, perChannel)
+                                   : std::make_shared<const std::vector<std::int64_t>>(PackedWeights::computeRowSums(w, s.M, perChannel));
     for (std::int64_t m = 0; m < s.M; ++m) {
-      std::int64_t sum = 0;
-      for (std::int64_t c = 0; c < perChannel; ++c) sum += w[m * perChannel + c];
+      const std::int64_t sum = (*sums)[static_cast<std::size_t>(m)];
       const auto off = static_cast<std::uint32_t>(static_cast<std::int64_t>(xZero) * sum);
       if (exact)
         foldedInt.push_back(static_cast<std::int32_t>(static_cast<std::uint32_t>(q.intBias ? q.intBias[m] : 0) - off));
