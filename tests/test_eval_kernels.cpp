@@ -860,6 +860,72 @@ class TestEvalKernels : public QObject {
     }
   }
 
+  // A ResNet stem as the quantizer writes it, DequantizeLinear -> Conv -> Relu -> MaxPool ->
+  // QuantizeLinear, runs as one chain that pools the bytes (quantizing is monotone): the bytes
+  // equal those of the same stem with a QuantizeLinear/DequantizeLinear pair of that scale before
+  // the MaxPool, whose Conv chain fuses and whose MaxPool runs in float as written.
+  void qdqConvChainsPoolTheirBytes() {
+    const std::int64_t C = 3, M = 16, H = 37, W = 29;
+    graft::Array X = randomBytes<std::uint8_t>(kUInt8, {1, C, H, W}, 81), Wq = randomBytes<std::int8_t>(kInt8, {M, C, 7, 7}, 82);
+    graft::Array ws(kFloat, {M}), bias(kFloat, {M});
+    for (std::int64_t m = 0; m < M; ++m) {
+      ws.data<float>()[m] = 0.002f * static_cast<float>(m % 4 + 1);
+      bias.data<float>()[m] = 0.05f * static_cast<float>(m % 3) - 0.05f;
+    }
+    auto build = [&](bool qdqBeforePool) {
+      Builder b;
+      b.input("x", kUInt8, {1, C, H, W});
+      b.initializer(tensor<float>(kFloat, {}, {0.03f}), "xs");
+      b.initializer(tensor<std::uint8_t>(kUInt8, {}, {124}), "xz");
+      b.initializer(tensor<float>(kFloat, {}, {0.02f}), "ys");
+      b.initializer(tensor<std::uint8_t>(kUInt8, {}, {0}), "yz");
+      b.initializer(Wq, "w");
+      b.initializer(ws, "ws");
+      b.initializer(bias, "bias");
+      b.node("DequantizeLinear", {"x", "xs", "xz"}, {"xf"});
+      b.intAttr(b.node("DequantizeLinear", {"w", "ws"}, {"wf"}), "axis", 0);
+      auto* conv = b.node("Conv", {"xf", "wf", "bias"}, {"c"});
+      b.ints(conv, "pads", {3, 3, 3, 3});
+      b.ints(conv, "strides", {2, 2});
+      b.node("Relu", {"c"}, {"r"});
+      std::string poolIn = "r";
+      if (qdqBeforePool) {
+        b.node("QuantizeLinear", {"r", "ys", "yz"}, {"rq"});
+        b.node("DequantizeLinear", {"rq", "ys", "yz"}, {"rf"});
+        poolIn = "rf";
+      }
+      auto* pool = b.node("MaxPool", {poolIn}, {"p"});
+      b.ints(pool, "kernel_shape", {3, 3});
+      b.ints(pool, "strides", {2, 2});
+      b.ints(pool, "pads", {1, 1, 1, 1});
+      b.node("QuantizeLinear", {"p", "ys", "yz"}, {"y"});
+      b.output("y", kUInt8);
+      return b.build();
+    };
+    graft::NamedArrays feeds{{"x", X}};
+    auto pooled = build(false), reference = build(true);
+    auto evaluator = graft::Evaluator::create(*pooled);
+    QVERIFY2(evaluator, evaluator.message().c_str());
+    auto f = evaluator.value()->run(feeds);
+    QVERIFY2(f, f.message().c_str());
+    const bool library = evaluator.value()->lastStats().nodesFused == 5;  // DQ x, DQ w, Relu, MaxPool, Q
+    if (!library) qInfo("no exact int8 convolution on this CPU: the stem ran as written");
+    auto r = graft::evaluate(*reference, feeds);
+    QVERIFY2(r, r.message().c_str());
+    const graft::Array &got = f.value().at("y"), &want = r.value().at("y");
+    QCOMPARE(got.shape(), (std::vector<std::int64_t>{1, M, 10, 8}));
+    QCOMPARE(got.shape(), want.shape());
+    if (library) QVERIFY2(std::memcmp(got.raw(), want.raw(), got.bytes()) == 0, "pooled bytes differ");
+    graft::EvalOptions asWritten;
+    asWritten.fuse = false;
+    auto u = evaluator.value()->run(feeds, asWritten);
+    QVERIFY2(u, u.message().c_str());
+    int apart = 0;
+    for (std::int64_t i = 0; i < got.size(); ++i)
+      apart = std::max(apart, std::abs(got.data<std::uint8_t>()[i] - u.value().at("y").data<std::uint8_t>()[i]));
+    QVERIFY2(apart <= 1, qPrintable(QString("fused and as written differ by %1 steps").arg(apart)));
+  }
+
   // Depthwise QDQ convolutions (MobileNet's) run on the library's grouped int8 kernels,
   // channels-last: with int32 biases the bytes equal QLinearConv's (the run that asks for the
   // intermediate keeps the chains in NCHW order on the exact integer kernels), including inputs

@@ -57,15 +57,45 @@ bool onlyReader(const Value* v, const Node* reader) {
   return v && !v->isGraphOutput() && v->uses().size() == 1 && v->uses()[0].node == reader;
 }
 
-// head -> [Relu ->] QuantizeLinear with one scale and zero point, each value read once: the
-// QuantizeLinear (nullptr when the tail does not fit); sets c.relu and c.reluAt.
-const Node* quantizedTail(const Node* head, QdqConv& c, std::unordered_map<const Node*, std::size_t>& at, std::int32_t& yZeroType) {
+// A 2-D MaxPool whose windows are plain: no dilation, no ceil mode, no indices, explicit pads
+// smaller than the kernel (so every window holds an input element).
+bool plainMaxPool(const Node& n) {
+  if (n.outputs().size() > 1 && n.output(1)) return false;
+  const auto* k = n.attribute("kernel_shape");
+  if (!k || k->ints_size() != 2 || k->ints(0) < 1 || k->ints(1) < 1) return false;
+  if (intAttr(n, "ceil_mode", 0) != 0) return false;
+  if (const auto* ap = n.attribute("auto_pad"); ap && !ap->s().empty() && ap->s() != "NOTSET") return false;
+  if (const auto* d = n.attribute("dilations"))
+    for (auto v : d->ints())
+      if (v != 1) return false;
+  if (const auto* st = n.attribute("strides"); st && (st->ints_size() != 2 || st->ints(0) < 1 || st->ints(1) < 1)) return false;
+  if (const auto* p = n.attribute("pads")) {
+    if (p->ints_size() != 4) return false;
+    for (int i = 0; i < 4; ++i)
+      if (p->ints(i) < 0 || p->ints(i) >= k->ints(i % 2)) return false;
+  }
+  return true;
+}
+
+// head -> [Relu ->] [MaxPool ->] QuantizeLinear with one scale and zero point, each value read
+// once (the MaxPool only after a Conv, `pool`): the QuantizeLinear (nullptr when the tail does
+// not fit); sets c.relu, c.reluAt, c.pool and c.poolAt. Quantizing is monotone, so the maximum of
+// the quantized values is the quantized maximum: the pool can run on the bytes.
+const Node* quantizedTail(const Node* head, QdqConv& c, std::unordered_map<const Node*, std::size_t>& at, std::int32_t& yZeroType,
+                          bool pool = false) {
   const Node* next = head->output(0) && head->output(0)->uses().size() == 1 ? head->output(0)->uses()[0].node : nullptr;
   if (!onlyReader(head->output(0), next)) return nullptr;
   if (plainOp(next, "Relu")) {
     c.relu = true;
     c.reluAt = at[next];
     const Node* after = next->output(0) && next->output(0)->uses().size() == 1 ? next->output(0)->uses()[0].node : nullptr;
+    if (!onlyReader(next->output(0), after)) return nullptr;
+    next = after;
+  }
+  if (pool && plainOp(next, "MaxPool") && at.count(next) && next->output(0) && plainMaxPool(*next)) {
+    c.pool = next;
+    c.poolAt = at[next];
+    const Node* after = next->output(0)->uses().size() == 1 ? next->output(0)->uses()[0].node : nullptr;
     if (!onlyReader(next->output(0), after)) return nullptr;
     next = after;
   }
@@ -100,7 +130,7 @@ void quantized(const Node& dq, const Value*& data, const Value*& scale, const Va
 // the nodes a fused run skips before it.
 bool chainFrom(const Node* head, std::size_t i, std::size_t inputs, std::unordered_map<const Node*, std::size_t>& at, QdqConv& c) {
   std::int32_t yZeroType = 0;
-  const Node* q = quantizedTail(head, c, at, yZeroType);
+  const Node* q = quantizedTail(head, c, at, yZeroType, !c.add);
   if (!q) return false;
   c.conv = head;
   c.convAt = i;
@@ -298,6 +328,7 @@ std::vector<const Value*> qdqIntermediates(const QdqConv& c) {
   for (std::size_t k = 0; k < (c.add ? 2u : 3u) && k < c.conv->inputs().size(); ++k)
     if (c.conv->input(k)) v.push_back(c.conv->input(k));
   if (c.relu) v.push_back(c.conv->output(0)->uses()[0].node->output(0));
+  if (c.pool) v.push_back(c.pool->output(0));
   return v;
 }
 
@@ -546,6 +577,51 @@ Array bytesToChannelsLast(const Array& a) {
 
 Array bytesToChannelsFirst(const Array& a) {
   return transposeBytes(a, a.dim(0), a.dim(1) * a.dim(2), a.dim(3), {a.dim(0), a.dim(3), a.dim(1), a.dim(2)});
+}
+
+namespace {
+
+template <class T>
+void maxPoolChannelsLast(const T* x, T* y, std::int64_t N, std::int64_t H, std::int64_t W, std::int64_t C, std::int64_t OH, std::int64_t OW,
+                         const std::int64_t k[2], const std::int64_t st[2], const std::int64_t pad[2]) {
+  parallelFor(N * OH, 1, [&](std::int64_t r0, std::int64_t r1) {
+    for (std::int64_t r = r0; r < r1; ++r) {
+      const std::int64_t n = r / OH, oh = r % OH;
+      const std::int64_t h0 = std::max<std::int64_t>(0, oh * st[0] - pad[0]), h1 = std::min(H, oh * st[0] - pad[0] + k[0]);
+      for (std::int64_t ow = 0; ow < OW; ++ow) {
+        const std::int64_t w0 = std::max<std::int64_t>(0, ow * st[1] - pad[1]), w1 = std::min(W, ow * st[1] - pad[1] + k[1]);
+        T* __restrict out = y + ((n * OH + oh) * OW + ow) * C;
+        std::copy_n(x + ((n * H + h0) * W + w0) * C, C, out);
+        for (std::int64_t h = h0; h < h1; ++h)
+          for (std::int64_t w = w0; w < w1; ++w) {
+            const T* __restrict in = x + ((n * H + h) * W + w) * C;
+            for (std::int64_t ch = 0; ch < C; ++ch) out[ch] = std::max(out[ch], in[ch]);
+          }
+      }
+    }
+  });
+}
+
+}  // namespace
+
+bool maxPoolBytesChannelsLast(const Node& pool, const Array& x, Array& y) {
+  if (x.rank() != 4 || x.elementSize() != 1) return false;
+  const auto* ks = pool.attribute("kernel_shape");
+  const auto* st = pool.attribute("strides");
+  const auto* pd = pool.attribute("pads");
+  const std::int64_t k[2] = {ks->ints(0), ks->ints(1)}, s[2] = {st ? st->ints(0) : 1, st ? st->ints(1) : 1},
+                     begin[2] = {pd ? pd->ints(0) : 0, pd ? pd->ints(1) : 0}, end[2] = {pd ? pd->ints(2) : 0, pd ? pd->ints(3) : 0};
+  const std::int64_t N = x.dim(0), H = x.dim(1), W = x.dim(2), C = x.dim(3);
+  const std::int64_t OH = (H + begin[0] + end[0] - k[0]) / s[0] + 1, OW = (W + begin[1] + end[1] - k[1]) / s[1] + 1;
+  if (H + begin[0] + end[0] < k[0] || W + begin[1] + end[1] < k[1] || OH <= 0 || OW <= 0) return false;
+  y = Array::uninitialized(x.dtype(), {N, OH, OW, C});
+  if (x.dtype() == kUInt8Type)
+    maxPoolChannelsLast(x.data<std::uint8_t>(), y.data<std::uint8_t>(), N, H, W, C, OH, OW, k, s, begin);
+  else if (x.dtype() == kInt8Type)
+    maxPoolChannelsLast(x.data<std::int8_t>(), y.data<std::int8_t>(), N, H, W, C, OH, OW, k, s, begin);
+  else
+    return false;
+  return true;
 }
 
 void applyQuantizedRelu(Array& y, const Array& yZero) {

@@ -21,6 +21,9 @@ struct QdqConv {
   // (so the float weights are never made), positions in the order.
   std::vector<std::size_t> skippedBefore;
   bool relu = false;
+  // A MaxPool between the Relu (or Conv) and the QuantizeLinear: it runs on the bytes.
+  const Node* pool = nullptr;
+  std::size_t poolAt = 0;
   // A residual Add instead of a Conv: x and b are its two quantized inputs.
   bool add = false;
   // A MatMul by a constant int8 weight [K, N] instead of a Conv, with float output: the head is
@@ -83,6 +86,10 @@ bool qdqExactRequantization(const QdqConv& chain, const std::function<const Arra
 // and back: how fused QDQ chains pass activations among themselves (see the runner).
 Array bytesToChannelsLast(const Array& nchw);
 Array bytesToChannelsFirst(const Array& nhwc);
+
+// A chain's MaxPool on its channels-last bytes x ([N, H, W, C], uint8 or int8) into y; false when
+// the arrays do not fit.
+bool maxPoolBytesChannelsLast(const Node& pool, const Array& x, Array& y);
 
 // Relu between Conv and QuantizeLinear is max(q, y_zero_point): exactly what quantizing the
 // Relu's output gives.

@@ -176,6 +176,7 @@ struct Evaluator::Impl {
       p.qdqAt[c.convAt] = chain;
       if (c.quantizeAt != c.convAt) p.qdqSkip[c.quantizeAt] = chain;
       if (c.relu) p.qdqSkip[c.reluAt] = chain;
+      if (c.pool) p.qdqSkip[c.poolAt] = chain;
       for (std::size_t at : c.skippedBefore) p.qdqSkip[at] = chain;
       // Fused, the Conv (or Add) reads the quantized inputs itself: they live until then.
       for (const Value* q : {c.x, c.b})
@@ -628,14 +629,16 @@ struct Evaluator::Impl {
       return true;
     }
     const std::int64_t opset = model->opsetVersion(c.conv->domain());
-    if (x->isTensor() && x->rank() == 4 && x->elementSize() == 1 && (xLast || lastOk.count(c.x) || lastOk.count(c.y)) &&
+    if (x->isTensor() && x->rank() == 4 && x->elementSize() == 1 && (xLast || lastOk.count(c.x) || lastOk.count(c.y) || c.pool) &&
         onednnInt8Available()) {
       // Channels-last on the kernel library: the input converted once (kept so when only chains
       // read it), the output kept so when only chains read it.
       Array converted;
       if (!xLast) converted = bytesToChannelsLast(*x);
-      Array y;
-      if (runQdqConvChannelsLast(c, xLast ? *x : converted, opset, constant, y)) {
+      Array y, pooled;
+      if (runQdqConvChannelsLast(c, xLast ? *x : converted, opset, constant, y) &&
+          (!c.pool || maxPoolBytesChannelsLast(*c.pool, y, pooled))) {
+        if (c.pool) y = std::move(pooled);
         if (!xLast && lastOk.count(c.x)) {
           scope.values[c.x] = std::move(converted);
           scope.channelsLast.insert(c.x);
@@ -649,6 +652,7 @@ struct Evaluator::Impl {
       restoreChannelsFirst(scope, c.x);
       x = lookup(scope, c.x);
     }
+    if (c.pool) return false;  // only the channels-last form pools the bytes
     // An int32 bias (or none): QLinearConv, ONNX Runtime's fused form. A float bias: the exact
     // int32 sums of ConvInteger, finished in float as the Conv and QuantizeLinear would.
     const bool integerForm = !c.floatBias;
