@@ -141,15 +141,16 @@ inline void dequantizeRun(const T* __restrict x, float* __restrict y, std::int64
 template <class T>
 inline bool quantizeRunByReciprocal(const float* __restrict x, T* __restrict y, std::int64_t n, float reciprocal, float zero, float lo,
                                     float hi) {
+  // A NaN counts as near a tie (the comparison fails), so its run is redone by the exact loop,
+  // which maps it to 0; this loop then needs no test of its own for it.
   int nearTie = 0;
   for (std::int64_t i = 0; i < n; ++i) {
     float r = x[i] * reciprocal;
     r = std::min(std::max(r, -4194304.0f), 4194304.0f);
     const float nearest = (r + 12582912.0f) - 12582912.0f;
-    nearTie |= 0.5f - std::abs(r - nearest) <= std::abs(r) * 4.76837158e-7f;  // 2^-21
-    r = nearest + zero;
-    r = r != r ? 0.0f : std::min(hi, std::max(lo, r));
-    y[i] = static_cast<T>(r);
+    nearTie |= !(0.5f - std::abs(r - nearest) > std::abs(r) * 4.76837158e-7f);  // 2^-21
+    r = std::min(hi, std::max(lo, nearest + zero));
+    y[i] = static_cast<T>(static_cast<std::int32_t>(r));
   }
   return nearTie == 0;
 }
