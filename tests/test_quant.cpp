@@ -31,21 +31,27 @@ std::vector<std::uint8_t> bytes(std::initializer_list<int> v) {
   return out;
 }
 
-// y = x @ W (+ a Relu when asked), x [rows, K], W [K, N] seeded normal.
-std::unique_ptr<Model> matmulModel(std::int64_t rows, std::int64_t K, std::int64_t N, unsigned seed = 1) {
-  onnx::ModelProto m;
+// An opset-17 graph named `name` with float input x of `dims` and float output y.
+onnx::GraphProto* floatGraph(onnx::ModelProto& m, const char* name, std::initializer_list<std::int64_t> dims) {
   m.set_ir_version(8);
   m.add_opset_import()->set_version(17);
   auto* g = m.mutable_graph();
-  g->set_name("mm");
+  g->set_name(name);
   auto* in = g->add_input();
   in->set_name("x");
-  in->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto_DataType_FLOAT);
-  in->mutable_type()->mutable_tensor_type()->mutable_shape()->add_dim()->set_dim_value(rows);
-  in->mutable_type()->mutable_tensor_type()->mutable_shape()->add_dim()->set_dim_value(K);
+  auto* tt = in->mutable_type()->mutable_tensor_type();
+  tt->set_elem_type(onnx::TensorProto_DataType_FLOAT);
+  for (auto d : dims) tt->mutable_shape()->add_dim()->set_dim_value(d);
   auto* out = g->add_output();
   out->set_name("y");
   out->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto_DataType_FLOAT);
+  return g;
+}
+
+// y = x @ W (+ a Relu when asked), x [rows, K], W [K, N] seeded normal.
+std::unique_ptr<Model> matmulModel(std::int64_t rows, std::int64_t K, std::int64_t N, unsigned seed = 1) {
+  onnx::ModelProto m;
+  auto* g = floatGraph(m, "mm", {rows, K});
   auto* w = g->add_initializer();
   w->set_name("W");
   w->set_data_type(onnx::TensorProto_DataType_FLOAT);
@@ -66,18 +72,7 @@ std::unique_ptr<Model> matmulModel(std::int64_t rows, std::int64_t K, std::int64
 // Conv -> Clip(0, 6) with its bounds as Constant nodes (how PyTorch exports ReLU6) -> Conv.
 std::unique_ptr<Model> relu6Model() {
   onnx::ModelProto m;
-  m.set_ir_version(8);
-  m.add_opset_import()->set_version(17);
-  auto* g = m.mutable_graph();
-  g->set_name("relu6");
-  auto* in = g->add_input();
-  in->set_name("x");
-  auto* tt = in->mutable_type()->mutable_tensor_type();
-  tt->set_elem_type(onnx::TensorProto_DataType_FLOAT);
-  for (int d : {1, 4, 8, 8}) tt->mutable_shape()->add_dim()->set_dim_value(d);
-  auto* out = g->add_output();
-  out->set_name("y");
-  out->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto_DataType_FLOAT);
+  auto* g = floatGraph(m, "relu6", {1, 4, 8, 8});
   std::mt19937 rng(3);
   std::normal_distribution<float> nd(0.0f, 0.5f);
   auto weights = [&](const char* name, std::initializer_list<std::int64_t> dims) {

@@ -446,34 +446,27 @@ UNARY_FLOAT(coshK, std::cosh(x))
 UNARY_FLOAT(asinhK, std::asinh(x))
 UNARY_FLOAT(acoshK, std::acosh(x))
 UNARY_FLOAT(atanhK, std::atanh(x))
+// float32 through a vectorized row loop (fast_math.h), other float types element by element.
+template <typename F>
+Status unaryFloatRows(Context& ctx, void (*row)(const float*, float*, std::int64_t), F f) {
+  if (ctx.input(0).dtype() != kFloat) return unaryFloat(ctx, f);
+  const Array& a = ctx.input(0);
+  Array out = Array::uninitialized(kFloat, a.shape());
+  const float* x = a.data<float>();
+  float* y = out.data<float>();
+  parallelFor(a.size(), kParallelThreshold, [&](std::int64_t s, std::int64_t e) { row(x + s, y + s, e - s); });
+  ctx.setOutput(0, out);
+  return Status::ok();
+}
+
 Status erfK(Context& ctx) {
-  if (ctx.input(0).dtype() == kFloat) {
-    const Array& a = ctx.input(0);
-    Array out = Array::uninitialized(kFloat, a.shape());
-    const float* x = a.data<float>();
-    float* y = out.data<float>();
-    parallelFor(a.size(), kParallelThreshold, [&](std::int64_t s, std::int64_t e) {
-      erfRow(x + s, y + s, e - s);
-    });
-    ctx.setOutput(0, out);
-    return Status::ok();
-  }
-  return unaryFloat(ctx, [](auto x) { return std::erf(x); });
+  return unaryFloatRows(ctx, erfRow, [](auto x) { return std::erf(x); });
 }
 UNARY_FLOAT(ceilK, std::ceil(x))
 UNARY_FLOAT(floorK, std::floor(x))
 UNARY_FLOAT(roundK, std::nearbyint(x))
 Status sigmoidK(Context& ctx) {
-  if (ctx.input(0).dtype() == kFloat) {
-    const Array& a = ctx.input(0);
-    Array out = Array::uninitialized(kFloat, a.shape());
-    const float* x = a.data<float>();
-    float* y = out.data<float>();
-    parallelFor(a.size(), kParallelThreshold, [&](std::int64_t s, std::int64_t e) { sigmoidRow(x + s, y + s, e - s); });
-    ctx.setOutput(0, out);
-    return Status::ok();
-  }
-  return unaryFloat(ctx, [](auto x) {
+  return unaryFloatRows(ctx, sigmoidRow, [](auto x) {
     using V = decltype(x);
     return x >= 0 ? V(1) / (V(1) + std::exp(-x)) : std::exp(x) / (V(1) + std::exp(x));
   });
