@@ -131,6 +131,14 @@ std::unique_ptr<Model> reluModel() {
   return std::move(Model::fromProto(m).value());
 }
 
+// Static QDQ options placed by the onnxruntime-cpu backend profile (none placed if it is missing).
+QuantizeOptions staticOrtOptions() {
+  QuantizeOptions o;
+  o.mode = Mode::Static;
+  if (auto profile = findProfile("onnxruntime-cpu")) o.placement = placementFor(profile.value());
+  return o;
+}
+
 // The command's stdout and stderr together (what a user sees), and its exit code.
 QString runCli(const QStringList& args, int& code) {
   graft::test::Run r = graft::test::runCli(args);
@@ -637,11 +645,7 @@ class TestQuant : public QObject {
     QVERIFY(set);
     auto cal = calibrate(*m.value(), set.value());
     QVERIFY2(cal, cal.message().c_str());
-    auto profile = findProfile("onnxruntime-cpu");
-    QVERIFY2(profile, profile.message().c_str());
-    QuantizeOptions o;
-    o.mode = Mode::Static;
-    o.placement = placementFor(profile.value());
+    QuantizeOptions o = staticOrtOptions();
     QVERIFY(o.placement.ops.count("Conv"));
     double best = -1e9;
     for (auto method : {CalibrationMethod::MinMax, CalibrationMethod::Percentile, CalibrationMethod::Entropy}) {
@@ -676,11 +680,8 @@ class TestQuant : public QObject {
     QVERIFY2(set, set.message().c_str());
     auto cal = calibrate(*m, set.value());
     QVERIFY2(cal, cal.message().c_str());
-    auto profile = findProfile("onnxruntime-cpu");
-    QVERIFY2(profile, profile.message().c_str());
-    QuantizeOptions o;
-    o.mode = Mode::Static;
-    o.placement = placementFor(profile.value());
+    QuantizeOptions o = staticOrtOptions();
+    QVERIFY(o.placement.ops.count("Conv"));
     auto r = quantizeAndScore(*m, o, cal.value().get(), set.value(), std::nullopt);
     QVERIFY2(r, r.message().c_str());
     std::map<std::string, int> ops;
