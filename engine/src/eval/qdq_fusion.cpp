@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <array>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <cmath>
 #include <map>
 #include <mutex>
@@ -547,21 +550,61 @@ bool qdqExactRequantization(const QdqConv& c, const std::function<const Array*(c
 
 namespace {
 
+#if defined(__SSE2__)
+// dst[c * dstStride + r] = src[r * srcStride + c] for a 16 x 16 block of bytes: four rounds of
+// interleaving (bytes, 16-bit pairs, 32-bit quads, 64-bit halves), 64 instructions for 256 bytes
+// where the scalar loop moved one byte at a time (a third of an INT8 EfficientNet's run).
+inline void transpose16x16(const std::uint8_t* src, std::int64_t srcStride, std::uint8_t* dst, std::int64_t dstStride) {
+  __m128i a[16], b[16];
+  for (int i = 0; i < 16; ++i) a[i] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i * srcStride));
+  for (int k = 0; k < 8; ++k) {
+    b[2 * k] = _mm_unpacklo_epi8(a[2 * k], a[2 * k + 1]);
+    b[2 * k + 1] = _mm_unpackhi_epi8(a[2 * k], a[2 * k + 1]);
+  }
+  for (int m = 0; m < 4; ++m)
+    for (int h = 0; h < 2; ++h) {
+      a[4 * m + h] = _mm_unpacklo_epi16(b[4 * m + h], b[4 * m + 2 + h]);
+      a[4 * m + 2 + h] = _mm_unpackhi_epi16(b[4 * m + h], b[4 * m + 2 + h]);
+    }
+  for (int p = 0; p < 2; ++p)
+    for (int k = 0; k < 4; ++k) {
+      b[8 * p + k] = _mm_unpacklo_epi32(a[8 * p + k], a[8 * p + 4 + k]);
+      b[8 * p + 4 + k] = _mm_unpackhi_epi32(a[8 * p + k], a[8 * p + 4 + k]);
+    }
+  // b[j] (and b[8 + j] for rows 8-15) now holds columns 8h + 4q + 2e and the one after it, with
+  // j = h + 2q + 4e.
+  for (int j = 0; j < 8; ++j) {
+    const int c = 8 * (j & 1) + 4 * ((j >> 1) & 1) + 2 * ((j >> 2) & 1);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + c * dstStride), _mm_unpacklo_epi64(b[j], b[8 + j]));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + (c + 1) * dstStride), _mm_unpackhi_epi64(b[j], b[8 + j]));
+  }
+}
+#endif
+
 // [outer, rows, cols] -> [outer, cols, rows] for bytes, in tiles, over the evaluator's threads.
 Array transposeBytes(const Array& a, std::int64_t outer, std::int64_t rows, std::int64_t cols, std::vector<std::int64_t> shape) {
   Array out = Array::uninitialized(a.dtype(), std::move(shape));
   const auto* src = static_cast<const std::uint8_t*>(a.raw());
   auto* dst = static_cast<std::uint8_t*>(out.raw());
-  constexpr std::int64_t kTile = 32;
+  constexpr std::int64_t kTile = 64;
   const std::int64_t rowTiles = (rows + kTile - 1) / kTile;
-  parallelFor(outer * rowTiles, 1, [&](std::int64_t t0, std::int64_t t1) {
+  parallelFor(outer * rowTiles, std::max<std::int64_t>(1, (1 << 14) / (kTile * std::max<std::int64_t>(1, cols))), [&](std::int64_t t0, std::int64_t t1) {
     for (std::int64_t t = t0; t < t1; ++t) {
       const std::int64_t o = t / rowTiles, r0 = (t % rowTiles) * kTile, r1 = std::min(rows, r0 + kTile);
       const std::uint8_t* s = src + o * rows * cols;
       std::uint8_t* d = dst + o * rows * cols;
       for (std::int64_t c0 = 0; c0 < cols; c0 += kTile) {
         const std::int64_t c1 = std::min(cols, c0 + kTile);
-        for (std::int64_t r = r0; r < r1; ++r)
+        std::int64_t r = r0;
+#if defined(__SSE2__)
+        for (; r + 16 <= r1; r += 16) {
+          std::int64_t c = c0;
+          for (; c + 16 <= c1; c += 16) transpose16x16(s + r * cols + c, cols, d + c * rows + r, rows);
+          for (; c < c1; ++c)
+            for (std::int64_t i = r; i < r + 16; ++i) d[c * rows + i] = s[i * cols + c];
+        }
+#endif
+        for (; r < r1; ++r)
           for (std::int64_t c = c0; c < c1; ++c) d[c * rows + r] = s[r * cols + c];
       }
     }
