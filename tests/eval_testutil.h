@@ -2,6 +2,8 @@
 // initializers, outputs (test_eval, test_eval_kernels).
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -75,5 +77,27 @@ struct Builder {
     return std::move(r.value());
   }
 };
+
+// Float32 values in [-1, 1) from a fixed LCG, so failures reproduce.
+inline graft::Array randomArray(const std::vector<std::int64_t>& shape, std::uint32_t seed) {
+  graft::Array a(onnx::TensorProto_DataType_FLOAT, shape);
+  std::uint32_t s = seed * 2654435761u + 12345u;
+  for (std::int64_t i = 0; i < a.size(); ++i) {
+    s = s * 1664525u + 1013904223u;
+    a.data<float>()[i] = static_cast<float>(s >> 8) / static_cast<float>(1u << 23) - 1.0f;
+  }
+  return a;
+}
+
+// Largest difference relative to the reference's largest magnitude (1e30 when the arrays do not
+// compare).
+inline double relativeDifference(const graft::Array& got, const graft::Array& want) {
+  auto a = graft::arrayToDoubles(got), e = graft::arrayToDoubles(want);
+  if (!a || !e || a.value().size() != e.value().size()) return 1e30;
+  double worst = 0, scale = 1e-30;
+  for (double x : e.value()) scale = std::max(scale, std::abs(x));
+  for (std::size_t i = 0; i < a.value().size(); ++i) worst = std::max(worst, std::abs(a.value()[i] - e.value()[i]) / scale);
+  return worst;
+}
 
 }  // namespace

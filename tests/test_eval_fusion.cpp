@@ -4,7 +4,6 @@
 // values a caller asks for are still produced, and chains whose arrays do not fit the fused
 // kernel fall back to their nodes.
 #include <QCoreApplication>
-#include <QProcess>
 #include <QtTest>
 
 #include <cmath>
@@ -15,6 +14,7 @@
 #include "eval_testutil.h"
 #include "graft/eval.h"
 #include "graft/io.h"
+#include "exported_models.h"
 #include "testutil.h"
 
 namespace fs = std::filesystem;
@@ -22,26 +22,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr int kFloat = onnx::TensorProto_DataType_FLOAT;
-
-// Largest difference relative to the reference's largest magnitude.
-double relativeDifference(const graft::Array& got, const graft::Array& want) {
-  auto a = graft::arrayToDoubles(got), e = graft::arrayToDoubles(want);
-  if (!a || !e || a.value().size() != e.value().size()) return 1e30;
-  double worst = 0, scale = 1e-30;
-  for (double x : e.value()) scale = std::max(scale, std::abs(x));
-  for (std::size_t i = 0; i < a.value().size(); ++i) worst = std::max(worst, std::abs(a.value()[i] - e.value()[i]) / scale);
-  return worst;
-}
-
-graft::Array randomArray(const std::vector<std::int64_t>& shape, std::uint32_t seed) {
-  graft::Array a(kFloat, shape);
-  std::uint32_t s = seed * 2654435761u + 12345u;
-  for (std::int64_t i = 0; i < a.size(); ++i) {
-    s = s * 1664525u + 1013904223u;
-    a.data<float>()[i] = static_cast<float>(s >> 8) / static_cast<float>(1u << 23) - 1.0f;
-  }
-  return a;
-}
 
 graft::Array scalar(float v) {
   graft::Array a(kFloat, {});
@@ -90,24 +70,9 @@ class TestEvalFusion : public QObject {
  private slots:
   void initTestCase() {
     modelsDir_ = QCoreApplication::applicationDirPath() + "/fusion-models";
-    fs::path script = fs::path(graft::test::sourceDir()) / "tests/models/export_eval_models.py";
-    fs::path stamp = fs::path(modelsDir_.toStdString()) / "stamp";
-    if (fs::exists(stamp) && fs::last_write_time(stamp) >= fs::last_write_time(script)) return;
-    QString python = QFile::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
-    QProcess probe;
-    probe.start(python, {"-c", "import torch, torchvision, onnx"});
-    if (!probe.waitForFinished(120000) || probe.exitCode() != 0) {
-      skipReason_ = "PyTorch is not installed (/usr/bin/python3 with python3-torch, python3-torchvision, python3-onnx): "
-                    "the exported-model checks are skipped";
-      return;
-    }
-    QProcess p;
-    p.setProcessChannelMode(QProcess::MergedChannels);
-    p.start(python, {QString::fromStdString(script.string()), modelsDir_, "bert13", "bert17", "gpt", "vit", "transformer"});
-    QVERIFY(p.waitForFinished(600000));
-    QByteArray log = p.readAll();
-    QVERIFY2(p.exitCode() == 0, log.constData());
-    std::ofstream(stamp.string()) << "exported\n";
+    bool failed = false;
+    skipReason_ = graft::test::exportEvalModels(modelsDir_, {"bert13", "bert17", "gpt", "vit", "transformer"}, &failed);
+    QVERIFY2(!failed, qPrintable(skipReason_));
   }
 
   void exportedTransformersHaveTheirChainsFound_data() {

@@ -21,26 +21,6 @@ namespace {
 
 constexpr int kFloat = onnx::TensorProto_DataType_FLOAT;
 
-// Values in [-1, 1) from a fixed LCG, so failures reproduce.
-graft::Array randomArray(const std::vector<std::int64_t>& shape, std::uint32_t seed) {
-  graft::Array a(kFloat, shape);
-  std::uint32_t s = seed * 2654435761u + 12345u;
-  for (std::int64_t i = 0; i < a.size(); ++i) {
-    s = s * 1664525u + 1013904223u;
-    a.data<float>()[i] = static_cast<float>(s >> 8) / static_cast<float>(1u << 23) - 1.0f;
-  }
-  return a;
-}
-
-// Largest difference relative to the reference's largest magnitude.
-double relativeDifference(const graft::Array& got, const graft::Array& want) {
-  double worst = 0, scale = 1e-30;
-  for (std::int64_t i = 0; i < want.size(); ++i) scale = std::max(scale, std::abs(static_cast<double>(want.data<float>()[i])));
-  for (std::int64_t i = 0; i < want.size(); ++i)
-    worst = std::max(worst, std::abs(static_cast<double>(got.data<float>()[i]) - want.data<float>()[i]) / scale);
-  return worst;
-}
-
 bool libraryInUse() {
   // evalKernelLibrary() reports the setting of the last run: make one on the default path.
   Builder b;

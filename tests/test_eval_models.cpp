@@ -4,7 +4,6 @@
 // GPT-style transformers, nn.Transformer and LSTM/GRU/RNN (tests/models/export_eval_models.py,
 // small configurations) run and reproduce PyTorch's own outputs.
 #include <QCoreApplication>
-#include <QProcess>
 #include <QtTest>
 
 #include <cmath>
@@ -14,6 +13,7 @@
 
 #include "graft/eval.h"
 #include "graft/io.h"
+#include "exported_models.h"
 #include "testutil.h"
 
 namespace fs = std::filesystem;
@@ -43,6 +43,10 @@ std::string join(const std::set<std::string>& s) {
   return out;
 }
 
+// The exports compared with PyTorch (tests/models/export_eval_models.py).
+constexpr const char* kModels[] = {"resnet", "mobilenet_v3", "efficientnet", "convnext", "densenet", "squeezenet", "shufflenet", "vit",
+                                   "swin",   "deeplabv3",    "lraspp",       "bert13",   "bert17",   "gpt",        "transformer", "lstm"};
+
 }  // namespace
 
 class TestEvalModels : public QObject {
@@ -53,27 +57,12 @@ class TestEvalModels : public QObject {
 
  private slots:
   void initTestCase() {
-    // Exported once per build folder; made again when the script changes.
     modelsDir_ = QCoreApplication::applicationDirPath() + "/eval-models";
-    fs::path script = fs::path(graft::test::sourceDir()) / "tests/models/export_eval_models.py";
-    fs::path stamp = fs::path(modelsDir_.toStdString()) / "stamp";
-    bool fresh = fs::exists(stamp) && fs::last_write_time(stamp) >= fs::last_write_time(script);
-    if (fresh) return;
-    QString python = QFile::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
-    QProcess probe;
-    probe.start(python, {"-c", "import torch, torchvision, onnx"});
-    if (!probe.waitForFinished(120000) || probe.exitCode() != 0) {
-      skipReason_ = "PyTorch is not installed (/usr/bin/python3 with python3-torch, python3-torchvision, python3-onnx): "
-                    "the exported-model checks are skipped";
-      return;
-    }
-    QProcess p;
-    p.setProcessChannelMode(QProcess::MergedChannels);
-    p.start(python, {QString::fromStdString(script.string()), modelsDir_});
-    QVERIFY(p.waitForFinished(600000));
-    QByteArray log = p.readAll();
-    QVERIFY2(p.exitCode() == 0, log.constData());
-    std::ofstream(stamp.string()) << "exported\n";
+    bool failed = false;
+    QStringList names;
+    for (const char* name : kModels) names << name;
+    skipReason_ = graft::test::exportEvalModels(modelsDir_, names, &failed);
+    QVERIFY2(!failed, qPrintable(skipReason_));
   }
 
   void pytorchTestDataOpsAreAllSupported() {
@@ -92,9 +81,7 @@ class TestEvalModels : public QObject {
 
   void exportedModelsMatchPytorch_data() {
     QTest::addColumn<QString>("name");
-    for (const char* name : {"resnet", "mobilenet_v3", "efficientnet", "convnext", "densenet", "squeezenet", "shufflenet", "vit", "swin",
-                             "deeplabv3", "lraspp", "bert13", "bert17", "gpt", "transformer", "lstm"})
-      QTest::newRow(name) << QString(name);
+    for (const char* name : kModels) QTest::newRow(name) << QString(name);
   }
 
   void exportedModelsMatchPytorch() {

@@ -5,7 +5,6 @@
 // original's outputs), and say why where it cannot.
 #include <spdlog/spdlog.h>
 
-#include <QProcess>
 #include <QtTest>
 #include <cmath>
 #include <cstdlib>
@@ -17,6 +16,7 @@
 #include "graft/io.h"
 #include "graft/rewrite.h"
 #include "graft/schema.h"
+#include "exported_models.h"
 #include "testutil.h"
 
 using namespace graft;
@@ -69,24 +69,10 @@ class TestOpsetNewer : public QObject {
  private slots:
   void initTestCase() {
     spdlog::set_level(spdlog::level::warn);
-    // The same small exports the evaluator's model tests use, made once per build folder.
     modelsDir_ = QCoreApplication::applicationDirPath() + "/opset-models";
-    fs::path script = fs::path(test::sourceDir()) / "tests/models/export_eval_models.py";
-    fs::path stamp = fs::path(modelsDir_.toStdString()) / "stamp";
-    if (fs::exists(stamp) && fs::last_write_time(stamp) >= fs::last_write_time(script)) return;
-    QString python = QFile::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
-    QProcess probe;
-    probe.start(python, {"-c", "import torch, torchvision, onnx"});
-    if (!probe.waitForFinished(120000) || probe.exitCode() != 0) {
-      skipReason_ = "PyTorch is not installed (/usr/bin/python3 with python3-torch, python3-torchvision): skipped";
-      return;
-    }
-    QProcess p;
-    p.setProcessChannelMode(QProcess::MergedChannels);
-    p.start(python, {QString::fromStdString(script.string()), modelsDir_, "resnet", "bert17", "gpt"});
-    QVERIFY(p.waitForFinished(600000));
-    QVERIFY2(p.exitCode() == 0, p.readAll().constData());
-    std::ofstream(stamp.string()) << "exported\n";
+    bool failed = false;
+    skipReason_ = graft::test::exportEvalModels(modelsDir_, {"resnet", "bert17", "gpt"}, &failed);
+    QVERIFY2(!failed, qPrintable(skipReason_));
   }
 
   void torchModelsGoToOpsets18_21_26CheckInferAndComputeTheSame_data() {

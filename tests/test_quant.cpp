@@ -1,7 +1,6 @@
 // quant: golden bytes of every blocked-weight layout (MatMulNBits per column, INC's global zero
 // points, opset-21 INT4 [K, N]), Q/DQ rounding, calibration data and ranges, and the quantizing
 // rewrites on small exported models (static QDQ, dynamic, weight-only RTN/GPTQ) scored per node.
-#include <QProcess>
 #include <QtTest>
 
 #include <cmath>
@@ -17,6 +16,7 @@
 #include "graft/quant.h"
 #include "graft/rewrite.h"
 #include "cli_testutil.h"
+#include "exported_models.h"
 #include "testutil.h"
 
 namespace fs = std::filesystem;
@@ -161,22 +161,9 @@ class TestQuant : public QObject {
   void initTestCase() {
     QVERIFY(tmp_.isValid());
     modelsDir_ = QCoreApplication::applicationDirPath() + "/quant-models";
-    fs::path script = fs::path(graft::test::sourceDir()) / "tests/models/export_eval_models.py";
-    fs::path stamp = fs::path(modelsDir_.toStdString()) / "stamp";
-    if (fs::exists(stamp) && fs::last_write_time(stamp) >= fs::last_write_time(script)) return;
-    QString python = QFile::exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
-    QProcess probe;
-    probe.start(python, {"-c", "import torch, torchvision, onnx"});
-    if (!probe.waitForFinished(120000) || probe.exitCode() != 0) {
-      skipReason_ = "PyTorch is not installed: the exported-model checks are skipped";
-      return;
-    }
-    QProcess p;
-    p.setProcessChannelMode(QProcess::MergedChannels);
-    p.start(python, {QString::fromStdString(script.string()), modelsDir_, "resnet", "bert17", "gpt"});
-    QVERIFY(p.waitForFinished(600000));
-    QVERIFY2(p.exitCode() == 0, p.readAll().constData());
-    std::ofstream(stamp.string()) << "exported\n";
+    bool failed = false;
+    skipReason_ = graft::test::exportEvalModels(modelsDir_, {"resnet", "bert17", "gpt"}, &failed);
+    QVERIFY2(!failed, qPrintable(skipReason_));
   }
 
   // ------------------------------------------------------------------ rounding

@@ -468,12 +468,16 @@ bool allZero(const Array* z) {
 
 }  // namespace
 
-bool int8ProductLibrary(const Array& A, const Array* aZero, const Array& B, const Array* bZero, bool bConstant, Array& acc) {
+bool int8ProductApplies(const Array& A, const Array* aZero, const Array& B, const Array* bZero, bool bConstant) {
   if (!bConstant || B.rank() != 2 || B.dtype() != kInt8 || !allZero(bZero) || (A.dtype() != kUInt8 && A.dtype() != kInt8) || A.rank() < 1)
     return false;
   if (aZero && (aZero->size() != 1 || aZero->dtype() != A.dtype())) return false;
+  return A.dim(A.rank() - 1) == B.dim(0) && B.dim(0) <= 65536;  // int32 sums of 255 * 128 products stay exact
+}
+
+bool int8ProductLibrary(const Array& A, const Array* aZero, const Array& B, const Array* bZero, bool bConstant, Array& acc) {
+  if (!int8ProductApplies(A, aZero, B, bZero, bConstant)) return false;
   const std::int64_t K = B.dim(0), N = B.dim(1);
-  if (A.dim(A.rank() - 1) != K || K > 65536) return false;  // int32 sums of 255 * 128 products stay exact
   const std::int64_t M = A.size() / std::max<std::int64_t>(1, K);
   std::vector<std::int64_t> shape = A.shape();
   shape.back() = N;

@@ -77,9 +77,7 @@ Status dynamicQuantizeMatMulK(Context& ctx) {
   // finished in float slice by slice; or the int16 GEMM (uint8 B, zero points, or B computed at
   // run time), then the same finish.
   const Array* bZero = ctx.hasInput(3) ? &ctx.input(3) : nullptr;
-  bool symmetric = B.dtype() == kInt8;
-  for (double z : bz) symmetric = symmetric && z == 0;
-  if (symmetric && ctx.inputIsConstant(1) && K <= 65536 &&
+  if (int8ProductApplies(Aq, &zeroA, B, bZero, ctx.inputIsConstant(1)) &&
       onednnInt8MatmulConstantBToFloat(M, N, K, Aq.raw(), false, static_cast<std::int32_t>(zp), B.data<std::int8_t>(), columnScale.data(),
                                        bias.empty() ? nullptr : bias.data(), Y.data<float>())) {
     ctx.setOutput(0, Y);

@@ -36,6 +36,8 @@ Result<Array> integerMatmul(const Array& a, const Array& b);
 // are all 0. False when that does not apply (or the library is not in use; see
 // onednnInt8MatmulConstantB); the caller then uses integerMatmul.
 bool int8ProductLibrary(const Array& A, const Array* aZero, const Array& B, const Array* bZero, bool bConstant, Array& acc);
+// Whether int8ProductLibrary's conditions on its arrays hold (before asking the library).
+bool int8ProductApplies(const Array& A, const Array* aZero, const Array& B, const Array* bZero, bool bConstant);
 // QuantizeLinear's uint8 loop: y = saturate(round_half_even(x / scale) + zero), NaN to 0.
 void quantizeToUint8(const float* x, std::uint8_t* y, std::int64_t n, float scale, float zero);
 // Conv (the node's attributes) of centred int16 x and w into int32 (padding is the zero point: 0).

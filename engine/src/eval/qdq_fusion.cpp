@@ -18,11 +18,6 @@ namespace graft::eval {
 
 namespace {
 
-constexpr std::int32_t kFloatType = onnx::TensorProto_DataType_FLOAT;
-constexpr std::int32_t kInt8Type = onnx::TensorProto_DataType_INT8;
-constexpr std::int32_t kUInt8Type = onnx::TensorProto_DataType_UINT8;
-constexpr std::int32_t kInt32Type = onnx::TensorProto_DataType_INT32;
-
 bool plainOp(const Node* n, const char* op) {
   return n && n->opType() == op && (n->domain().empty() || n->domain() == "ai.onnx") && n->subgraphs().empty();
 }
@@ -43,15 +38,15 @@ std::int64_t intAttr(const Node& n, const char* name, std::int64_t fallback) {
 // A scalar (or one-element) float scale and an 8-bit zero point of the same count, or none.
 bool scalarParams(const Node& qdq, std::int32_t& zeroType) {
   auto scale = fixed(qdq.input(1));
-  if (!scale || scale->dtype() != kFloatType || scale->size() != 1 || !(scale->data<float>()[0] > 0) ||
+  if (!scale || scale->dtype() != kFloat || scale->size() != 1 || !(scale->data<float>()[0] > 0) ||
       !std::isfinite(scale->data<float>()[0]))
     return false;
   if (qdq.inputs().size() < 3 || !qdq.input(2)) {
-    zeroType = kUInt8Type;
+    zeroType = kUInt8;
     return true;
   }
   auto zero = fixed(qdq.input(2));
-  if (!zero || zero->size() != 1 || (zero->dtype() != kUInt8Type && zero->dtype() != kInt8Type)) return false;
+  if (!zero || zero->size() != 1 || (zero->dtype() != kUInt8 && zero->dtype() != kInt8)) return false;
   zeroType = zero->dtype();
   return true;
 }
@@ -147,14 +142,13 @@ bool chainFrom(const Node* head, std::size_t i, std::size_t inputs, std::unorder
 
 }  // namespace
 
-std::vector<QdqConv> planQdqConvs(const Graph& graph, const std::vector<Node*>& order) {
+std::vector<QdqConv> planQdqConvs(const std::vector<Node*>& order) {
   std::vector<QdqConv> out;
   std::unordered_map<const Node*, std::size_t> at;
   for (std::size_t i = 0; i < order.size(); ++i) {
     if (!order[i]->subgraphs().empty()) return out;  // values read inside bodies have no uses() here
     at[order[i]] = i;
   }
-  (void)graph;
   for (std::size_t i = 0; i < order.size(); ++i) {
     const Node* conv = order[i];
     if (!plainOp(conv, "Conv") || conv->inputs().size() < 2 || conv->outputs().size() != 1) continue;
@@ -166,7 +160,7 @@ std::vector<QdqConv> planQdqConvs(const Graph& graph, const std::vector<Node*>& 
     // Weights: int8 with zero points 0, one scale per tensor or per output channel (axis 0).
     auto w = fixed(dqw->input(0));
     auto ws = fixed(dqw->input(1));
-    if (!w || w->dtype() != kInt8Type || w->rank() < 3 || !ws || ws->dtype() != kFloatType) continue;
+    if (!w || w->dtype() != kInt8 || w->rank() < 3 || !ws || ws->dtype() != kFloat) continue;
     const std::int64_t M = w->dim(0);
     if (intAttr(*dqw, "block_size", 0) != 0) continue;
     if (ws->size() != 1) {
@@ -176,7 +170,7 @@ std::vector<QdqConv> planQdqConvs(const Graph& graph, const std::vector<Node*>& 
     }
     if (dqw->inputs().size() >= 3 && dqw->input(2)) {
       auto wz = fixed(dqw->input(2));
-      bool zeros = wz && wz->dtype() == kInt8Type && wz->size() == ws->size();
+      bool zeros = wz && wz->dtype() == kInt8 && wz->size() == ws->size();
       for (std::int64_t k = 0; zeros && k < wz->size(); ++k) zeros = wz->data<std::int8_t>()[k] == 0;
       if (!zeros) continue;
     }
@@ -190,7 +184,7 @@ std::vector<QdqConv> planQdqConvs(const Graph& graph, const std::vector<Node*>& 
       const Value* fb = conv->input(2);
       while (fb && fb->producer() && plainOp(fb->producer(), "Identity") && fb->producer()->inputs().size() == 1)
         fb = fb->producer()->input(0);
-      if (auto b = fixed(fb); b && b->dtype() == kFloatType && b->size() == M) {
+      if (auto b = fixed(fb); b && b->dtype() == kFloat && b->size() == M) {
         floatBias = fb;
       }
     }
@@ -199,11 +193,11 @@ std::vector<QdqConv> planQdqConvs(const Graph& graph, const std::vector<Node*>& 
       if (!plainOp(dqb, "DequantizeLinear")) continue;
       auto b = fixed(dqb->input(0));
       auto bs = fixed(dqb->input(1));
-      if (!b || b->dtype() != kInt32Type || b->size() != M || !bs || bs->dtype() != kFloatType || (bs->size() != 1 && bs->size() != M))
+      if (!b || b->dtype() != kInt32 || b->size() != M || !bs || bs->dtype() != kFloat || (bs->size() != 1 && bs->size() != M))
         continue;
       if (dqb->inputs().size() >= 3 && dqb->input(2)) {
         auto bz = fixed(dqb->input(2));
-        bool zeros = bz && bz->dtype() == kInt32Type;
+        bool zeros = bz && bz->dtype() == kInt32;
         for (std::int64_t k = 0; zeros && k < bz->size(); ++k) zeros = bz->data<std::int32_t>()[k] == 0;
         if (!zeros) continue;
       }
@@ -256,7 +250,7 @@ std::vector<QdqConv> planQdqConvs(const Graph& graph, const std::vector<Node*>& 
     if (!scalarParams(*dqa, aZeroType) || intAttr(*dqa, "block_size", 0) != 0 || intAttr(*dqw, "block_size", 0) != 0) continue;
     auto w = fixed(dqw->input(0));
     auto ws = fixed(dqw->input(1));
-    if (!w || w->dtype() != kInt8Type || w->rank() != 2 || w->dim(0) > 65536 || !ws || ws->dtype() != kFloatType) continue;
+    if (!w || w->dtype() != kInt8 || w->rank() != 2 || w->dim(0) > 65536 || !ws || ws->dtype() != kFloat) continue;
     const std::int64_t N = w->dim(1);
     if (ws->size() != 1) {
       std::int64_t axis = intAttr(*dqw, "axis", 1);
@@ -267,7 +261,7 @@ std::vector<QdqConv> planQdqConvs(const Graph& graph, const std::vector<Node*>& 
     for (std::int64_t k = 0; k < ws->size(); ++k) usable = usable && ws->data<float>()[k] > 0 && std::isfinite(ws->data<float>()[k]);
     if (dqw->inputs().size() >= 3 && dqw->input(2)) {
       auto wz = fixed(dqw->input(2));
-      usable = usable && wz && wz->dtype() == kInt8Type && wz->size() == ws->size();
+      usable = usable && wz && wz->dtype() == kInt8 && wz->size() == ws->size();
       for (std::int64_t k = 0; usable && k < wz->size(); ++k) usable = wz->data<std::int8_t>()[k] == 0;
     }
     if (!usable) continue;
@@ -281,7 +275,7 @@ std::vector<QdqConv> planQdqConvs(const Graph& graph, const std::vector<Node*>& 
     const Node* add = product->uses().size() == 1 && !product->isGraphOutput() ? product->uses()[0].node : nullptr;
     if (plainOp(add, "Add") && add->inputs().size() == 2 && add->outputs().size() == 1 && add->output(0) && at.count(add)) {
       const Value* other = add->input(add->input(0) == product ? 1 : 0);
-      if (auto b = fixed(other); b && other != product && b->dtype() == kFloatType && b->size() == N && b->rank() >= 1 &&
+      if (auto b = fixed(other); b && other != product && b->dtype() == kFloat && b->size() == N && b->rank() >= 1 &&
                                    b->dim(b->rank() - 1) == N) {
         c.floatBias = other;
         c.quantizeAt = at[add];
@@ -342,34 +336,34 @@ std::vector<Array> qdqConvInputs(const QdqConv& c, const Array& x, const std::fu
     return z;  // Array(type, shape) is zero-filled
   };
   const Array* xZero = c.xZero ? constant(c.xZero) : nullptr;
-  const std::int32_t xType = xZero ? xZero->dtype() : kUInt8Type;
+  const std::int32_t xType = xZero ? xZero->dtype() : kUInt8;
   if (!x.isTensor() || x.dtype() != xType) return {};
-  std::vector<Array> in{x, *constant(c.xScale), zeroOf(c.xZero, xType), *constant(c.w), *constant(c.wScale), zeroOf(c.wZero, kInt8Type),
-                        *constant(c.yScale), zeroOf(c.yZero, kUInt8Type)};
+  std::vector<Array> in{x, *constant(c.xScale), zeroOf(c.xZero, xType), *constant(c.w), *constant(c.wScale), zeroOf(c.wZero, kInt8),
+                        *constant(c.yScale), zeroOf(c.yZero, kUInt8)};
   if (c.bias) in.push_back(*constant(c.bias));
   // QLinearConv wants w_zero_point with w_scale's count; a zero point of 0 for every channel.
-  if (in[5].size() != in[4].size()) in[5] = Array(kInt8Type, in[4].shape());
+  if (in[5].size() != in[4].size()) in[5] = Array(kInt8, in[4].shape());
   return in;
 }
 
 std::vector<Array> qdqConvIntegerInputs(const QdqConv& c, const Array& x, const std::function<const Array*(const Value*)>& constant) {
   const Array* xZero = c.xZero ? constant(c.xZero) : nullptr;
-  const std::int32_t xType = xZero ? xZero->dtype() : kUInt8Type;
+  const std::int32_t xType = xZero ? xZero->dtype() : kUInt8;
   if (!x.isTensor() || x.dtype() != xType) return {};
-  return {x, *constant(c.w), xZero ? *xZero : Array(kUInt8Type, {}), Array(kInt8Type, {})};
+  return {x, *constant(c.w), xZero ? *xZero : Array(kUInt8, {}), Array(kInt8, {})};
 }
 
 Array quantizeConvSums(const Array& acc, const QdqConv& c, const std::function<const Array*(const Value*)>& constant) {
   const Array& ws = *constant(c.wScale);
   const float xs = constant(c.xScale)->data<float>()[0], ys = constant(c.yScale)->data<float>()[0];
   const Array* yZero = c.yZero ? constant(c.yZero) : nullptr;
-  const bool u8 = !yZero || yZero->dtype() == kUInt8Type;
+  const bool u8 = !yZero || yZero->dtype() == kUInt8;
   const float zero = yZero ? static_cast<float>(u8 ? yZero->data<std::uint8_t>()[0] : yZero->data<std::int8_t>()[0]) : 0.0f;
   // A Relu between Conv and QuantizeLinear: nothing below the zero point.
   const float lo = c.relu ? zero : u8 ? 0.0f : -128.0f;
   const float* bias = c.floatBias ? constant(c.floatBias)->data<float>() : nullptr;
   const std::int64_t M = acc.dim(1), plane = acc.size() / std::max<std::int64_t>(1, acc.dim(0) * M);
-  Array y = Array::uninitialized(u8 ? kUInt8Type : kInt8Type, acc.shape());
+  Array y = Array::uninitialized(u8 ? kUInt8 : kInt8, acc.shape());
   parallelFor(acc.dim(0) * M, std::max<std::int64_t>(1, (1 << 14) / std::max<std::int64_t>(1, plane)), [&](std::int64_t r0, std::int64_t r1) {
     for (std::int64_t r = r0; r < r1; ++r) {
       const std::int64_t m = r % M;
@@ -467,13 +461,13 @@ bool runQdqAdd(const QdqConv& c, const Array& a, const Array& b, const std::func
   auto zeroOf = [&](const Value* v) -> std::optional<float> {
     if (!v) return 0.0f;
     const Array* z = constant(v);
-    if (z->dtype() != kUInt8Type) return std::nullopt;
+    if (z->dtype() != kUInt8) return std::nullopt;
     return static_cast<float>(z->data<std::uint8_t>()[0]);
   };
   auto za = zeroOf(c.xZero), zb = zeroOf(c.bZero), zy = zeroOf(c.yZero);
-  if (!za || !zb || !zy || a.dtype() != kUInt8Type || b.dtype() != kUInt8Type || a.shape() != b.shape()) return false;
+  if (!za || !zb || !zy || a.dtype() != kUInt8 || b.dtype() != kUInt8 || a.shape() != b.shape()) return false;
   const float sa = constant(c.xScale)->data<float>()[0], sb = constant(c.bScale)->data<float>()[0], ys = constant(c.yScale)->data<float>()[0];
-  y = Array::uninitialized(kUInt8Type, a.shape());
+  y = Array::uninitialized(kUInt8, a.shape());
   const std::uint8_t *pa = a.data<std::uint8_t>(), *pb = b.data<std::uint8_t>();
   std::uint8_t* py = y.data<std::uint8_t>();
   const auto iza = static_cast<std::int32_t>(*za), izb = static_cast<std::int32_t>(*zb);
@@ -493,20 +487,20 @@ bool runQdqAdd(const QdqConv& c, const Array& a, const Array& b, const std::func
 
 bool runQdqMatMul(const QdqConv& c, const Array& a, const std::function<const Array*(const Value*)>& constant, Array& y) {
   const Array* aZero = c.xZero ? constant(c.xZero) : nullptr;
-  const std::int32_t aType = aZero ? aZero->dtype() : kUInt8Type;
+  const std::int32_t aType = aZero ? aZero->dtype() : kUInt8;
   const Array& w = *constant(c.w);
   const std::int64_t K = w.dim(0), N = w.dim(1);
   if (!a.isTensor() || a.dtype() != aType || a.rank() < 2 || a.dim(a.rank() - 1) != K) return false;
   const std::int64_t M = a.size() / std::max<std::int64_t>(1, K);
-  const std::int32_t zero = aZero ? static_cast<std::int32_t>(aType == kUInt8Type ? aZero->data<std::uint8_t>()[0] : aZero->data<std::int8_t>()[0]) : 0;
+  const std::int32_t zero = aZero ? static_cast<std::int32_t>(aType == kUInt8 ? aZero->data<std::uint8_t>()[0] : aZero->data<std::int8_t>()[0]) : 0;
   const float sa = constant(c.xScale)->data<float>()[0];
   const Array& ws = *constant(c.wScale);
   std::vector<float> scale(static_cast<std::size_t>(N));
   for (std::int64_t n = 0; n < N; ++n) scale[static_cast<std::size_t>(n)] = sa * ws.data<float>()[ws.size() == 1 ? 0 : n];
   std::vector<std::int64_t> shape = a.shape();
   shape.back() = N;
-  Array out = Array::uninitialized(kFloatType, shape);
-  if (!onednnInt8MatmulConstantBToFloat(M, N, K, a.raw(), aType == kInt8Type, zero, w.data<std::int8_t>(), scale.data(),
+  Array out = Array::uninitialized(kFloat, shape);
+  if (!onednnInt8MatmulConstantBToFloat(M, N, K, a.raw(), aType == kInt8, zero, w.data<std::int8_t>(), scale.data(),
                                         c.floatBias ? constant(c.floatBias)->data<float>() : nullptr, out.data<float>()))
     return false;
   y = std::move(out);
@@ -520,7 +514,7 @@ bool qdqLibraryRequantization(const QdqConv& c, const std::function<const Array*
   const std::int64_t M = w.dim(0);
   const float xs = constant(c.xScale)->data<float>()[0], ys = constant(c.yScale)->data<float>()[0];
   const Array* zero = c.yZero ? constant(c.yZero) : nullptr;
-  yUnsigned = !zero || zero->dtype() == kUInt8Type;
+  yUnsigned = !zero || zero->dtype() == kUInt8;
   yZero = zero ? static_cast<std::int32_t>(yUnsigned ? zero->data<std::uint8_t>()[0] : zero->data<std::int8_t>()[0]) : 0;
   const float* b = c.floatBias ? constant(c.floatBias)->data<float>() : nullptr;
   scale.resize(static_cast<std::size_t>(M));
@@ -534,18 +528,17 @@ bool qdqLibraryRequantization(const QdqConv& c, const std::function<const Array*
   return true;
 }
 
-bool qdqExactRequantization(const QdqConv& c, const std::function<const Array*(const Value*)>& constant, std::vector<float>& multiplier,
+void qdqExactRequantization(const QdqConv& c, const std::function<const Array*(const Value*)>& constant, std::vector<float>& multiplier,
                             const std::int32_t*& bias, std::int32_t& yZero, bool& yUnsigned) {
   const Array& ws = *constant(c.wScale);
   const std::int64_t M = constant(c.w)->dim(0);
   const float xs = constant(c.xScale)->data<float>()[0], ys = constant(c.yScale)->data<float>()[0];
   const Array* zero = c.yZero ? constant(c.yZero) : nullptr;
-  yUnsigned = !zero || zero->dtype() == kUInt8Type;
+  yUnsigned = !zero || zero->dtype() == kUInt8;
   yZero = zero ? static_cast<std::int32_t>(yUnsigned ? zero->data<std::uint8_t>()[0] : zero->data<std::int8_t>()[0]) : 0;
   bias = c.bias ? constant(c.bias)->data<std::int32_t>() : nullptr;
   multiplier.resize(static_cast<std::size_t>(M));
   for (std::int64_t m = 0; m < M; ++m) multiplier[static_cast<std::size_t>(m)] = xs * ws.data<float>()[ws.size() == 1 ? 0 : m] / ys;
-  return true;
 }
 
 namespace {
@@ -658,9 +651,9 @@ bool maxPoolBytesChannelsLast(const Node& pool, const Array& x, Array& y) {
   const std::int64_t OH = (H + begin[0] + end[0] - k[0]) / s[0] + 1, OW = (W + begin[1] + end[1] - k[1]) / s[1] + 1;
   if (H + begin[0] + end[0] < k[0] || W + begin[1] + end[1] < k[1] || OH <= 0 || OW <= 0) return false;
   y = Array::uninitialized(x.dtype(), {N, OH, OW, C});
-  if (x.dtype() == kUInt8Type)
+  if (x.dtype() == kUInt8)
     maxPoolChannelsLast(x.data<std::uint8_t>(), y.data<std::uint8_t>(), N, H, W, C, OH, OW, k, s, begin);
-  else if (x.dtype() == kInt8Type)
+  else if (x.dtype() == kInt8)
     maxPoolChannelsLast(x.data<std::int8_t>(), y.data<std::int8_t>(), N, H, W, C, OH, OW, k, s, begin);
   else
     return false;
@@ -669,7 +662,7 @@ bool maxPoolBytesChannelsLast(const Node& pool, const Array& x, Array& y) {
 
 void applyQuantizedRelu(Array& y, const Array& yZero) {
   const std::int64_t n = y.size();
-  if (y.dtype() == kUInt8Type) {
+  if (y.dtype() == kUInt8) {
     const std::uint8_t z = yZero.data<std::uint8_t>()[0];
     std::uint8_t* p = y.data<std::uint8_t>();
     for (std::int64_t i = 0; i < n; ++i) p[i] = p[i] < z ? z : p[i];

@@ -49,7 +49,7 @@ bool runQdqMatMul(const QdqConv& chain, const Array& a, const std::function<cons
 // output each have one reader, the weights are symmetric int8 (zero point 0) per tensor or per
 // output channel, the bias (if any) is int32 at scale x_scale * w_scale, and x and y have one
 // scale and zero point each.
-std::vector<QdqConv> planQdqConvs(const Graph& graph, const std::vector<Node*>& order);
+std::vector<QdqConv> planQdqConvs(const std::vector<Node*>& order);
 
 // A residual Add chain on uint8 a and b of one shape: y from the bytes, bit for bit what the nodes
 // compute; false when the arrays do not fit (the caller runs the nodes).
@@ -79,7 +79,7 @@ bool qdqLibraryRequantization(const QdqConv& chain, const std::function<const Ar
 
 // An int32-bias chain's exact requantization (QLinearConv's): multiplier[m] = x_scale * w_scale[m]
 // / y_scale in float32, the bias as written, y's zero point and type.
-bool qdqExactRequantization(const QdqConv& chain, const std::function<const Array*(const Value*)>& constant, std::vector<float>& multiplier,
+void qdqExactRequantization(const QdqConv& chain, const std::function<const Array*(const Value*)>& constant, std::vector<float>& multiplier,
                             const std::int32_t*& bias, std::int32_t& yZero, bool& yUnsigned);
 
 // Channels-last copies of 8-bit NCHW arrays ([N, C, H, W] -> [N, H, W, C] in memory and shape)

@@ -167,7 +167,7 @@ struct Evaluator::Impl {
     std::unordered_set<const Value*> keep(g.outputs().begin(), g.outputs().end());
     for (auto& [v, i] : last)
       if (!keep.count(v) && !v->isInitializer()) p.freeAfter[i].push_back(v);
-    p.qdq = planQdqConvs(g, p.order);
+    p.qdq = planQdqConvs(p.order);
     p.qdqAt.assign(p.order.size(), -1);
     p.qdqSkip.assign(p.order.size(), -1);
     for (std::size_t k = 0; k < p.qdq.size(); ++k) {
@@ -628,7 +628,8 @@ struct Evaluator::Impl {
       storeQuantized(scope, c.y, std::move(y), last);
       return true;
     }
-    const std::int64_t opset = model->opsetVersion(c.conv->domain());
+    const NodeMemo& memo = memoOf(*c.conv);
+    const std::int64_t opset = memo.opset;
     if (x->isTensor() && x->rank() == 4 && x->elementSize() == 1 && (xLast || lastOk.count(c.x) || lastOk.count(c.y) || c.pool) &&
         onednnInt8Available()) {
       // Channels-last on the kernel library: the input converted once (kept so when only chains
@@ -636,7 +637,7 @@ struct Evaluator::Impl {
       Array converted;
       if (!xLast) converted = bytesToChannelsLast(*x);
       Array y, pooled;
-      if (runQdqConvChannelsLast(c, xLast ? *x : converted, opset, constant, y) &&
+      if (runQdqConvChannelsLast(c, xLast ? *x : converted, memo, constant, y) &&
           (!c.pool || maxPoolBytesChannelsLast(*c.pool, y, pooled))) {
         if (c.pool) y = std::move(pooled);
         if (!xLast && lastOk.count(c.x)) {
@@ -658,19 +659,9 @@ struct Evaluator::Impl {
     const bool integerForm = !c.floatBias;
     auto inputs = integerForm ? qdqConvInputs(c, *x, constant) : qdqConvIntegerInputs(c, *x, constant);
     if (inputs.empty()) return false;
-    // The Conv's own checks (arity, ranks, attribute ranges) on the byte arrays; not its rule
-    // that x and w share one float type, which the fused form replaces.
-    std::vector<Array> convLike{inputs[0], inputs[integerForm ? 3 : 1]};
-    if (integerForm && inputs.size() > 8) convLike.push_back(inputs[8]);
-    if (const onnx::OpSchema* schema = findSchema("Conv", "", opset)) {
-      NodeShape ns;
-      ns.node = &c.conv->proto();
-      ns.inputCount = convLike.size();
-      ns.outputCount = 1;
-      ns.inputPresent = [&](std::size_t i) { return convLike[i].valid(); };
-      ns.inputRank = [&](std::size_t i) { return static_cast<int>(convLike[i].rank()); };
-      if (checkNodeAgainstSchema(ns, *schema)) return false;
-    }
+    std::vector<int> ranks{static_cast<int>(inputs[0].rank()), static_cast<int>(inputs[integerForm ? 3 : 1].rank())};
+    if (integerForm && inputs.size() > 8) ranks.push_back(static_cast<int>(inputs[8].rank()));
+    if (!passesConvChecks(c, memo, ranks)) return false;
     if (!integerForm) {
       // A float-bias chain on the kernel library's int8 convolution with its own requantization
       // (AMX/VNNI), writing the bytes directly: within a step of the float chain as written.
@@ -709,25 +700,29 @@ struct Evaluator::Impl {
     return true;
   }
 
+  // The Conv's own checks (arity, ranks, attribute ranges) for a fused chain whose arrays have
+  // these ranks; not its rule that x and w share one float type, which the fused forms replace.
+  static bool passesConvChecks(const QdqConv& c, const NodeMemo& memo, const std::vector<int>& ranks) {
+    if (!memo.schema) return true;
+    NodeShape ns;
+    ns.node = &c.conv->proto();
+    ns.inputCount = ranks.size();
+    ns.outputCount = 1;
+    ns.inputPresent = [](std::size_t) { return true; };
+    ns.inputRank = [&](std::size_t i) { return ranks[i]; };
+    return !checkNodeAgainstSchema(ns, *memo.schema);
+  }
+
   // A 2-D chain on channels-last bytes x through the kernel library, into channels-last y: the
   // library's requantization for a float bias, QLinearConv's exact one for an int32 bias.
-  bool runQdqConvChannelsLast(const QdqConv& c, const Array& x, std::int64_t opset, const std::function<const Array*(const Value*)>& constant,
+  bool runQdqConvChannelsLast(const QdqConv& c, const Array& x, const NodeMemo& memo, const std::function<const Array*(const Value*)>& constant,
                               Array& y) {
     const Array* xZeroArray = c.xZero ? constant(c.xZero) : nullptr;
     const std::int32_t xType = xZeroArray ? xZeroArray->dtype() : onnx::TensorProto_DataType_UINT8;
     if (x.dtype() != xType) return false;
     const Array& w = *constant(c.w);
     if (w.rank() != 4) return false;
-    // The Conv's own checks (arity, ranks, attribute ranges), as for the other fused forms.
-    if (const onnx::OpSchema* schema = findSchema("Conv", "", opset)) {
-      NodeShape ns;
-      ns.node = &c.conv->proto();
-      ns.inputCount = 2;
-      ns.outputCount = 1;
-      ns.inputPresent = [](std::size_t) { return true; };
-      ns.inputRank = [](std::size_t) { return 4; };
-      if (checkNodeAgainstSchema(ns, *schema)) return false;
-    }
+    if (!passesConvChecks(c, memo, {4, 4})) return false;
     std::vector<float> scale, bias;
     Int8Requantize q;
     q.relu = c.relu;
@@ -736,10 +731,10 @@ struct Evaluator::Impl {
       q.scale = scale.data();
       q.bias = bias.data();
     } else {
-      if (!qdqExactRequantization(c, constant, scale, q.intBias, q.yZero, q.yUnsigned)) return false;
+      qdqExactRequantization(c, constant, scale, q.intBias, q.yZero, q.yUnsigned);
       q.multiplier = scale.data();
     }
-    Context shapeOnly(*c.conv, {}, opset, nullptr);
+    Context shapeOnly(*c.conv, {}, memo.opset, nullptr);
     const std::int32_t xZero = xZeroArray ? static_cast<std::int32_t>(readIndex(*xZeroArray, 0)) : 0;
     try {
       return convolveInteger8ChannelsLast(shapeOnly, x, xZero, w, true, q, y);
