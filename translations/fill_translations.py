@@ -185,7 +185,7 @@ T = {
     "Bytes": ("Bytes", "字节"),
     "Close (Esc)": ("Schließen (Esc)", "关闭 (Esc)"),
     "Close every group": ("Alle Gruppen schließen", "关闭所有分组"),
-    "Collapse all": ("Alle einklappen", "全部折叠"),
+    "Collapse all": ("Zuklappen", "全部折叠"),
     "Constant node %1": ("Konstantenknoten %1", "常量节点 %1"),
     "Could not write %1: check that the folder exists and is writable.":
         ("%1 konnte nicht geschrieben werden: Prüfen Sie, ob der Ordner existiert und beschreibbar ist.",
@@ -194,7 +194,7 @@ T = {
         ("Doppelklicken Sie auf ein Gewichtsabzeichen an einem Knoten oder wählen Sie eine Konstante, um ihre Werte zu sehen.",
          "双击节点上的权重标记，或选择一个常量，查看其数值。"),
     "Elements": ("Elemente", "元素"),
-    "Expand all": ("Alle ausklappen", "全部展开"),
+    "Expand all": ("Aufklappen", "全部展开"),
     "Find": ("Suchen", "查找"),
     "Find a node (Ctrl+F)": ("Knoten suchen (Strg+F)", "查找节点 (Ctrl+F)"),
     "Find a node by name, op type or tensor name": ("Knoten nach Name, Operatortyp oder Tensorname suchen", "按名称、算子类型或张量名称查找节点"),

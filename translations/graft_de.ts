@@ -306,7 +306,7 @@
     </message>
     <message>
         <source>Expand all</source>
-        <translation>Alle ausklappen</translation>
+        <translation>Aufklappen</translation>
     </message>
     <message>
         <source>Open every group</source>
@@ -314,7 +314,7 @@
     </message>
     <message>
         <source>Collapse all</source>
-        <translation>Alle einklappen</translation>
+        <translation>Zuklappen</translation>
     </message>
     <message>
         <source>Close every group</source>
