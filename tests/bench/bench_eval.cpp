@@ -2,7 +2,7 @@
 // and the process's peak resident memory, to set beside ONNX Runtime's numbers
 // (../shared/oracle/bench.js --level disabled --threads 2) on the same machine.
 //
-//   bench_eval MODEL [--runs N] [--threads T] [--dim NAME=VALUE ...] [--seed N] [--profile] [--nodes K] [--unfused] [--peak] [--json]
+//   bench_eval MODEL [--runs N] [--threads T] [--dim NAME=VALUE ...] [--seed N] [--profile] [--nodes K] [--unfused] [--peak [--ceiling]] [--json]
 //   bench_eval --compare [--runs N] [--threads T] [--oracle DIR] [--models DIR] [--only NAME,NAME...]
 //
 // --profile prints the time per op type (sums of per-node medians over up to 10 more runs),
@@ -10,6 +10,8 @@
 // --unfused runs every node on its own (EvalOptions::fuse off) to measure what fusion gives.
 // --peak also measures the CPU's fused multiply-add peak on T threads (fmaPeak below) and sets the
 // model's multiply-accumulates per second (the engine's statistics) beside it.
+// --ceiling (with --peak) also times oneDNN's best on the model's float convolutions alone
+// (libraryCeiling below): what any program calling this library could reach on this machine.
 //
 // Without MODEL it times a small built-in case from the backend test data. --compare makes
 // ResNet-50, a BERT-style encoder, a GPT-style decoder (sequence 128), ViT-B/16 and MobileNetV2
@@ -34,6 +36,11 @@
 #endif
 
 #include <nlohmann/json.hpp>
+#if defined(GRAFT_BENCH_ONEDNN)
+#include <omp.h>
+
+#include <oneapi/dnnl/dnnl.hpp>
+#endif
 
 #include "graft/analysis.h"
 #include "graft/eval.h"
@@ -106,6 +113,108 @@ double fmaPeak(int threads) {
 #endif
 }
 
+#if defined(GRAFT_BENCH_ONEDNN)
+// oneDNN's own best on the model's 2-D float convolutions, as a ceiling for the evaluator: every
+// Conv of the main graph (constant weights, inferred input shape) as one primitive in the layout
+// the library picks for it (blocked activations, weights reordered once, before timing), a
+// following Relu fused as a post-op, and a residual Add (+ Relu) fused as a sum post-op. A Conv
+// reads its producer's output buffer when that is a fused Conv of the same layout. Nothing else
+// runs: no pooling, no reorders between layouts, no graph. The chain runs on `threads` OpenMP
+// threads, the library's own parallelism; the median of `runs` passes. Returns 0 when the model
+// has no such Conv; convs and macs say what was timed.
+double libraryCeiling(const graft::Model& model, const graft::InferenceResult& types, int threads, int runs, int& convs, double& macs) {
+  using namespace dnnl;
+  engine eng(engine::kind::cpu, 0);
+  stream st(eng);
+  auto ints = [](const graft::Node& n, const char* name, std::vector<std::int64_t> fallback) {
+    const onnx::AttributeProto* a = n.attribute(name);
+    return a ? std::vector<std::int64_t>(a->ints().begin(), a->ints().end()) : fallback;
+  };
+  auto shapeOf = [&](const std::string& name) -> std::vector<std::int64_t> {
+    auto it = types.types.find(name);
+    if (it == types.types.end() || !it->second.has_tensor_type()) return {};
+    std::vector<std::int64_t> dims;
+    for (const auto& d : it->second.tensor_type().shape().dim()) {
+      if (!d.has_dim_value()) return {};
+      dims.push_back(d.dim_value());
+    }
+    return dims;
+  };
+  // The single node reading a value, if exactly one reads it.
+  auto soleUse = [](const graft::Value* v) -> graft::Node* { return v->uses().size() == 1 ? v->uses()[0].node : nullptr; };
+  std::vector<convolution_forward> prims;
+  std::vector<std::unordered_map<int, memory>> args;
+  std::map<std::string, memory> written;  // value name -> the buffer a fused conv writes it to
+  convs = 0;
+  macs = 0;
+  for (graft::Node* n : model.graph().nodes()) {
+    if (n->opType() != "Conv" || n->inputs().size() < 2 || !n->inputs()[1] || !n->inputs()[1]->isInitializer()) continue;
+    const auto x = shapeOf(n->inputs()[0]->name());
+    const auto w = n->inputs()[1]->initializer()->dims();
+    const auto y = shapeOf(n->outputs()[0]->name());
+    if (x.size() != 4 || w.size() != 4 || y.size() != 4 || n->inputs()[1]->initializer()->dataType() != onnx::TensorProto::FLOAT) continue;
+    const std::int64_t groups = n->attribute("group") ? n->attribute("group")->i() : 1;
+    const auto strides = ints(*n, "strides", {1, 1}), dil = ints(*n, "dilations", {1, 1}), pads = ints(*n, "pads", {0, 0, 0, 0});
+    if (strides.size() != 2 || dil.size() != 2 || pads.size() != 4) continue;
+    // Post-ops: Conv -> Relu, or Conv -> Add(other) -> Relu with the Add's other input ready.
+    post_ops po;
+    const graft::Value* out = n->outputs()[0];
+    graft::Node* next = soleUse(out);
+    if (next && next->opType() == "Add" && next->inputs().size() == 2 && shapeOf(next->outputs()[0]->name()) == y) {
+      po.append_sum(1.f);
+      out = next->outputs()[0];
+      next = soleUse(out);
+    }
+    if (next && next->opType() == "Relu") {
+      po.append_eltwise(1.f, algorithm::eltwise_relu, 0.f, 0.f);
+      out = next->outputs()[0];
+    }
+    primitive_attr attr;
+    attr.set_post_ops(po);
+    const memory::dims src{x[0], x[1], x[2], x[3]}, dst{y[0], y[1], y[2], y[3]}, bias{y[1]};
+    const memory::dims wei = groups > 1 ? memory::dims{groups, w[0] / groups, w[1], w[2], w[3]} : memory::dims{w[0], w[1], w[2], w[3]};
+    auto any = memory::format_tag::any;
+    memory::desc sd(src, memory::data_type::f32, any), wd(wei, memory::data_type::f32, any),
+        dd(dst, memory::data_type::f32, any), bd(bias, memory::data_type::f32, memory::format_tag::x);
+    convolution_forward::primitive_desc pd;
+    try {
+      convolution_forward::desc d(prop_kind::forward_inference, algorithm::convolution_direct, sd, wd, bd, dd, {strides[0], strides[1]},
+                                  {dil[0] - 1, dil[1] - 1}, {pads[0], pads[1]}, {pads[2], pads[3]});
+      pd = convolution_forward::primitive_desc(d, attr, eng);
+    } catch (const dnnl::error&) {
+      continue;
+    }
+    std::unordered_map<int, memory> a;
+    auto in = written.find(n->inputs()[0]->name());
+    a[DNNL_ARG_SRC] = in != written.end() && in->second.get_desc() == pd.src_desc() ? in->second : memory(pd.src_desc(), eng);
+    a[DNNL_ARG_WEIGHTS] = memory(pd.weights_desc(), eng);
+    a[DNNL_ARG_BIAS] = memory(bd, eng);
+    a[DNNL_ARG_DST] = memory(pd.dst_desc(), eng);
+    for (int k : {DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS, DNNL_ARG_DST}) {
+      float* p = static_cast<float*>(a[k].get_data_handle());
+      const std::size_t count = a[k].get_desc().get_size() / sizeof(float);
+      for (std::size_t i = 0; i < count; ++i) p[i] = 0.01f * static_cast<float>(i % 13) - 0.05f;
+    }
+    written[out->name()] = a[DNNL_ARG_DST];
+    prims.emplace_back(pd);
+    args.push_back(std::move(a));
+    ++convs;
+    macs += static_cast<double>(y[0] * y[1] * y[2] * y[3]) * static_cast<double>(w[1] * w[2] * w[3]);
+  }
+  if (prims.empty()) return 0;
+  omp_set_num_threads(threads);
+  std::vector<double> ms;
+  for (int r = 0; r < runs + 3; ++r) {
+    auto s = std::chrono::steady_clock::now();
+    for (std::size_t i = 0; i < prims.size(); ++i) prims[i].execute(st, args[i]);
+    st.wait();
+    if (r >= 3) ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - s).count());
+  }
+  std::sort(ms.begin(), ms.end());
+  return ms[ms.size() / 2];
+}
+#endif
+
 // Runs a command and returns its standard output (empty on failure).
 std::string capture(const std::string& cmd) {
   std::string out;
@@ -177,7 +286,7 @@ int compare(int runs, int threads, const std::string& oracle, std::string models
 int main(int argc, char** argv) {
   std::string path = std::string(GRAFT_TESTDATA_DIR) + "/pytorch-converted/test_Conv2d_depthwise_padded/model.onnx";
   int runs = 10, threads = 2;
-  bool profile = false, json = false, comparing = false, unfused = false, peak = false;
+  bool profile = false, json = false, comparing = false, unfused = false, peak = false, ceiling = false;
   int slowestNodes = 0;
   std::string oracle = GRAFT_SOURCE_DIR "/../shared/oracle", models, only;
   long baseline = peakRssKiB();
@@ -192,6 +301,7 @@ int main(int argc, char** argv) {
     else if (a == "--nodes") profile = true, slowestNodes = std::stoi(next());
     else if (a == "--unfused") unfused = true;
     else if (a == "--peak") peak = true;
+    else if (a == "--ceiling") peak = ceiling = true;
     else if (a == "--only") only = next();
     else if (a == "--json") json = true;
     else if (a == "--compare") comparing = true;
@@ -203,7 +313,7 @@ int main(int argc, char** argv) {
       auto eq = d.find('=');
       if (eq != std::string::npos) dims[d.substr(0, eq)] = std::stoll(d.substr(eq + 1));
     } else if (a == "-h" || a == "--help") {
-      std::printf("usage: bench_eval MODEL [--runs N] [--threads T] [--dim NAME=VALUE ...] [--seed N] [--profile] [--nodes K] [--unfused] [--peak] [--json]\n"
+      std::printf("usage: bench_eval MODEL [--runs N] [--threads T] [--dim NAME=VALUE ...] [--seed N] [--profile] [--nodes K] [--unfused] [--peak [--ceiling]] [--json]\n"
                   "       bench_eval --compare [--runs N] [--threads T] [--oracle DIR] [--models DIR] [--only NAME,NAME...]\n");
       return 0;
     } else path = a;
@@ -325,6 +435,23 @@ int main(int argc, char** argv) {
       std::printf("FMA peak         %.1f GMAC/s (measured: %d threads of 16-lane AVX-512 FMAs, two per cycle = %.2f GHz)\n", top / 1e9,
                   threads, top / threads / 32 / 1e9);
       std::printf("time at peak     %.2f ms; this run %.2fx that\n", macs / top * 1000, median / (macs / top * 1000));
+    }
+    if (ceiling) {
+#if defined(GRAFT_BENCH_ONEDNN)
+      int convs = 0;
+      double convMacs = 0;
+      const double best = types ? libraryCeiling(*model.value(), types.value(), threads, runs, convs, convMacs) : 0;
+      if (best > 0) {
+        std::printf("oneDNN ceiling   %.2f ms for the %d Conv nodes alone (%.3f G MACs, %.1f GMAC/s), each in the layout\n"
+                    "                 oneDNN picks, Relu and residual Add fused, no reorders, %d OpenMP threads; load %.2f\n",
+                    best, convs, convMacs / 1e9, convMacs / best / 1e6, threads, loadAverage());
+        if (top > 0) std::printf("                 %.2fx the time at peak of the whole model\n", best / (macs / top * 1000));
+      } else {
+        std::printf("oneDNN ceiling   no 2-D float Conv with constant weights and inferred shapes\n");
+      }
+#else
+      std::printf("oneDNN ceiling   not built (libdnnl-dev and OpenMP not found)\n");
+#endif
     }
   }
   return 0;
