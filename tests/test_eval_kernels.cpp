@@ -5,6 +5,7 @@
 #include <QtTest>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -282,33 +283,88 @@ class TestEvalKernels : public QObject {
       state = state * 1664525u + 1013904223u;
       return static_cast<float>(state >> 8) / 16777216.0f;
     };
-    const std::int64_t n = 24000;
+    // An odd length, so the vector loops' masked tails run too; uint8 and int8 in turn.
+    const std::int64_t n = 24007;
     for (int set = 0; set < 40; ++set) {
       float scale = std::ldexp(1.0f + next(), -static_cast<int>(next() * 16));
       if (set == 0) scale = std::nextafter(2.0f, 0.0f) / 64;  // mantissa all ones
+      const bool u8 = set % 2 == 0;
+      const int zero = u8 ? 128 : -3;
       graft::Array x(kFloat, {n});
       for (std::int64_t i = 0; i < n; ++i) {
         const float tie = (static_cast<float>(static_cast<int>(next() * 300) - 150) + 0.5f) * scale;
-        const int kind = static_cast<int>(i % 4);
+        // The first half away from ties, so its runs keep the fast loop's bytes (a run with an
+        // element near a tie is redone by the division); then ties and their neighbours.
+        const int kind = i < n / 2 ? 3 : static_cast<int>(i % 4);
         x.data<float>()[i] = kind == 0 ? tie : kind == 1 ? std::nextafter(tie, 1e30f) : kind == 2 ? std::nextafter(tie, -1e30f)
                                                                                       : (next() * 300 - 150) * scale;
       }
       Builder b;
       b.input("x", kFloat, {n});
       b.initializer(tensor<float>(kFloat, {}, {scale}), "s");
-      b.initializer(tensor<std::uint8_t>(kUInt8, {}, {128}), "z");
+      if (u8)
+        b.initializer(tensor<std::uint8_t>(kUInt8, {}, {static_cast<std::uint8_t>(zero)}), "z");
+      else
+        b.initializer(tensor<std::int8_t>(onnx::TensorProto_DataType_INT8, {}, {static_cast<std::int8_t>(zero)}), "z");
       b.node("QuantizeLinear", {"x", "s", "z"}, {"q"});
-      b.output("q", kUInt8);
+      b.output("q", u8 ? kUInt8 : onnx::TensorProto_DataType_INT8);
       auto model = b.build();
       auto out = graft::evaluate(*model, {{"x", x}});
       QVERIFY2(out, out.message().c_str());
       const graft::Array& q = out.value().at("q");
       for (std::int64_t i = 0; i < n; ++i) {
         const float v = x.data<float>()[i];
-        const double want = std::clamp(std::nearbyint(static_cast<double>(v / scale)) + 128, 0.0, 255.0);
-        if (q.data<std::uint8_t>()[i] != want)
-          QFAIL(qPrintable(QString("scale %1, element %2 (%3): %4, want %5").arg(scale, 0, 'g', 9).arg(i).arg(v, 0, 'g', 9)
-                               .arg(q.data<std::uint8_t>()[i]).arg(want)));
+        const double want = std::clamp(std::nearbyint(static_cast<double>(v / scale)) + zero, u8 ? 0.0 : -128.0, u8 ? 255.0 : 127.0);
+        const int got = u8 ? q.data<std::uint8_t>()[i] : q.data<std::int8_t>()[i];
+        if (got != want)
+          QFAIL(qPrintable(QString("scale %1, element %2 (%3): %4, want %5").arg(scale, 0, 'g', 9).arg(i).arg(v, 0, 'g', 9).arg(got).arg(want)));
+      }
+    }
+  }
+
+  // DynamicQuantizeLinear and DynamicQuantizeMatMul compute the range, scale and zero point in
+  // float32, as the spec's reference and ONNX Runtime do. For [-0.8277026, 5.495937] that scale is
+  // 0.024798585; computed in double and then rounded it was one unit in the last place above.
+  void dynamicQuantizationComputesItsParametersInFloat() {
+    std::uint32_t state = 7;
+    auto next = [&] {
+      state = state * 1664525u + 1013904223u;
+      return static_cast<float>(state >> 8) / 16777216.0f;
+    };
+    for (std::int64_t n : {2, 1, 15, 16, 17, 4099, 200003}) {
+      graft::Array x(kFloat, {n});
+      const float spread = n % 2 ? 3.0f : 0.01f;
+      for (std::int64_t i = 0; i < n; ++i) x.data<float>()[i] = (next() - 0.3f) * spread;
+      if (n == 2) {
+        x.data<float>()[0] = -0.8277026f;
+        x.data<float>()[1] = 5.495937f;
+      }
+      if (n == 4099) x.data<float>()[100] = std::numeric_limits<float>::quiet_NaN();  // skipped by the range, quantized to 0
+      if (n == 1) x.data<float>()[0] = 0.0f;                                            // all zeros: scale 0, zero point 0
+      float lo = 0, hi = 0;
+      for (std::int64_t i = 0; i < n; ++i)
+        if (!std::isnan(x.data<float>()[i])) lo = std::min(lo, x.data<float>()[i]), hi = std::max(hi, x.data<float>()[i]);
+      const float scale = (hi - lo) / 255.0f;
+      const float zero = scale == 0 ? 0.0f : std::nearbyint(std::clamp(0.0f - lo / scale, 0.0f, 255.0f));
+      Builder b;
+      b.input("x", kFloat, {n});
+      b.node("DynamicQuantizeLinear", {"x"}, {"y", "s", "z"});
+      b.output("y", kUInt8);
+      b.output("s", kFloat);
+      b.output("z", kUInt8);
+      auto model = b.build();
+      auto out = graft::evaluate(*model, {{"x", x}});
+      QVERIFY2(out, out.message().c_str());
+      // Bit for bit (QCOMPARE of floats allows a relative difference of 1e-5).
+      QCOMPARE(std::bit_cast<std::uint32_t>(out.value().at("s").data<float>()[0]), std::bit_cast<std::uint32_t>(scale));
+      QCOMPARE(int(out.value().at("z").data<std::uint8_t>()[0]), int(zero));
+      if (n == 2) QCOMPARE(std::bit_cast<std::uint32_t>(scale), std::bit_cast<std::uint32_t>(0.024798585f));
+      const graft::Array& y = out.value().at("y");
+      for (std::int64_t i = 0; i < n; ++i) {
+        const float v = x.data<float>()[i];
+        const double want = std::isnan(v) ? 0.0 : std::clamp(std::nearbyint(v / (scale == 0 ? 1.0f : scale)) + zero, 0.0f, 255.0f);
+        if (y.data<std::uint8_t>()[i] != want)
+          QFAIL(qPrintable(QString("n %1, element %2 (%3): %4, want %5").arg(n).arg(i).arg(v, 0, 'g', 9).arg(y.data<std::uint8_t>()[i]).arg(want)));
       }
     }
   }

@@ -32,33 +32,13 @@ Status dynamicQuantizeMatMulK(Context& ctx) {
   auto perColumn = [&](const std::vector<double>& v, std::int64_t n) { return v.size() == 1 ? v[0] : v[static_cast<std::size_t>(n)]; };
   if ((bs.value().size() != 1 && static_cast<std::int64_t>(bs.value().size()) != N) || (bz.size() != 1 && static_cast<std::int64_t>(bz.size()) != N))
     return ctx.fail("b_scale and b_zero_point must be scalars or have N=" + std::to_string(N) + " values");
-  // DynamicQuantizeLinear's parameters, computed in float32 as the spec does.
+  // A in bytes, exactly as DynamicQuantizeLinear makes them.
   const float* pa = A.data<float>();
-  const std::int64_t total = A.size();
-  // Sixteen running minima and maxima (so the loop vectorizes), then theirs.
-  float lo = 0, hi = 0, los[16] = {}, his[16] = {};
-  std::int64_t i = 0;
-  for (; i + 16 <= total; i += 16)
-    for (int j = 0; j < 16; ++j) {
-      los[j] = std::min(los[j], pa[i + j]);
-      his[j] = std::max(his[j], pa[i + j]);
-    }
-  for (; i < total; ++i) {
-    lo = std::min(lo, pa[i]);
-    hi = std::max(hi, pa[i]);
-  }
-  for (int j = 0; j < 16; ++j) {
-    lo = std::min(lo, los[j]);
-    hi = std::max(hi, his[j]);
-  }
-  float scale = (hi - lo) / 255.0f;
-  float zp = scale == 0 ? 0.0f : std::clamp(std::nearbyint(-lo / scale), 0.0f, 255.0f);
-  float div = scale == 0 ? 1.0f : scale;
-  std::int64_t M = total / K;
-  // A in bytes: QuantizeLinear's rounding and saturation (the same values as
-  // clamp(nearbyint(a / scale) + zero_point, 0, 255)).
+  const std::int64_t total = A.size(), M = total / K;
+  const DynamicQuantization q = dynamicQuantization(pa, total);
+  const float scale = q.scale, zp = q.zero;
   Array Aq = Array::uninitialized(kUInt8, {M, K});
-  parallelFor(total, 1 << 15, [&](std::int64_t b, std::int64_t e) { quantizeToUint8(pa + b, Aq.data<std::uint8_t>() + b, e - b, div, zp); });
+  dynamicQuantize(pa, Aq.data<std::uint8_t>(), total, q);
   Array zeroA(kUInt8, {});
   zeroA.data<std::uint8_t>()[0] = static_cast<std::uint8_t>(zp);
   std::vector<std::int64_t> shape = A.shape();

@@ -40,6 +40,15 @@ bool int8ProductLibrary(const Array& A, const Array* aZero, const Array& B, cons
 bool int8ProductApplies(const Array& A, const Array* aZero, const Array& B, const Array* bZero, bool bConstant);
 // QuantizeLinear's uint8 loop: y = saturate(round_half_even(x / scale) + zero), NaN to 0.
 void quantizeToUint8(const float* x, std::uint8_t* y, std::int64_t n, float scale, float zero);
+// DynamicQuantizeLinear's parameters for x, in float32 as the spec's reference and ONNX Runtime
+// compute them: the range of x and 0 (NaNs skipped), scale = (max - min) / 255, zero point =
+// round_half_even(clamp(-min / scale, 0, 255)); scale 0 (x all zeros) has zero point 0.
+struct DynamicQuantization {
+  float scale = 0, zero = 0;
+};
+DynamicQuantization dynamicQuantization(const float* x, std::int64_t n);
+// x quantized with those parameters (a scale of 0 divides by 1), on the evaluator's threads.
+void dynamicQuantize(const float* x, std::uint8_t* y, std::int64_t n, const DynamicQuantization& q);
 // Conv (the node's attributes) of centred int16 x and w into int32 (padding is the zero point: 0).
 Status convolveInteger(Context& ctx, const Array& x, const Array& w, Array& y);
 // The same int32 sums for 8-bit x (uint8 or int8, one zero point xZero) and int8 w (zero point

@@ -258,21 +258,34 @@ bool onednnInt8MatmulConstantB(std::int64_t M, std::int64_t N, std::int64_t K, c
   });
 }
 
+namespace {
+
+// Rows of a float result: (sum - off) * scale (+ bias), rounded after the product and after
+// the sum as the nodes written out do (no contraction into a fused multiply-add). Compiled for
+// AVX-512 and AVX2 as well: at the baseline's four lanes this was a tenth of a dynamically
+// quantized ViT's time.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+__attribute__((target_clones("avx512f", "avx2", "default"), optimize("fp-contract=off")))
+#endif
+void finishRows(const std::int32_t* __restrict in, const std::uint32_t* __restrict off, const float* __restrict s,
+                const float* __restrict b, float* __restrict y, std::int64_t rows, std::int64_t n, std::int64_t stride) {
+  for (std::int64_t m = 0; m < rows; ++m) {
+    const std::int32_t* __restrict from = in + m * n;
+    float* __restrict row = y + m * stride;
+    if (b) {
+      for (std::int64_t j = 0; j < n; ++j) row[j] = static_cast<float>(static_cast<std::int32_t>(static_cast<std::uint32_t>(from[j]) - off[j])) * s[j] + b[j];
+    } else {
+      for (std::int64_t j = 0; j < n; ++j) row[j] = static_cast<float>(static_cast<std::int32_t>(static_cast<std::uint32_t>(from[j]) - off[j])) * s[j];
+    }
+  }
+}
+
+}  // namespace
+
 bool onednnInt8MatmulConstantBToFloat(std::int64_t M, std::int64_t N, std::int64_t K, const void* A, bool aSigned, std::int32_t aZero,
                                       const std::int8_t* B, const float* scale, const float* bias, float* Y) {
   return int8Product(M, N, K, A, aSigned, aZero, B, [&](const std::int32_t* from, std::int64_t n0, std::int64_t n, const std::uint32_t* off) {
-    const float* s = scale + n0;
-    for (std::int64_t m = 0; m < M; ++m) {
-      float* row = Y + m * N + n0;
-      const std::int32_t* in = from + m * n;
-      if (bias) {
-        const float* b = bias + n0;
-        for (std::int64_t j = 0; j < n; ++j)
-          row[j] = static_cast<float>(static_cast<std::int32_t>(static_cast<std::uint32_t>(in[j]) - off[j])) * s[j] + b[j];
-      } else {
-        for (std::int64_t j = 0; j < n; ++j) row[j] = static_cast<float>(static_cast<std::int32_t>(static_cast<std::uint32_t>(in[j]) - off[j])) * s[j];
-      }
-    }
+    finishRows(from, off, scale + n0, bias ? bias + n0 : nullptr, Y + n0, M, n, N);
   });
 }
 
