@@ -133,11 +133,13 @@ std::int32_t requantizeValue(std::int32_t acc, float multiplier, std::int32_t ze
 
 // Rows of a convolution's int32 sums turned into bytes, vectorized (AVX-512/AVX2 clones picked at
 // load time): rounding half to even is the 1.5 * 2^23 add and subtract, exact for the clamped
-// values here (|v| <= 2^22), so the bits equal requantizeValue's and QuantizeLinear's.
+// values here (|v| <= 2^22), so the bits equal requantizeValue's and QuantizeLinear's. No
+// contraction into fused multiply-adds (GCC's default for C++, in the AVX-512 clone only), so a
+// float bias is added after the product is rounded, on every CPU.
 namespace {
 
 #if defined(__x86_64__) && defined(__GNUC__)
-#define GRAFT_ROW_LOOP __attribute__((target_clones("avx512f", "avx2", "default")))
+#define GRAFT_ROW_LOOP __attribute__((target_clones("avx512f", "avx2", "default"), optimize("fp-contract=off")))
 #else
 #define GRAFT_ROW_LOOP
 #endif
