@@ -1158,6 +1158,25 @@ class TestEvalKernels : public QObject {
                                  .arg(y.data<float>()[m * N + n], 0, 'g', 9).arg(want, 0, 'g', 9)));
         }
     }
+    // K = 0: the sums are empty, so each row is the bias (this divided by K once, and the process
+    // died of SIGFPE).
+    {
+      Builder b;
+      auto* ms = b.m.add_opset_import();
+      ms->set_domain("com.microsoft");
+      ms->set_version(1);
+      b.input("a", kFloat, {2, 0});
+      b.initializer(graft::Array(kInt8, {0, N}), "b");
+      b.initializer(bs, "bs");
+      b.initializer(bias, "bias");
+      b.node("DynamicQuantizeMatMul", {"a", "b", "bs", "", "bias"}, {"y"})->set_domain("com.microsoft");
+      b.output("y");
+      auto out = graft::evaluate(*b.build(), {{"a", graft::Array(kFloat, {2, 0})}});
+      QVERIFY2(out, out.message().c_str());
+      const graft::Array& y = out.value().at("y");
+      QCOMPARE(y.shape(), (std::vector<std::int64_t>{2, N}));
+      for (std::int64_t i = 0; i < y.size(); ++i) QCOMPARE(y.data<float>()[i], bias.data<float>()[i % N]);
+    }
     // QLinearMatMul by a constant int8 B (the library's product) gives the bytes it gives with B
     // fed at run time (the integer GEMM).
     {

@@ -34,7 +34,8 @@ Status dynamicQuantizeMatMulK(Context& ctx) {
     return ctx.fail("b_scale and b_zero_point must be scalars or have N=" + std::to_string(N) + " values");
   // A in bytes, exactly as DynamicQuantizeLinear makes them.
   const float* pa = A.data<float>();
-  const std::int64_t total = A.size(), M = total / K;
+  // Rows from A's shape, not A.size() / K: K may be 0 (an empty sum: the bias alone).
+  const std::int64_t total = A.size(), M = shapeSize(std::vector<std::int64_t>(A.shape().begin(), A.shape().end() - 1));
   const DynamicQuantization q = dynamicQuantization(pa, total);
   const float scale = q.scale, zp = q.zero;
   Array Aq = Array::uninitialized(kUInt8, {M, K});
