@@ -552,7 +552,7 @@ Status gatherNDK(Context& ctx) {
   auto cs = contiguousStrides(x.shape());
   std::int64_t batch = 1;
   for (std::size_t d = 0; d < b; ++d) batch *= idx.dim(d);
-  std::int64_t tuples = idx.size() / static_cast<std::int64_t>(k) / batch;
+  std::int64_t tuples = batch ? idx.size() / static_cast<std::int64_t>(k) / batch : 0;
   std::int64_t xBatch = batch ? x.size() / batch : 0;
   for (std::int64_t bi = 0; bi < batch; ++bi)
     for (std::int64_t t = 0; t < tuples; ++t) {
