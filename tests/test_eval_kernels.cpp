@@ -331,6 +331,21 @@ class TestEvalKernels : public QObject {
       state = state * 1664525u + 1013904223u;
       return static_cast<float>(state >> 8) / 16777216.0f;
     };
+    // An infinite minimum: ONNX Runtime 1.30 gives scale inf, zero point 255 and [0, 255, 255].
+    {
+      Builder b;
+      b.input("x", kFloat, {3});
+      b.node("DynamicQuantizeLinear", {"x"}, {"y", "s", "z"});
+      b.output("y", kUInt8);
+      b.output("s", kFloat);
+      b.output("z", kUInt8);
+      auto out = graft::evaluate(*b.build(), {{"x", tensor<float>(kFloat, {3}, {-std::numeric_limits<float>::infinity(), 1.0f, 2.0f})}});
+      QVERIFY2(out, out.message().c_str());
+      QVERIFY(std::isinf(out.value().at("s").data<float>()[0]));
+      QCOMPARE(int(out.value().at("z").data<std::uint8_t>()[0]), 255);
+      const std::uint8_t* y = out.value().at("y").data<std::uint8_t>();
+      QCOMPARE((std::vector<int>{y[0], y[1], y[2]}), (std::vector<int>{0, 255, 255}));
+    }
     for (std::int64_t n : {2, 1, 15, 16, 17, 4099, 200003}) {
       graft::Array x(kFloat, {n});
       const float spread = n % 2 ? 3.0f : 0.01f;

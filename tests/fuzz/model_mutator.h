@@ -192,7 +192,7 @@ class Mutator {
       return;
     }
     auto* t = g->mutable_initializer(pick(g->initializer_size()));
-    switch (pick(5)) {
+    switch (pick(6)) {
       case 0:
         if (t->dims_size()) t->set_dims(pick(t->dims_size()), interesting());
         break;
@@ -205,6 +205,20 @@ class Mutator {
         if (t->has_raw_data())
           for (int k = 0; k < 4 && !t->raw_data().empty(); ++k)
             (*t->mutable_raw_data())[static_cast<size_t>(pick(static_cast<int>(t->raw_data().size())))] = static_cast<char>(rng_());
+        break;
+      case 4:
+        // A well-formed empty tensor (one dim 0, no data): weights with K = 0 and the like, which
+        // the dim mutation above never makes loadable (its data no longer fits).
+        if (t->dims_size()) {
+          t->set_dims(pick(t->dims_size()), 0);
+          t->clear_raw_data();
+          t->clear_float_data();
+          t->clear_int32_data();
+          t->clear_int64_data();
+          t->clear_double_data();
+          t->clear_uint64_data();
+          t->clear_string_data();
+        }
         break;
       default:
         t->clear_raw_data();

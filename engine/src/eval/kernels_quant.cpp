@@ -617,7 +617,9 @@ DynamicQuantization dynamicQuantization(const float* x, std::int64_t n) {
   });
   DynamicQuantization q;
   q.scale = (hi - lo) / 255.0f;
-  q.zero = q.scale == 0 ? 0.0f : std::nearbyint(std::clamp(-lo / q.scale, 0.0f, 255.0f));
+  // ONNX Runtime's order of min and max, so an infinite range (-inf / inf is NaN) gets zero point
+  // 255 as there, not a NaN cast to a byte.
+  q.zero = q.scale == 0 ? 0.0f : std::nearbyint(std::max(0.0f, std::min(255.0f, 0.0f - lo / q.scale)));
   return q;
 }
 
