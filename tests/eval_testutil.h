@@ -70,6 +70,18 @@ struct Builder {
     a->set_type(onnx::AttributeProto_AttributeType_INT);
     a->set_i(v);
   }
+  void floatAttr(onnx::NodeProto* n, const std::string& attr, float v) {
+    auto* a = n->add_attribute();
+    a->set_name(attr);
+    a->set_type(onnx::AttributeProto_AttributeType_FLOAT);
+    a->set_f(v);
+  }
+  void stringAttr(onnx::NodeProto* n, const std::string& attr, const std::string& v) {
+    auto* a = n->add_attribute();
+    a->set_name(attr);
+    a->set_type(onnx::AttributeProto_AttributeType_STRING);
+    a->set_s(v);
+  }
   void initializer(const graft::Array& a, const std::string& name) { *g->add_initializer() = graft::arrayToProto(a, name); }
   std::unique_ptr<graft::Model> build() {
     auto r = graft::Model::fromProto(m);

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <set>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -790,6 +791,80 @@ class TestEvalKernels : public QObject {
       runQdqAdd(A, B, 0.031f, 100, 0.017f, 3, 0.029f, 64, relu, f, p);
       if (QTest::currentTestFailed()) return;
       QVERIFY(std::memcmp(f.raw(), p.raw(), f.bytes()) == 0);
+    }
+  }
+
+  // DequantizeLinear -> an elementwise op [-> Relu] -> QuantizeLinear runs as a table of 256 bytes
+  // made from the nodes as written: the same bytes as the run as written, for every input byte, for
+  // uint8 and int8 on either side, and ops with attributes. A DequantizeLinear another node also
+  // reads (EfficientNet's SiLU: x * Sigmoid(x)) still runs for that node.
+  void qdqElementwiseChainsRunAsByteTables() {
+    struct Case {
+      const char* op;
+      bool relu, xSigned, ySigned, shared;
+      float xs, ys;
+      int xz, yz;
+    };
+    const Case cases[] = {{"Sigmoid", false, false, false, false, 0.05f, 1.0f / 256, 128, 0},
+                          {"Sigmoid", false, true, true, true, 0.11f, 1.0f / 255, 3, -128},
+                          {"Tanh", false, true, false, false, 0.02f, 0.0079f, -5, 127},
+                          {"HardSwish", true, false, false, false, 0.047f, 0.031f, 117, 9},
+                          {"LeakyRelu", false, false, true, false, 0.3f, 0.25f, 200, -20},
+                          {"Gelu", false, true, true, true, 0.013f, 0.011f, 0, 0},
+                          {"Exp", false, false, false, false, 0.03f, 0.2f, 120, 0}};
+    // Every byte, then a few thousand at random, as a [1, 8, 15, 33] image (not a whole number of
+    // 64-byte vectors, so the table loop's masked tail runs too).
+    const std::vector<std::int64_t> shape{1, 8, 15, 33};
+    graft::Array raw = randomBytes<std::uint8_t>(kUInt8, shape, 31);
+    for (int i = 0; i < 256; ++i) raw.data<std::uint8_t>()[i] = static_cast<std::uint8_t>(i);
+    for (const Case& k : cases) {
+      const std::int32_t xType = k.xSigned ? kInt8 : kUInt8, yType = k.ySigned ? kInt8 : kUInt8;
+      graft::Array x(xType, shape);
+      std::memcpy(x.raw(), raw.raw(), static_cast<std::size_t>(raw.bytes()));
+      auto zero = [](std::int32_t type, int z) {
+        return type == kInt8 ? tensor<std::int8_t>(kInt8, {}, {static_cast<std::int8_t>(z)})
+                             : tensor<std::uint8_t>(kUInt8, {}, {static_cast<std::uint8_t>(z)});
+      };
+      Builder b(20);  // Gelu is opset 20
+      b.input("x", xType, shape);
+      b.initializer(tensor<float>(kFloat, {}, {k.xs}), "xs");
+      b.initializer(zero(xType, k.xz), "xz");
+      b.initializer(tensor<float>(kFloat, {}, {k.ys}), "ys");
+      b.initializer(zero(yType, k.yz), "yz");
+      b.node("DequantizeLinear", {"x", "xs", "xz"}, {"xf"});
+      auto* op = b.node(k.op, {"xf"}, {"f"});
+      if (std::string(k.op) == "LeakyRelu") b.floatAttr(op, "alpha", 0.37f);
+      if (std::string(k.op) == "Gelu") b.stringAttr(op, "approximate", "tanh");
+      if (k.relu) b.node("Relu", {"f"}, {"r"});
+      b.node("QuantizeLinear", {k.relu ? "r" : "f", "ys", "yz"}, {"y"});
+      b.output("y", yType);
+      if (k.shared) {
+        b.node("Mul", {"xf", "xf"}, {"sq"});
+        b.output("sq", kFloat);
+      }
+      auto model = b.build();
+      auto evaluator = graft::Evaluator::create(*model);
+      QVERIFY2(evaluator, evaluator.message().c_str());
+      graft::NamedArrays feeds{{"x", x}};
+      auto fused = evaluator.value()->run(feeds);
+      QVERIFY2(fused, fused.message().c_str());
+      // The op, the Relu and the QuantizeLinear; the DequantizeLinear too unless the Mul reads it.
+      QCOMPARE(evaluator.value()->lastStats().nodesFused, std::size_t((k.shared ? 1 : 2) + (k.relu ? 1 : 0)));
+      graft::EvalOptions asWritten;
+      asWritten.fuse = false;
+      auto plain = evaluator.value()->run(feeds, asWritten);
+      QVERIFY2(plain, plain.message().c_str());
+      const graft::Array &f = fused.value().at("y"), &p = plain.value().at("y");
+      QCOMPARE(f.dtype(), yType);
+      QCOMPARE(f.shape(), shape);
+      for (std::int64_t i = 0; i < f.size(); ++i)
+        if (static_cast<const std::uint8_t*>(f.raw())[i] != static_cast<const std::uint8_t*>(p.raw())[i])
+          QFAIL(qPrintable(QString("%1: element %2 (byte %3): %4, as written %5").arg(k.op).arg(i).arg(raw.data<std::uint8_t>()[i])
+                               .arg(static_cast<const std::uint8_t*>(f.raw())[i]).arg(static_cast<const std::uint8_t*>(p.raw())[i])));
+      // Not a table of one value: the op's output spans several bytes.
+      std::set<int> distinct(static_cast<const std::uint8_t*>(f.raw()), static_cast<const std::uint8_t*>(f.raw()) + 256);
+      QVERIFY2(distinct.size() > 8, k.op);
+      if (k.shared) QVERIFY(fused.value().count("sq"));
     }
   }
 

@@ -2,13 +2,25 @@
 
 #include <algorithm>
 #include <array>
-#if defined(__SSE2__)
+#if defined(__x86_64__) && defined(__GNUC__)
+// GCC 12's AVX-512 intrinsics start some results from _mm512_undefined_*, which its own
+// uninitialized-use warnings then report inside the header.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+#pragma GCC diagnostic pop
+#elif defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 #include <cmath>
+#include <cstdlib>
+#include <string_view>
 #include <map>
 #include <mutex>
 #include <unordered_map>
+#include <unordered_set>
+#include <string>
 
 #include "eval/kernel.h"
 #include "eval/linalg.h"
@@ -128,7 +140,7 @@ void quantized(const Node& dq, const Value*& data, const Value*& scale, const Va
 // the nodes a fused run skips before it.
 bool chainFrom(const Node* head, std::size_t i, std::size_t inputs, std::unordered_map<const Node*, std::size_t>& at, QdqConv& c) {
   std::int32_t yZeroType = 0;
-  const Node* q = quantizedTail(head, c, at, yZeroType, !c.add);
+  const Node* q = quantizedTail(head, c, at, yZeroType, !c.add && !c.unary);
   if (!q) return false;
   c.conv = head;
   c.convAt = i;
@@ -237,6 +249,20 @@ std::vector<QdqConv> planQdqConvs(const std::vector<Node*>& order) {
     quantized(*dqb, c.b, c.bScale, c.bZero);
     out.push_back(c);
   }
+  // Elementwise ops of one input between a DequantizeLinear and a QuantizeLinear (a QDQ model's
+  // Sigmoid, HardSwish, Tanh, ...): 8 bits in and out, so a table of 256 bytes.
+  for (std::size_t i = 0; i < order.size(); ++i) {
+    const Node* op = order[i];
+    if (!tableUnaryOp(*op)) continue;
+    const Node* dq = op->input(0)->producer();
+    std::int32_t xZeroType = 0;
+    if (!plainOp(dq, "DequantizeLinear") || !at.count(dq) || !scalarParams(*dq, xZeroType) || intAttr(*dq, "block_size", 0) != 0) continue;
+    QdqConv c;
+    c.unary = true;
+    if (!chainFrom(op, i, 1, at, c)) continue;
+    quantized(*dq, c.x, c.xScale, c.xZero);
+    out.push_back(c);
+  }
   // MatMul by a constant weight: DequantizeLinear(a) x DequantizeLinear(w int8 [K, N], zero points
   // 0, one scale or one per column) [+ a constant float bias row], the output left in float (what
   // a static QDQ transformer's Linear layers are: their outputs go on to reshapes and residuals).
@@ -317,6 +343,55 @@ std::vector<QdqConv> planQdqConvs(const std::vector<Node*>& order) {
     }
   }
   return out;
+}
+
+namespace {
+
+#if defined(__x86_64__) && defined(__GNUC__)
+// Four 64-byte quarters of the table: bits 0-5 of a byte pick within a quarter, bit 6 between the
+// two quarters of a half (vpermi2b), bit 7 between the halves.
+__attribute__((target("avx512f,avx512bw,avx512vbmi"))) void mapBytesVbmi(const std::uint8_t* in, std::uint8_t* out, std::int64_t n,
+                                                                        const std::uint8_t* table) {
+  const __m512i q0 = _mm512_loadu_si512(table), q1 = _mm512_loadu_si512(table + 64), q2 = _mm512_loadu_si512(table + 128),
+                q3 = _mm512_loadu_si512(table + 192);
+  for (std::int64_t i = 0; i < n; i += 64) {
+    const __mmask64 m = n - i >= 64 ? ~__mmask64(0) : (__mmask64(1) << (n - i)) - 1;
+    const __m512i x = _mm512_maskz_loadu_epi8(m, in + i);
+    const __m512i low = _mm512_permutex2var_epi8(q0, x, q1), high = _mm512_permutex2var_epi8(q2, x, q3);
+    _mm512_mask_storeu_epi8(out + i, m, _mm512_mask_blend_epi8(_mm512_movepi8_mask(x), low, high));
+  }
+}
+#endif
+
+bool haveVbmi() {
+#if defined(__x86_64__) && defined(__GNUC__)
+  static const bool yes = [] {
+    if (const char* s = std::getenv("GRAFT_EVAL_SIMD"); s && std::string_view(s) == "generic") return false;
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vbmi");
+  }();
+  return yes;
+#else
+  return false;
+#endif
+}
+
+}  // namespace
+
+void mapBytes(const std::uint8_t* in, std::uint8_t* out, std::int64_t n, const std::uint8_t* table) {
+#if defined(__x86_64__) && defined(__GNUC__)
+  if (haveVbmi()) return mapBytesVbmi(in, out, n, table);
+#endif
+  std::array<std::uint8_t, 256> t;  // a local copy: stores through out may not alias it
+  std::copy(table, table + 256, t.begin());
+  for (std::int64_t i = 0; i < n; ++i) out[i] = t[in[i]];
+}
+
+bool tableUnaryOp(const Node& op) {
+  static const std::unordered_set<std::string> ops = {"Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "LeakyRelu", "Relu", "Elu",
+                                                      "Selu", "Celu", "Softplus", "Softsign", "Mish", "Gelu", "Erf", "Exp",
+                                                      "Neg", "Abs", "Sqrt", "Reciprocal", "Floor", "Ceil", "Round", "ThresholdedRelu"};
+  return (op.domain().empty() || op.domain() == "ai.onnx") && op.subgraphs().empty() && ops.count(op.opType()) &&
+         op.inputs().size() == 1 && op.input(0) && op.outputs().size() == 1 && op.output(0);
 }
 
 std::vector<const Value*> qdqIntermediates(const QdqConv& c) {

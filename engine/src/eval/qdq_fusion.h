@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <vector>
 
@@ -30,6 +31,11 @@ struct QdqConv {
   // the MatMul, y its output or that of the Add of a constant bias row after it (at quantizeAt;
   // convAt when there is none), floatBias that row. No QuantizeLinear, no Relu.
   bool matmul = false;
+  // An elementwise float op of one input instead of a Conv (Sigmoid, Tanh, HardSwish, ...,
+  // tableUnaryOp): 8-bit x in, 8-bit y out, so the chain is a table of 256 bytes, made by running
+  // the DequantizeLinear, the op, the Relu (if any) and the QuantizeLinear as written on every byte
+  // (the runner's unaryTable): bit for bit what the nodes give.
+  bool unary = false;
   const Value *b = nullptr, *bScale = nullptr, *bZero = nullptr;
   const Node* conv = nullptr;  // the chain's head: the Conv, or the Add
   const Value *x = nullptr, *xScale = nullptr, *xZero = nullptr;
@@ -38,6 +44,14 @@ struct QdqConv {
   const Value* floatBias = nullptr;  // a float bias (an initializer, maybe behind Identity nodes)
   const Value *yScale = nullptr, *yZero = nullptr, *y = nullptr;
 };
+
+// Whether op computes each output element from its input element and its attributes alone, in
+// float, with one input and one output: what a unary chain may turn into a table.
+bool tableUnaryOp(const Node& op);
+
+// out[i] = table[in[i]] for n bytes (a unary chain's run): 64 bytes per step with AVX-512 VBMI's
+// byte permutes where the CPU has them (not under GRAFT_EVAL_SIMD=generic), else a plain loop.
+void mapBytes(const std::uint8_t* in, std::uint8_t* out, std::int64_t n, const std::uint8_t* table);
 
 // A MatMul chain's float output from the bytes: the exact int32 sums of (a - a_zero) * w on the
 // kernel library, then y = float(acc) * (a_scale * w_scale[n]) + bias[n] per column; false when it

@@ -1,6 +1,8 @@
 // Runs a graph in topological order: looks up each node's kernel, frees every tensor after
 // its last use, runs subgraphs for control flow, reports progress and honours cancel.
 #include <algorithm>
+#include <array>
+#include <cstring>
 #include <chrono>
 #include <map>
 #include <optional>
@@ -477,6 +479,50 @@ struct Evaluator::Impl {
     return memos.emplace(&node, std::move(m)).first->second;
   }
 
+  // Each unary QDQ chain's table (by its op), made on its first fused run; empty when the nodes
+  // as written would not give one (the chain then runs them).
+  struct ByteTable {
+    std::int32_t type = 0;
+    std::array<std::uint8_t, 256> bytes{};
+  };
+  std::unordered_map<const Node*, std::optional<ByteTable>> unaryTables;
+  const ByteTable* unaryTable(const QdqConv& c, const Scope& scope) {
+    if (auto it = unaryTables.find(c.conv); it != unaryTables.end()) return it->second ? &*it->second : nullptr;
+    std::optional<ByteTable>& made = unaryTables[c.conv];
+    // Every node as written, on the 256 byte values: the kernels an unfused run calls, so the
+    // table holds their bytes (each computes an element from that element alone).
+    auto run = [&](const Node& n, Array first) -> std::optional<Array> {
+      std::vector<Array> in{std::move(first)};
+      for (std::size_t k = 1; k < n.inputs().size(); ++k) {
+        const Array* a = n.input(k) ? lookup(scope, n.input(k)) : nullptr;
+        in.push_back(a ? *a : Array());
+      }
+      const NodeMemo& memo = memoOf(n);
+      if (!memo.kernel) return std::nullopt;
+      Context ctx(n, std::move(in), memo.opset, nullptr);
+      try {
+        if (!memo.kernel->fn(ctx) || ctx.outputs().empty() || !ctx.outputs()[0].valid()) return std::nullopt;
+      } catch (const std::exception&) {
+        return std::nullopt;
+      }
+      return std::move(ctx.outputs()[0]);
+    };
+    const Array* xZero = c.xZero ? lookup(scope, c.xZero) : nullptr;
+    Array bytes = Array::uninitialized(xZero ? xZero->dtype() : onnx::TensorProto_DataType_UINT8, {256});
+    for (int i = 0; i < 256; ++i) static_cast<std::uint8_t*>(bytes.raw())[i] = static_cast<std::uint8_t>(i);
+    std::optional<Array> v = run(*c.conv->input(0)->producer(), std::move(bytes));
+    if (v && v->dtype() == onnx::TensorProto_DataType_FLOAT) v = run(*c.conv, std::move(*v));
+    if (v && c.relu) v = run(*c.conv->output(0)->uses()[0].node, std::move(*v));
+    if (v) v = run(*c.y->producer(), std::move(*v));
+    if (v && v->isTensor() && v->size() == 256 && v->elementSize() == 1 &&
+        (v->dtype() == onnx::TensorProto_DataType_UINT8 || v->dtype() == onnx::TensorProto_DataType_INT8)) {
+      made.emplace();
+      made->type = v->dtype();
+      std::memcpy(made->bytes.data(), v->raw(), 256);
+    }
+    return made ? &*made : nullptr;
+  }
+
   // The schema check of one node with the arrays it is about to get.
   std::optional<std::string> checkAgainstSchema(const Node& node, NodeMemo& memo, const std::vector<Array>& inputs) {
     if (!memo.schema) return std::nullopt;
@@ -626,6 +672,20 @@ struct Evaluator::Impl {
         return true;
       }
       storeQuantized(scope, c.y, std::move(y), last);
+      return true;
+    }
+    if (c.unary) {
+      if (!x->isTensor() || x->elementSize() != 1 || x->dtype() != (c.xZero ? lookup(scope, c.xZero)->dtype() : onnx::TensorProto_DataType_UINT8))
+        return false;
+      const ByteTable* table = unaryTable(c, scope);
+      if (!table) return false;
+      Array y = Array::uninitialized(table->type, x->shape());
+      const auto* in = static_cast<const std::uint8_t*>(x->raw());
+      auto* out = static_cast<std::uint8_t*>(y.raw());
+      parallelFor(x->size(), 1 << 16, [&](std::int64_t b, std::int64_t e) { mapBytes(in + b, out + b, e - b, table->bytes.data()); });
+      // Elementwise: y keeps x's layout where only chains read it.
+      const bool last = xLast && lastOk.count(c.y);
+      storeQuantized(scope, c.y, xLast && !last ? bytesToChannelsFirst(y) : std::move(y), last);
       return true;
     }
     const NodeMemo& memo = memoOf(*c.conv);
