@@ -2,12 +2,14 @@
 // and the process's peak resident memory, to set beside ONNX Runtime's numbers
 // (../shared/oracle/bench.js --level disabled --threads 2) on the same machine.
 //
-//   bench_eval MODEL [--runs N] [--threads T] [--dim NAME=VALUE ...] [--seed N] [--profile] [--nodes K] [--unfused] [--peak [--ceiling]] [--json]
+//   bench_eval MODEL [--runs N] [--threads T] [--dim NAME=VALUE ...] [--seed N] [--profile] [--nodes K] [--unfused] [--fusion-error] [--peak [--ceiling]] [--json]
 //   bench_eval --compare [--runs N] [--threads T] [--oracle DIR] [--models DIR] [--only NAME,NAME...]
 //
 // --profile prints the time per op type (sums of per-node medians over up to 10 more runs),
 // --nodes K also the K slowest nodes;
-// --unfused runs every node on its own (EvalOptions::fuse off) to measure what fusion gives.
+// --unfused runs every node on its own (EvalOptions::fuse off) to measure what fusion gives;
+// --fusion-error also compares each float output of a fused run with the unfused run's (SQNR and
+// the largest difference; identical outputs say so), to see what fusion changes on a model.
 // --peak also measures the CPU's fused multiply-add peak on T threads (fmaPeak below) and sets the
 // model's multiply-accumulates per second (the engine's statistics) beside it.
 // --ceiling (with --peak) also times oneDNN's best on the model's float convolutions alone
@@ -21,6 +23,7 @@
 // program, and prints both side by side with the load average during each.
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <cstdio>
@@ -286,7 +289,7 @@ int compare(int runs, int threads, const std::string& oracle, std::string models
 int main(int argc, char** argv) {
   std::string path = std::string(GRAFT_TESTDATA_DIR) + "/pytorch-converted/test_Conv2d_depthwise_padded/model.onnx";
   int runs = 10, threads = 2;
-  bool profile = false, json = false, comparing = false, unfused = false, peak = false, ceiling = false;
+  bool profile = false, json = false, comparing = false, unfused = false, peak = false, ceiling = false, fusionError = false;
   int slowestNodes = 0;
   std::string oracle = GRAFT_SOURCE_DIR "/../shared/oracle", models, only;
   long baseline = peakRssKiB();
@@ -300,6 +303,7 @@ int main(int argc, char** argv) {
     else if (a == "--profile") profile = true;
     else if (a == "--nodes") profile = true, slowestNodes = std::stoi(next());
     else if (a == "--unfused") unfused = true;
+    else if (a == "--fusion-error") fusionError = true;
     else if (a == "--peak") peak = true;
     else if (a == "--ceiling") peak = ceiling = true;
     else if (a == "--only") only = next();
@@ -313,7 +317,7 @@ int main(int argc, char** argv) {
       auto eq = d.find('=');
       if (eq != std::string::npos) dims[d.substr(0, eq)] = std::stoll(d.substr(eq + 1));
     } else if (a == "-h" || a == "--help") {
-      std::printf("usage: bench_eval MODEL [--runs N] [--threads T] [--dim NAME=VALUE ...] [--seed N] [--profile] [--nodes K] [--unfused] [--peak [--ceiling]] [--json]\n"
+      std::printf("usage: bench_eval MODEL [--runs N] [--threads T] [--dim NAME=VALUE ...] [--seed N] [--profile] [--nodes K] [--unfused] [--fusion-error] [--peak [--ceiling]] [--json]\n"
                   "       bench_eval --compare [--runs N] [--threads T] [--oracle DIR] [--models DIR] [--only NAME,NAME...]\n");
       return 0;
     } else path = a;
@@ -340,9 +344,38 @@ int main(int argc, char** argv) {
   options.threads = threads;
   options.fuse = !unfused;
   // One warm-up run (page faults, first allocations), then the timed runs.
-  if (auto r = ev.value()->run(inputs.value(), options); !r) {
-    std::fprintf(stderr, "bench_eval: %s\n", r.message().c_str());
+  auto warm = ev.value()->run(inputs.value(), options);
+  if (!warm) {
+    std::fprintf(stderr, "bench_eval: %s\n", warm.message().c_str());
     return 1;
+  }
+  if (fusionError) {
+    graft::EvalOptions separate = options;
+    separate.fuse = false;
+    auto plain = ev.value()->run(inputs.value(), separate);
+    if (!plain) {
+      std::fprintf(stderr, "bench_eval: unfused: %s\n", plain.message().c_str());
+      return 1;
+    }
+    for (const auto& [name, a] : warm.value()) {
+      auto it = plain.value().find(name);
+      if (it == plain.value().end() || !a.isTensor() || a.dtype() != onnx::TensorProto_DataType_FLOAT || it->second.size() != a.size())
+        continue;
+      const float* x = a.data<float>();
+      const float* y = it->second.data<float>();
+      double signal = 0, noise = 0, worst = 0;
+      for (std::int64_t i = 0; i < a.size(); ++i) {
+        const double d = static_cast<double>(x[i]) - y[i];
+        signal += static_cast<double>(y[i]) * y[i];
+        noise += d * d;
+        worst = std::max(worst, std::abs(d));
+      }
+      if (noise == 0)
+        std::printf("fusion error     %s: identical to the unfused run\n", name.c_str());
+      else
+        std::printf("fusion error     %s: SQNR %.1f dB against the unfused run, largest difference %.3g\n", name.c_str(),
+                    10 * std::log10(signal / noise), worst);
+    }
   }
   std::vector<double> ms;
   double cpu0 = cpuSeconds(), load0 = loadAverage();
