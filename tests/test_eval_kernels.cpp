@@ -866,6 +866,26 @@ class TestEvalKernels : public QObject {
       QVERIFY2(distinct.size() > 8, k.op);
       if (k.shared) QVERIFY(fused.value().count("sq"));
     }
+    // An op the run as written refuses (LeakyRelu's alpha as a string) makes no table: the fused
+    // run reports the node's error as the run as written does.
+    Builder b(13);
+    b.input("x", kUInt8, {4});
+    b.initializer(tensor<float>(kFloat, {}, {0.1f}), "s");
+    b.initializer(tensor<std::uint8_t>(kUInt8, {}, {0}), "z");
+    b.node("DequantizeLinear", {"x", "s", "z"}, {"xf"});
+    b.stringAttr(b.node("LeakyRelu", {"xf"}, {"f"}), "alpha", "0.5");
+    b.node("QuantizeLinear", {"f", "s", "z"}, {"y"});
+    b.output("y", kUInt8);
+    auto model = b.build();
+    auto evaluator = graft::Evaluator::create(*model);
+    QVERIFY2(evaluator, evaluator.message().c_str());
+    graft::EvalOptions asWritten;
+    asWritten.fuse = false;
+    auto plain = evaluator.value()->run({{"x", graft::Array(kUInt8, {4})}}, asWritten);
+    auto fused = evaluator.value()->run({{"x", graft::Array(kUInt8, {4})}});
+    QVERIFY(!plain);
+    QVERIFY(!fused);
+    QCOMPARE(QString::fromStdString(fused.message()), QString::fromStdString(plain.message()));
   }
 
   // Fused QDQ chains pass activations among themselves channels-last (the layout the int8 kernels

@@ -497,8 +497,9 @@ struct Evaluator::Impl {
         const Array* a = n.input(k) ? lookup(scope, n.input(k)) : nullptr;
         in.push_back(a ? *a : Array());
       }
-      const NodeMemo& memo = memoOf(n);
-      if (!memo.kernel) return std::nullopt;
+      NodeMemo& memo = memoOf(n);
+      // A node its schema refuses gives no table: the nodes then run and report it.
+      if (!memo.kernel || checkAgainstSchema(n, memo, in)) return std::nullopt;
       Context ctx(n, std::move(in), memo.opset, nullptr);
       try {
         if (!memo.kernel->fn(ctx) || ctx.outputs().empty() || !ctx.outputs()[0].valid()) return std::nullopt;
