@@ -888,6 +888,92 @@ class TestEvalKernels : public QObject {
     QCOMPARE(QString::fromStdString(fused.message()), QString::fromStdString(plain.message()));
   }
 
+  // DequantizeLinear(a) * DequantizeLinear(b) [-> Relu] -> QuantizeLinear runs as a table of the
+  // 65,536 byte pairs, made from the nodes as written: every pair gives the run as written's byte.
+  // And a QDQ SiLU (EfficientNet's and YOLO's activation), a * Sigmoid(a) with Q/DQ between: the
+  // Sigmoid and the Mul both run as tables, the shared DequantizeLinear of a not at all.
+  void qdqMulChainsRunAsPairTables() {
+    auto zero = [](std::int32_t type, int z) {
+      return type == kInt8 ? tensor<std::int8_t>(kInt8, {}, {static_cast<std::int8_t>(z)})
+                           : tensor<std::uint8_t>(kUInt8, {}, {static_cast<std::uint8_t>(z)});
+    };
+    // Every pair (a = i >> 8, b = i & 255), as a [1, 4, 128, 128] pair of images.
+    const std::vector<std::int64_t> shape{1, 4, 128, 128};
+    for (int variant = 0; variant < 3; ++variant) {
+      const std::int32_t aType = variant == 1 ? kInt8 : kUInt8, bType = kUInt8, yType = variant == 2 ? kInt8 : kUInt8;
+      const bool relu = variant == 2;
+      graft::Array A(aType, shape), B(bType, shape);
+      for (std::int64_t i = 0; i < 65536; ++i) {
+        static_cast<std::uint8_t*>(A.raw())[i] = static_cast<std::uint8_t>(i >> 8);
+        static_cast<std::uint8_t*>(B.raw())[i] = static_cast<std::uint8_t>(i);
+      }
+      Builder b;
+      b.input("a", aType, shape);
+      b.input("b", bType, shape);
+      b.initializer(tensor<float>(kFloat, {}, {0.043f}), "as");
+      b.initializer(zero(aType, variant == 1 ? -7 : 131), "az");
+      b.initializer(tensor<float>(kFloat, {}, {1.0f / 255}), "bs");
+      b.initializer(zero(bType, 0), "bz");
+      b.initializer(tensor<float>(kFloat, {}, {0.021f}), "ys");
+      b.initializer(zero(yType, variant == 2 ? -100 : 40), "yz");
+      b.node("DequantizeLinear", {"a", "as", "az"}, {"af"});
+      b.node("DequantizeLinear", {"b", "bs", "bz"}, {"bf"});
+      b.node("Mul", {"af", "bf"}, {"m"});
+      if (relu) b.node("Relu", {"m"}, {"r"});
+      b.node("QuantizeLinear", {relu ? "r" : "m", "ys", "yz"}, {"y"});
+      b.output("y", yType);
+      auto model = b.build();
+      auto evaluator = graft::Evaluator::create(*model);
+      QVERIFY2(evaluator, evaluator.message().c_str());
+      graft::NamedArrays feeds{{"a", A}, {"b", B}};
+      auto fused = evaluator.value()->run(feeds);
+      QVERIFY2(fused, fused.message().c_str());
+      QCOMPARE(evaluator.value()->lastStats().nodesFused, std::size_t(relu ? 4 : 3));
+      graft::EvalOptions asWritten;
+      asWritten.fuse = false;
+      auto plain = evaluator.value()->run(feeds, asWritten);
+      QVERIFY2(plain, plain.message().c_str());
+      const graft::Array &f = fused.value().at("y"), &p = plain.value().at("y");
+      QCOMPARE(f.dtype(), yType);
+      for (std::int64_t i = 0; i < f.size(); ++i)
+        if (static_cast<const std::uint8_t*>(f.raw())[i] != static_cast<const std::uint8_t*>(p.raw())[i])
+          QFAIL(qPrintable(QString("variant %1, pair (%2, %3): %4, as written %5").arg(variant).arg(i >> 8).arg(i & 255)
+                               .arg(static_cast<const std::uint8_t*>(f.raw())[i]).arg(static_cast<const std::uint8_t*>(p.raw())[i])));
+    }
+    // The SiLU: a -> DQ -> Sigmoid -> Q -> DQ -> Mul(DQ(a), .) -> Q, on a batch of two images
+    // channels-first (nothing else reads them).
+    const std::vector<std::int64_t> image{2, 8, 15, 33};
+    graft::Array a = randomBytes<std::uint8_t>(kUInt8, image, 41);
+    Builder b;
+    b.input("a", kUInt8, image);
+    b.initializer(tensor<float>(kFloat, {}, {0.05f}), "as");
+    b.initializer(zero(kUInt8, 120), "az");
+    b.initializer(tensor<float>(kFloat, {}, {1.0f / 256}), "ss");
+    b.initializer(zero(kUInt8, 0), "sz");
+    b.initializer(tensor<float>(kFloat, {}, {0.03f}), "ys");
+    b.initializer(zero(kUInt8, 10), "yz");
+    b.node("DequantizeLinear", {"a", "as", "az"}, {"af"});
+    b.node("Sigmoid", {"af"}, {"sg"});
+    b.node("QuantizeLinear", {"sg", "ss", "sz"}, {"sq"});
+    b.node("DequantizeLinear", {"sq", "ss", "sz"}, {"sf"});
+    b.node("Mul", {"af", "sf"}, {"m"});
+    b.node("QuantizeLinear", {"m", "ys", "yz"}, {"y"});
+    b.output("y", kUInt8);
+    auto model = b.build();
+    auto evaluator = graft::Evaluator::create(*model);
+    QVERIFY2(evaluator, evaluator.message().c_str());
+    auto fused = evaluator.value()->run({{"a", a}});
+    QVERIFY2(fused, fused.message().c_str());
+    // All but the chains' heads (the Sigmoid and the Mul), the shared DequantizeLinear counted once.
+    QCOMPARE(evaluator.value()->lastStats().nodesFused, std::size_t(4));
+    graft::EvalOptions asWritten;
+    asWritten.fuse = false;
+    auto plain = evaluator.value()->run({{"a", a}}, asWritten);
+    QVERIFY2(plain, plain.message().c_str());
+    QCOMPARE(fused.value().at("y").shape(), image);
+    QVERIFY(std::memcmp(fused.value().at("y").raw(), plain.value().at("y").raw(), static_cast<std::size_t>(plain.value().at("y").bytes())) == 0);
+  }
+
   // Fused QDQ chains pass activations among themselves channels-last (the layout the int8 kernels
   // compute in). Two convolutions (an int32 bias and a float one), a residual Add with a Relu and
   // a last convolution: the output is the same, byte for byte, as when every intermediate is

@@ -234,7 +234,8 @@ std::vector<QdqConv> planQdqConvs(const std::vector<Node*>& order) {
   // element computed from the bytes with the same float32 operations as the nodes.
   for (std::size_t i = 0; i < order.size(); ++i) {
     const Node* add = order[i];
-    if (!plainOp(add, "Add") || add->inputs().size() != 2 || add->outputs().size() != 1) continue;
+    const bool mul = plainOp(add, "Mul");
+    if ((!plainOp(add, "Add") && !mul) || add->inputs().size() != 2 || add->outputs().size() != 1) continue;
     const Node* dqa = add->input(0) ? add->input(0)->producer() : nullptr;
     const Node* dqb = add->input(1) ? add->input(1)->producer() : nullptr;
     std::int32_t aZeroType = 0, bZeroType = 0;
@@ -244,6 +245,7 @@ std::vector<QdqConv> planQdqConvs(const std::vector<Node*>& order) {
       continue;
     QdqConv c;
     c.add = true;
+    c.mul = mul;
     if (!chainFrom(add, i, 2, at, c)) continue;
     quantized(*dqa, c.x, c.xScale, c.xZero);
     quantized(*dqb, c.b, c.bScale, c.bZero);

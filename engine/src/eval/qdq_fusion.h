@@ -25,8 +25,11 @@ struct QdqConv {
   // A MaxPool between the Relu (or Conv) and the QuantizeLinear: it runs on the bytes.
   const Node* pool = nullptr;
   std::size_t poolAt = 0;
-  // A residual Add instead of a Conv: x and b are its two quantized inputs.
+  // A residual Add instead of a Conv: x and b are its two quantized inputs. With `mul`, a Mul of
+  // the two instead (a QDQ model's SiLU, x * Sigmoid(x)): a table of 65,536 bytes, one per pair
+  // of input bytes, made as the unary chains' tables are.
   bool add = false;
+  bool mul = false;
   // A MatMul by a constant int8 weight [K, N] instead of a Conv, with float output: the head is
   // the MatMul, y its output or that of the Add of a constant bias row after it (at quantizeAt;
   // convAt when there is none), floatBias that row. No QuantizeLinear, no Relu.

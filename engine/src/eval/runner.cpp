@@ -479,21 +479,21 @@ struct Evaluator::Impl {
     return memos.emplace(&node, std::move(m)).first->second;
   }
 
-  // Each unary QDQ chain's table (by its op), made on its first fused run; empty when the nodes
-  // as written would not give one (the chain then runs them).
+  // Each elementwise QDQ chain's table (by its op), made on its first fused run; empty when the
+  // nodes as written would not give one (the chain then runs them). A unary chain maps each byte
+  // (256 entries), a Mul chain each pair of bytes (a << 8 | b: 65,536 entries).
   struct ByteTable {
     std::int32_t type = 0;
-    std::array<std::uint8_t, 256> bytes{};
+    std::vector<std::uint8_t> bytes;
   };
-  std::unordered_map<const Node*, std::optional<ByteTable>> unaryTables;
-  const ByteTable* unaryTable(const QdqConv& c, const Scope& scope) {
-    if (auto it = unaryTables.find(c.conv); it != unaryTables.end()) return it->second ? &*it->second : nullptr;
-    std::optional<ByteTable>& made = unaryTables[c.conv];
-    // Every node as written, on the 256 byte values: the kernels an unfused run calls, so the
-    // table holds their bytes (each computes an element from that element alone).
-    auto run = [&](const Node& n, Array first) -> std::optional<Array> {
-      std::vector<Array> in{std::move(first)};
-      for (std::size_t k = 1; k < n.inputs().size(); ++k) {
+  std::unordered_map<const Node*, std::optional<ByteTable>> byteTables;
+  const ByteTable* byteTable(const QdqConv& c, const Scope& scope) {
+    if (auto it = byteTables.find(c.conv); it != byteTables.end()) return it->second ? &*it->second : nullptr;
+    std::optional<ByteTable>& made = byteTables[c.conv];
+    // Every node as written, on all the byte values: the kernels an unfused run calls, so the
+    // table holds their bytes (each computes an element from its elements alone).
+    auto run = [&](const Node& n, std::vector<Array> in) -> std::optional<Array> {
+      for (std::size_t k = in.size(); k < n.inputs().size(); ++k) {
         const Array* a = n.input(k) ? lookup(scope, n.input(k)) : nullptr;
         in.push_back(a ? *a : Array());
       }
@@ -508,20 +508,36 @@ struct Evaluator::Impl {
       }
       return std::move(ctx.outputs()[0]);
     };
-    const Array* xZero = c.xZero ? lookup(scope, c.xZero) : nullptr;
-    Array bytes = Array::uninitialized(xZero ? xZero->dtype() : onnx::TensorProto_DataType_UINT8, {256});
-    for (int i = 0; i < 256; ++i) static_cast<std::uint8_t*>(bytes.raw())[i] = static_cast<std::uint8_t>(i);
-    std::optional<Array> v = run(*c.conv->input(0)->producer(), std::move(bytes));
-    if (v && v->dtype() == onnx::TensorProto_DataType_FLOAT) v = run(*c.conv, std::move(*v));
-    if (v && c.relu) v = run(*c.conv->output(0)->uses()[0].node, std::move(*v));
-    if (v) v = run(*c.y->producer(), std::move(*v));
-    if (v && v->isTensor() && v->size() == 256 && v->elementSize() == 1 &&
+    const std::int64_t entries = c.mul ? 65536 : 256;
+    // The bytes of one quantized input: for a pair table, x is the high byte of the index.
+    auto bytes = [&](const Value* zero, int shift) {
+      const Array* z = zero ? lookup(scope, zero) : nullptr;
+      Array a = Array::uninitialized(z ? z->dtype() : onnx::TensorProto_DataType_UINT8, {entries});
+      for (std::int64_t i = 0; i < entries; ++i) static_cast<std::uint8_t*>(a.raw())[i] = static_cast<std::uint8_t>(i >> shift);
+      return a;
+    };
+    std::optional<Array> v = run(*c.conv->input(0)->producer(), {bytes(c.xZero, c.mul ? 8 : 0)});
+    if (v && c.mul) {
+      std::optional<Array> w = run(*c.conv->input(1)->producer(), {bytes(c.bZero, 0)});
+      v = w ? run(*c.conv, {std::move(*v), std::move(*w)}) : std::nullopt;
+    } else if (v) {
+      v = run(*c.conv, {std::move(*v)});
+    }
+    if (v && c.relu) v = run(*c.conv->output(0)->uses()[0].node, {std::move(*v)});
+    if (v) v = run(*c.y->producer(), {std::move(*v)});
+    if (v && v->isTensor() && v->size() == entries && v->elementSize() == 1 &&
         (v->dtype() == onnx::TensorProto_DataType_UINT8 || v->dtype() == onnx::TensorProto_DataType_INT8)) {
       made.emplace();
       made->type = v->dtype();
-      std::memcpy(made->bytes.data(), v->raw(), 256);
+      const auto* p = static_cast<const std::uint8_t*>(v->raw());
+      made->bytes.assign(p, p + entries);
     }
     return made ? &*made : nullptr;
+  }
+
+  // Whether a quantized input holds the bytes its DequantizeLinear expects (the zero point's type).
+  bool quantizedAs(const Array& a, const Value* zero, const Scope& scope) const {
+    return a.isTensor() && a.elementSize() == 1 && a.dtype() == (zero ? lookup(scope, zero)->dtype() : onnx::TensorProto_DataType_UINT8);
   }
 
   // The schema check of one node with the arrays it is about to get.
@@ -666,7 +682,21 @@ struct Evaluator::Impl {
         (xLast ? b : x) = &converted;
       }
       Array y;
-      if (!runQdqAdd(c, *x, *b, constant, y)) return false;
+      if (c.mul) {
+        // Two same-shaped byte tensors through the pair table.
+        if (!quantizedAs(*x, c.xZero, scope) || !quantizedAs(*b, c.bZero, scope) || x->shape() != b->shape()) return false;
+        const ByteTable* table = byteTable(c, scope);
+        if (!table) return false;
+        y = Array::uninitialized(table->type, x->shape());
+        const auto *pa = static_cast<const std::uint8_t*>(x->raw()), *pb = static_cast<const std::uint8_t*>(b->raw());
+        auto* out = static_cast<std::uint8_t*>(y.raw());
+        const std::uint8_t* t = table->bytes.data();
+        parallelFor(x->size(), 1 << 15, [&](std::int64_t s0, std::int64_t s1) {
+          for (std::int64_t i = s0; i < s1; ++i) out[i] = t[(static_cast<unsigned>(pa[i]) << 8) | pb[i]];
+        });
+      } else if (!runQdqAdd(c, *x, *b, constant, y)) {
+        return false;
+      }
       const bool last = xLast || bLast;
       if (last && !lastOk.count(c.y)) {
         storeQuantized(scope, c.y, bytesToChannelsFirst(y), false);
@@ -676,9 +706,8 @@ struct Evaluator::Impl {
       return true;
     }
     if (c.unary) {
-      if (!x->isTensor() || x->elementSize() != 1 || x->dtype() != (c.xZero ? lookup(scope, c.xZero)->dtype() : onnx::TensorProto_DataType_UINT8))
-        return false;
-      const ByteTable* table = unaryTable(c, scope);
+      if (!quantizedAs(*x, c.xZero, scope)) return false;
+      const ByteTable* table = byteTable(c, scope);
       if (!table) return false;
       Array y = Array::uninitialized(table->type, x->shape());
       const auto* in = static_cast<const std::uint8_t*>(x->raw());
@@ -874,7 +903,8 @@ struct Evaluator::Impl {
             if (auto s = runNode(*pl.order[at], scope); !s) return s;
         } else {
           ++stats.nodesRun;
-          stats.nodesFused += c.skippedBefore.size();
+          // A DequantizeLinear two chains skip (read by both) counts once, for the chain that owns it.
+          for (std::size_t at : c.skippedBefore) stats.nodesFused += pl.qdqSkip[at] == pl.qdqAt[i];
           stats.peakBytes = std::max(stats.peakBytes, liveBytes);
           freeDying(pl, i, scope, main, chained);
           continue;
