@@ -974,6 +974,64 @@ class TestEvalKernels : public QObject {
     QVERIFY(std::memcmp(fused.value().at("y").raw(), plain.value().at("y").raw(), static_cast<std::size_t>(plain.value().at("y").bytes())) == 0);
   }
 
+  // Resize of float32 images runs plane by plane from the float data; it must give the bits of the
+  // general loop, which a float64 input still takes (the same values, each output rounded to float
+  // once). Nearest in each rounding mode, linear in three coordinate modes, cubic, an antialiased
+  // downscale, and sizes instead of scales; NaN, infinity and -0.0 among the inputs.
+  void resizeOfImagesGivesTheGeneralLoopsBits() {
+    struct Case {
+      const char *mode, *coord, *nearest;
+      std::vector<float> scales;
+      std::vector<std::int64_t> sizes;
+      bool antialias;
+    };
+    const Case cases[] = {{"nearest", "asymmetric", "floor", {1, 1, 2, 2}, {}, false},
+                          {"nearest", "half_pixel", "round_prefer_floor", {1, 1, 1.5f, 2.5f}, {}, false},
+                          {"nearest", "align_corners", "round_prefer_ceil", {1, 1, 0.6f, 3}, {}, false},
+                          {"nearest", "half_pixel", "ceil", {}, {2, 3, 11, 4}, false},
+                          {"linear", "half_pixel", "round_prefer_floor", {1, 1, 2, 2}, {}, false},
+                          {"linear", "align_corners", "round_prefer_floor", {1, 1, 1.7f, 0.8f}, {}, false},
+                          {"linear", "pytorch_half_pixel", "round_prefer_floor", {}, {2, 3, 1, 13}, false},
+                          {"cubic", "half_pixel", "round_prefer_floor", {1, 1, 2, 1.25f}, {}, false},
+                          {"linear", "half_pixel", "round_prefer_floor", {1, 1, 0.5f, 0.45f}, {}, true}};
+    const std::vector<std::int64_t> shape{2, 3, 7, 9};
+    graft::Array x = randomArray(shape, 5);
+    x.data<float>()[3] = std::numeric_limits<float>::quiet_NaN();
+    x.data<float>()[70] = std::numeric_limits<float>::infinity();
+    x.data<float>()[100] = -0.0f;
+    graft::Array xd(onnx::TensorProto_DataType_DOUBLE, shape);
+    for (std::int64_t i = 0; i < x.size(); ++i) xd.data<double>()[i] = x.data<float>()[i];
+    for (const Case& k : cases) {
+      graft::Array outs[2];
+      for (int t = 0; t < 2; ++t) {
+        Builder b(18);
+        const std::int32_t type = t == 0 ? kFloat : onnx::TensorProto_DataType_DOUBLE;
+        b.input("x", type, shape);
+        if (k.sizes.empty()) {
+          b.initializer(tensor<float>(kFloat, {4}, k.scales), "scales");
+        } else {
+          b.initializer(tensor<std::int64_t>(onnx::TensorProto_DataType_INT64, {4}, k.sizes), "sizes");
+        }
+        auto* n = b.node("Resize", {"x", "", k.sizes.empty() ? "scales" : "", k.sizes.empty() ? "" : "sizes"}, {"y"});
+        b.stringAttr(n, "mode", k.mode);
+        b.stringAttr(n, "coordinate_transformation_mode", k.coord);
+        b.stringAttr(n, "nearest_mode", k.nearest);
+        if (k.antialias) b.intAttr(n, "antialias", 1);
+        b.output("y", type);
+        auto out = graft::evaluate(*b.build(), {{"x", t == 0 ? x : xd}});
+        QVERIFY2(out, out.message().c_str());
+        outs[t] = out.value().at("y");
+      }
+      QCOMPARE(outs[0].shape(), outs[1].shape());
+      QVERIFY(outs[0].size() > 0);
+      for (std::int64_t i = 0; i < outs[0].size(); ++i) {
+        const float want = static_cast<float>(outs[1].data<double>()[i]), got = outs[0].data<float>()[i];
+        if (std::bit_cast<std::uint32_t>(want) != std::bit_cast<std::uint32_t>(got))
+          QFAIL(qPrintable(QString("%1 %2: element %3: %4, general loop %5").arg(k.mode, k.coord).arg(i).arg(got, 0, 'g', 9).arg(want, 0, 'g', 9)));
+      }
+    }
+  }
+
   // Fused QDQ chains pass activations among themselves channels-last (the layout the int8 kernels
   // compute in). Two convolutions (an int32 bias and a float one), a residual Add with a Relu and
   // a last convolution: the output is the same, byte for byte, as when every intermediate is

@@ -345,6 +345,54 @@ double cubicWeight(double s, double a) {
   return 0;
 }
 
+// The common Resize (float32, every dim but the last two kept as it is: an image's H and W
+// scaled, as in YOLO's and FPN's upsampling and segmentation heads) straight from the float data,
+// plane by plane on the evaluator's threads, with the per-dim taps below. Each output is the sum
+// the general loop forms, in its order and in double (taps of weight 0 skipped, starting from
+// +0.0, weights multiplied as that loop multiplies them: the kept dims' weights are 1), then
+// rounded to float once: the same bits. A YOLO-style 2x nearest upsampling of [1, 128, 16, 16]
+// took 3.5 ms in the general loop (a double per element, an odometer over every output).
+// False when it does not apply.
+bool resizePlanes(Context& ctx, const Array& x, const std::vector<std::vector<std::vector<Tap>>>& taps,
+                  const std::vector<std::int64_t>& sizes) {
+  const std::size_t r = x.rank();
+  if (x.dtype() != kFloat || r < 2) return false;
+  for (std::size_t d = 0; d < r; ++d)
+    for (std::int64_t o = 0; o < sizes[d]; ++o) {
+      const auto& t = taps[d][static_cast<std::size_t>(o)];
+      if (t.empty() || t[0].index < 0) return false;  // outside the input: the extrapolation value
+      if (d + 2 < r && (sizes[d] != x.dim(d) || t.size() != 1 || t[0].index != o || t[0].weight != 1.0)) return false;
+    }
+  const std::int64_t H = x.dim(r - 2), W = x.dim(r - 1), OH = sizes[r - 2], OW = sizes[r - 1];
+  std::int64_t planes = 1;
+  for (std::size_t d = 0; d + 2 < r; ++d) planes *= sizes[d];
+  Array y = Array::uninitialized(kFloat, sizes);
+  const float* in = x.data<float>();
+  float* out = y.data<float>();
+  const auto& th = taps[r - 2];
+  const auto& tw = taps[r - 1];
+  parallelFor(planes * OH, std::max<std::int64_t>(1, 4096 / std::max<std::int64_t>(1, OW)), [&](std::int64_t r0, std::int64_t r1) {
+    for (std::int64_t row = r0; row < r1; ++row) {
+      const std::int64_t p = row / OH, oh = row % OH;
+      const float* plane = in + p * H * W;
+      float* o = out + row * OW;
+      const auto& hs = th[static_cast<std::size_t>(oh)];
+      for (std::int64_t ow = 0; ow < OW; ++ow) {
+        const auto& ws = tw[static_cast<std::size_t>(ow)];
+        double acc = 0;
+        for (const Tap& a : hs)
+          for (const Tap& b : ws) {
+            const double w = a.weight * b.weight;
+            if (w != 0) acc += w * static_cast<double>(plane[a.index * W + b.index]);
+          }
+        o[ow] = static_cast<float>(acc);
+      }
+    }
+  });
+  ctx.setOutput(0, y);
+  return true;
+}
+
 Status resizeImpl(Context& ctx, const Array& x, std::vector<double> scales, std::vector<std::int64_t> sizes, const std::vector<double>& roi,
                   std::string mode, const std::string& coordMode) {
   std::size_t r = x.rank();
@@ -483,6 +531,7 @@ Status resizeImpl(Context& ctx, const Array& x, std::vector<double> scales, std:
       return ctx.unsupported("resizing " + formatArrayType(x) + " to " + formatShape(sizes) + " in mode '" + mode +
                              "' would take more than 2^31 tap reads; the evaluator's Resize stops there");
   }
+  if (resizePlanes(ctx, x, taps, sizes)) return Status::ok();
   auto xs = arrayToDoubles(x);
   if (!xs) return xs.status();
   const auto& v = xs.value();
