@@ -315,6 +315,12 @@ std::vector<QdqConv> planQdqConvs(const std::vector<Node*>& order) {
     quantized(*dqw, c.w, c.wScale, c.wZero);
     out.push_back(c);
   }
+  // A Mul chain whose b is what a unary chain makes of the Mul's own x.
+  for (QdqConv& m : out) {
+    if (!m.mul) continue;
+    for (const QdqConv& u : out)
+      if (u.unary && u.y == m.b && u.x == m.x && u.xScale == m.xScale && u.xZero == m.xZero) m.bFromUnary = u.conv;
+  }
   // A DequantizeLinear whose output every reader is a fused chain's head reading it as its
   // quantized input (a block's input read by its first Conv and its residual Add): the fused
   // chains read the bytes, so it need not run either. Each chain lists it to run if it falls back.

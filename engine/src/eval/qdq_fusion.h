@@ -30,6 +30,9 @@ struct QdqConv {
   // of input bytes, made as the unary chains' tables are.
   bool add = false;
   bool mul = false;
+  // A Mul whose b is the output of a unary chain on the same x (the SiLU: x * Sigmoid(x)): that
+  // chain's op. Then y is a function of x alone, a 256-byte table composed of the two.
+  const Node* bFromUnary = nullptr;
   // A MatMul by a constant int8 weight [K, N] instead of a Conv, with float output: the head is
   // the MatMul, y its output or that of the Add of a constant bias row after it (at quantizeAt;
   // convAt when there is none), floatBias that row. No QuantizeLinear, no Relu.

@@ -688,12 +688,20 @@ struct Evaluator::Impl {
         const ByteTable* table = byteTable(c, scope);
         if (!table) return false;
         y = Array::uninitialized(table->type, x->shape());
+        // b = unary(x) (the SiLU): y[i] = pair[x[i], unary[x[i]]], one table of 256 on x. The
+        // unary chain's table exists once that chain has run fused; b holds its bytes either way.
         const auto *pa = static_cast<const std::uint8_t*>(x->raw()), *pb = static_cast<const std::uint8_t*>(b->raw());
         auto* out = static_cast<std::uint8_t*>(y.raw());
-        const std::uint8_t* t = table->bytes.data();
-        parallelFor(x->size(), 1 << 15, [&](std::int64_t s0, std::int64_t s1) {
-          for (std::int64_t i = s0; i < s1; ++i) out[i] = t[(static_cast<unsigned>(pa[i]) << 8) | pb[i]];
-        });
+        if (auto u = c.bFromUnary ? byteTables.find(c.bFromUnary) : byteTables.end(); u != byteTables.end() && u->second) {
+          std::array<std::uint8_t, 256> composed;
+          for (unsigned v = 0; v < 256; ++v) composed[v] = table->bytes[(v << 8) | u->second->bytes[v]];
+          parallelFor(x->size(), 1 << 16, [&](std::int64_t s0, std::int64_t s1) { mapBytes(pa + s0, out + s0, s1 - s0, composed.data()); });
+        } else {
+          const std::uint8_t* t = table->bytes.data();
+          parallelFor(x->size(), 1 << 15, [&](std::int64_t s0, std::int64_t s1) {
+            for (std::int64_t i = s0; i < s1; ++i) out[i] = t[(static_cast<unsigned>(pa[i]) << 8) | pb[i]];
+          });
+        }
       } else if (!runQdqAdd(c, *x, *b, constant, y)) {
         return false;
       }
