@@ -45,7 +45,8 @@ std::string join(const std::set<std::string>& s) {
 
 // The exports compared with PyTorch (tests/models/export_eval_models.py).
 constexpr const char* kModels[] = {"resnet", "mobilenet_v3", "efficientnet", "convnext", "densenet", "squeezenet", "shufflenet", "vit",
-                                   "swin",   "deeplabv3",    "lraspp",       "bert13",   "bert17",   "gpt",        "transformer", "lstm"};
+                                   "swin",   "deeplabv3",    "lraspp",       "bert13",   "bert17",   "gpt",        "transformer", "lstm",
+                                   "yolo"};
 
 }  // namespace
 

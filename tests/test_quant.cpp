@@ -162,7 +162,7 @@ class TestQuant : public QObject {
     QVERIFY(tmp_.isValid());
     modelsDir_ = QCoreApplication::applicationDirPath() + "/quant-models";
     bool failed = false;
-    skipReason_ = graft::test::exportEvalModels(modelsDir_, {"resnet", "bert17", "gpt"}, &failed);
+    skipReason_ = graft::test::exportEvalModels(modelsDir_, {"resnet", "bert17", "gpt", "yolo"}, &failed);
     QVERIFY2(!failed, qPrintable(skipReason_));
   }
 
@@ -621,6 +621,57 @@ class TestQuant : public QObject {
       const double sqnr = noise > 0 ? 10 * std::log10(signal / noise) : 200;
       qInfo("fused vs as written: %.1f dB, %zu nodes fused", sqnr, fusedNodes);
       QVERIFY2(sqnr > 35, qPrintable(QString::number(sqnr)));
+    }
+  }
+
+  // A YOLO-style detector quantized static: each SiLU (Sigmoid, Q/DQ, Mul) runs as byte tables,
+  // which give the bytes of the nodes as written, so what the fused run changes comes from the
+  // convolutions alone (within 40 dB of the run as written), and the 2x upsampling runs too.
+  void aStaticQdqYoloRunsItsSilusAsTables() {
+    if (!skipReason_.isEmpty()) QSKIP(qPrintable(skipReason_));
+    auto m = loadModel(exported("yolo"));
+    QVERIFY2(m, m.message().c_str());
+    auto set = randomSamples(*m.value(), 4, 2);
+    QVERIFY(set);
+    auto cal = calibrate(*m.value(), set.value());
+    QVERIFY2(cal, cal.message().c_str());
+    QuantizeOptions o = staticOrtOptions();
+    auto r = quantizeAndScore(*m.value(), o, cal.value().get(), set.value(), std::nullopt);
+    QVERIFY2(r, r.message().c_str());
+    qInfo("yolo static: output SQNR %.2f dB", r->error.sqnr);
+    QVERIFY2(r->error.sqnr > 20, std::to_string(r->error.sqnr).c_str());
+    // The SiLUs: Sigmoids whose output is quantized (the head's Sigmoid is the model's output).
+    std::size_t silus = 0, convs = 0;
+    for (const Node* n : r->model->graph().nodes()) {
+      silus += n->opType() == "Sigmoid" && n->output(0)->uses().size() == 1 && n->output(0)->uses()[0].node->opType() == "QuantizeLinear";
+      convs += n->opType() == "Conv";
+    }
+    QVERIFY(silus >= 10);
+    auto evaluator = Evaluator::create(*r->model);
+    QVERIFY2(evaluator, evaluator.message().c_str());
+    for (const NamedArrays& sample : set.value().holdout) {
+      auto fused = evaluator.value()->run(sample);
+      QVERIFY2(fused, fused.message().c_str());
+      // Each SiLU takes at least its Sigmoid's QuantizeLinear, the DequantizeLinear after it and
+      // the Mul's QuantizeLinear; each Conv chain at least its w DequantizeLinear and its
+      // QuantizeLinear. The Conv chains alone come to at most 4 a Conv, below this bound.
+      const std::size_t fusedNodes = evaluator.value()->lastStats().nodesFused;
+      QVERIFY2(fusedNodes >= 2 * convs + 3 * silus && 3 * silus > 2 * convs,
+               qPrintable(QString("%1 nodes fused for %2 convolutions and %3 SiLUs").arg(fusedNodes).arg(convs).arg(silus)));
+      EvalOptions asWritten;
+      asWritten.fuse = false;
+      auto plain = evaluator.value()->run(sample, asWritten);
+      QVERIFY2(plain, plain.message().c_str());
+      const Array &a = fused->begin()->second, &b = plain->begin()->second;
+      QCOMPARE(a.size(), b.size());
+      double signal = 0, noise = 0;
+      for (std::int64_t i = 0; i < a.size(); ++i) {
+        signal += double(b.data<float>()[i]) * b.data<float>()[i];
+        noise += (double(a.data<float>()[i]) - b.data<float>()[i]) * (double(a.data<float>()[i]) - b.data<float>()[i]);
+      }
+      const double sqnr = noise > 0 ? 10 * std::log10(signal / noise) : 200;
+      qInfo("yolo fused vs as written: %.1f dB, %zu nodes fused", sqnr, fusedNodes);
+      QVERIFY2(sqnr > 40, qPrintable(QString::number(sqnr)));
     }
   }
 

@@ -29,7 +29,7 @@ import sys
 import numpy as np
 
 COVERAGE = ["resnet", "mobilenet_v3", "efficientnet", "convnext", "densenet", "squeezenet", "shufflenet", "vit", "swin",
-            "deeplabv3", "lraspp", "bert13", "bert17", "gpt", "transformer", "lstm"]
+            "deeplabv3", "lraspp", "bert13", "bert17", "gpt", "transformer", "lstm", "yolo"]
 BENCH = ["resnet50", "bert", "gpt_decoder", "vit_b_16", "mobilenet_v2"]
 
 
@@ -161,6 +161,77 @@ class Recurrent:
         return M().eval()
 
 
+def yolo_module():
+    """A small YOLOv8-style detector: Conv-BN-SiLU blocks, C2f (split, bottlenecks with residuals,
+    concat), SPPF (chained 5x5 max pools), a 2x nearest upsampling and a sigmoid head."""
+    import torch
+    from torch import nn
+
+    class CBS(nn.Module):
+        def __init__(self, i, o, k=1, s=1):
+            super().__init__()
+            self.c, self.b, self.a = nn.Conv2d(i, o, k, s, k // 2, bias=False), nn.BatchNorm2d(o), nn.SiLU()
+
+        def forward(self, x):
+            return self.a(self.b(self.c(x)))
+
+    class Bottleneck(nn.Module):
+        def __init__(self, c):
+            super().__init__()
+            self.a, self.b = CBS(c, c, 3), CBS(c, c, 3)
+
+        def forward(self, x):
+            return x + self.b(self.a(x))
+
+    class C2f(nn.Module):
+        def __init__(self, i, o, n=1):
+            super().__init__()
+            c = o // 2
+            self.cv1, self.cv2 = CBS(i, 2 * c), CBS((2 + n) * c, o)
+            self.m = nn.ModuleList(Bottleneck(c) for _ in range(n))
+
+        def forward(self, x):
+            y = list(self.cv1(x).chunk(2, 1))
+            for m in self.m:
+                y.append(m(y[-1]))
+            return self.cv2(torch.cat(y, 1))
+
+    class SPPF(nn.Module):
+        def __init__(self, i, o):
+            super().__init__()
+            self.cv1, self.cv2, self.m = CBS(i, i // 2), CBS(i // 2 * 4, o), nn.MaxPool2d(5, 1, 2)
+
+        def forward(self, x):
+            x = self.cv1(x)
+            y1 = self.m(x)
+            y2 = self.m(y1)
+            return self.cv2(torch.cat([x, y1, y2, self.m(y2)], 1))
+
+    class Yolo(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.b = nn.Sequential(CBS(3, 8, 3, 2), CBS(8, 16, 3, 2), C2f(16, 16), CBS(16, 32, 3, 2), C2f(32, 32), SPPF(32, 32))
+            self.up = nn.Upsample(scale_factor=2, mode="nearest")
+            self.h = C2f(32 + 16, 16)
+            self.det = nn.Conv2d(16, 9, 1)
+
+        def forward(self, x):
+            f = None
+            for i, m in enumerate(self.b):
+                x = m(x)
+                if i == 2:
+                    f = x
+            return torch.sigmoid(self.det(self.h(torch.cat([self.up(x), f], 1))))
+
+    torch.manual_seed(0)
+    m = Yolo().eval()
+    for mod in m.modules():  # trained-looking statistics, so the folded BatchNorms are not the identity
+        if isinstance(mod, nn.BatchNorm2d):
+            mod.running_mean.uniform_(-0.2, 0.2)
+            mod.running_var.uniform_(0.5, 1.5)
+    return m
+
+
 def make(name):
     """Returns (module, example inputs tuple, input names, output names, opset)."""
     import torch
@@ -224,6 +295,8 @@ def make(name):
     if name == "lstm":
         x = torch.randn(2, 7, 8, generator=torch.Generator().manual_seed(5))
         return Recurrent.module(), (x,), ["x"], ["y", "h", "c"], 13
+    if name == "yolo":
+        return yolo_module(), img(), ["images"], ["out"], 17
     if name == "resnet50":
         return models.resnet50(), (torch.randn(1, 3, 224, 224, generator=torch.Generator().manual_seed(2)),), ["image"], ["logits"], 13
     if name == "bert":
