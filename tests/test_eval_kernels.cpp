@@ -746,25 +746,26 @@ class TestEvalKernels : public QObject {
     }
   }
 
-  // DequantizeLinear(a) + DequantizeLinear(b) [-> Relu] -> QuantizeLinear on uint8 inputs of one
-  // shape: checks that the Add runs fused and returns the fused and the as-written run's bytes.
-  static void runQdqAdd(const graft::Array& A, const graft::Array& B, float sa, std::uint8_t za, float sb, std::uint8_t zb, float sy,
-                        std::uint8_t zy, bool relu, graft::Array& fused, graft::Array& plain) {
+  // DequantizeLinear(a) op DequantizeLinear(b) [-> Relu] -> QuantizeLinear on 8-bit inputs of one
+  // shape (the zero points' types): checks that the op runs fused and returns the fused and the
+  // as-written run's outputs.
+  static void runQdqBinary(const char* op, const graft::Array& A, const graft::Array& B, float sa, const graft::Array& za, float sb,
+                           const graft::Array& zb, float sy, const graft::Array& zy, bool relu, graft::Array& fused, graft::Array& plain) {
     Builder b;
-    b.input("a", kUInt8, A.shape());
-    b.input("b", kUInt8, B.shape());
+    b.input("a", za.dtype(), A.shape());
+    b.input("b", zb.dtype(), B.shape());
     b.initializer(tensor<float>(kFloat, {}, {sa}), "sa");
-    b.initializer(tensor<std::uint8_t>(kUInt8, {}, {za}), "za");
+    b.initializer(za, "za");
     b.initializer(tensor<float>(kFloat, {}, {sb}), "sb");
-    b.initializer(tensor<std::uint8_t>(kUInt8, {}, {zb}), "zb");
+    b.initializer(zb, "zb");
     b.initializer(tensor<float>(kFloat, {}, {sy}), "sy");
-    b.initializer(tensor<std::uint8_t>(kUInt8, {}, {zy}), "zy");
+    b.initializer(zy, "zy");
     b.node("DequantizeLinear", {"a", "sa", "za"}, {"af"});
     b.node("DequantizeLinear", {"b", "sb", "zb"}, {"bf"});
-    b.node("Add", {"af", "bf"}, {"s"});
+    b.node(op, {"af", "bf"}, {"s"});
     if (relu) b.node("Relu", {"s"}, {"r"});
     b.node("QuantizeLinear", {relu ? "r" : "s", "sy", "zy"}, {"y"});
-    b.output("y", kUInt8);
+    b.output("y", zy.dtype());
     auto model = b.build();
     auto evaluator = graft::Evaluator::create(*model);
     QVERIFY2(evaluator, evaluator.message().c_str());
@@ -778,7 +779,16 @@ class TestEvalKernels : public QObject {
     QVERIFY2(p, p.message().c_str());
     fused = f.value().at("y");
     plain = p.value().at("y");
+    QCOMPARE(fused.dtype(), zy.dtype());
     QCOMPARE(fused.bytes(), plain.bytes());
+  }
+  static graft::Array zeroPoint(std::int32_t type, int z) {
+    return type == kInt8 ? tensor<std::int8_t>(kInt8, {}, {static_cast<std::int8_t>(z)})
+                         : tensor<std::uint8_t>(kUInt8, {}, {static_cast<std::uint8_t>(z)});
+  }
+  static void runQdqAdd(const graft::Array& A, const graft::Array& B, float sa, std::uint8_t za, float sb, std::uint8_t zb, float sy,
+                        std::uint8_t zy, bool relu, graft::Array& fused, graft::Array& plain) {
+    runQdqBinary("Add", A, B, sa, zeroPoint(kUInt8, za), sb, zeroPoint(kUInt8, zb), sy, zeroPoint(kUInt8, zy), relu, fused, plain);
   }
 
   // A residual Add of two DequantizeLinear outputs into a QuantizeLinear (with and without a Relu)
@@ -821,10 +831,7 @@ class TestEvalKernels : public QObject {
       const std::int32_t xType = k.xSigned ? kInt8 : kUInt8, yType = k.ySigned ? kInt8 : kUInt8;
       graft::Array x(xType, shape);
       std::memcpy(x.raw(), raw.raw(), static_cast<std::size_t>(raw.bytes()));
-      auto zero = [](std::int32_t type, int z) {
-        return type == kInt8 ? tensor<std::int8_t>(kInt8, {}, {static_cast<std::int8_t>(z)})
-                             : tensor<std::uint8_t>(kUInt8, {}, {static_cast<std::uint8_t>(z)});
-      };
+      auto zero = zeroPoint;
       Builder b(20);  // Gelu is opset 20
       b.input("x", xType, shape);
       b.initializer(tensor<float>(kFloat, {}, {k.xs}), "xs");
@@ -893,48 +900,20 @@ class TestEvalKernels : public QObject {
   // And a QDQ SiLU (EfficientNet's and YOLO's activation), a * Sigmoid(a) with Q/DQ between: the
   // Sigmoid and the Mul both run as tables, the shared DequantizeLinear of a not at all.
   void qdqMulChainsRunAsPairTables() {
-    auto zero = [](std::int32_t type, int z) {
-      return type == kInt8 ? tensor<std::int8_t>(kInt8, {}, {static_cast<std::int8_t>(z)})
-                           : tensor<std::uint8_t>(kUInt8, {}, {static_cast<std::uint8_t>(z)});
-    };
+    auto zero = zeroPoint;
     // Every pair (a = i >> 8, b = i & 255), as a [1, 4, 128, 128] pair of images.
     const std::vector<std::int64_t> shape{1, 4, 128, 128};
     for (int variant = 0; variant < 3; ++variant) {
       const std::int32_t aType = variant == 1 ? kInt8 : kUInt8, bType = kUInt8, yType = variant == 2 ? kInt8 : kUInt8;
-      const bool relu = variant == 2;
       graft::Array A(aType, shape), B(bType, shape);
       for (std::int64_t i = 0; i < 65536; ++i) {
         static_cast<std::uint8_t*>(A.raw())[i] = static_cast<std::uint8_t>(i >> 8);
         static_cast<std::uint8_t*>(B.raw())[i] = static_cast<std::uint8_t>(i);
       }
-      Builder b;
-      b.input("a", aType, shape);
-      b.input("b", bType, shape);
-      b.initializer(tensor<float>(kFloat, {}, {0.043f}), "as");
-      b.initializer(zero(aType, variant == 1 ? -7 : 131), "az");
-      b.initializer(tensor<float>(kFloat, {}, {1.0f / 255}), "bs");
-      b.initializer(zero(bType, 0), "bz");
-      b.initializer(tensor<float>(kFloat, {}, {0.021f}), "ys");
-      b.initializer(zero(yType, variant == 2 ? -100 : 40), "yz");
-      b.node("DequantizeLinear", {"a", "as", "az"}, {"af"});
-      b.node("DequantizeLinear", {"b", "bs", "bz"}, {"bf"});
-      b.node("Mul", {"af", "bf"}, {"m"});
-      if (relu) b.node("Relu", {"m"}, {"r"});
-      b.node("QuantizeLinear", {relu ? "r" : "m", "ys", "yz"}, {"y"});
-      b.output("y", yType);
-      auto model = b.build();
-      auto evaluator = graft::Evaluator::create(*model);
-      QVERIFY2(evaluator, evaluator.message().c_str());
-      graft::NamedArrays feeds{{"a", A}, {"b", B}};
-      auto fused = evaluator.value()->run(feeds);
-      QVERIFY2(fused, fused.message().c_str());
-      QCOMPARE(evaluator.value()->lastStats().nodesFused, std::size_t(relu ? 4 : 3));
-      graft::EvalOptions asWritten;
-      asWritten.fuse = false;
-      auto plain = evaluator.value()->run(feeds, asWritten);
-      QVERIFY2(plain, plain.message().c_str());
-      const graft::Array &f = fused.value().at("y"), &p = plain.value().at("y");
-      QCOMPARE(f.dtype(), yType);
+      graft::Array f, p;
+      runQdqBinary("Mul", A, B, 0.043f, zero(aType, variant == 1 ? -7 : 131), 1.0f / 255, zero(bType, 0), 0.021f,
+                   zero(yType, variant == 2 ? -100 : 40), variant == 2, f, p);
+      if (QTest::currentTestFailed()) return;
       for (std::int64_t i = 0; i < f.size(); ++i)
         if (static_cast<const std::uint8_t*>(f.raw())[i] != static_cast<const std::uint8_t*>(p.raw())[i])
           QFAIL(qPrintable(QString("variant %1, pair (%2, %3): %4, as written %5").arg(variant).arg(i >> 8).arg(i & 255)

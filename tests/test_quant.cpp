@@ -156,6 +156,16 @@ class TestQuant : public QObject {
   QTemporaryDir tmp_;
 
   std::string exported(const char* name) { return (modelsDir_ + "/" + name + "/model.onnx").toStdString(); }
+  // Signal to noise of float `got` against `want` in dB (200 when they are equal).
+  static double sqnrDb(const Array& got, const Array& want) {
+    double signal = 0, noise = 0;
+    for (std::int64_t i = 0; i < want.size(); ++i) {
+      const double d = double(got.data<float>()[i]) - want.data<float>()[i];
+      signal += double(want.data<float>()[i]) * want.data<float>()[i];
+      noise += d * d;
+    }
+    return noise > 0 ? 10 * std::log10(signal / noise) : 200;
+  }
 
  private slots:
   void initTestCase() {
@@ -613,12 +623,7 @@ class TestQuant : public QObject {
       QVERIFY2(plain, plain.message().c_str());
       const Array &a = fused->begin()->second, &b = plain->begin()->second;
       QCOMPARE(a.size(), b.size());
-      double signal = 0, noise = 0;
-      for (std::int64_t i = 0; i < a.size(); ++i) {
-        signal += double(b.data<float>()[i]) * b.data<float>()[i];
-        noise += (double(a.data<float>()[i]) - b.data<float>()[i]) * (double(a.data<float>()[i]) - b.data<float>()[i]);
-      }
-      const double sqnr = noise > 0 ? 10 * std::log10(signal / noise) : 200;
+      const double sqnr = sqnrDb(a, b);
       qInfo("fused vs as written: %.1f dB, %zu nodes fused", sqnr, fusedNodes);
       QVERIFY2(sqnr > 35, qPrintable(QString::number(sqnr)));
     }
@@ -664,12 +669,7 @@ class TestQuant : public QObject {
       QVERIFY2(plain, plain.message().c_str());
       const Array &a = fused->begin()->second, &b = plain->begin()->second;
       QCOMPARE(a.size(), b.size());
-      double signal = 0, noise = 0;
-      for (std::int64_t i = 0; i < a.size(); ++i) {
-        signal += double(b.data<float>()[i]) * b.data<float>()[i];
-        noise += (double(a.data<float>()[i]) - b.data<float>()[i]) * (double(a.data<float>()[i]) - b.data<float>()[i]);
-      }
-      const double sqnr = noise > 0 ? 10 * std::log10(signal / noise) : 200;
+      const double sqnr = sqnrDb(a, b);
       qInfo("yolo fused vs as written: %.1f dB, %zu nodes fused", sqnr, fusedNodes);
       QVERIFY2(sqnr > 40, qPrintable(QString::number(sqnr)));
     }
