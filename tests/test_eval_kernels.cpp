@@ -919,6 +919,20 @@ class TestEvalKernels : public QObject {
           QFAIL(qPrintable(QString("variant %1, pair (%2, %3): %4, as written %5").arg(variant).arg(i >> 8).arg(i & 255)
                                .arg(static_cast<const std::uint8_t*>(f.raw())[i]).arg(static_cast<const std::uint8_t*>(p.raw())[i])));
     }
+    // An image times one byte per image and channel (squeeze-and-excitation), either way round;
+    // small planes read the pair table per byte, large ones (1,640 bytes) a row of it per plane.
+    for (const std::vector<std::int64_t>& shape : {std::vector<std::int64_t>{2, 5, 3, 4}, std::vector<std::int64_t>{1, 3, 40, 41}}) {
+      graft::Array image = randomBytes<std::uint8_t>(kUInt8, shape, 43),
+                   perChannel = randomBytes<std::uint8_t>(kUInt8, {shape[0], shape[1], 1, 1}, 44);
+      for (bool imageFirst : {true, false}) {
+        graft::Array f, p;
+        runQdqBinary("Mul", imageFirst ? image : perChannel, imageFirst ? perChannel : image, 0.03f, zero(kUInt8, 100), 0.004f,
+                     zero(kUInt8, 3), 0.02f, zero(kUInt8, 128), false, f, p);
+        if (QTest::currentTestFailed()) return;
+        QCOMPARE(f.shape(), image.shape());
+        QVERIFY(std::memcmp(f.raw(), p.raw(), static_cast<std::size_t>(p.bytes())) == 0);
+      }
+    }
     // The SiLU: a -> DQ -> Sigmoid -> Q -> DQ -> Mul(DQ(a), .) -> Q, on a batch of two images
     // channels-first (nothing else reads them).
     const std::vector<std::int64_t> image{2, 8, 15, 33};
@@ -1040,10 +1054,12 @@ class TestEvalKernels : public QObject {
     graft::Array b1q, b1s, b3q, b3s, b2f = perChannel(M, 0.01f);
     intBias(ws1, xs, 1, b1q, b1s);
     intBias(ws3, s3, 2, b3q, b3s);
-    auto build = [&](bool broadcastAdd, std::int64_t N) {
+    // seMul: a Mul by one byte per channel (squeeze-and-excitation) instead of the residual Add: it
+    // runs fused (a row of the pair table per channel) on the channels-last bytes.
+    auto build = [&](bool broadcastAdd, std::int64_t N, bool seMul) {
       Builder b;
       b.input("x", kUInt8, {N, C, H, W});
-      if (broadcastAdd) b.input("bb", kUInt8, {1, M, 1, 1});
+      if (broadcastAdd || seMul) b.input("bb", kUInt8, {1, M, 1, 1});
       auto scalar = [&](float v, const char* name) { b.initializer(tensor<float>(kFloat, {}, {v}), name); };
       scalar(xs, "xs");
       b.initializer(tensor<std::uint8_t>(kUInt8, {}, {117}), "xz");
@@ -1076,9 +1092,9 @@ class TestEvalKernels : public QObject {
       b.ints(b.node("Conv", {"y1a", "w2f", "b2f"}, {"c2"}), "pads", {1, 1, 1, 1});
       b.node("QuantizeLinear", {"c2", "s2", "z128"}, {"y2"});
       b.node("DequantizeLinear", {"y2", "s2", "z128"}, {"y2f"});
-      if (broadcastAdd) {
+      if (broadcastAdd || seMul) {
         b.node("DequantizeLinear", {"bb", "s1", "z0"}, {"bbf"});
-        b.node("Add", {"y2f", "bbf"}, {"sum"});
+        b.node(seMul ? "Mul" : "Add", {"y2f", "bbf"}, {"sum"});
       } else {
         b.node("Add", {"y2f", "y1b"}, {"sum"});
       }
@@ -1092,16 +1108,18 @@ class TestEvalKernels : public QObject {
       return b.build();
     };
     // One image (threads split its rows) and three (each thread takes whole images).
-    for (auto [broadcastAdd, N] : {std::pair<bool, std::int64_t>{false, 1}, {true, 1}, {false, 3}}) {
+    for (auto [broadcastAdd, N, seMul] : {std::tuple<bool, std::int64_t, bool>{false, 1, false}, {true, 1, false}, {false, 3, false},
+                                          {false, 1, true}, {false, 3, true}}) {
       graft::Array X = randomBytes<std::uint8_t>(kUInt8, {N, C, H, W}, 41), BB = randomBytes<std::uint8_t>(kUInt8, {1, M, 1, 1}, 42);
-      auto model = build(broadcastAdd, N);
+      auto model = build(broadcastAdd, N, seMul);
       auto evaluator = graft::Evaluator::create(*model);
       QVERIFY2(evaluator, evaluator.message().c_str());
       graft::NamedArrays feeds{{"x", X}};
-      if (broadcastAdd) feeds["bb"] = BB;
+      if (broadcastAdd || seMul) feeds["bb"] = BB;
       auto fused = evaluator.value()->run(feeds);
       QVERIFY2(fused, fused.message().c_str());
-      // Three Conv chains fuse (DQ x, DQ w, DQ b, [Relu], Q each); the Add only without broadcast.
+      // Three Conv chains fuse (DQ x, DQ w, DQ b, [Relu], Q each); the Add only without broadcast,
+      // the Mul with it.
       QCOMPARE(evaluator.value()->lastStats().nodesFused, std::size_t(broadcastAdd ? 12 : 16));
       graft::EvalOptions asked;
       asked.extraOutputs = {"y1", "y2", "y3"};

@@ -535,6 +535,58 @@ struct Evaluator::Impl {
     return made ? &*made : nullptr;
   }
 
+  // A Mul chain of an image [N, C, H, W] (channels-last: [N, H, W, C]) and one value per image
+  // and channel ([1 or N, C, 1, 1]; [., 1, 1, C]), either way round: each (image, channel) has one
+  // other byte, so a row of 256 bytes of the pair table maps the image's bytes there. False when
+  // the shapes are not that.
+  bool scaleChannels(const QdqConv& c, const Scope& scope, const Array& x, const Array& b, bool channelsLast, Array& y) {
+    const bool xBig = x.size() >= b.size();
+    const Array &big = xBig ? x : b, &small = xBig ? b : x;
+    if (big.rank() != 4 || small.rank() != 4) return false;
+    const std::size_t cAxis = channelsLast ? 3 : 1;
+    const std::int64_t N = big.dim(0), C = big.dim(cAxis);
+    for (std::size_t d = 1; d < 4; ++d)
+      if (small.dim(d) != (d == cAxis ? C : 1)) return false;
+    if (small.dim(0) != 1 && small.dim(0) != N) return false;
+    const ByteTable* table = byteTable(c, scope);
+    if (!table) return false;
+    y = Array::uninitialized(table->type, big.shape());
+    const auto* in = static_cast<const std::uint8_t*>(big.raw());
+    const auto* ps = static_cast<const std::uint8_t*>(small.raw());
+    auto* out = static_cast<std::uint8_t*>(y.raw());
+    const std::uint8_t* pair = table->bytes.data();
+    const std::int64_t plane = big.size() / std::max<std::int64_t>(1, N * C);
+    const unsigned bigShift = xBig ? 8 : 0, smallShift = xBig ? 0 : 8;
+    auto smallOf = [&](std::int64_t n, std::int64_t ch) { return unsigned(ps[(small.dim(0) == 1 ? 0 : n) * C + ch]) << smallShift; };
+    if (!channelsLast && plane >= 1024) {
+      // Large planes: the plane's row of the pair table (256 bytes), applied 64 bytes a step.
+      parallelFor(N * C, std::max<std::int64_t>(1, (1 << 15) / plane), [&](std::int64_t p0, std::int64_t p1) {
+        std::array<std::uint8_t, 256> row;
+        for (std::int64_t p = p0; p < p1; ++p) {
+          const unsigned s = smallOf(p / C, p % C);
+          for (unsigned v = 0; v < 256; ++v) row[v] = pair[(v << bigShift) | s];
+          mapBytes(in + p * plane, out + p * plane, plane, row.data());
+        }
+      });
+    } else if (!channelsLast) {
+      parallelFor(N * C, std::max<std::int64_t>(1, (1 << 15) / std::max<std::int64_t>(1, plane)), [&](std::int64_t p0, std::int64_t p1) {
+        for (std::int64_t p = p0; p < p1; ++p) {
+          const unsigned s = smallOf(p / C, p % C);
+          for (std::int64_t i = p * plane; i < (p + 1) * plane; ++i) out[i] = pair[(unsigned(in[i]) << bigShift) | s];
+        }
+      });
+    } else {
+      // Channels-last: each pixel's C bytes against the image's C small bytes, from the pair table.
+      parallelFor(N * plane, std::max<std::int64_t>(1, (1 << 15) / std::max<std::int64_t>(1, C)), [&](std::int64_t p0, std::int64_t p1) {
+        for (std::int64_t p = p0; p < p1; ++p) {
+          const std::int64_t n = p / plane;
+          for (std::int64_t ch = 0; ch < C; ++ch) out[p * C + ch] = pair[(unsigned(in[p * C + ch]) << bigShift) | smallOf(n, ch)];
+        }
+      });
+    }
+    return true;
+  }
+
   // Whether a quantized input holds the bytes its DequantizeLinear expects (the zero point's type).
   bool quantizedAs(const Array& a, const Value* zero, const Scope& scope) const {
     return a.isTensor() && a.elementSize() == 1 && a.dtype() == (zero ? lookup(scope, zero)->dtype() : onnx::TensorProto_DataType_UINT8);
@@ -683,8 +735,15 @@ struct Evaluator::Impl {
       }
       Array y;
       if (c.mul) {
-        // Two same-shaped byte tensors through the pair table.
-        if (!quantizedAs(*x, c.xZero, scope) || !quantizedAs(*b, c.bZero, scope) || x->shape() != b->shape()) return false;
+        // Two same-shaped byte tensors through the pair table, or an image times one value per
+        // image and channel (squeeze-and-excitation).
+        if (!quantizedAs(*x, c.xZero, scope) || !quantizedAs(*b, c.bZero, scope)) return false;
+        if (x->shape() != b->shape()) {
+          const bool last = xLast || bLast;
+          if (!scaleChannels(c, scope, *x, *b, last, y)) return false;
+          storeQuantized(scope, c.y, last && !lastOk.count(c.y) ? bytesToChannelsFirst(y) : std::move(y), last && lastOk.count(c.y));
+          return true;
+        }
         const ByteTable* table = byteTable(c, scope);
         if (!table) return false;
         y = Array::uninitialized(table->type, x->shape());
