@@ -197,3 +197,30 @@ g = helper.make_graph(nodes, "int8_products",
 m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13), helper.make_opsetid("com.microsoft", 1)], producer_name="graft-fuzz")
 m.ir_version = 8
 save("int8_products.onnx", m)
+
+# A static INT8 QDQ activation block as EfficientNet and YOLO write it: a SiLU (Sigmoid, Q/DQ,
+# Mul of the two), a squeeze-and-excitation Mul by one byte per channel and a HardSwish, so
+# mutants reach the evaluator's byte-table chains.
+C = 8
+inits = [numpy_helper.from_array(np.array(v, np.float32), n) for n, v in [("xs", 0.05), ("ss", 1 / 256), ("ys", 0.03), ("hs", 0.02)]]
+inits += [numpy_helper.from_array(np.array(v, np.uint8), n) for n, v in [("xz", 120), ("z0", 0), ("yz", 10)]]
+nodes = [
+    helper.make_node("DequantizeLinear", ["x", "xs", "xz"], ["xf"]),
+    helper.make_node("Sigmoid", ["xf"], ["sg"]),
+    helper.make_node("QuantizeLinear", ["sg", "ss", "z0"], ["sq"]),
+    helper.make_node("DequantizeLinear", ["sq", "ss", "z0"], ["sf"]),
+    helper.make_node("Mul", ["xf", "sf"], ["m"]),
+    helper.make_node("QuantizeLinear", ["m", "ys", "yz"], ["mq"]),
+    helper.make_node("DequantizeLinear", ["mq", "ys", "yz"], ["mf"]),
+    helper.make_node("DequantizeLinear", ["se", "ss", "z0"], ["sef"]),
+    helper.make_node("Mul", ["mf", "sef"], ["e"]),
+    helper.make_node("QuantizeLinear", ["e", "ys", "yz"], ["eq"]),
+    helper.make_node("DequantizeLinear", ["eq", "ys", "yz"], ["ef"]),
+    helper.make_node("HardSwish", ["ef"], ["h"]),
+    helper.make_node("QuantizeLinear", ["h", "hs", "yz"], ["y"]),
+]
+g = helper.make_graph(nodes, "qdq_activations",
+                      [helper.make_tensor_value_info("x", TensorProto.UINT8, [1, C, 5, 5]),
+                       helper.make_tensor_value_info("se", TensorProto.UINT8, [1, C, 1, 1])],
+                      [helper.make_tensor_value_info("y", TensorProto.UINT8, [1, C, 5, 5])], initializer=inits)
+save("qdq_activations.onnx", opset_model(g, 14))
