@@ -291,6 +291,35 @@ class TestHostile : public QObject {
     QVERIFY2(msg.find("must be 2-D") != std::string::npos, msg.c_str());
   }
 
+  // DepthToSpace with a blocksize of 2^32 (the fuzz run's SIGFPE: its square wrapped to 0 and
+  // divided the channels) is an error naming the blocksize; so is a blocksize whose square does
+  // not divide the channels, and SpaceToDepth's that does not divide the height and width.
+  void blocksizesThatDoNotFitAreErrors() {
+    std::ifstream in(test::sourceDir() + "/tests/data/fuzz-crashers/crash-529749.onnx", std::ios::binary);
+    onnx::ModelProto proto;
+    QVERIFY(proto.ParseFromIstream(&in));
+    auto model = load(proto);
+    QVERIFY(model);
+    std::string msg = runMessage(*model);
+    QVERIFY2(msg.find("blocksize 4294967296 does not fit") != std::string::npos, msg.c_str());
+    for (auto [op, block] : {std::pair{"DepthToSpace", 3}, {"SpaceToDepth", 2}, {"SpaceToDepth", 0}}) {
+      onnx::ModelProto m = proto;
+      auto* node = m.mutable_graph()->mutable_node(0);
+      node->set_op_type(op);
+      node->clear_attribute();
+      auto* a = node->add_attribute();
+      a->set_name("blocksize");
+      a->set_type(onnx::AttributeProto::INT);
+      a->set_i(block);
+      auto edited = load(m);
+      QVERIFY(edited);
+      msg = runMessage(*edited);
+      // (0 is refused by the schema check before the kernel: "attribute 'blocksize' is 0".)
+      QVERIFY2(msg.find(block == 0 ? "'blocksize' is 0" : "blocksize " + std::to_string(block) + " does not fit") != std::string::npos,
+               msg.c_str());
+    }
+  }
+
   // GatherElements whose indices are longer than the data off the axis (found by the fuzzer built
   // with AddressSanitizer: a read past the data) is an error naming the dimension.
   void gatherElementsIndicesLongerThanTheDataAreAnError() {

@@ -840,7 +840,12 @@ Status depthToSpaceK(Context& ctx) {
   std::int64_t b = ctx.attrInt("blocksize", 1);
   bool crd = ctx.attrString("mode", "DCR") == "CRD";
   if (x.rank() != 4) return ctx.fail("needs a 4-D input");
-  std::int64_t N = x.dim(0), C = x.dim(1), H = x.dim(2), W = x.dim(3), c2 = C / (b * b);
+  std::int64_t N = x.dim(0), C = x.dim(1), H = x.dim(2), W = x.dim(3);
+  // b * b must divide C (and must not overflow, which an empty C alone would not rule out).
+  if (b < 1 || b > 3037000499 || (C > 0 && (b > C || C % (b * b) != 0)))
+    return ctx.fail("blocksize " + std::to_string(b) + " does not fit " + formatArrayType(x) + ": its square must divide the " +
+                    std::to_string(C) + " channels");
+  const std::int64_t c2 = C / (b * b);
   // Reshape to 6-D, transpose, reshape.
   std::vector<std::int64_t> s6 = crd ? std::vector<std::int64_t>{N, c2, b, b, H, W} : std::vector<std::int64_t>{N, b, b, c2, H, W};
   std::vector<std::int64_t> perm = crd ? std::vector<std::int64_t>{0, 1, 4, 2, 5, 3} : std::vector<std::int64_t>{0, 3, 4, 1, 5, 2};
@@ -859,6 +864,12 @@ Status spaceToDepthK(Context& ctx) {
   std::int64_t b = ctx.attrInt("blocksize", 1);
   if (x.rank() != 4) return ctx.fail("needs a 4-D input");
   std::int64_t N = x.dim(0), C = x.dim(1), H = x.dim(2), W = x.dim(3);
+  // b must divide H and W, and C * b * b (the output's channels) must not overflow.
+  std::int64_t channels = 0;
+  if (b < 1 || b > 3037000499 || (H > 0 && (b > H || H % b != 0)) || (W > 0 && (b > W || W % b != 0)) ||
+      __builtin_mul_overflow(C, b * b, &channels))
+    return ctx.fail("blocksize " + std::to_string(b) + " does not fit " + formatArrayType(x) + ": it must divide the height " +
+                    std::to_string(H) + " and the width " + std::to_string(W));
   std::vector<std::int64_t> s6{N, C, H / b, b, W / b, b};
   std::vector<std::int64_t> perm{0, 3, 5, 1, 2, 4};
   auto cs = contiguousStrides(s6);
@@ -867,7 +878,7 @@ Status spaceToDepthK(Context& ctx) {
     shape[i] = s6[static_cast<std::size_t>(perm[i])];
     strides[i] = cs[static_cast<std::size_t>(perm[i])];
   }
-  ctx.setOutput(0, stridedCopy(x, 0, strides, shape).reshaped({N, C * b * b, H / b, W / b}));
+  ctx.setOutput(0, stridedCopy(x, 0, strides, shape).reshaped({N, channels, H / b, W / b}));
   return Status::ok();
 }
 
