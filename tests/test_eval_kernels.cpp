@@ -967,6 +967,19 @@ class TestEvalKernels : public QObject {
     QVERIFY(std::memcmp(fused.value().at("y").raw(), plain.value().at("y").raw(), static_cast<std::size_t>(plain.value().at("y").bytes())) == 0);
   }
 
+  // ConvTranspose whose group does not divide the input channels is an error naming both (it
+  // computed a tensor with 6 channels from 4 inputs and 3 groups).
+  void convTransposeGroupsMustDivideTheChannels() {
+    Builder b(17);
+    b.input("x", kFloat, {1, 4, 5, 5});
+    b.initializer(randomArray({4, 2, 3, 3}, 3), "w");
+    b.intAttr(b.node("ConvTranspose", {"x", "w"}, {"y"}), "group", 3);
+    b.output("y", kFloat);
+    auto out = graft::evaluate(*b.build(), {{"x", randomArray({1, 4, 5, 5}, 4)}});
+    QVERIFY(!out);
+    QVERIFY2(out.message().find("group 3 must divide the 4 input channels") != std::string::npos, out.message().c_str());
+  }
+
   // Resize of float32 images runs plane by plane from the float data; it must give the bits of the
   // general loop, which a float64 input still takes (the same values, each output rounded to float
   // once). Nearest in each rounding mode, linear in three coordinate modes, cubic, an antialiased

@@ -596,6 +596,8 @@ template <typename T>
 Status convTransposeTyped(Context& ctx, const Array& x, const Array& w, const Array* bias, Array& y) {
   std::int64_t N = x.dim(0), C = x.dim(1), group = ctx.attrInt("group", 1);
   if (w.dim(0) != C) return ctx.fail("input X " + formatArrayType(x) + " has " + std::to_string(C) + " channels but W " + formatArrayType(w) + " expects " + std::to_string(w.dim(0)));
+  if (group < 1 || C % group != 0)
+    return ctx.fail("group " + std::to_string(group) + " must divide the " + std::to_string(C) + " input channels");
   std::int64_t mg = w.dim(1), M = mg * group, cg = C / group;
   std::size_t k = x.rank() - 2;
   std::vector<std::int64_t> in(x.shape().begin() + 2, x.shape().end()), kernel(w.shape().begin() + 2, w.shape().end());
