@@ -1,5 +1,7 @@
 // bench_io: how long opening a 100 MB model takes (load, shape inference, statistics, save),
-// and how much memory opening a model with 1 GiB of external data costs (mapped, not read).
+// how long the analysis of a 64k-node decoder takes (what the studio runs in the background after
+// showing it, and `graft-cli inspect` before printing), and how much memory opening a model with
+// 1 GiB of external data costs (mapped, not read).
 //
 // Usage: bench_io [--runs N]      prints a markdown table; models go to a temporary folder.
 //        bench_io --child-rss M   (internal) loads M in this fresh process and prints its peak RSS.
@@ -15,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <iostream>
 #include <sstream>
 #include <string>
@@ -24,6 +27,7 @@
 
 #include "graft/analysis.h"
 #include "graft/io.h"
+#include "../models/bench_models.h"
 
 using namespace graft;
 namespace fs = std::filesystem;
@@ -295,6 +299,22 @@ int main(int argc, char** argv) {
     if (!saved) die(saved.message());
   });
 
+  // (a') Many nodes: the 64k-node decoder's shape inference and statistics.
+  double manyInferMs = -1, manyStatsMs = -1;
+  std::size_t manyNodes = 0;
+  if (const std::string decoder = graft::bench::benchModel("decoder64k"); !decoder.empty()) {
+    auto m = loadModel(decoder);
+    if (!m) die(m.message());
+    manyNodes = (*m)->graph().nodeCount();
+    std::optional<InferenceResult> types;
+    manyInferMs = medianMs(runs, [&] {
+      auto t = inferShapes(**m);
+      if (!t) die(t.message());
+      types = std::move(t.value());
+    });
+    manyStatsMs = medianMs(runs, [&] { (void)computeStatistics(**m, &*types); });
+  }
+
   // (b) 1 GiB of external data, opened in a fresh process so its peak RSS is its own.
   const fs::path extDir = dir / "external";
   fs::create_directory(extDir);
@@ -311,6 +331,12 @@ int main(int argc, char** argv) {
   std::printf("| inferShapes | %s | %zu values typed |\n", ms(inferMs).c_str(), inferredValues);
   std::printf("| computeStatistics | %s | |\n", ms(statsMs).c_str());
   std::printf("| saveModel (auto: inline) | %s | atomic, fsync |\n", ms(saveMs).c_str());
+  if (manyNodes > 0) {
+    std::printf("| inferShapes, 64k-node decoder | %s | %zu nodes |\n", ms(manyInferMs).c_str(), manyNodes);
+    std::printf("| computeStatistics, 64k-node decoder | %s | |\n", ms(manyStatsMs).c_str());
+  } else {
+    std::printf("| 64k-node decoder | skipped | tests/models/make_models.py could not make it (needs python3-torch) |\n");
+  }
   std::printf("\n| 1 GiB external data (%s graph protobuf + %s data) | peak RSS | within target %s? |\n|---|---|---|\n",
               kb(static_cast<double>(protoBytes)).c_str(), mb(static_cast<double>(dataBytes)).c_str(),
               mb(target).c_str());

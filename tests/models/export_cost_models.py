@@ -9,6 +9,9 @@ tests (tests/test_analysis.cpp): every node of these must get a shape and a cost
             and sequence
   gpt       a 2-layer GPT-style decoder (causal mask sliced to the sequence, arange
             positions), dynamic batch and sequence
+  yolo      the YOLOv8-style detector of export_eval_models.py at 256x256, static shapes: its
+            C2f blocks split channels with Slice ends computed from Shape; NAME.macs holds
+            PyTorch's own count of its convolutions' multiply-accumulates
 
 Usage: export_cost_models.py OUT_DIR [NAME ...]   (default: all). Writes OUT_DIR/NAME.onnx.
 Needs Debian's /usr/bin/python3 with python3-torch, python3-torchvision, python3-onnx.
@@ -18,7 +21,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-ALL = ["vit_b16", "bert", "gpt"]
+ALL = ["vit_b16", "bert", "gpt", "yolo"]
 
 
 def externalize_sparse(path, data_name):
@@ -69,6 +72,24 @@ def export(name, out_dir):
         ids = torch.randint(0, 500, (1, 12))
         torch.onnx.export(m, (ids,), tmp, input_names=["input_ids"], output_names=["logits"], opset_version=13,
                           dynamic_axes={"input_ids": {0: "batch", 1: "sequence"}, "logits": {0: "batch", 1: "sequence"}})
+    elif name == "yolo":
+        from export_eval_models import yolo_module
+
+        m = yolo_module()
+        x = torch.randn(1, 3, 256, 256)
+        macs = [0]
+
+        def count(mod, inputs, out):
+            macs[0] += out.numel() * (mod.in_channels // mod.groups) * mod.kernel_size[0] * mod.kernel_size[1]
+
+        hooks = [mod.register_forward_hook(count) for mod in m.modules() if isinstance(mod, torch.nn.Conv2d)]
+        with torch.no_grad():
+            m(x)
+        for h in hooks:  # the export runs the model again
+            h.remove()
+        torch.onnx.export(m, (x,), tmp, input_names=["images"], output_names=["out"], opset_version=17)
+        with open(os.path.join(out_dir, name + ".macs"), "w") as f:
+            f.write(f"{macs[0]}\n")
     else:
         raise KeyError(name)
     os.replace(tmp, path)

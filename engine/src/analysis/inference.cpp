@@ -106,6 +106,10 @@ class NodeRunner {
   }
 
   const onnx::shape_inference::ModelLocalFunctionsMap& functions() const { return functions_; }
+  // After others (the symbolic pass) added types to the map: sees them too.
+  void refresh() {
+    for (auto& [name, type] : types_) ptrs_[name] = &type;
+  }
   bool typed(const std::string& name) const { return ptrs_.count(name) != 0; }
   const onnx::TypeProto* type(const std::string& name) const {
     auto it = ptrs_.find(name);
@@ -139,9 +143,14 @@ class NodeRunner {
                                  std::vector<onnx::TypeProto>& outputs) {
     onnx::NodeProto node = nodeIn;  // subgraph inference writes into the node's graphs
     std::unordered_map<std::string, const onnx::SparseTensorProto*> sparse;
-    onnx::shape_inference::GraphInferenceContext graphCtx(ptrs_, opsets_, nullptr, functions_,
-                                                          onnx::OpSchemaRegistry::Instance(), nullptr, irVersion_);
-    onnx::shape_inference::InferenceContextImpl ctx(node, ptrs_, data_, sparse, nullptr, &graphCtx);
+    // The graph context (what a subgraph sees of the outer scope) copies every type known: made
+    // only for a node with subgraphs, or running each node of a 64k-node decoder took minutes.
+    bool subgraphs = false;
+    for (const auto& a : node.attribute()) subgraphs = subgraphs || a.has_g() || a.graphs_size() > 0;
+    std::optional<onnx::shape_inference::GraphInferenceContext> graphCtx;
+    if (subgraphs)
+      graphCtx.emplace(ptrs_, opsets_, nullptr, functions_, onnx::OpSchemaRegistry::Instance(), nullptr, irVersion_);
+    onnx::shape_inference::InferenceContextImpl ctx(node, ptrs_, data_, sparse, nullptr, graphCtx ? &*graphCtx : nullptr);
     try {
       if (schema.has_type_and_shape_inference_function())
         schema.GetTypeAndShapeInferenceFunction()(ctx);
@@ -687,7 +696,38 @@ Result<InferenceResult> inferShapesHere(const Model& model, const ProgressFn& pr
   // The onnx library leaves shapes after Shape -> Gather -> Concat -> Reshape chains unknown
   // when a dim is symbolic; carry the symbols through (symbolic.cpp).
   if (!reportProgress(progress, 0.97, "Inferring symbolic shapes")) return cancelled();
-  const std::size_t completed = inferSymbolicShapes(g, types, defaultOpset);
+  std::size_t completed = inferSymbolicShapes(g, types, defaultOpset);
+  // A shape completed that way (a Slice whose ends came from Shape arithmetic: YOLOv8's C2f splits
+  // its channels so) leaves the nodes after it as the onnx library left them, without dims, and
+  // their cost unknown. Nodes whose inputs now all have dims are inferred again, one by one in
+  // order (so a whole chain after the gap fills in), and the symbolic pass runs again, while that
+  // completes anything (a few rounds at most).
+  auto shaped = [&](const std::string& name) {
+    auto it = types.find(name);
+    if (it == types.end() || !it->second.has_tensor_type() || !it->second.tensor_type().has_shape()) return false;
+    for (const auto& d : it->second.tensor_type().shape().dim())
+      if (!d.has_dim_value() && !d.has_dim_param()) return false;
+    return true;
+  };
+  for (int round = 0; round < 4 && completed > 0; ++round) {
+    runner.refresh();
+    std::size_t gained = 0;
+    for (int i = 0; i < nodeCount; ++i) {
+      const onnx::NodeProto& n = g.node(i);
+      const onnx::OpSchema* schema = schemas[static_cast<size_t>(i)];
+      if (!schema || (!schema->has_type_and_shape_inference_function() && !schema->HasFunction())) continue;
+      bool inputsShaped = true, outputsShaped = true;
+      for (const auto& in : n.input()) inputsShaped = inputsShaped && (in.empty() || shaped(in));
+      for (const auto& o : n.output()) outputsShaped = outputsShaped && (o.empty() || shaped(o));
+      if (outputsShaped || !inputsShaped) continue;
+      std::vector<onnx::TypeProto> outs;
+      if (runner.run(n, *schema, outs)) continue;  // its failure was reported above, or is a gap's
+      for (int k = 0; k < n.output_size() && k < static_cast<int>(outs.size()); ++k)
+        if (!shaped(n.output(k)) && !runner.merge(n.output(k), outs[static_cast<size_t>(k)]) && shaped(n.output(k))) ++gained;
+    }
+    if (gained == 0) break;
+    completed = inferSymbolicShapes(g, types, defaultOpset);
+  }
 
   result.complete = true;
   for (const auto& n : g.node())

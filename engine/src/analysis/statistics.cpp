@@ -414,6 +414,11 @@ NodeCost nodeCostImpl(const Node& node, const std::unordered_map<std::string, on
       cost = perInput(4);
     } else if (op == "QuantizeLinear" || op == "DequantizeLinear") {
       cost = perOutput(2);
+    } else if (op == "Resize" || op == "Upsample") {
+      // An image's H and W: nearest copies; linear weighs 4 taps, cubic 16 (a multiply and an add each).
+      const onnx::AttributeProto* m = node.attribute("mode");
+      const std::string mode = m ? m->s() : "nearest";
+      cost = mode == "nearest" ? flopCost(0) : perOutput(mode == "cubic" ? 32 : 8);
     } else if (unaryOps().count(op) || binaryOps().count(op)) {
       cost = perOutput(1);
     } else if (variadicOps().count(op)) {

@@ -323,6 +323,9 @@ class Walker {
         }
       }
       for (auto& a : *n.mutable_attribute()) {
+        // Only a graph attribute needs the ranks around it (copying them for every attribute of
+        // every node made a 64k-node decoder's analysis take two minutes).
+        if (!a.has_g() && a.graphs_size() == 0) continue;
         auto saved = outerRanks_;
         outerRanks_ = ranks;
         std::string inner = where + "in subgraph '" + a.name() + "' of '" + label(n, static_cast<std::size_t>(i)) + "', ";
