@@ -9,6 +9,9 @@ tests (tests/test_analysis.cpp): every node of these must get a shape and a cost
             and sequence
   gpt       a 2-layer GPT-style decoder (causal mask sliced to the sequence, arange
             positions), dynamic batch and sequence
+  swin      the small Swin Transformer of export_eval_models.py (shifted windows, padded with
+            F.pad, whose pad list is computed through Mod, Reshape, a reversing Slice and a
+            Transpose); NAME.macs holds its multiply-accumulates counted from the modules
   yolo      the YOLOv8-style detector of export_eval_models.py at 256x256, static shapes: its
             C2f blocks split channels with Slice ends computed from Shape; NAME.macs holds
             PyTorch's own count of its convolutions' multiply-accumulates
@@ -21,7 +24,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-ALL = ["vit_b16", "bert", "gpt", "yolo"]
+ALL = ["vit_b16", "bert", "gpt", "yolo", "swin"]
 
 
 def externalize_sparse(path, data_name):
@@ -72,6 +75,44 @@ def export(name, out_dir):
         ids = torch.randint(0, 500, (1, 12))
         torch.onnx.export(m, (ids,), tmp, input_names=["input_ids"], output_names=["logits"], opset_version=13,
                           dynamic_axes={"input_ids": {0: "batch", 1: "sequence"}, "logits": {0: "batch", 1: "sequence"}})
+    elif name == "swin":
+        import torchvision
+        from export_eval_models import make
+
+        m, example, in_names, out_names, opset = make("swin")
+        m = m.eval()
+        macs = [0]
+
+        def linear(mod, inputs, out):
+            macs[0] += out.numel() * mod.in_features
+
+        def conv(mod, inputs, out):
+            macs[0] += out.numel() * (mod.in_channels // mod.groups) * mod.kernel_size[0] * mod.kernel_size[1]
+
+        def attention(mod, inputs, out):
+            # torchvision's shifted_window_attention calls F.linear with the module's weights (no
+            # Linear hook fires): the qkv and output projections and the two window products.
+            b, h, w, c = inputs[0].shape
+            ws = mod.window_size
+            hp, wp = -(-h // ws[0]) * ws[0], -(-w // ws[1]) * ws[1]
+            tokens, n = b * hp * wp, ws[0] * ws[1]
+            macs[0] += tokens * c * 3 * c + tokens * c * c + 2 * (tokens // n) * n * n * c
+
+        hooks = []
+        for mod in m.modules():
+            if isinstance(mod, torchvision.models.swin_transformer.ShiftedWindowAttention):
+                hooks.append(mod.register_forward_hook(attention))
+            elif isinstance(mod, torch.nn.Linear) and "attn" not in [k for k, v in m.named_modules() if v is mod][0]:
+                hooks.append(mod.register_forward_hook(linear))
+            elif isinstance(mod, torch.nn.Conv2d):
+                hooks.append(mod.register_forward_hook(conv))
+        with torch.no_grad():
+            m(*example)
+        for h in hooks:  # the export runs the model again
+            h.remove()
+        torch.onnx.export(m, example, tmp, input_names=in_names, output_names=out_names, opset_version=opset)
+        with open(os.path.join(out_dir, name + ".macs"), "w") as f:
+            f.write(f"{macs[0]}\n")
     elif name == "yolo":
         from export_eval_models import yolo_module
 

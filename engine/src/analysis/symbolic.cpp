@@ -332,6 +332,65 @@ class SymbolicPass {
     return out;
   }
 
+  // The dims of a shape when all are known numbers.
+  static std::optional<std::vector<std::int64_t>> constantDims(const SymShape& s) {
+    std::vector<std::int64_t> out;
+    for (const auto& d : s) {
+      auto c = d ? d->asConstant() : std::nullopt;
+      if (!c || *c < 0) return std::nullopt;
+      out.push_back(*c);
+    }
+    return out;
+  }
+  static std::int64_t count(const std::vector<std::int64_t>& dims) {
+    std::int64_t n = 1;
+    for (auto d : dims) n *= d;
+    return n;
+  }
+  // Row-major values of shape `dims` read through index maps: output element (o_0, ..., o_k)
+  // is input element (first_i + o_i * step_i) for each dim i, or (with `order`) the transposed one.
+  static std::optional<std::vector<Dim>> sliced(const std::vector<Dim>& v, const std::vector<std::int64_t>& dims,
+                                                const std::vector<std::int64_t>& outDims, const std::vector<std::int64_t>& first,
+                                                const std::vector<std::int64_t>& step) {
+    if (count(dims) != static_cast<std::int64_t>(v.size()) || count(outDims) > 4096 || dims.size() != outDims.size()) return std::nullopt;
+    std::vector<Dim> out;
+    std::vector<std::int64_t> idx(dims.size(), 0);
+    for (std::int64_t k = 0; k < count(outDims); ++k) {
+      std::int64_t flat = 0;
+      for (size_t i = 0; i < dims.size(); ++i) {
+        const std::int64_t at = first[i] + idx[i] * step[i];
+        if (at < 0 || at >= dims[i]) return std::nullopt;
+        flat = flat * dims[i] + at;
+      }
+      out.push_back(v[static_cast<size_t>(flat)]);
+      for (size_t i = dims.size(); i-- > 0;)
+        if (++idx[i] < outDims[i]) break;
+        else idx[i] = 0;
+    }
+    return out;
+  }
+  static std::optional<std::vector<Dim>> permuted(const std::vector<Dim>& v, const std::vector<std::int64_t>& dims,
+                                                  const std::vector<std::int64_t>& order) {
+    if (count(dims) != static_cast<std::int64_t>(v.size()) || v.size() > 4096 || order.size() != dims.size()) return std::nullopt;
+    std::vector<std::int64_t> outDims, strides(dims.size(), 1);
+    for (size_t i = dims.size(); i-- > 1;) strides[i - 1] = strides[i] * dims[i];
+    for (auto o : order) {
+      if (o < 0 || static_cast<size_t>(o) >= dims.size()) return std::nullopt;
+      outDims.push_back(dims[static_cast<size_t>(o)]);
+    }
+    std::vector<Dim> out;
+    std::vector<std::int64_t> idx(dims.size(), 0);
+    for (std::int64_t k = 0; k < count(outDims); ++k) {
+      std::int64_t flat = 0;
+      for (size_t i = 0; i < dims.size(); ++i) flat += idx[i] * strides[static_cast<size_t>(order[i])];
+      out.push_back(v[static_cast<size_t>(flat)]);
+      for (size_t i = outDims.size(); i-- > 0;)
+        if (++idx[i] < outDims[i]) break;
+        else idx[i] = 0;
+    }
+    return out;
+  }
+
   static std::optional<Poly> product(const SymShape& s) {
     Poly p = Poly::constant(1);
     for (const auto& d : s) {
@@ -371,6 +430,15 @@ class SymbolicPass {
           r.push_back(Poly::constant(floorDiv(*cx, *cy)));
         else
           r.push_back(divideExact(*x, *y));
+      } else if (op == "Mod") {
+        // Integers: the divisor's sign (fmod 0), or the dividend's (fmod 1, C's %).
+        if (cx && cy && *cy != 0) {
+          std::int64_t m = *cx % *cy;
+          if (attrInt(n, "fmod", 0) == 0 && m != 0 && ((m < 0) != (*cy < 0))) m += *cy;
+          r.push_back(Poly::constant(m));
+        } else {
+          r.push_back(std::nullopt);
+        }
       } else if (op == "Equal") {
         if (cx && cy)
           r.push_back(Poly::constant(*cx == *cy));
@@ -646,7 +714,9 @@ class SymbolicPass {
         if (total && known) r[static_cast<size_t>(inferIdx)] = divideExact(*total, *known);
       }
       out.shape = r;
-      if (x.value && r.size() <= 1) out.value = x.value;
+      // The flat values stay as they are (row-major), whatever the new shape, when it holds them.
+      if (auto count = product(r); x.value && count && count->asConstant() == static_cast<std::int64_t>(x.value->size()))
+        out.value = x.value;
     } else if (op == "Flatten") {
       const Info& x = in(n, 0);
       out.elem = x.elem;
@@ -672,6 +742,12 @@ class SymbolicPass {
         }
       }
       out.shape = r;
+      // Known values of a known shape (the pad list F.pad reverses through a [n, 2] transpose).
+      if (auto dims = constantDims(*x.shape); x.value && dims) {
+        std::vector<std::int64_t> order(dims->size());
+        for (size_t i = 0; i < order.size(); ++i) order[i] = perm ? (*perm)[i] : static_cast<std::int64_t>(order.size() - 1 - i);
+        out.value = permuted(*x.value, *dims, order);
+      }
     } else if (op == "Unsqueeze") {
       const Info& x = in(n, 0);
       out.elem = x.elem;
@@ -744,7 +820,8 @@ class SymbolicPass {
         }
       }
       out.shape = r;
-      if (valuesKnown) out.value = values;
+      // Row-major values join flat only along the first axis.
+      if (valuesKnown && r && (r->size() <= 1 || normAxis(axisAttr, r->size()) == 0)) out.value = values;
     } else if (op == "Gather") {
       const Info& x = in(n, 0);
       const Info& idx = in(n, 1);
@@ -756,7 +833,7 @@ class SymbolicPass {
       r.insert(r.end(), idx.shape->begin(), idx.shape->end());
       r.insert(r.end(), x.shape->begin() + *axis + 1, x.shape->end());
       out.shape = r;
-      if (x.value && idx.value && *axis == 0) {
+      if (x.value && idx.value && *axis == 0 && x.shape->size() <= 1) {
         std::vector<Dim> v;
         const auto size = static_cast<std::int64_t>(x.value->size());
         for (const auto& i : *idx.value) {
@@ -813,15 +890,26 @@ class SymbolicPass {
         r[static_cast<size_t>(*a)] = sliceDim((*x.shape)[static_cast<size_t>(*a)], starts[i], ends[i], steps[i]);
       }
       out.shape = r;
-      if (x.value && rank == 1) {
-        auto len = r[0] ? r[0]->asConstant() : std::nullopt;
-        auto s0 = starts[0] ? starts[0]->asConstant() : std::nullopt;
-        if (len && s0 && steps[0] == 1) {
-          std::int64_t s = *s0 < 0 ? *s0 + static_cast<std::int64_t>(x.value->size()) : *s0;
-          s = std::clamp<std::int64_t>(s, 0, static_cast<std::int64_t>(x.value->size()));
-          if (s + *len <= static_cast<std::int64_t>(x.value->size()))
-            out.value = std::vector<Dim>(x.value->begin() + s, x.value->begin() + s + *len);
+      // Known values of a known shape, any rank and step (F.pad's pad list is reversed by a Slice
+      // with step -1 over a [n, 2] view of it).
+      auto inDims = constantDims(*x.shape), outDims = constantDims(r);
+      if (x.value && inDims && outDims) {
+        std::vector<std::int64_t> first(rank, 0), step(rank, 1);
+        bool known = true;
+        for (size_t i = 0; i < starts.size() && known; ++i) {
+          const auto a = static_cast<size_t>(*normAxis(axes[i], rank));
+          auto c = starts[i] ? starts[i]->asConstant() : std::nullopt;
+          if (!c) {
+            known = false;
+            break;
+          }
+          const std::int64_t d = (*inDims)[a];
+          std::int64_t st = *c < 0 ? *c + d : *c;
+          st = steps[i] > 0 ? std::clamp<std::int64_t>(st, 0, d) : std::clamp<std::int64_t>(st, -1, d - 1);
+          first[a] = st;
+          step[a] = steps[i];
         }
+        if (known) out.value = sliced(*x.value, *inDims, *outDims, first, step);
       }
     } else if (op == "Expand") {
       const Info& x = in(n, 0);
