@@ -12,6 +12,8 @@ tests (tests/test_analysis.cpp): every node of these must get a shape and a cost
   swin      the small Swin Transformer of export_eval_models.py (shifted windows, padded with
             F.pad, whose pad list is computed through Mod, Reshape, a reversing Slice and a
             Transpose); NAME.macs holds its multiply-accumulates counted from the modules
+  lraspp    torchvision's LRASPP (MobileNetV3) at 64x64, whose head resizes to a size read from
+            another tensor's Shape; NAME.macs holds PyTorch's count of its convolutions
   yolo      the YOLOv8-style detector of export_eval_models.py at 256x256, static shapes: its
             C2f blocks split channels with Slice ends computed from Shape; NAME.macs holds
             PyTorch's own count of its convolutions' multiply-accumulates
@@ -24,7 +26,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-ALL = ["vit_b16", "bert", "gpt", "yolo", "swin"]
+ALL = ["vit_b16", "bert", "gpt", "yolo", "swin", "lraspp"]
 
 
 def externalize_sparse(path, data_name):
@@ -113,11 +115,15 @@ def export(name, out_dir):
         torch.onnx.export(m, example, tmp, input_names=in_names, output_names=out_names, opset_version=opset)
         with open(os.path.join(out_dir, name + ".macs"), "w") as f:
             f.write(f"{macs[0]}\n")
-    elif name == "yolo":
-        from export_eval_models import yolo_module
+    elif name in ("yolo", "lraspp"):
+        from export_eval_models import make, yolo_module
 
-        m = yolo_module()
-        x = torch.randn(1, 3, 256, 256)
+        if name == "yolo":
+            m, x = yolo_module(), torch.randn(1, 3, 256, 256)
+            in_names, out_names, opset = ["images"], ["out"], 17
+        else:
+            m, example, in_names, out_names, opset = make("lraspp")
+            m, x = m.eval(), example[0]
         macs = [0]
 
         def count(mod, inputs, out):
@@ -128,7 +134,7 @@ def export(name, out_dir):
             m(x)
         for h in hooks:  # the export runs the model again
             h.remove()
-        torch.onnx.export(m, (x,), tmp, input_names=["images"], output_names=["out"], opset_version=17)
+        torch.onnx.export(m, (x,), tmp, input_names=in_names, output_names=out_names, opset_version=opset)
         with open(os.path.join(out_dir, name + ".macs"), "w") as f:
             f.write(f"{macs[0]}\n")
     else:

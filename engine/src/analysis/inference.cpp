@@ -705,8 +705,9 @@ Result<InferenceResult> inferShapesHere(const Model& model, const ProgressFn& pr
   auto shaped = [&](const std::string& name) {
     auto it = types.find(name);
     if (it == types.end() || !it->second.has_tensor_type() || !it->second.tensor_type().has_shape()) return false;
+    // (A name onnx made up for a dim it could not infer, "unk__3", says nothing.)
     for (const auto& d : it->second.tensor_type().shape().dim())
-      if (!d.has_dim_value() && !d.has_dim_param()) return false;
+      if (!d.has_dim_value() && (!d.has_dim_param() || d.dim_param().rfind("unk__", 0) == 0)) return false;
     return true;
   };
   for (int round = 0; round < 4 && completed > 0; ++round) {
