@@ -50,6 +50,46 @@ def externalize_sparse(path, data_name):
     onnx.save(model, path)
 
 
+def counted_macs(m, example):
+    """The multiply-accumulates of one run of m on example, counted from its modules: Conv2d, Linear,
+    and torchvision's ShiftedWindowAttention, whose shifted_window_attention calls F.linear with
+    its Linear layers' weights (no hook of theirs fires): the qkv and output projections and the
+    two window products."""
+    import torch
+    import torchvision
+
+    attention_type = torchvision.models.swin_transformer.ShiftedWindowAttention
+    macs = [0]
+
+    def conv(mod, inputs, out):
+        macs[0] += out.numel() * (mod.in_channels // mod.groups) * mod.kernel_size[0] * mod.kernel_size[1]
+
+    def linear(mod, inputs, out):
+        macs[0] += out.numel() * mod.in_features
+
+    def attention(mod, inputs, out):
+        b, h, w, c = inputs[0].shape
+        ws = mod.window_size
+        hp, wp = -(-h // ws[0]) * ws[0], -(-w // ws[1]) * ws[1]
+        tokens, n = b * hp * wp, ws[0] * ws[1]
+        macs[0] += tokens * c * 3 * c + tokens * c * c + 2 * (tokens // n) * n * n * c
+
+    inside_attention = {id(sub) for mod in m.modules() if isinstance(mod, attention_type) for sub in mod.modules()}
+    hooks = []
+    for mod in m.modules():
+        if isinstance(mod, attention_type):
+            hooks.append(mod.register_forward_hook(attention))
+        elif isinstance(mod, torch.nn.Linear) and id(mod) not in inside_attention:
+            hooks.append(mod.register_forward_hook(linear))
+        elif isinstance(mod, torch.nn.Conv2d):
+            hooks.append(mod.register_forward_hook(conv))
+    with torch.no_grad():
+        m(*example)
+    for h in hooks:  # the export runs the model again
+        h.remove()
+    return macs[0]
+
+
 def export(name, out_dir):
     import torch
     from export_eval_models import bert_module, bert_inputs, gpt_module
@@ -77,66 +117,18 @@ def export(name, out_dir):
         ids = torch.randint(0, 500, (1, 12))
         torch.onnx.export(m, (ids,), tmp, input_names=["input_ids"], output_names=["logits"], opset_version=13,
                           dynamic_axes={"input_ids": {0: "batch", 1: "sequence"}, "logits": {0: "batch", 1: "sequence"}})
-    elif name == "swin":
-        import torchvision
-        from export_eval_models import make
-
-        m, example, in_names, out_names, opset = make("swin")
-        m = m.eval()
-        macs = [0]
-
-        def linear(mod, inputs, out):
-            macs[0] += out.numel() * mod.in_features
-
-        def conv(mod, inputs, out):
-            macs[0] += out.numel() * (mod.in_channels // mod.groups) * mod.kernel_size[0] * mod.kernel_size[1]
-
-        def attention(mod, inputs, out):
-            # torchvision's shifted_window_attention calls F.linear with the module's weights (no
-            # Linear hook fires): the qkv and output projections and the two window products.
-            b, h, w, c = inputs[0].shape
-            ws = mod.window_size
-            hp, wp = -(-h // ws[0]) * ws[0], -(-w // ws[1]) * ws[1]
-            tokens, n = b * hp * wp, ws[0] * ws[1]
-            macs[0] += tokens * c * 3 * c + tokens * c * c + 2 * (tokens // n) * n * n * c
-
-        hooks = []
-        for mod in m.modules():
-            if isinstance(mod, torchvision.models.swin_transformer.ShiftedWindowAttention):
-                hooks.append(mod.register_forward_hook(attention))
-            elif isinstance(mod, torch.nn.Linear) and "attn" not in [k for k, v in m.named_modules() if v is mod][0]:
-                hooks.append(mod.register_forward_hook(linear))
-            elif isinstance(mod, torch.nn.Conv2d):
-                hooks.append(mod.register_forward_hook(conv))
-        with torch.no_grad():
-            m(*example)
-        for h in hooks:  # the export runs the model again
-            h.remove()
-        torch.onnx.export(m, example, tmp, input_names=in_names, output_names=out_names, opset_version=opset)
-        with open(os.path.join(out_dir, name + ".macs"), "w") as f:
-            f.write(f"{macs[0]}\n")
-    elif name in ("yolo", "lraspp"):
+    elif name in ("swin", "yolo", "lraspp"):
         from export_eval_models import make, yolo_module
 
         if name == "yolo":
-            m, x = yolo_module(), torch.randn(1, 3, 256, 256)
-            in_names, out_names, opset = ["images"], ["out"], 17
+            m, example, in_names, out_names, opset = yolo_module(), (torch.randn(1, 3, 256, 256),), ["images"], ["out"], 17
         else:
-            m, example, in_names, out_names, opset = make("lraspp")
-            m, x = m.eval(), example[0]
-        macs = [0]
-
-        def count(mod, inputs, out):
-            macs[0] += out.numel() * (mod.in_channels // mod.groups) * mod.kernel_size[0] * mod.kernel_size[1]
-
-        hooks = [mod.register_forward_hook(count) for mod in m.modules() if isinstance(mod, torch.nn.Conv2d)]
-        with torch.no_grad():
-            m(x)
-        for h in hooks:  # the export runs the model again
-            h.remove()
-        torch.onnx.export(m, (x,), tmp, input_names=in_names, output_names=out_names, opset_version=opset)
+            m, example, in_names, out_names, opset = make(name)
+        m = m.eval()
+        macs = counted_macs(m, example)
+        torch.onnx.export(m, example, tmp, input_names=in_names, output_names=out_names, opset_version=opset)
         with open(os.path.join(out_dir, name + ".macs"), "w") as f:
-            f.write(f"{macs[0]}\n")
+            f.write(f"{macs}\n")
     else:
         raise KeyError(name)
     os.replace(tmp, path)

@@ -347,44 +347,26 @@ class SymbolicPass {
     for (auto d : dims) n *= d;
     return n;
   }
-  // Row-major values of shape `dims` read through index maps: output element (o_0, ..., o_k)
-  // is input element (first_i + o_i * step_i) for each dim i, or (with `order`) the transposed one.
-  static std::optional<std::vector<Dim>> sliced(const std::vector<Dim>& v, const std::vector<std::int64_t>& dims,
-                                                const std::vector<std::int64_t>& outDims, const std::vector<std::int64_t>& first,
-                                                const std::vector<std::int64_t>& step) {
-    if (count(dims) != static_cast<std::int64_t>(v.size()) || count(outDims) > 4096 || dims.size() != outDims.size()) return std::nullopt;
-    std::vector<Dim> out;
-    std::vector<std::int64_t> idx(dims.size(), 0);
-    for (std::int64_t k = 0; k < count(outDims); ++k) {
-      std::int64_t flat = 0;
-      for (size_t i = 0; i < dims.size(); ++i) {
-        const std::int64_t at = first[i] + idx[i] * step[i];
-        if (at < 0 || at >= dims[i]) return std::nullopt;
-        flat = flat * dims[i] + at;
-      }
-      out.push_back(v[static_cast<size_t>(flat)]);
-      for (size_t i = dims.size(); i-- > 0;)
-        if (++idx[i] < outDims[i]) break;
-        else idx[i] = 0;
-    }
-    return out;
-  }
-  static std::optional<std::vector<Dim>> permuted(const std::vector<Dim>& v, const std::vector<std::int64_t>& dims,
-                                                  const std::vector<std::int64_t>& order) {
-    if (count(dims) != static_cast<std::int64_t>(v.size()) || v.size() > 4096 || order.size() != dims.size()) return std::nullopt;
-    std::vector<std::int64_t> outDims, strides(dims.size(), 1);
+  // Row-major strides of a shape.
+  static std::vector<std::int64_t> rowMajorStrides(const std::vector<std::int64_t>& dims) {
+    std::vector<std::int64_t> strides(dims.size(), 1);
     for (size_t i = dims.size(); i-- > 1;) strides[i - 1] = strides[i] * dims[i];
-    for (auto o : order) {
-      if (o < 0 || static_cast<size_t>(o) >= dims.size()) return std::nullopt;
-      outDims.push_back(dims[static_cast<size_t>(o)]);
-    }
+    return strides;
+  }
+  // Output element (o_0, ..., o_k) of shape `outDims` is v[offset + sum o_i * strides_i]: a slice
+  // (strides scaled by the steps) or a transpose (strides permuted) of known values. Nothing when
+  // an index falls outside v or the output is large.
+  static std::optional<std::vector<Dim>> strided(const std::vector<Dim>& v, const std::vector<std::int64_t>& outDims,
+                                                 std::int64_t offset, const std::vector<std::int64_t>& strides) {
+    if (count(outDims) > 4096 || strides.size() != outDims.size()) return std::nullopt;
     std::vector<Dim> out;
-    std::vector<std::int64_t> idx(dims.size(), 0);
+    std::vector<std::int64_t> idx(outDims.size(), 0);
     for (std::int64_t k = 0; k < count(outDims); ++k) {
-      std::int64_t flat = 0;
-      for (size_t i = 0; i < dims.size(); ++i) flat += idx[i] * strides[static_cast<size_t>(order[i])];
+      std::int64_t flat = offset;
+      for (size_t i = 0; i < idx.size(); ++i) flat += idx[i] * strides[i];
+      if (flat < 0 || flat >= static_cast<std::int64_t>(v.size())) return std::nullopt;
       out.push_back(v[static_cast<size_t>(flat)]);
-      for (size_t i = outDims.size(); i-- > 0;)
+      for (size_t i = idx.size(); i-- > 0;)
         if (++idx[i] < outDims[i]) break;
         else idx[i] = 0;
     }
@@ -743,10 +725,12 @@ class SymbolicPass {
       }
       out.shape = r;
       // Known values of a known shape (the pad list F.pad reverses through a [n, 2] transpose).
-      if (auto dims = constantDims(*x.shape); x.value && dims) {
-        std::vector<std::int64_t> order(dims->size());
-        for (size_t i = 0; i < order.size(); ++i) order[i] = perm ? (*perm)[i] : static_cast<std::int64_t>(order.size() - 1 - i);
-        out.value = permuted(*x.value, *dims, order);
+      if (auto dims = constantDims(*x.shape), outDims = constantDims(r);
+          x.value && dims && outDims && count(*dims) == static_cast<std::int64_t>(x.value->size())) {
+        const auto in = rowMajorStrides(*dims);
+        std::vector<std::int64_t> strides;
+        for (size_t i = 0; i < dims->size(); ++i) strides.push_back(in[perm ? static_cast<size_t>((*perm)[i]) : dims->size() - 1 - i]);
+        out.value = strided(*x.value, *outDims, 0, strides);
       }
     } else if (op == "Unsqueeze") {
       const Info& x = in(n, 0);
@@ -893,23 +877,22 @@ class SymbolicPass {
       // Known values of a known shape, any rank and step (F.pad's pad list is reversed by a Slice
       // with step -1 over a [n, 2] view of it).
       auto inDims = constantDims(*x.shape), outDims = constantDims(r);
-      if (x.value && inDims && outDims) {
-        std::vector<std::int64_t> first(rank, 0), step(rank, 1);
+      if (x.value && inDims && outDims && count(*inDims) == static_cast<std::int64_t>(x.value->size())) {
+        std::vector<std::int64_t> strides = rowMajorStrides(*inDims);
+        std::int64_t offset = 0;
         bool known = true;
         for (size_t i = 0; i < starts.size() && known; ++i) {
           const auto a = static_cast<size_t>(*normAxis(axes[i], rank));
           auto c = starts[i] ? starts[i]->asConstant() : std::nullopt;
-          if (!c) {
-            known = false;
-            break;
-          }
+          known = c.has_value();
+          if (!known) break;
           const std::int64_t d = (*inDims)[a];
           std::int64_t st = *c < 0 ? *c + d : *c;
           st = steps[i] > 0 ? std::clamp<std::int64_t>(st, 0, d) : std::clamp<std::int64_t>(st, -1, d - 1);
-          first[a] = st;
-          step[a] = steps[i];
+          offset += st * strides[a];
+          strides[a] *= steps[i];
         }
-        if (known) out.value = sliced(*x.value, *inDims, *outDims, first, step);
+        if (known) out.value = strided(*x.value, *outDims, offset, strides);
       }
     } else if (op == "Expand") {
       const Info& x = in(n, 0);

@@ -5,14 +5,13 @@
 #include <limits>
 #include <map>
 
-#include <cstdlib>
-#include <string_view>
 
 #include "eval/depthwise.h"
 #include "eval/conv_fusion.h"
 #include "eval/kernel.h"
 #include "eval/gemm_block.h"
 #include "eval/linalg.h"
+#include "eval/simd.h"
 #include "eval/onednn.h"
 #include "eval/onednn_matmul.h"
 
@@ -23,7 +22,7 @@ namespace {
 
 bool detectAvx2() {
 #if defined(GRAFT_EVAL_AVX2_BLOCKS) && (defined(__GNUC__) || defined(__clang__))
-  if (const char* env = std::getenv("GRAFT_EVAL_SIMD"); env && std::string_view(env) == "generic") return false;
+  if (genericSimdRequested()) return false;
   __builtin_cpu_init();
   return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 #else

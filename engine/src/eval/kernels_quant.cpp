@@ -5,25 +5,15 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
-#include <cstdlib>
 #include <limits>
 #include <mutex>
-#include <string_view>
 #include <type_traits>
-#if defined(__x86_64__) && defined(__GNUC__)
-// GCC 12's AVX-512 intrinsics start some results from _mm512_undefined_*, which its own
-// uninitialized-use warnings then report inside the header.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#pragma GCC diagnostic pop
-#endif
 
 #include "eval/kernel.h"
 #include "eval/linalg.h"
 #include "eval/onednn_matmul.h"
 #include "eval/onednn.h"
+#include "eval/simd.h"
 
 namespace graft::eval {
 
@@ -196,10 +186,7 @@ inline void quantizeRunChecked(const float* __restrict x, T* __restrict y, std::
 // GRAFT_EVAL_SIMD=generic (as for the GEMM blocks) leaves these to the compiler's clones, so the
 // tests run both.
 bool hasAvx512() {
-  static const bool yes = [] {
-    if (const char* s = std::getenv("GRAFT_EVAL_SIMD"); s && std::string_view(s) == "generic") return false;
-    return static_cast<bool>(__builtin_cpu_supports("avx512f"));
-  }();
+  static const bool yes = !genericSimdRequested() && __builtin_cpu_supports("avx512f");
   return yes;
 }
 

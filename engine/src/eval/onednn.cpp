@@ -3,6 +3,7 @@
 // pool spreads the work, because OpenMP barriers stall for a whole time slice whenever one of the
 // team's threads is descheduled, which on a busy desktop made a 2-thread convolution 50x slower.
 #include "eval/onednn.h"
+#include "eval/simd.h"
 
 #include <atomic>
 #include <cstdlib>
@@ -30,7 +31,7 @@ std::atomic<bool> gRequested{true};
 bool environmentAllows() {
   static const bool allowed = [] {
     if (const char* k = std::getenv("GRAFT_EVAL_KERNELS"); k && std::string_view(k) == "eigen") return false;
-    if (const char* s = std::getenv("GRAFT_EVAL_SIMD"); s && std::string_view(s) == "generic") return false;
+    if (genericSimdRequested()) return false;
     return true;
   }();
   return allowed;

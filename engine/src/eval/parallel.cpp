@@ -7,6 +7,8 @@
 // caller had finished most blocks alone before its helper woke (a BERT-style encoder ran with
 // one core's CPU time on two threads).
 #include <atomic>
+#include <cstdlib>
+#include <string_view>
 #include <chrono>
 #include <condition_variable>
 #include <memory>
@@ -18,6 +20,7 @@
 #endif
 
 #include "eval/kernel.h"
+#include "eval/simd.h"
 
 namespace graft::eval {
 
@@ -159,6 +162,14 @@ void parallelFor(std::int64_t count, std::int64_t grain, const std::function<voi
   job->grain = grain;
   job->chunks = (count + grain - 1) / grain;
   pool().run(job);
+}
+
+bool genericSimdRequested() {
+  static const bool generic = [] {
+    const char* s = std::getenv("GRAFT_EVAL_SIMD");
+    return s && std::string_view(s) == "generic";
+  }();
+  return generic;
 }
 
 }  // namespace graft::eval

@@ -2,20 +2,10 @@
 
 #include <algorithm>
 #include <array>
-#if defined(__x86_64__) && defined(__GNUC__)
-// GCC 12's AVX-512 intrinsics start some results from _mm512_undefined_*, which its own
-// uninitialized-use warnings then report inside the header.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#pragma GCC diagnostic pop
-#elif defined(__SSE2__)
+#if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
 #include <cmath>
-#include <cstdlib>
-#include <string_view>
 #include <map>
 #include <mutex>
 #include <unordered_map>
@@ -25,6 +15,7 @@
 #include "eval/kernel.h"
 #include "eval/linalg.h"
 #include "eval/onednn_matmul.h"
+#include "eval/simd.h"
 
 namespace graft::eval {
 
@@ -336,7 +327,7 @@ std::vector<QdqConv> planQdqConvs(const std::vector<Node*>& order) {
       std::vector<std::size_t> chains;
       for (const Use& u : v->uses()) {
         auto it = readers.find(u.node);
-        const bool quantizedInput = it != readers.end() && (u.index == 0 || (out[it->second.front()].add && u.index == 1));
+        const bool quantizedInput = it != readers.end() && readsQuantized(out[it->second.front()], static_cast<std::size_t>(u.index));
         allFused = allFused && quantizedInput;
         if (quantizedInput) chains.push_back(it->second.front());
       }
@@ -373,10 +364,8 @@ __attribute__((target("avx512f,avx512bw,avx512vbmi"))) void mapBytesVbmi(const s
 
 bool haveVbmi() {
 #if defined(__x86_64__) && defined(__GNUC__)
-  static const bool yes = [] {
-    if (const char* s = std::getenv("GRAFT_EVAL_SIMD"); s && std::string_view(s) == "generic") return false;
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vbmi");
-  }();
+  static const bool yes = !genericSimdRequested() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                          __builtin_cpu_supports("avx512vbmi");
   return yes;
 #else
   return false;

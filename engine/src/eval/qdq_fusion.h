@@ -51,6 +51,10 @@ struct QdqConv {
   const Value *yScale = nullptr, *yZero = nullptr, *y = nullptr;
 };
 
+// Whether a chain's head reads its input `index` as one of the chain's quantized inputs (input 0,
+// or the second input of an Add or Mul chain): the bytes it takes instead of their dequantized floats.
+inline bool readsQuantized(const QdqConv& c, std::size_t index) { return index == 0 || (c.add && index == 1); }
+
 // Whether op computes each output element from its input element and its attributes alone, in
 // float, with one input and one output: what a unary chain may turn into a table.
 bool tableUnaryOp(const Node& op);

@@ -229,7 +229,7 @@ struct Evaluator::Impl {
           for (std::size_t j = 0; free && j < dq->output(0)->uses().size(); ++j) {
             const Use& r = dq->output(0)->uses()[j];
             auto k = chainOf.find(r.node);
-            free = k != chainOf.end() && !p.qdq[k->second].matmul && (r.index == 0 || (p.qdq[k->second].add && r.index == 1));
+            free = k != chainOf.end() && !p.qdq[k->second].matmul && readsQuantized(p.qdq[k->second], static_cast<std::size_t>(r.index));
             if (!free) break;
             const auto& skipped = p.qdq[k->second].skippedBefore;
             free = std::find(skipped.begin(), skipped.end(), pos->second) != skipped.end();
@@ -696,6 +696,13 @@ struct Evaluator::Impl {
       scope.channelsLast.erase(v);
   }
 
+  // An elementwise chain's output: in its inputs' layout where only chains read it (lastOk),
+  // else turned back to NC<spatial> order.
+  void storeElementwise(Scope& scope, const Value* v, Array y, bool inputsLast, const std::unordered_set<const Value*>& lastOk) {
+    const bool last = inputsLast && lastOk.count(v) > 0;
+    storeQuantized(scope, v, inputsLast && !last ? bytesToChannelsFirst(y) : std::move(y), last);
+  }
+
   // A value held channels-last back in NC<spatial> order (before anything but a fused chain reads it).
   static void restoreChannelsFirst(Scope& scope, const Value* v) {
     if (!v || !scope.channelsLast.erase(v)) return;
@@ -739,9 +746,8 @@ struct Evaluator::Impl {
         // image and channel (squeeze-and-excitation).
         if (!quantizedAs(*x, c.xZero, scope) || !quantizedAs(*b, c.bZero, scope)) return false;
         if (x->shape() != b->shape()) {
-          const bool last = xLast || bLast;
-          if (!scaleChannels(c, scope, *x, *b, last, y)) return false;
-          storeQuantized(scope, c.y, last && !lastOk.count(c.y) ? bytesToChannelsFirst(y) : std::move(y), last && lastOk.count(c.y));
+          if (!scaleChannels(c, scope, *x, *b, xLast || bLast, y)) return false;
+          storeElementwise(scope, c.y, std::move(y), xLast || bLast, lastOk);
           return true;
         }
         const ByteTable* table = byteTable(c, scope);
@@ -764,12 +770,7 @@ struct Evaluator::Impl {
       } else if (!runQdqAdd(c, *x, *b, constant, y)) {
         return false;
       }
-      const bool last = xLast || bLast;
-      if (last && !lastOk.count(c.y)) {
-        storeQuantized(scope, c.y, bytesToChannelsFirst(y), false);
-        return true;
-      }
-      storeQuantized(scope, c.y, std::move(y), last);
+      storeElementwise(scope, c.y, std::move(y), xLast || bLast, lastOk);
       return true;
     }
     if (c.unary) {
@@ -780,9 +781,7 @@ struct Evaluator::Impl {
       const auto* in = static_cast<const std::uint8_t*>(x->raw());
       auto* out = static_cast<std::uint8_t*>(y.raw());
       parallelFor(x->size(), 1 << 16, [&](std::int64_t b, std::int64_t e) { mapBytes(in + b, out + b, e - b, table->bytes.data()); });
-      // Elementwise: y keeps x's layout where only chains read it.
-      const bool last = xLast && lastOk.count(c.y);
-      storeQuantized(scope, c.y, xLast && !last ? bytesToChannelsFirst(y) : std::move(y), last);
+      storeElementwise(scope, c.y, std::move(y), xLast, lastOk);
       return true;
     }
     const NodeMemo& memo = memoOf(*c.conv);
